@@ -1,0 +1,1 @@
+"""Embeddings: the sentence-transformers model, vector storage and search, duplicate detection."""

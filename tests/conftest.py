@@ -1,0 +1,131 @@
+"""Fixtures: one embedded PostgreSQL per test session, a fresh migrated database per test,
+a real SMTP server on loopback, and the app on top of them."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from reviews import db, merchants
+from reviews.app import create_app
+from reviews.clock import FrozenClock
+from reviews.services import Services
+from reviews.settings import Settings
+
+TEMPLATE_DB = "attest_template"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = db.embedded_server(tmp_path_factory.mktemp("pgdata"))
+    uri = server.get_uri()
+
+    async def prepare() -> None:
+        await db.ensure_database(uri, TEMPLATE_DB)
+        conn = await db.connect(db._with_database(uri, TEMPLATE_DB))
+        try:
+            await db.migrate(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(prepare())
+    yield uri
+    server.cleanup()
+
+
+@pytest.fixture
+async def dsn(pg_admin_uri: str) -> AsyncIterator[str]:
+    """A database of its own for each test, cloned from the migrated template."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    admin = await asyncpg.connect(pg_admin_uri)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+    finally:
+        await admin.close()
+    yield db._with_database(pg_admin_uri, name)
+    admin = await asyncpg.connect(pg_admin_uri)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, dsn: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=dsn, secret_key="test-secret-key",
+                    base_url="http://testserver", mail_from="reviews@attest.test", dev=True)
+
+
+@pytest.fixture
+async def services(settings: Settings, dsn: str, clock: FrozenClock) -> AsyncIterator[Services]:
+    pool = await db.create_pool(dsn, min_size=1, max_size=5)
+    try:
+        yield Services(settings=settings, clock=clock, pool=pool, dsn=dsn)
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(services)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c
+
+
+@pytest.fixture
+async def merchant(services: Services) -> tuple[merchants.Merchant, str]:
+    async with services.pool.acquire() as conn:
+        return await merchants.create(conn, name="Demo Shop", slug="demo-shop", locale="en",
+                                      settings={"invite_delay_days": 0})
+
+
+class RecordingHandler:
+    """Keeps every message the SMTP server accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.envelopes.append(envelope)
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[Controller, RecordingHandler]]:
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, handler
+    finally:
+        controller.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def smtp_url(controller: Controller) -> str:
+    return f"smtp://{controller.hostname}:{controller.port}?starttls=off"

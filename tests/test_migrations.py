@@ -1,0 +1,58 @@
+from pathlib import Path
+
+import asyncpg
+
+from reviews import db
+
+
+async def test_every_migration_applies_to_an_empty_database(pg_admin_uri: str) -> None:
+    await db.ensure_database(pg_admin_uri, "t_empty_migrate")
+    dsn = db._with_database(pg_admin_uri, "t_empty_migrate")
+    conn = await db.connect(dsn)
+    try:
+        applied = await db.migrate(conn)
+        assert applied == [path.name for _, _, path in db.migration_files()]
+        tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+        for table in ("merchants", "api_keys", "orders", "order_items", "invitations", "reviews", "review_versions",
+                      "review_embeddings", "flags", "suppressions", "jobs", "audit_log", "webhook_receipts",
+                      "schema_migrations"):
+            assert table in tables
+        assert await conn.fetchval("SELECT extname FROM pg_extension WHERE extname = 'vector'") == "vector"
+        # A second run applies nothing and changes nothing.
+        assert await db.migrate(conn) == []
+        assert await db.pending_migrations(conn) == []
+    finally:
+        await conn.close()
+        admin = await asyncpg.connect(pg_admin_uri)
+        await admin.execute('DROP DATABASE "t_empty_migrate" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_a_failing_migration_leaves_nothing_behind(dsn: str, tmp_path: Path) -> None:
+    (tmp_path / "0001_ok.sql").write_text("CREATE TABLE t_ok (id int);")
+    (tmp_path / "0002_broken.sql").write_text("CREATE TABLE t_half (id int); SELECT no_such_function();")
+    conn = await db.connect(dsn)
+    try:
+        await conn.execute("DROP TABLE schema_migrations")
+        try:
+            await db.migrate(conn, tmp_path)
+        except asyncpg.PostgresError:
+            pass
+        else:
+            raise AssertionError("the broken migration should fail")
+        assert await conn.fetchval("SELECT to_regclass('t_ok') IS NOT NULL")
+        assert not await conn.fetchval("SELECT to_regclass('t_half') IS NOT NULL")
+        assert await conn.fetchval("SELECT count(*) FROM schema_migrations") == 1
+    finally:
+        await conn.close()
+
+
+def test_migration_files_are_numbered_without_gaps(tmp_path: Path) -> None:
+    (tmp_path / "0001_a.sql").write_text("")
+    (tmp_path / "0003_c.sql").write_text("")
+    try:
+        db.migration_files(tmp_path)
+    except RuntimeError as exc:
+        assert "without gaps" in str(exc)
+    else:
+        raise AssertionError("a gap should be refused")

@@ -1,0 +1,91 @@
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from reviews import merchants
+from reviews.collect import default_display_name, user_agent_family
+from reviews.errors import ValidationError
+from reviews.i18n import negotiate, negotiate_accept_language
+from reviews.invitations import apply_send_window
+from reviews.privacy import Hasher
+from reviews.settings import Settings
+
+
+def test_settings_defaults_work_on_a_laptop(tmp_path: Path) -> None:
+    s = Settings.from_env({"ATTEST_DATA_DIR": str(tmp_path / "d")})
+    assert (s.host, s.port, s.base_url) == ("127.0.0.1", 8000, "http://127.0.0.1:8000")
+    assert s.database_url is None and s.smtp_url is None
+    assert s.outbox_dir == tmp_path / "d" / "outbox"
+    # The generated secret is kept, so links stay valid across restarts.
+    assert Settings.from_env({"ATTEST_DATA_DIR": str(tmp_path / "d")}).secret_key == s.secret_key
+    assert (tmp_path / "d" / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_settings_from_environment(tmp_path: Path) -> None:
+    s = Settings.from_env({"ATTEST_DATA_DIR": str(tmp_path), "ATTEST_HOST": "0.0.0.0", "ATTEST_PORT": "9000",
+                           "ATTEST_BASE_URL": "https://reviews.example/", "ATTEST_SECRET_KEY": "k",
+                           "DATABASE_URL": "postgresql://db/attest", "ATTEST_SMTP_URL": "smtp://mail:25"})
+    assert (s.port, s.base_url, s.secret_key, s.database_url) == (9000, "https://reviews.example", "k",
+                                                                  "postgresql://db/attest")
+
+
+@pytest.mark.parametrize(("candidates", "expected"), [
+    (("de-AT",), "de"), (("pl_PL",), "pl"), (("pt-BR", "fr"), "fr"), ((None, ""), "en"), (("xx",), "en")])
+def test_negotiate(candidates: tuple[str | None, ...], expected: str) -> None:
+    assert negotiate(*candidates) == expected
+
+
+def test_accept_language_respects_weights() -> None:
+    assert negotiate_accept_language("pt-BR,pt;q=0.9,ro;q=0.8,en;q=0.7") == "ro"
+    assert negotiate_accept_language("zh-CN") is None
+
+
+def test_send_window_moves_into_local_daytime() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    night = datetime(2026, 3, 2, 22, 30, tzinfo=timezone.utc)  # 23:30 in Berlin
+    moved = apply_send_window(night, "09:00-20:00", berlin)
+    assert moved.astimezone(berlin).isoformat() == "2026-03-03T09:00:00+01:00"
+    morning = datetime(2026, 3, 2, 5, 0, tzinfo=timezone.utc)  # 06:00 in Berlin
+    assert apply_send_window(morning, "09:00-20:00", berlin).astimezone(berlin).hour == 9
+    noon = datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc)
+    assert apply_send_window(noon, "09:00-20:00", berlin) == noon
+    assert apply_send_window(night, "off", berlin) == night
+
+
+@pytest.mark.parametrize(("key", "raw", "expected"), [
+    ("invite_delay_days", "0", 0), ("reminder_days", 5, 5), ("send_window", "off", "off"),
+    ("send_window", "08:30-21:00", "08:30-21:00"), ("wait_for_delivery", "true", True),
+    ("accent_color", "#aa0044", "#aa0044"), ("shopify_secret", "s3cr3t", "s3cr3t")])
+def test_parse_setting_accepts(key: str, raw: object, expected: object) -> None:
+    assert merchants.parse_setting(key, raw) == expected
+
+
+@pytest.mark.parametrize(("key", "raw"), [
+    ("invite_delay_days", "-1"), ("invite_delay_days", "45"), ("send_window", "20:00-09:00"),
+    ("accent_color", "red;background:url(x)"), ("nope", "1"), ("reply_to", "not an email"),
+    ("logo_url", "javascript:alert(1)")])
+def test_parse_setting_refuses(key: str, raw: object) -> None:
+    with pytest.raises(ValidationError):
+        merchants.parse_setting(key, raw)
+
+
+def test_slugify() -> None:
+    assert merchants.slugify("Bäckerei Lüdtke & Söhne") == "backerei-ludtke-sohne"
+    assert merchants.slugify("!!!") == "shop"
+
+
+def test_display_name_and_user_agent() -> None:
+    assert default_display_name("Anna Maria Kowalska") == "Anna K."
+    assert default_display_name("Cher") == "Cher"
+    assert default_display_name(None) == ""
+    assert user_agent_family("Mozilla/5.0 (X11) AppleWebKit Chrome/120 Safari/537") == "Chrome"
+    assert user_agent_family("Mozilla/5.0 Firefox/121.0") == "Firefox"
+
+
+def test_keyed_hashes_normalise_and_depend_on_the_key() -> None:
+    a, b = Hasher("one"), Hasher("two")
+    assert a.address(" Anna@Example.com ") == a.address("anna@example.com")
+    assert a.address("anna@example.com") != b.address("anna@example.com")
+    assert "anna" not in a.address("anna@example.com")

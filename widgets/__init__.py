@@ -1,0 +1,1 @@
+"""What shops embed: script, badges, iframe page, public JSON, JSON-LD and feeds. Read-only."""
