@@ -1,4 +1,5 @@
-"""Vectors in pgvector: one partial HNSW index per model (cosine, halfvec), nearest-neighbour search.
+"""Vectors in pgvector: one partial HNSW index per model (cosine, halfvec), nearest-neighbour
+search, the background profile of a review, and which model is active.
 
 The column has no fixed dimension so any model fits; each model gets an expression index
 cast to its own dimension, and queries use the same expression so the planner picks it.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 import numpy as np
@@ -24,7 +26,7 @@ def index_name(model: str) -> str:
 
 
 def vector_text(vec: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.6f}" for x in vec.tolist()) + "]"
+    return "[" + ",".join(f"{x:.6f}" for x in np.asarray(vec, dtype=np.float32).tolist()) + "]"
 
 
 def parse_vector(text: str) -> np.ndarray:
@@ -39,13 +41,44 @@ async def ensure_index(conn: asyncpg.Connection | asyncpg.Pool, model: str, dim:
     )
 
 
-async def save(conn: asyncpg.Connection, review_id: int, model: str, vec: np.ndarray, text_hash: str) -> None:
+async def active_model(conn: asyncpg.Connection | asyncpg.Pool) -> str | None:
+    return await conn.fetchval("SELECT name FROM embedding_models WHERE state = 'active'")
+
+
+async def register_model(conn: asyncpg.Connection | asyncpg.Pool, model: str, dim: int, *, active: bool) -> None:
+    """Record a model; the first model ever seen becomes the active one."""
     await conn.execute(
-        """INSERT INTO review_embeddings (review_id, model, dim, text_hash, embedding)
-           VALUES ($1, $2, $3, $4, $5::vector)
+        """INSERT INTO embedding_models (name, dim, state, activated_at)
+           SELECT $1, $2, CASE WHEN $3 OR NOT EXISTS (SELECT 1 FROM embedding_models WHERE state = 'active')
+                               THEN 'active' ELSE 'building' END, now()
+           ON CONFLICT (name) DO NOTHING""",
+        model, dim, active,
+    )
+
+
+async def activate(conn: asyncpg.Connection, model: str) -> None:
+    async with conn.transaction():
+        await conn.execute("UPDATE embedding_models SET state = 'retired' WHERE state = 'active' AND name <> $1", model)
+        await conn.execute("UPDATE embedding_models SET state = 'active', activated_at = now() WHERE name = $1", model)
+
+
+async def save(conn: asyncpg.Connection, review_id: int, model: str, vec: np.ndarray, text_hash: str,
+               submitted_at: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO review_embeddings (review_id, model, dim, text_hash, embedding, submitted_at)
+           VALUES ($1, $2, $3, $4, $5::vector, $6)
            ON CONFLICT (review_id, model) DO UPDATE SET dim = EXCLUDED.dim, text_hash = EXCLUDED.text_hash,
-               embedding = EXCLUDED.embedding, created_at = now()""",
-        review_id, model, int(vec.shape[0]), text_hash, vector_text(vec),
+               embedding = EXCLUDED.embedding, submitted_at = EXCLUDED.submitted_at, bg_mean = NULL,
+               bg_sd = NULL, created_at = now()""",
+        review_id, model, int(vec.shape[0]), text_hash, vector_text(vec), submitted_at,
+    )
+
+
+async def save_profile(conn: asyncpg.Connection, review_id: int, model: str,
+                       profile: tuple[float, float] | None) -> None:
+    await conn.execute(
+        "UPDATE review_embeddings SET bg_mean = $3, bg_sd = $4 WHERE review_id = $1 AND model = $2",
+        review_id, model, profile[0] if profile else None, profile[1] if profile else None,
     )
 
 
@@ -55,26 +88,42 @@ class Neighbour:
     similarity: float
 
 
-async def nearest(conn: asyncpg.Connection, model: str, vec: np.ndarray, k: int,
-                  exclude: int | None = None) -> list[Neighbour]:
-    """The k stored reviews closest to `vec` by cosine (approximate, through the HNSW index)."""
+async def nearest(conn: asyncpg.Connection, model: str, vec: np.ndarray, k: int, *,
+                  exclude: int | None = None, before: datetime | None = None) -> list[Neighbour]:
+    """The k stored reviews closest to `vec` by cosine, through the HNSW index, optionally
+    only among reviews submitted up to `before` (iterative scan keeps the filter cheap)."""
     dim = int(vec.shape[0])
     async with conn.transaction():
         await conn.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, k)}")
+        await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         rows = await conn.fetch(
             f"""SELECT review_id, embedding::halfvec({dim}) <=> $1::halfvec({dim}) AS distance
                 FROM review_embeddings
                 WHERE model = {_literal(model)} AND dim = {dim}
+                  AND ($3::timestamptz IS NULL OR submitted_at <= $3)
+                  AND review_id <> $4
                 ORDER BY embedding::halfvec({dim}) <=> $1::halfvec({dim})
                 LIMIT $2""",
-            vector_text(vec), k + 1,
+            vector_text(vec), k, before, exclude if exclude is not None else -1,
         )
-    return [Neighbour(r["review_id"], 1.0 - float(r["distance"])) for r in rows if r["review_id"] != exclude][:k]
+    found = [Neighbour(r["review_id"], 1.0 - float(r["distance"])) for r in rows]
+    return sorted(found, key=lambda n: -n.similarity)
 
 
-async def vectors(conn: asyncpg.Connection | asyncpg.Pool, model: str, review_ids: list[int]) -> dict[int, np.ndarray]:
+async def vectors(conn: asyncpg.Connection | asyncpg.Pool, model: str,
+                  review_ids: list[int]) -> dict[int, np.ndarray]:
     rows = await conn.fetch(
         "SELECT review_id, embedding::text AS v FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
         model, review_ids,
     )
     return {r["review_id"]: parse_vector(r["v"]) for r in rows}
+
+
+async def profiles(conn: asyncpg.Connection | asyncpg.Pool, model: str,
+                   review_ids: list[int]) -> dict[int, tuple[float, float] | None]:
+    rows = await conn.fetch(
+        "SELECT review_id, bg_mean, bg_sd FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
+        model, review_ids,
+    )
+    return {r["review_id"]: (float(r["bg_mean"]), float(r["bg_sd"])) if r["bg_mean"] is not None else None
+            for r in rows}

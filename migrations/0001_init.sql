@@ -102,6 +102,7 @@ CREATE TABLE reviews (
     state             text NOT NULL CHECK (state IN ('pending','published','held','rejected','withdrawn')),
     reject_reason     text,
     external_id       text,                    -- imports
+    external_order_id text,                    -- imports: the order the review claims, unverified
     ip_hash           text,
     user_agent_family text,
     submitted_at      timestamptz NOT NULL,
@@ -115,6 +116,7 @@ CREATE UNIQUE INDEX reviews_per_invitation ON reviews (invitation_id, coalesce(p
 CREATE INDEX reviews_published ON reviews (merchant_id, product_id, published_at DESC) WHERE state = 'published';
 CREATE INDEX reviews_author ON reviews (author_hash);
 CREATE INDEX reviews_submitted ON reviews (submitted_at);
+CREATE INDEX reviews_merchant_time ON reviews (merchant_id, submitted_at);
 
 CREATE TABLE review_versions (
     id            bigserial PRIMARY KEY,
@@ -129,14 +131,47 @@ CREATE INDEX review_versions_review ON review_versions (review_id);
 
 -- The column has no fixed dimension so any model fits; the embedding package creates
 -- one partial HNSW index per model on an expression cast to that model's dimension.
+-- submitted_at is copied from the review so the index scan can keep to earlier reviews;
+-- bg_mean/bg_sd are the review's background similarity (see embedding/detect.py).
 CREATE TABLE review_embeddings (
-    review_id   bigint NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
-    model       text NOT NULL,
-    dim         int NOT NULL,
-    text_hash   text NOT NULL,                 -- which text was embedded (edits re-embed)
-    embedding   vector NOT NULL,
-    created_at  timestamptz NOT NULL DEFAULT now(),
+    review_id     bigint NOT NULL REFERENCES reviews(id) ON DELETE CASCADE,
+    model         text NOT NULL,
+    dim           int NOT NULL,
+    text_hash     text NOT NULL,               -- which text was embedded (edits re-embed)
+    embedding     vector NOT NULL,
+    submitted_at  timestamptz NOT NULL,
+    bg_mean       real,
+    bg_sd         real,
+    created_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (review_id, model)
+);
+CREATE INDEX review_embeddings_time ON review_embeddings (model, submitted_at);
+
+-- Which model's vectors the detector uses. A reindex builds a new model's vectors beside
+-- the active ones and switches only when they are complete.
+CREATE TABLE embedding_models (
+    name          text PRIMARY KEY,
+    dim           int NOT NULL,
+    state         text NOT NULL CHECK (state IN ('building','active','retired')),
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    activated_at  timestamptz
+);
+CREATE UNIQUE INDEX embedding_models_one_active ON embedding_models ((true)) WHERE state = 'active';
+
+-- Document frequencies of normalised words over every scanned review: how informative a
+-- text is depends on how common its words are, in any language.
+CREATE TABLE term_stats (
+    term  text PRIMARY KEY,
+    df    bigint NOT NULL
+);
+CREATE TABLE corpus_stats (
+    id      boolean PRIMARY KEY DEFAULT true CHECK (id),
+    n_docs  bigint NOT NULL DEFAULT 0
+);
+INSERT INTO corpus_stats (id, n_docs) VALUES (true, 0);
+-- Reviews already counted in term_stats, so a rescan or an edit never counts twice.
+CREATE TABLE term_counted (
+    review_id  bigint PRIMARY KEY REFERENCES reviews(id) ON DELETE CASCADE
 );
 
 CREATE TABLE flags (

@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from reviews import __version__, db, invitations, jobs, merchants
@@ -117,6 +118,82 @@ async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(**kwargs: Any) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(file=sys.stderr, unit="review", dynamic_ncols=True, **kwargs)
+
+
+def _count_lines(path: Path) -> int | None:
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8-sig") as f:
+        return sum(1 for line in f if line.strip())
+
+
+async def _import(settings: Settings, args: argparse.Namespace, path: Path, lines: int) -> int:
+    from reviews.imports import import_file
+
+    async with open_services(settings) as svc:
+        with _progress(total=lines, desc="importing") as bar:
+            report = await import_file(svc.pool, path, hasher=svc.hasher, now=svc.clock.now(),
+                                       create_merchants=args.create_merchants, default_merchant=args.merchant,
+                                       progress=bar)
+    for line, reason in report.errors:
+        print(f"{path.name}:{line}: {reason}", file=sys.stderr)
+    _print_json(report.summary())
+    return 0 if not report.errors else 1
+
+
+async def _flags(settings: Settings, args: argparse.Namespace) -> int:
+    from reviews.flags import flagged_reviews
+
+    async with open_services(settings) as svc:
+        states = ("open", "upheld", "dismissed") if args.all else ("open",)
+        entries = await flagged_reviews(svc.pool, args.merchant, states)
+    if args.format == "jsonl":
+        for entry in entries:
+            print(json.dumps(entry, ensure_ascii=False))
+    else:
+        for e in entries:
+            print(f"{e['review_id']:>8}  {e['merchant']:<24} {e['score']:.2f}  {','.join(e['reasons']):<40} "
+                  f"related: {', '.join(map(str, e['related'][:6]))}")
+        print(f"{len(entries)} flagged review(s)", file=sys.stderr)
+    return 0
+
+
+async def _scan(settings: Settings, args: argparse.Namespace) -> int:
+    from reviews import reindex
+
+    async with open_services(settings) as svc:
+        queued = await reindex.queue_rescan(svc, args.merchant)
+        with _progress(total=queued, desc="scanning") as bar:
+            ran = await reindex.run_scans(svc, bar)
+        flagged = await svc.pool.fetchval(
+            """SELECT count(DISTINCT f.review_id) FROM flags f JOIN reviews r ON r.id = f.review_id
+               JOIN merchants m ON m.id = r.merchant_id WHERE f.state = 'open' AND ($1::text IS NULL OR m.slug = $1)""",
+            args.merchant)
+    _print_json({"queued": queued, "scanned": ran, "flagged_reviews": flagged})
+    return 0
+
+
+async def _reindex(settings: Settings) -> int:
+    from reviews import reindex
+
+    async with open_services(settings) as svc:
+        _print_json(await reindex.reindex(svc, _progress))
+    return 0
+
+
+def _import_command(settings: Settings, args: argparse.Namespace) -> Awaitable[int] | None:
+    path = Path(args.file)
+    lines = _count_lines(path)
+    if lines is None:
+        print(f"attest: no such file: {path}", file=sys.stderr)
+        return None
+    return _import(settings, args, path, lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="attest", description="Attest: verified reviews from real orders.")
     parser.add_argument("--version", action="version", version=f"attest {__version__}")
@@ -154,6 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dead", action="store_true", help="list dead jobs")
     p.add_argument("--retry", type=int, nargs="*", metavar="ID", help="retry these dead jobs")
     p.add_argument("--retry-all", action="store_true", help="retry every dead job")
+    p = sub.add_parser("import", help="import reviews from JSONL, CSV or a Judge.me export")
+    p.add_argument("file")
+    p.add_argument("--create-merchants", action="store_true", help="create merchants the file names but we lack")
+    p.add_argument("--merchant", help="the merchant of files without a merchant column (Judge.me exports)")
+    p = sub.add_parser("flags", help="flagged reviews")
+    p.add_argument("--merchant", help="only this merchant's")
+    p.add_argument("--format", choices=["jsonl", "table"], default="table")
+    p.add_argument("--all", action="store_true", help="include flags moderators already decided")
+    p = sub.add_parser("scan", help="rescan reviews for duplicates and campaigns")
+    p.add_argument("--merchant", help="only this merchant's reviews")
+    sub.add_parser("reindex", help="re-embed every review with ATTEST_EMBEDDING_MODEL, then switch to it")
     return parser
 
 
@@ -172,13 +260,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "merchant": lambda: _merchant(settings, args),
         "stats": lambda: _stats(settings, args.slug),
         "jobs": lambda: _jobs(settings, args),
+        "import": lambda: _import_command(settings, args),
+        "flags": lambda: _flags(settings, args),
+        "scan": lambda: _scan(settings, args),
+        "reindex": lambda: _reindex(settings),
     }
     try:
         if args.command in ("serve", "web"):
             _run_server(settings, run_worker=args.command == "serve", migrate=args.command == "serve")
             return 0
         result = commands[args.command]()
-        return asyncio.run(result) if result is not None else 0  # type: ignore[arg-type]
+        return asyncio.run(result) if result is not None else 2  # type: ignore[arg-type]
     except ApiError as exc:
         print(json.dumps(exc.body(), ensure_ascii=False), file=sys.stderr)
         return 2

@@ -110,7 +110,8 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
                    checksum text NOT NULL,
                    applied_at timestamptz NOT NULL DEFAULT now())"""
         )
-        done = {r["version"]: r["checksum"] for r in await conn.fetch("SELECT version, checksum FROM schema_migrations")}
+        rows = await conn.fetch("SELECT version, checksum FROM schema_migrations")
+        done = {r["version"]: r["checksum"] for r in rows}
         for number, name, path in migration_files(directory):
             sql = path.read_text()
             checksum = hashlib.sha256(sql.encode()).hexdigest()
@@ -131,7 +132,8 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
     return applied_now
 
 
-async def pending_migrations(conn: asyncpg.Connection | asyncpg.Pool, directory: Path = MIGRATIONS_DIR) -> list[str]:
+async def pending_migrations(conn: asyncpg.Connection | asyncpg.Pool,
+                             directory: Path = MIGRATIONS_DIR) -> list[str]:
     exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     done = set()
     if exists:

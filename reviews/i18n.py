@@ -8,7 +8,7 @@ first use, so there is no build step and no binary file in the repository.
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -54,7 +54,7 @@ def negotiate_accept_language(header: str | None) -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locales_dir: Path, domain: str, locale: str) -> NullTranslations:
     po_path = locales_dir / locale / "LC_MESSAGES" / f"{domain}.po"
     if not po_path.exists():

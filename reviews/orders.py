@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -78,8 +78,8 @@ def parse_datetime(value: Any, path: str, errors: dict[str, str]) -> datetime | 
         errors[path] = "must be an ISO 8601 date and time, e.g. 2026-05-01T12:00:00Z"
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def parse_event(body: Any) -> OrderEvent:

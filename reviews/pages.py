@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español", "it": "Italiano", "pl": "Po
                   "de": "Deutsch", "fr": "Français"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _environment(locale: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE / "templates"),

@@ -1,26 +1,29 @@
 """The worker's scan job: embed new and edited reviews in batches, look for duplicates, then
-publish the review or hold it with its flags. Detection only flags; a moderator decides."""
+publish the review or hold it with its flags. Detection only flags; a moderator decides.
+
+Reviews are scanned in the order they were submitted, each against the reviews submitted
+before it, so an import of history gives the same flags as the live stream would have.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import logging
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import numpy as np
 
+from embedding import stats as bg
 from embedding import store
-from embedding.detect import Detector, Doc, Flag
-from embedding.model import get_embedder
+from embedding.detect import Detector, Doc, Flag, merge_flags
+from embedding.model import Embedder, get_embedder
 from reviews import jobs, submissions
 from reviews.services import Services
 
 log = logging.getLogger("attest.scanning")
-NEIGHBOURS = 20
-RECENT_WINDOW = timedelta(days=7)
+SCANNABLE = ("pending", "published", "held")
 
 
 def review_text(row: asyncpg.Record | dict[str, Any]) -> str:
@@ -33,7 +36,8 @@ def text_hash(text: str) -> str:
 
 
 def _author(row: asyncpg.Record) -> str:
-    return row["author_hash"] or f"name:{row['merchant_id']}:{(row['display_name'] or '').lower()}"
+    # Without an address (some imports), the merchant-scoped display name stands for the author.
+    return row["author_hash"] or f"name:{row['merchant_id']}:{(row['display_name'] or '').strip().lower()}"
 
 
 def _doc(row: asyncpg.Record, vec: np.ndarray) -> Doc:
@@ -41,50 +45,60 @@ def _doc(row: asyncpg.Record, vec: np.ndarray) -> Doc:
                rating=row["rating"], text=review_text(row), created_at=row["submitted_at"], vector=vec)
 
 
-_REVIEW_SQL = """SELECT r.*, m.slug FROM reviews r JOIN merchants m ON m.id = r.merchant_id
-                 WHERE r.id = ANY($1) ORDER BY r.submitted_at, r.id"""
+_REVIEWS_SQL = """SELECT r.*, m.slug FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+                  WHERE r.id = ANY($1) AND r.state <> 'withdrawn' ORDER BY r.submitted_at, r.id"""
 
 
-async def embed_reviews(svc: Services, rows: list[asyncpg.Record]) -> dict[int, np.ndarray]:
-    """Vectors for these reviews under the current model, embedding only what changed."""
-    embedder = await asyncio.to_thread(get_embedder, svc.settings.embedding_model)
-    ids = [r["id"] for r in rows]
-    stored = await svc.pool.fetch(
+async def scanning_embedder(svc: Services) -> Embedder:
+    """The embedder of the active model. The configured model becomes active only when it is
+    the first ever used; switching models is `attest reindex`, which keeps the old vectors
+    in use until the new ones are complete."""
+    active = await store.active_model(svc.pool)
+    name = active or svc.settings.embedding_model
+    embedder = await asyncio.to_thread(get_embedder, name)
+    if active is None:
+        await store.register_model(svc.pool, embedder.name, embedder.dim, active=True)
+        await store.ensure_index(svc.pool, embedder.name, embedder.dim)
+    elif active != svc.settings.embedding_model:
+        log.warning("configured model is not active yet; run `attest reindex`",
+                    extra={"configured": svc.settings.embedding_model, "active": active})
+    return embedder
+
+
+async def embed_rows(pool: asyncpg.Pool, embedder: Embedder, rows: list[asyncpg.Record]) -> int:
+    """Store vectors for these reviews under the embedder's model, embedding only what changed."""
+    stored = await pool.fetch(
         "SELECT review_id, text_hash FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
-        embedder.name, ids,
+        embedder.name, [r["id"] for r in rows],
     )
     current = {r["review_id"]: r["text_hash"] for r in stored}
     todo = [r for r in rows if current.get(r["id"]) != text_hash(review_text(r))]
-    if todo:
-        matrix = await asyncio.to_thread(embedder.encode, [review_text(r) for r in todo])
-        await store.ensure_index(svc.pool, embedder.name, embedder.dim)
-        async with svc.pool.acquire() as conn, conn.transaction():
-            for row, vec in zip(todo, matrix, strict=True):
-                await store.save(conn, row["id"], embedder.name, vec, text_hash(review_text(row)))
-    return await store.vectors(svc.pool, embedder.name, ids)
+    if not todo:
+        return 0
+    matrix = await asyncio.to_thread(embedder.encode, [review_text(r) for r in todo])
+    async with pool.acquire() as conn, conn.transaction():
+        for row, vec in zip(todo, matrix, strict=True):
+            await store.save(conn, row["id"], embedder.name, vec, text_hash(review_text(row)), row["submitted_at"])
+    return len(todo)
 
 
-async def _neighbour_docs(svc: Services, conn: asyncpg.Connection, model: str, doc: Doc) -> list[Doc]:
-    near = await store.nearest(conn, model, doc.vector, NEIGHBOURS, exclude=doc.id)
-    ids = [n.review_id for n in near]
-    rows = await conn.fetch(_REVIEW_SQL.replace("ORDER BY", "AND r.state <> 'withdrawn' ORDER BY"), ids)
+async def _docs(conn: asyncpg.Connection, model: str, ids: list[int]) -> list[Doc]:
+    rows = await conn.fetch(_REVIEWS_SQL, ids)
     vecs = await store.vectors(conn, model, ids)
     return [_doc(r, vecs[r["id"]]) for r in rows if r["id"] in vecs]
 
 
-async def _recent_docs(svc: Services, conn: asyncpg.Connection, model: str, row: asyncpg.Record) -> list[Doc]:
+async def _recent_ids(conn: asyncpg.Connection, row: asyncpg.Record, detector: Detector) -> list[int]:
     rows = await conn.fetch(
-        """SELECT r.*, m.slug FROM reviews r JOIN merchants m ON m.id = r.merchant_id
-           WHERE r.merchant_id = $1 AND r.id <> $2 AND r.state <> 'withdrawn'
-             AND r.submitted_at BETWEEN $3 AND $4 ORDER BY r.submitted_at LIMIT 500""",
-        row["merchant_id"], row["id"], row["submitted_at"] - RECENT_WINDOW, row["submitted_at"],
+        """SELECT id FROM reviews WHERE merchant_id = $1 AND id <> $2 AND state <> 'withdrawn'
+             AND submitted_at >= $3 AND submitted_at <= $4 ORDER BY submitted_at DESC LIMIT 1000""",
+        row["merchant_id"], row["id"], row["submitted_at"] - detector.params.window, row["submitted_at"],
     )
-    vecs = await store.vectors(conn, model, [r["id"] for r in rows])
-    return [_doc(r, vecs[r["id"]]) for r in rows if r["id"] in vecs]
+    return [r["id"] for r in rows]
 
 
 async def save_flags(conn: asyncpg.Connection, flags: list[Flag], now: Any) -> None:
-    for flag in flags:
+    for flag in merge_flags(flags):
         await conn.execute(
             """INSERT INTO flags (review_id, kind, score, evidence, created_at) VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT (review_id, kind) DO UPDATE SET score = GREATEST(flags.score, EXCLUDED.score),
@@ -92,37 +106,47 @@ async def save_flags(conn: asyncpg.Connection, flags: list[Flag], now: Any) -> N
                WHERE flags.state = 'open'""",
             flag.review_id, flag.kind, float(flag.score), flag.evidence, now,
         )
-        # A flag holds the review from the widgets until a moderator decides, even an earlier one.
-        await submissions.hold(conn, flag.review_id, now)
+        # A flag holds the review from the widgets until a moderator decides, an earlier one too.
+        # A moderator's earlier "dismissed" stands: the upsert above does not reopen it.
+        if await conn.fetchval("SELECT state FROM flags WHERE review_id = $1 AND kind = $2",
+                               flag.review_id, flag.kind) == "open":
+            await submissions.hold(conn, flag.review_id, now)
+
+
+async def scan_one(svc: Services, conn: asyncpg.Connection, detector: Detector, model: str,
+                   row: asyncpg.Record, vec: np.ndarray) -> list[Flag]:
+    doc = _doc(row, vec)
+    near = await store.nearest(conn, model, vec, detector.params.k, exclude=doc.id, before=doc.created_at)
+    neighbours = await _docs(conn, model, [n.review_id for n in near])
+    recent = await _docs(conn, model, await _recent_ids(conn, row, detector))
+    profile = await bg.background_profile(conn, model, doc, detector.params)
+    stats = await bg.prefetch(conn, model, doc, profile, neighbours + recent, detector.params)
+    flags = detector.scan(doc, neighbours, recent, stats)  # type: ignore[arg-type]
+    async with conn.transaction():
+        await store.save_profile(conn, doc.id, model, profile)
+        await save_flags(conn, flags, svc.clock.now())
+        await bg.count_terms(conn, doc.id, doc.text)
+        if row["state"] == "pending" and not any(f.review_id == doc.id for f in flags):
+            await submissions.publish(conn, doc.id, svc.clock.now())
+    return flags
 
 
 async def scan(svc: Services, batch: jobs.Batch, detector: Detector) -> None:
-    ids = [int(j.payload["review_id"]) for j in batch.jobs]
     by_review = {int(j.payload["review_id"]): j for j in batch.jobs}
-    rows = await svc.pool.fetch(_REVIEW_SQL, ids)
-    for missing in set(ids) - {r["id"] for r in rows}:
-        await batch.done(by_review[missing])
-    vecs = await embed_reviews(svc, list(rows))
-    model = get_embedder(svc.settings.embedding_model).name
-    for row in rows:
-        job = by_review[row["id"]]
-        if row["state"] != "pending":
+    rows = [r for r in await svc.pool.fetch(_REVIEWS_SQL, list(by_review)) if r["state"] in SCANNABLE]
+    for missing in set(by_review) - {r["id"] for r in rows}:
+        await batch.done(by_review[missing])  # withdrawn, rejected or deleted since
+    if not rows:
+        return
+    embedder = await scanning_embedder(svc)
+    await embed_rows(svc.pool, embedder, rows)
+    async with svc.pool.acquire() as conn:
+        vecs = await store.vectors(conn, embedder.name, [r["id"] for r in rows])
+        for row in rows:
+            job = by_review[row["id"]]
+            flags = await scan_one(svc, conn, detector, embedder.name, row, vecs[row["id"]])
             await batch.done(job)
-            continue
-        doc = _doc(row, vecs[row["id"]])
-        async with svc.pool.acquire() as conn:
-            neighbours = await _neighbour_docs(svc, conn, model, doc)
-            recent = await _recent_docs(svc, conn, model, row)
-            stats = detector.background([d for d in {x.id: x for x in neighbours + recent}.values()
-                                         if d.created_at <= doc.created_at])
-            flags = detector.scan(doc, neighbours, recent, stats)
-            now = svc.clock.now()
-            async with conn.transaction():
-                await save_flags(conn, flags, now)
-                if not any(f.review_id == doc.id for f in flags):
-                    await submissions.publish(conn, doc.id, now)
-                await batch.done(job, conn)
-        log.info("review scanned", extra={"review": doc.id, "flags": [f.kind for f in flags]})
+            log.info("review scanned", extra={"review": row["id"], "flags": sorted({f.kind for f in flags})})
 
 
 def tasks(svc: Services, batch_size: int = 16) -> dict[str, jobs.Task]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 SUPPORTED_LOCALES = ("en", "es", "it", "pl", "ro", "de", "fr")
 
@@ -42,7 +42,7 @@ class Settings:
         return self.data_dir / "outbox"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         data_dir = Path(env.get("ATTEST_DATA_DIR") or ".attest")
         host = env.get("ATTEST_HOST") or "127.0.0.1"

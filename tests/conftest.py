@@ -104,7 +104,7 @@ class RecordingHandler:
         self.messages: list[Message] = []
         self.envelopes: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append(envelope)
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +24,8 @@ def test_settings_defaults_work_on_a_laptop(tmp_path: Path) -> None:
 
 
 def test_settings_from_environment(tmp_path: Path) -> None:
-    s = Settings.from_env({"ATTEST_DATA_DIR": str(tmp_path), "ATTEST_HOST": "0.0.0.0", "ATTEST_PORT": "9000",
+    s = Settings.from_env({"ATTEST_DATA_DIR": str(tmp_path), "ATTEST_HOST": "0.0.0.0",  # noqa: S104
+                           "ATTEST_PORT": "9000",
                            "ATTEST_BASE_URL": "https://reviews.example/", "ATTEST_SECRET_KEY": "k",
                            "DATABASE_URL": "postgresql://db/attest", "ATTEST_SMTP_URL": "smtp://mail:25"})
     assert (s.port, s.base_url, s.secret_key, s.database_url) == (9000, "https://reviews.example", "k",
@@ -44,12 +45,12 @@ def test_accept_language_respects_weights() -> None:
 
 def test_send_window_moves_into_local_daytime() -> None:
     berlin = ZoneInfo("Europe/Berlin")
-    night = datetime(2026, 3, 2, 22, 30, tzinfo=timezone.utc)  # 23:30 in Berlin
+    night = datetime(2026, 3, 2, 22, 30, tzinfo=UTC)  # 23:30 in Berlin
     moved = apply_send_window(night, "09:00-20:00", berlin)
     assert moved.astimezone(berlin).isoformat() == "2026-03-03T09:00:00+01:00"
-    morning = datetime(2026, 3, 2, 5, 0, tzinfo=timezone.utc)  # 06:00 in Berlin
+    morning = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # 06:00 in Berlin
     assert apply_send_window(morning, "09:00-20:00", berlin).astimezone(berlin).hour == 9
-    noon = datetime(2026, 3, 2, 11, 0, tzinfo=timezone.utc)
+    noon = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
     assert apply_send_window(noon, "09:00-20:00", berlin) == noon
     assert apply_send_window(night, "off", berlin) == night
 

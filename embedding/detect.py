@@ -1,0 +1,398 @@
+"""Duplicate, campaign, self-duplicate and burst detection. Pure: no database.
+
+The live system calls `Detector.scan` once per new review with its top-k cosine
+neighbours among earlier reviews (HNSW), the merchant's reviews of the last window,
+and the `Background` statistics; `scan_corpus` replays a corpus the same way offline.
+
+Why the rules look the way they do:
+
+* Raw cosine means different things per language and per model (unrelated Spanish
+  reviews score ~0.55 with all-MiniLM-L6-v2), so a semantic link is a z-score of the
+  pair's cosine against each review's *background*: the mean and spread of its k
+  nearest neighbours among reviews older than the window. Old reviews cannot belong
+  to a campaign that is running now, so a campaign never calibrates itself away; and
+  they share the review's language and topic, so the language bias cancels.
+* Near-identical text is confirmed lexically (character 4-gram shingles of the
+  normalised text), which is language-agnostic and catches what embeddings miss
+  (cross-merchant copies with the product swapped score only ~0.7 cosine).
+* Short generic reviews are alike by nature, so every similarity link requires the
+  shared words to be informative: the effective number of distinct content words
+  (IDF-weighted, from the corpus' own document frequencies) must reach `min_info`.
+* A semantic-only link (paraphrase) counts only inside the time window and only when
+  attached to a lexically confirmed copy by another author: a paraphrase on its own
+  is indistinguishable from two buyers praising the same product.
+* Bursts are tested against the merchant's own history for that star value with a
+  Gamma-Poisson (negative binomial) predictive, which is wide when history is short.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from embedding import text as T
+
+KINDS = ("exact_duplicate", "near_duplicate", "campaign", "self_duplicate", "burst")
+
+
+@dataclass(frozen=True)
+class Doc:
+    id: int
+    merchant: str
+    author: str
+    product: str | None
+    rating: int
+    text: str
+    created_at: datetime
+    vector: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Flag:
+    review_id: int
+    kind: str
+    score: float
+    evidence: dict
+
+
+@dataclass(frozen=True)
+class Params:
+    k: int = 20                                 # neighbours per scan (HNSW top-k)
+    window: timedelta = timedelta(days=3)       # campaign / burst window
+    min_info: float = 8.0                       # effective content words shared
+    lexical: float = 0.5                        # Jaccard of char 4-gram shingles
+    z: float = 2.5                              # semantic link: sd above background
+    background_k: int = 10                      # out-of-window neighbours per background
+    sd_floor: float = 0.02                      # lower bound of a background's spread
+    campaign_authors: int = 3                   # distinct authors making a campaign
+    burst_alpha: float = 1e-3                   # tail probability of the window count
+    burst_min: int = 5                          # and at least this many reviews
+
+
+# --------------------------------------------------------------------------- background
+
+
+class Background:
+    """Streaming statistics over stored reviews, updated by `add` in created_at order.
+
+    * document frequencies of words (informativeness),
+    * per review, its similarity profile (mean, sd of the cosine to its
+      `background_k` nearest reviews older than created_at - window), computed once at
+      insertion and storable next to the vector; the live query is an HNSW search with
+      `created_at < $t - window` (or over a random sample of stored vectors),
+    * per merchant: first review time and count per star value (burst baseline).
+    """
+
+    def __init__(self, params: Params | None = None):
+        self.params = params or Params()
+        self.n_docs = 0
+        self.df: Counter[str] = Counter()
+        self.profiles: dict[int, tuple[float, float] | None] = {}
+        self.merchant_first: dict[str, datetime] = {}
+        self.rating_counts: Counter[tuple[str, int]] = Counter()
+        self._times: list[float] = []
+        self._mat: np.ndarray | None = None
+
+    def add(self, doc: Doc) -> None:
+        if doc.id not in self.profiles:
+            self.profiles[doc.id] = self.profile(doc.vector, doc.created_at)
+        self.n_docs += 1
+        self.df.update(set(T.tokens(T.normalize(doc.text))))
+        self.merchant_first.setdefault(doc.merchant, doc.created_at)
+        self.rating_counts[(doc.merchant, doc.rating)] += 1
+        ts = doc.created_at.timestamp()
+        if self._times and ts < self._times[-1]:
+            raise ValueError("Background.add expects docs in created_at order")
+        vec = np.asarray(doc.vector, dtype=np.float32)
+        if self._mat is None:
+            self._mat = np.empty((64, vec.shape[0]), dtype=np.float32)
+        elif len(self._times) == len(self._mat):
+            self._mat = np.concatenate([self._mat, np.empty_like(self._mat)])
+        self._mat[len(self._times)] = vec
+        self._times.append(ts)
+
+    def profile(self, vector: np.ndarray, created_at: datetime) -> tuple[float, float] | None:
+        """(mean, sd) of the cosine to the nearest reviews older than the window, or
+        None when there are too few (then no semantic-only link is made)."""
+        p = self.params
+        end = bisect.bisect_left(self._times, (created_at - p.window).timestamp())
+        if end < p.background_k or self._mat is None:
+            return None
+        sims = self._mat[:end] @ np.asarray(vector, dtype=np.float32)
+        top = np.partition(sims, end - p.background_k)[end - p.background_k :]
+        return float(top.mean()), max(float(top.std()), p.sd_floor)
+
+    def doc_profile(self, doc: Doc) -> tuple[float, float] | None:
+        if doc.id not in self.profiles:
+            self.profiles[doc.id] = self.profile(doc.vector, doc.created_at)
+        return self.profiles[doc.id]
+
+    def info(self, words) -> float:
+        return T.informativeness(words, self.df, self.n_docs)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@dataclass
+class _Feat:
+    doc: Doc
+    norm: str
+    words: frozenset[str]
+    shingles: frozenset[str]
+    info: float
+    profile: tuple[float, float] | None
+
+
+def _feat(doc: Doc, stats: Background) -> _Feat:
+    norm = T.normalize(doc.text)
+    words = frozenset(T.tokens(norm))
+    return _Feat(doc, norm, words, T.shingles(norm), stats.info(words), stats.doc_profile(doc))
+
+
+@dataclass
+class _Link:
+    kind: str            # "exact" | "near" | "semantic"
+    cosine: float
+    lexical: float
+    shared_info: float
+    z: float | None
+
+
+def _hours(a: Doc, b: Doc) -> float:
+    return abs((a.created_at - b.created_at).total_seconds()) / 3600.0
+
+
+def _link(a: _Feat, b: _Feat, stats: Background, p: Params) -> _Link | None:
+    """The strongest informative similarity between two reviews, if any."""
+    cos = float(np.dot(a.doc.vector, b.doc.vector))
+    lex = T.jaccard(a.shingles, b.shingles)
+    shared = stats.info(a.words & b.words)
+    if a.norm == b.norm and a.info >= p.min_info:
+        return _Link("exact", cos, 1.0, shared, None)
+    if lex >= p.lexical and shared >= p.min_info:
+        return _Link("near", cos, lex, shared, None)
+    if a.profile is None or b.profile is None:
+        return None
+    if min(a.info, b.info) < p.min_info or _hours(a.doc, b.doc) > p.window.total_seconds() / 3600:
+        return None
+    mu = (a.profile[0] + b.profile[0]) / 2
+    sd = math.sqrt((a.profile[1] ** 2 + b.profile[1] ** 2) / 2)
+    z = (cos - mu) / sd
+    if z >= p.z:
+        return _Link("semantic", cos, lex, shared, z)
+    return None
+
+
+def _nb_tail(m: int, r: float, q: float) -> float:
+    """P(X >= m) for X ~ NegBin(r, q) (number of events, success prob q)."""
+    if m <= 0:
+        return 1.0
+    logq, log1q = math.log(q), math.log1p(-q)
+    cdf = 0.0
+    for x in range(m):
+        cdf += math.exp(
+            math.lgamma(x + r) - math.lgamma(r) - math.lgamma(x + 1) + r * logq + x * log1q
+        )
+    return max(0.0, 1.0 - cdf)
+
+
+# --------------------------------------------------------------------------- detector
+
+
+class Detector:
+    def __init__(self, params: Params | None = None):
+        self.params = params or Params()
+
+    def background(self, docs) -> Background:
+        """Statistics from stored reviews (all, or a random sample), oldest first."""
+        stats = Background(self.params)
+        for d in sorted(docs, key=lambda d: d.created_at):
+            stats.add(d)
+        return stats
+
+    def scan(
+        self,
+        new: Doc,
+        neighbours: list[Doc],
+        recent_same_merchant: list[Doc],
+        stats: Background,
+    ) -> list[Flag]:
+        """Flags for `new` and for earlier reviews that now form a cluster with it.
+
+        `neighbours`: top-k by cosine among earlier reviews (any merchant);
+        `recent_same_merchant`: the merchant's reviews in [created_at - window, created_at);
+        `stats`: the Background of reviews stored before `new`.
+        """
+        p = self.params
+        flags: list[Flag] = []
+        cands = [d for d in neighbours if d.id != new.id]
+        feats = [_feat(new, stats)] + [_feat(d, stats) for d in cands]
+
+        links: dict[tuple[int, int], _Link] = {}
+        for i in range(len(feats)):
+            for j in range(i + 1, len(feats)):
+                link = _link(feats[i], feats[j], stats, p)
+                if link is not None:
+                    links[(i, j)] = link
+
+        def author(i: int) -> str:
+            return feats[i].doc.author
+
+        # 1-2, 4: pairs with the new review.
+        for j in range(1, len(feats)):
+            link = links.get((0, j))
+            if link is None or link.kind == "semantic":
+                continue
+            old = feats[j].doc
+            ev = {
+                "related": [old.id], "cosine": round(link.cosine, 4),
+                "lexical": round(link.lexical, 4), "shared_info": round(link.shared_info, 2),
+                "authors": [old.author, new.author], "merchants": [old.merchant, new.merchant],
+                "products": [old.product, new.product], "gap_hours": round(_hours(old, new), 2),
+            }
+            if old.author == new.author:
+                flags.append(Flag(new.id, "self_duplicate", link.lexical, ev))
+            else:
+                kind = "exact_duplicate" if link.kind == "exact" else "near_duplicate"
+                flags.append(Flag(new.id, kind, link.lexical, ev))
+                flags.append(Flag(old.id, kind, link.lexical, {**ev, "related": [new.id]}))
+
+        # 3: campaign. Reviews by other authors within the window of `new`, linked by
+        # lexical copies, plus paraphrases attached to a lexically confirmed copy.
+        horizon = p.window.total_seconds() / 3600
+        inwin = {i for i in range(len(feats)) if _hours(feats[i].doc, new) <= horizon}
+        cross = {
+            e: lk for e, lk in links.items()
+            if e[0] in inwin and e[1] in inwin and author(e[0]) != author(e[1])
+        }
+        core = {i for e, lk in cross.items() if lk.kind != "semantic" for i in e}
+        adj: dict[int, set[int]] = defaultdict(set)
+        for (i, j), lk in cross.items():
+            if lk.kind != "semantic" or i in core or j in core:
+                adj[i].add(j)
+                adj[j].add(i)
+        comp, todo = {0}, [0]
+        while todo:
+            for nb in adj[todo.pop()] - comp:
+                comp.add(nb)
+                todo.append(nb)
+        authors = {author(i) for i in comp}
+        if len(authors) >= p.campaign_authors:
+            members = sorted(comp, key=lambda i: feats[i].doc.created_at)
+            docs = [feats[i].doc for i in members]
+            ev = {
+                "related": [d.id for d in docs],
+                "authors": len(authors),
+                "merchants": sorted({d.merchant for d in docs}),
+                "window": [docs[0].created_at.isoformat(), docs[-1].created_at.isoformat()],
+                "links": [
+                    {"a": feats[i].doc.id, "b": feats[j].doc.id, "kind": lk.kind,
+                     "cosine": round(lk.cosine, 4), "lexical": round(lk.lexical, 4),
+                     **({"z": round(lk.z, 2)} if lk.z is not None else {})}
+                    for (i, j), lk in cross.items() if i in comp and j in comp
+                ],
+            }
+            for d in docs:
+                flags.append(Flag(d.id, "campaign", float(len(authors)), ev))
+
+        # 5: burst of one star value on the merchant, against its own history.
+        flags.extend(self._burst(new, recent_same_merchant, stats))
+        return flags
+
+    def _burst(self, new: Doc, recent: list[Doc], stats: Background) -> list[Flag]:
+        """Scan statistic: among the windows that end at `new` and start at one of the
+        merchant's recent reviews of the same star value, the least likely count under
+        the merchant's own history (Bonferroni over the candidate starts). Only the
+        reviews inside that tightest window are flagged, not the whole lookback."""
+        p = self.params
+        start = new.created_at - p.window
+        same = [
+            *sorted(
+                (d for d in recent
+                 if d.merchant == new.merchant and d.rating == new.rating
+                 and start <= d.created_at < new.created_at),
+                key=lambda d: d.created_at,
+            ),
+            new,
+        ]
+        first = stats.merchant_first.get(new.merchant)
+        if first is None or len(same) < p.burst_min:
+            return []
+        hist_days = (start - first).total_seconds() / 86400
+        if hist_days <= 0:
+            return []
+        n_hist = max(stats.rating_counts[(new.merchant, new.rating)] - (len(same) - 1), 0)
+        r = n_hist + 0.5  # Jeffreys prior on the rate -> negative binomial predictive
+        # Each candidate window opens at one of these reviews; that opening review is
+        # the condition, so the evidence is the m reviews after it within `span`.
+        best: tuple[float, int, float] | None = None
+        n_starts = len(same) - 1
+        for s in range(n_starts):
+            m = len(same) - s - 1
+            span = max((new.created_at - same[s].created_at).total_seconds() / 86400, 1e-6)
+            q = hist_days / (hist_days + span)
+            pval = min(1.0, _nb_tail(m, r, q) * n_starts)
+            if best is None or pval < best[0]:
+                best = (pval, s, span)
+        pval, s, w_days = best
+        if pval >= p.burst_alpha or len(same) - s < p.burst_min:
+            return []
+        # The burst is evidence about the window, not about each review in it: a short
+        # generic review inside it is as likely an honest buyer's, so it needs content.
+        members = same[s:]
+        flagged = [d for d in members if stats.info(T.tokens(T.normalize(d.text))) >= p.min_info]
+        q = hist_days / (hist_days + w_days)
+        ev = {
+            "related": [d.id for d in members], "merchant": new.merchant, "rating": new.rating,
+            "count": len(members), "expected": round(r * (1 - q) / q, 3), "p_value": pval,
+            "window": [members[0].created_at.isoformat(), new.created_at.isoformat()],
+            "history_days": round(hist_days, 1), "history_count": n_hist,
+        }
+        score = -math.log10(max(pval, 1e-300))
+        return [Flag(d.id, "burst", score, ev) for d in flagged]
+
+
+def merge_flags(flags: list[Flag]) -> list[Flag]:
+    """One flag per (review, kind), the strongest; what a flags-table upsert keeps."""
+    best: dict[tuple[int, str], Flag] = {}
+    for f in flags:
+        key = (f.review_id, f.kind)
+        if key not in best or f.score > best[key].score:
+            best[key] = f
+    return list(best.values())
+
+
+def scan_corpus(docs: list[Doc], params: Params | None = None) -> list[Flag]:
+    """Replay docs in created_at order; neighbours = exact top-k cosine among earlier."""
+    det = Detector(params)
+    p = det.params
+    docs = sorted(docs, key=lambda d: d.created_at)
+    stats = Background(p)
+    flags: list[Flag] = []
+    if not docs:
+        return flags
+    mat = np.stack([np.asarray(d.vector, dtype=np.float32) for d in docs])
+    by_merchant: dict[str, list[Doc]] = defaultdict(list)
+    for n, doc in enumerate(docs):
+        neighbours: list[Doc] = []
+        if n:
+            sims = mat[:n] @ mat[n]
+            top = np.argsort(-sims, kind="stable")[: p.k]
+            neighbours = [docs[i] for i in top]
+        start = doc.created_at - p.window
+        recent = [d for d in by_merchant[doc.merchant] if d.created_at >= start]
+        flags.extend(det.scan(doc, neighbours, recent, stats))
+        stats.add(doc)
+        by_merchant[doc.merchant].append(doc)
+    return merge_flags(flags)
+
+
+def flags_to_json(flags: list[Flag]) -> list[dict[str, Any]]:
+    return [{"review_id": f.review_id, "kind": f.kind, "score": f.score, "evidence": f.evidence} for f in flags]

@@ -1,0 +1,88 @@
+"""The detector's background statistics, kept in PostgreSQL so every worker shares them.
+
+`PrefetchedBackground` offers what `embedding.detect.Background` offers (word document
+frequencies, each review's similarity profile, each merchant's rating history), loaded
+for one scan by a handful of queries instead of held in memory: the worker's memory
+stays flat however many reviews are stored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+import asyncpg
+import numpy as np
+
+from embedding import store
+from embedding import text as T
+from embedding.detect import Doc, Params
+
+
+class PrefetchedBackground:
+    def __init__(self, params: Params, df: dict[str, int], n_docs: int,
+                 profiles: dict[int, tuple[float, float] | None], merchant_first: dict[str, datetime],
+                 rating_counts: Counter[tuple[str, int]]) -> None:
+        self.params = params
+        self.df = df
+        self.n_docs = n_docs
+        self.profiles = profiles
+        self.merchant_first = merchant_first
+        self.rating_counts = rating_counts
+
+    def info(self, words: object) -> float:
+        return T.informativeness(words, self.df, self.n_docs)  # type: ignore[arg-type]
+
+    def doc_profile(self, doc: Doc) -> tuple[float, float] | None:
+        return self.profiles.get(doc.id)
+
+
+async def background_profile(conn: asyncpg.Connection, model: str, doc: Doc,
+                             params: Params) -> tuple[float, float] | None:
+    """(mean, sd) of the cosine to the review's nearest reviews older than the window, or None
+    when there are too few: old reviews share its language and topic but cannot belong to a
+    campaign running now, so they tell what "ordinarily similar" means for this text."""
+    older = await store.nearest(conn, model, doc.vector, params.background_k, exclude=doc.id,
+                                before=doc.created_at - params.window)
+    if len(older) < params.background_k:
+        return None
+    sims = np.array([n.similarity for n in older], dtype=np.float64)
+    return float(sims.mean()), max(float(sims.std()), params.sd_floor)
+
+
+async def prefetch(conn: asyncpg.Connection, model: str, new: Doc, new_profile: tuple[float, float] | None,
+                   others: list[Doc], params: Params) -> PrefetchedBackground:
+    words = sorted({w for d in [new, *others] for w in T.tokens(T.normalize(d.text))})
+    df = {r["term"]: r["df"] for r in await conn.fetch(
+        "SELECT term, df FROM term_stats WHERE term = ANY($1)", words)}
+    n_docs = await conn.fetchval("SELECT n_docs FROM corpus_stats")
+    profiles = await store.profiles(conn, model, [d.id for d in others])
+    profiles[new.id] = new_profile
+    # The merchant's history before this review: its first review, and how many of each rating.
+    history = await conn.fetch(
+        """SELECT r.rating, count(*) AS n, min(r.submitted_at) AS first
+           FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+           WHERE m.slug = $1 AND r.submitted_at < $2 AND r.state <> 'withdrawn'
+             AND EXISTS (SELECT 1 FROM term_counted t WHERE t.review_id = r.id)
+           GROUP BY r.rating""",
+        new.merchant, new.created_at,
+    )
+    counts: Counter[tuple[str, int]] = Counter({(new.merchant, r["rating"]): r["n"] for r in history})
+    first = {new.merchant: min(r["first"] for r in history)} if history else {}
+    return PrefetchedBackground(params, df, n_docs, profiles, first, counts)
+
+
+async def count_terms(conn: asyncpg.Connection, review_id: int, text: str) -> None:
+    """Add a scanned review's words to the document frequencies, once per review."""
+    inserted = await conn.fetchval(
+        "INSERT INTO term_counted (review_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING review_id", review_id)
+    if inserted is None:
+        return
+    words = sorted(set(T.tokens(T.normalize(text))))  # sorted: concurrent workers lock rows in one order
+    if words:
+        await conn.execute(
+            """INSERT INTO term_stats (term, df) SELECT unnest($1::text[]), 1
+               ON CONFLICT (term) DO UPDATE SET df = term_stats.df + 1""",
+            words,
+        )
+    await conn.execute("UPDATE corpus_stats SET n_docs = n_docs + 1")

@@ -1,0 +1,86 @@
+"""Pure text utilities for duplicate detection: normalisation, shingles, lexical
+similarity and how informative a text is.
+
+Everything here is language-agnostic: no stop-word lists, no stemming. How common a
+word is comes from document frequencies observed in the operator's own corpus.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+# Letters that NFKD does not decompose into base + combining mark.
+_FOLD = str.maketrans(
+    {
+        "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
+        "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th", "ð": "d",
+    }
+)
+_NON_WORD = re.compile(r"[\W_]+")  # punctuation, emoji, symbols (unicode-aware)
+
+SHINGLE_SIZE = 4
+
+
+def normalize(text: str) -> str:
+    """Casefolded, accent-free, punctuation- and emoji-free text, single-spaced."""
+    text = unicodedata.normalize("NFKD", (text or "").translate(_FOLD))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    # casefold may reintroduce composed forms (e.g. "İ"); fold once more.
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def tokens(norm: str) -> list[str]:
+    """Word tokens of a normalised text."""
+    return norm.split()
+
+
+def shingles(norm: str, k: int = SHINGLE_SIZE) -> frozenset[str]:
+    """Character k-grams of a normalised text, padded so that short words count."""
+    padded = f" {norm} "
+    if len(padded) <= k:
+        return frozenset([padded])
+    return frozenset(padded[i : i + k] for i in range(len(padded) - k + 1))
+
+
+def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
+    a, b = set(a), set(b)
+    if not a and not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+# How many documents a word must be rarer than to count as one full unit of
+# information: a word in at most 1 review out of 100 is "content".
+FULL_WEIGHT_RATE = 100.0
+
+
+def token_weight(df: int, n_docs: int) -> float:
+    """Weight in [0, 1] of a word seen in `df` of `n_docs` documents.
+
+    Smoothed IDF relative to log(FULL_WEIGHT_RATE), with FULL_WEIGHT_RATE empty
+    pseudo-documents as prior, so that on an empty corpus every word counts fully and
+    words shared by many reviews fade as evidence accumulates.
+    """
+    idf = math.log((n_docs + FULL_WEIGHT_RATE) / (df + 1.0))
+    return max(0.0, min(1.0, idf / math.log(FULL_WEIGHT_RATE)))
+
+
+def informativeness(
+    words: Iterable[str], df: Mapping[str, int] | None = None, n_docs: int = 0
+) -> float:
+    """Effective number of distinct content words: sum of IDF weights of the distinct
+    words. "Todo perfecto envio rapido" is worth ~1-2, a specific review ~10 or more.
+    """
+    df = df or {}
+    return sum(token_weight(df.get(w, 0), n_docs) for w in set(words))
+
+
+def shared_informativeness(
+    a: Iterable[str], b: Iterable[str], df: Mapping[str, int] | None = None, n_docs: int = 0
+) -> float:
+    """Informativeness of the words two texts have in common."""
+    return informativeness(set(a) & set(b), df, n_docs)

@@ -1,0 +1,194 @@
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from embedding import text as T
+from embedding.detect import Detector, Doc, Params, scan_corpus
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+LONG = (
+    "The walnut desk lamp arrived with a cracked brass hinge, support replaced it "
+    "within four days and the new one has a warmer bulb than advertised."
+)
+LONG_EDIT = (  # emoji, a typo, a dropped word, swapped sentences
+    "Support replaced it within four days and the new one has a warmer bulb than "
+    "advertized 😡 The walnut lamp arrived with a cracked brass hinge!!"
+)
+OTHER = [
+    "Bought these hiking socks for a trip to Iceland, still no holes after two weeks.",
+    "Coffee grinder is loud, but the burrs are consistent and cleaning takes a minute.",
+    "Our cat ignored the scratching post for a month and now sleeps on top of it.",
+    "Printer ink cartridges lasted half as long as the box claimed, disappointing.",
+]
+
+
+def unit(v):
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def rng_vec(rng, dim):
+    return unit(rng.normal(size=dim))
+
+
+def doc(i, text, author, vec, hours=0.0, merchant="shop", rating=5, product="p1"):
+    return Doc(i, merchant, author, product, rating, text, T0 + timedelta(hours=hours), unit(vec))
+
+
+def flagged(flags, kind=None):
+    return {f.review_id for f in flags if kind is None or f.kind == kind}
+
+
+def random_text(rng, n_words=14):
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    return " ".join("".join(rng.choice(letters, size=rng.integers(3, 9))) for _ in range(n_words))
+
+
+def background_docs(rng, dim, n=30, start=0):
+    """Unrelated reviews spread over the weeks before, one per merchant-day."""
+    return [
+        doc(start + i, random_text(rng), f"bg{i}", rng_vec(rng, dim),
+            hours=-24.0 * (n - i) - 200, merchant=f"m{i % 7}", rating=1 + i % 5)
+        for i in range(n)
+    ]
+
+
+# ------------------------------------------------------------------------- text
+
+
+def test_normalize_folds_case_accents_emoji_punctuation_whitespace():
+    assert T.normalize("  Łódź: ŻÓŁĆ!!  😍 Crème   brûlée\n") == "lodz zolc creme brulee"
+    assert T.normalize("¡Increíbles las zapatillas! 👟") == T.normalize("increibles las ZAPATILLAS")
+    assert T.normalize("Mulțumesc, totul a fost perfect") == "multumesc totul a fost perfect"
+    assert T.normalize("") == ""
+
+
+def test_shingles_and_jaccard():
+    a = T.shingles(T.normalize(LONG))
+    b = T.shingles(T.normalize(LONG_EDIT))
+    c = T.shingles(T.normalize(OTHER[0]))
+    assert T.jaccard(a, a) == 1.0
+    assert 0.5 < T.jaccard(a, b) < 1
+    assert T.jaccard(a, c) < 0.2
+    assert T.shingles("ok") == frozenset([" ok "])
+
+
+def test_informativeness_downweights_common_words():
+    words = T.tokens(T.normalize("Todo perfecto, envío rápido"))
+    assert T.informativeness(words) == len(words)  # empty corpus: every word counts
+    df = {w: 60 for w in words}
+    assert T.informativeness(words, df, n_docs=300) < 2
+    long_words = T.tokens(T.normalize(LONG))
+    assert T.informativeness(long_words, df, 300) > 15
+    assert T.shared_informativeness(words, long_words) == 0
+
+
+# ------------------------------------------------------------------------- detector
+
+
+def test_identical_long_texts_by_different_authors_are_exact_duplicates():
+    rng = np.random.default_rng(1)
+    v = rng_vec(rng, 8)
+    flags = scan_corpus([doc(1, LONG, "a", v), doc(2, LONG.upper() + " !!", "b", v, hours=400)])
+    assert flagged(flags, "exact_duplicate") == {1, 2}
+    assert flagged(flags, "self_duplicate") == set()
+
+
+def test_light_edit_by_different_author_is_near_duplicate():
+    rng = np.random.default_rng(2)
+    v = rng_vec(rng, 8)
+    flags = scan_corpus([doc(1, LONG, "a", v), doc(2, LONG_EDIT, "b", v + 0.05, hours=5)])
+    assert flagged(flags, "near_duplicate") == {1, 2}
+
+
+def test_identical_short_generic_texts_by_different_authors_are_not_flagged():
+    rng = np.random.default_rng(3)
+    v = rng_vec(rng, 8)
+    docs = [doc(i, t, f"u{i}", v, hours=i) for i, t in enumerate(
+        ["Super, polecam!", "super polecam", "Todo perfecto, envío rápido",
+         "Todo perfecto, envío rápido.", "Great product, fast delivery!", "great product fast delivery"]
+    )]
+    assert scan_corpus(docs) == []
+
+
+def test_same_author_twice_flags_only_the_later_copy():
+    rng = np.random.default_rng(4)
+    v = rng_vec(rng, 8)
+    flags = scan_corpus([
+        doc(1, LONG, "buyer", v, product="lamp"),
+        doc(2, LONG_EDIT, "buyer", v, hours=0.1, product="bulb"),
+    ])
+    assert {(f.review_id, f.kind) for f in flags} == {(2, "self_duplicate")}
+    assert flags[0].evidence["related"] == [1]
+
+
+def test_cluster_forming_later_flags_the_earlier_members():
+    rng = np.random.default_rng(5)
+    v = rng_vec(rng, 16)
+    docs = [
+        *background_docs(rng, 16),
+        doc(100, LONG, "a", v, hours=0),
+        doc(101, LONG_EDIT, "b", v + 0.05 * rng.normal(size=16), hours=10, merchant="other"),
+        doc(102, LONG, "c", v, hours=20),
+    ]
+    flags = scan_corpus(docs)
+    camp = [f for f in flags if f.kind == "campaign"]
+    assert {100, 101, 102} <= flagged(camp)
+    assert not flagged(flags) & set(range(30))
+    ev = next(f.evidence for f in camp if f.review_id == 100)
+    assert ev["authors"] == 3 and ev["merchants"] == ["other", "shop"]
+
+
+def test_paraphrase_joins_a_lexically_confirmed_campaign_in_the_window():
+    rng = np.random.default_rng(6)
+    dim = 32
+    v = rng_vec(rng, dim)
+    paraphrase = (
+        "Honestly the finest lamp I have owned: sturdy hinge, warm light, quick swap "
+        "when something broke, customer care deserves praise."
+    )
+    docs = [
+        *background_docs(rng, dim),
+        doc(100, LONG, "a", v, hours=0),
+        doc(101, LONG, "b", v, hours=3),
+        doc(102, paraphrase, "c", unit(v) + 0.3 * rng_vec(rng, dim), hours=6),
+        doc(103, random_text(rng), "d", rng_vec(rng, dim), hours=7),   # unrelated
+        doc(104, paraphrase, "e", unit(v) + 0.3 * rng_vec(rng, dim), hours=24 * 10),  # too late
+    ]
+    flags = scan_corpus(docs)
+    camp = flagged(flags, "campaign")
+    assert {100, 101, 102} <= camp
+    assert 104 not in camp
+    assert 103 not in camp
+
+
+def test_burst_against_the_merchant_baseline():
+    rng = np.random.default_rng(7)
+    dim = 8
+    history = [
+        doc(i, random_text(rng), f"h{i}", rng_vec(rng, dim),
+            hours=-24.0 * 5 * (40 - i), rating=4)
+        for i in range(40)
+    ]
+    burst = [
+        doc(100 + i, random_text(rng), f"x{i}",
+            rng_vec(rng, dim), hours=i * 2.0, rating=5)
+        for i in range(8)
+    ]
+    flags = scan_corpus(history + burst)
+    assert flagged(flags, "burst") == {100 + i for i in range(8)}
+    ev = next(f.evidence for f in flags if f.kind == "burst")
+    assert ev["p_value"] < 1e-3 and ev["rating"] == 5
+    assert scan_corpus(history) == []
+
+
+def test_any_dimension_and_live_scan_shape():
+    rng = np.random.default_rng(8)
+    for dim in (3, 1024):
+        v = rng_vec(rng, dim)
+        a, b = doc(1, LONG, "a", v), doc(2, LONG, "b", v, hours=1)
+        det = Detector(Params())
+        stats = det.background([a])
+        flags = det.scan(b, [a], [a], stats)
+        assert {(f.review_id, f.kind) for f in flags} == {(1, "exact_duplicate"), (2, "exact_duplicate")}
+        assert all(isinstance(f.evidence["related"], list) for f in flags)
