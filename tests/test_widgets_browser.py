@@ -1,0 +1,116 @@
+"""embed.js in a real Chromium: a shop page on another origin embeds the script; requests reach the app in-process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright import async_api as playwright_api
+
+from reviews.merchants import Merchant
+from reviews.services import Services
+from tests.test_widgets import HOSTILE, add_review
+
+ATTEST = "http://attest.test"
+SHOP = "http://shop.test"
+# Debian's chromium, which `make test` installs; never a downloaded browser.
+CHROMIUM = os.environ.get("ATTEST_CHROMIUM") or "/usr/bin/chromium"
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def shop_page(lang: str, widgets: str) -> str:
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"></head><body>{widgets}'
+            f'<script async src="{ATTEST}/widgets/v1/embed.js"></script></body></html>')
+
+
+@pytest.fixture
+async def browser_page(client: httpx.AsyncClient) -> AsyncIterator[tuple[Any, list[str], dict[str, str]]]:
+    """A page whose requests to attest.test go to the app; shop.test serves `pages[path]`; nothing else loads."""
+    pages: dict[str, str] = {}
+    seen: list[str] = []
+    async with playwright_api.async_playwright() as p:
+        if not os.path.exists(CHROMIUM):
+            pytest.fail(f"Debian's chromium is missing at {CHROMIUM}: run `make test`, which installs it")
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        context = await browser.new_context()
+        page = await context.new_page()
+
+        async def handle(route: Any) -> None:
+            url = route.request.url
+            seen.append(url)
+            parts = urlsplit(url)
+            if url.startswith(ATTEST):
+                r = await client.request(route.request.method, parts.path + ("?" + parts.query if parts.query else ""),
+                                         headers={k: v for k, v in route.request.headers.items()
+                                                  if k.lower() in ("if-none-match", "origin", "accept")})
+                await route.fulfill(status=r.status_code, headers=dict(r.headers), body=r.content)
+            elif url.startswith(SHOP) and parts.path in pages:
+                await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=pages[parts.path])
+            else:
+                await route.abort()
+
+        await context.route("**/*", handle)
+        try:
+            yield page, seen, pages
+        finally:
+            await browser.close()
+
+
+async def test_stars_and_reviews_widgets_render_in_chromium(browser_page: Any, services: Services,
+                                                            merchant: tuple[Merchant, str]):
+    page, seen, pages = browser_page
+    m = merchant[0]
+    await add_review(services, m.id, 5, product_id="SKU-1", product_name="Trail shoes", title=HOSTILE, body=HOSTILE)
+    await add_review(services, m.id, 4, product_id="SKU-1", method="imported", title="Imported one")
+    await add_review(services, m.id, 2, product_id="SKU-2")
+    pages["/de"] = shop_page("de-DE", '<div id="s" data-attest-widget="stars" data-merchant="demo-shop"></div>'
+                                      '<div id="p" data-attest-widget="stars" data-merchant="demo-shop"'
+                                      ' data-product="SKU-1" data-lang="pl"></div>'
+                                      '<div id="r" data-attest-widget="reviews" data-merchant="demo-shop"'
+                                      ' data-product="SKU-1"></div>')
+    await page.goto(f"{SHOP}/de")
+    await page.wait_for_selector("#r .attest-how")
+    await page.wait_for_selector("#p [role=img]")
+
+    shop_stars = page.locator("#s [role=img]").first
+    assert await shop_stars.get_attribute("aria-label") == "3,7 von 5 Sternen bei 3 Bewertungen"
+    assert "(3 Bewertungen)" in await page.inner_text("#s")
+    assert await page.locator("#p [role=img]").first.get_attribute("aria-label") == \
+        "Ocena 4,5 na 5 na podstawie 2 opinii"
+    assert "(2 opinie)" in await page.inner_text("#p")
+
+    # Review text is shown as text, never parsed: no script element was created from it.
+    assert await page.locator("#r .attest-title").all_inner_texts() == ["Imported one", HOSTILE]  # newest first
+    assert await page.locator("#r script").count() == 0
+    assert await page.locator("#r .attest-verified").count() == 1
+    assert "Verifizierter Käufer" in await page.inner_text("#r")
+    assert "Importierte Bewertung" in await page.inner_text("#r")
+    assert await page.locator("#r .attest-how").get_attribute("href") == f"{ATTEST}/verification/demo-shop"
+
+    # Only the German and Polish strings were fetched, and nothing outside Attest and the shop.
+    i18n = sorted(urlsplit(u).path for u in seen if "/i18n/" in u)
+    assert i18n == ["/widgets/v1/i18n/de.json", "/widgets/v1/i18n/pl.json"]
+    assert all(u.startswith((ATTEST, SHOP)) for u in seen)
+    assert await page.context.cookies() == []
+
+
+async def test_iframe_page_is_framable_and_its_styles_pass_the_csp(browser_page: Any, services: Services,
+                                                                  merchant: tuple[Merchant, str]):
+    page, _, pages = browser_page
+    await add_review(services, merchant[0].id, 5, product_id="SKU-1", product_name="Trail shoes")
+    console: list[str] = []
+    page.on("console", lambda msg: console.append(msg.text))
+    pages["/frame"] = ('<!doctype html><html><body><iframe id="f" title="Reviews" '
+                       f'src="{ATTEST}/widgets/v1/demo-shop/widget.html?lang=fr"></iframe></body></html>')
+    await page.goto(f"{SHOP}/frame")
+    frame = page.frame_locator("#f")
+    label = frame.locator(".verified")
+    assert await label.inner_text() == "✓ Acheteur vérifié"
+    # The hashed <style> block applied (the CSP would have blocked it otherwise).
+    assert await label.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(26, 127, 55)"
+    assert not [m for m in console if "Content Security Policy" in m]

@@ -1,0 +1,45 @@
+"""The public shape of a review: what any website may read, nothing that identifies the author."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from asyncpg import Record
+
+# Characters XML 1.0 forbids even when escaped (controls, lone surrogates, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: object) -> str:
+    return _NOT_XML.sub("", str(value))
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def is_verified(row: Record) -> bool:
+    # Only a review written from an invitation sent after a real order is verified; imports never are.
+    return bool(row["method"] == "invited")
+
+
+def review(row: Record) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "rating": row["rating"],
+        "title": row["title"],
+        "body": row["body"],
+        "display_name": row["display_name"],
+        "product_id": row["product_id"],
+        "product_name": row["product_name"],
+        "published_at": iso(row["published_at"]),
+        "submitted_at": iso(row["submitted_at"]),
+        "edited": row["edited_at"] is not None,
+        "verified": is_verified(row),
+        "collection_method": row["method"],
+        "locale": row["locale"],
+    }

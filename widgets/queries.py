@@ -1,0 +1,75 @@
+"""The widgets' SQL: published reviews only, always scoped by merchant. Read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+# Only what a public widget may show: never author_hash, ip_hash, order or invitation ids.
+_PUBLIC_COLUMNS = """id, rating, title, body, display_name, product_id, product_name, method, locale,
+                     submitted_at, published_at, edited_at"""
+
+FEED_CAP = 10_000
+
+
+async def merchant(pool: asyncpg.Pool, slug: str) -> asyncpg.Record | None:
+    return await pool.fetchrow("SELECT id, slug, name, locale, settings FROM merchants WHERE slug = $1", slug)
+
+
+async def merchant_id(pool: asyncpg.Pool, slug: str) -> int | None:
+    return await pool.fetchval("SELECT id FROM merchants WHERE slug = $1", slug)
+
+
+async def summary(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> dict[str, Any]:
+    rows = await pool.fetch(
+        """SELECT rating, count(*) AS n FROM reviews
+           WHERE merchant_id = $1 AND state = 'published' AND ($2::text IS NULL OR product_id = $2)
+           GROUP BY rating""",
+        merchant_id, product_id,
+    )
+    distribution = {str(n): 0 for n in range(1, 6)}
+    for r in rows:
+        distribution[str(r["rating"])] = r["n"]
+    count = sum(distribution.values())
+    total = sum(int(k) * v for k, v in distribution.items())
+    return {"average": round(total / count, 2) if count else None, "count": count, "distribution": distribution}
+
+
+async def reviews_page(pool: asyncpg.Pool, merchant_id: int, *, product_id: str | None, lang: str | None,
+                       limit: int, offset: int) -> tuple[list[asyncpg.Record], int]:
+    """One page of published reviews, newest first, and how many there are in all."""
+    where = """WHERE merchant_id = $1 AND state = 'published' AND ($2::text IS NULL OR product_id = $2)
+               AND ($3::text IS NULL OR lower(split_part(replace(locale, '_', '-'), '-', 1)) = $3)"""
+    total = await pool.fetchval(f"SELECT count(*) FROM reviews {where}", merchant_id, product_id, lang)
+    rows = await pool.fetch(
+        f"""SELECT {_PUBLIC_COLUMNS} FROM reviews {where}
+            ORDER BY published_at DESC NULLS LAST, id DESC LIMIT $4 OFFSET $5""",
+        merchant_id, product_id, lang, limit, offset,
+    )
+    return rows, int(total)
+
+
+async def latest(pool: asyncpg.Pool, merchant_id: int, product_id: str | None, limit: int) -> list[asyncpg.Record]:
+    rows, _ = await reviews_page(pool, merchant_id, product_id=product_id, lang=None, limit=limit, offset=0)
+    return rows
+
+
+async def product_name(pool: asyncpg.Pool, merchant_id: int, product_id: str) -> str | None:
+    """The name the newest published review gives the product (names change; the latest wins)."""
+    return await pool.fetchval(
+        """SELECT product_name FROM reviews
+           WHERE merchant_id = $1 AND state = 'published' AND product_id = $2 AND product_name IS NOT NULL
+           ORDER BY published_at DESC NULLS LAST, id DESC LIMIT 1""",
+        merchant_id, product_id,
+    )
+
+
+async def feed_reviews(pool: asyncpg.Pool, merchant_id: int) -> list[asyncpg.Record]:
+    """Published product reviews for the shopping feed, newest first, capped."""
+    return await pool.fetch(
+        f"""SELECT {_PUBLIC_COLUMNS} FROM reviews
+            WHERE merchant_id = $1 AND state = 'published' AND product_id IS NOT NULL
+            ORDER BY published_at DESC NULLS LAST, id DESC LIMIT $2""",
+        merchant_id, FEED_CAP,
+    )
