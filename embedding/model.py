@@ -33,6 +33,9 @@ class Embedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a progress bar in a server's JSON logs is noise
 
         self.name = name
         self._model = SentenceTransformer(_model_path(name), device="cpu")

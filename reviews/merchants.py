@@ -21,7 +21,7 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
 DEFAULT_SETTINGS: dict[str, Any] = {
     "invite_delay_days": 7,
     "wait_for_delivery": False,
-    "send_window": "09:00-20:00",
+    "send_window": "off",
     "reminder_days": 5,
     "invite_cap_days": 30,
     "require_consent": True,
