@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reviews import api, collect, pages, unsubscribe
+from reviews import api, collect, metrics, pages, unsubscribe
 from reviews.errors import ApiError
 from reviews.services import Services
 
@@ -98,6 +98,7 @@ def routes() -> list[Route | Mount]:
 
     return [
         Route("/healthz", healthz),
+        Route("/metrics", metrics.metrics),
         Route("/openapi.json", openapi.openapi_json),
         Route("/api/v1/orders", api.post_order, methods=["POST"]),
         Route("/api/v1/merchant", api.get_merchant),
@@ -153,7 +154,7 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
 
     return Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityHeaders)],
+        middleware=[Middleware(metrics.MetricsMiddleware), Middleware(SecurityHeaders)],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )

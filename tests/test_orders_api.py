@@ -163,3 +163,17 @@ async def test_openapi_document(client: httpx.AsyncClient) -> None:
     doc = r.json()
     assert doc["openapi"].startswith("3.")
     assert "/api/v1/orders" in doc["paths"]
+
+
+async def test_metrics_count_requests_by_route_and_report_the_queue(client: httpx.AsyncClient, merchant: Fixture,
+                                                                    services: Services) -> None:
+    _, key = merchant
+    await client.post("/api/v1/orders", json=order_event(), headers=auth(key))
+    services.clock.advance(minutes=5)
+    r = await client.get("/metrics")
+    assert r.status_code == 200
+    text = r.text
+    assert 'attest_http_requests_total{method="POST",route="/api/v1/orders",status="200"}' in text
+    assert 'attest_jobs{kind="send_invitation",state="queued"} 1.0' in text
+    assert "attest_jobs_oldest_due_seconds 300.0" in text
+    assert 'attest_invitations{state="scheduled"} 1.0' in text

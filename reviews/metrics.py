@@ -1,0 +1,78 @@
+"""Prometheus metrics at /metrics: this process's HTTP traffic, and the shared queue and
+review state read from the database (the same from every web process)."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+REQUESTS = Counter("attest_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
+LATENCY = Histogram("attest_http_request_seconds", "HTTP request time", ["route"], registry=REGISTRY,
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+JOBS = Gauge("attest_jobs", "Jobs by kind and state", ["kind", "state"], registry=REGISTRY)
+OLDEST_DUE = Gauge("attest_jobs_oldest_due_seconds", "How long the oldest due job has waited", registry=REGISTRY)
+REVIEWS = Gauge("attest_reviews", "Reviews by state", ["state"], registry=REGISTRY)
+INVITATIONS = Gauge("attest_invitations", "Invitations by state", ["state"], registry=REGISTRY)
+OPEN_FLAGS = Gauge("attest_flags_open", "Flags waiting for a moderator", registry=REGISTRY)
+
+
+def _route_name(scope: Scope) -> str:
+    # The route's path template, never the raw path: tokens and slugs would explode the label set.
+    app = scope.get("app")
+    for route in getattr(getattr(app, "router", None), "routes", []):
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", "other"))
+    return "unmatched"
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = _route_name(scope)
+            REQUESTS.labels(scope["method"], route, str(status)).inc()
+            LATENCY.labels(route).observe(time.perf_counter() - started)
+
+
+async def metrics(request: Request) -> Response:
+    svc = request.app.state.services
+    now = svc.clock.now()
+    async with svc.pool.acquire() as conn:
+        JOBS.clear()
+        for r in await conn.fetch("SELECT kind, state, count(*) AS n FROM jobs WHERE state <> 'done' "
+                                  "GROUP BY kind, state"):
+            JOBS.labels(r["kind"], r["state"]).set(r["n"])
+        oldest = await conn.fetchval("SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at <= $1", now)
+        OLDEST_DUE.set((now - oldest).total_seconds() if oldest else 0)
+        REVIEWS.clear()
+        for r in await conn.fetch("SELECT state, count(*) AS n FROM reviews GROUP BY state"):
+            REVIEWS.labels(r["state"]).set(r["n"])
+        INVITATIONS.clear()
+        for r in await conn.fetch("SELECT state, count(*) AS n FROM invitations GROUP BY state"):
+            INVITATIONS.labels(r["state"]).set(r["n"])
+        OPEN_FLAGS.set(await conn.fetchval("SELECT count(*) FROM flags WHERE state = 'open'"))
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
