@@ -245,9 +245,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_on_sigterm() -> None:
+    """Make SIGTERM a normal exit, so exit handlers run: the embedded PostgreSQL is stopped by
+    the last process using it (uvicorn re-raises the signal after its graceful shutdown)."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _exit_on_sigterm()
     settings = Settings.from_env()
     configure_logs(settings.log_level)
     if getattr(args, "host", None) or getattr(args, "port", None):
