@@ -185,6 +185,18 @@ async def _reindex(settings: Settings) -> int:
     return 0
 
 
+async def _moderate(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from reviews.moderation import decide
+
+    async with open_services(settings) as svc, svc.pool.acquire() as conn:
+        result = await decide(conn, args.review_id, "publish" if args.publish else "reject",
+                              moderator=args.by or getpass.getuser(), now=svc.clock.now(), reason=args.reason)
+    _print_json(result)
+    return 0
+
+
 def _import_command(settings: Settings, args: argparse.Namespace) -> Awaitable[int] | None:
     path = Path(args.file)
     lines = _count_lines(path)
@@ -242,6 +254,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scan", help="rescan reviews for duplicates and campaigns")
     p.add_argument("--merchant", help="only this merchant's reviews")
     sub.add_parser("reindex", help="re-embed every review with ATTEST_EMBEDDING_MODEL, then switch to it")
+    p = sub.add_parser("moderate", help="decide on a held review: publish it, or reject it with a reason")
+    p.add_argument("review_id", type=int)
+    decision = p.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--publish", action="store_true", help="the flags were wrong: publish")
+    decision.add_argument("--reject", action="store_true", help="reject; the author sees --reason and may edit")
+    p.add_argument("--reason", help="shown to the author (required with --reject)")
+    p.add_argument("--by", help="moderator name for the audit log (default: your user name)")
     return parser
 
 
@@ -274,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "flags": lambda: _flags(settings, args),
         "scan": lambda: _scan(settings, args),
         "reindex": lambda: _reindex(settings),
+        "moderate": lambda: _moderate(settings, args),
     }
     try:
         if args.command in ("serve", "web"):

@@ -1,0 +1,56 @@
+import asyncio
+import json
+
+import pytest
+
+from reviews import cli
+from reviews.errors import ValidationError
+from reviews.moderation import decide
+from reviews.services import Services
+
+
+async def held_review(services: Services) -> int:
+    async with services.pool.acquire() as conn:
+        mid = await conn.fetchval("INSERT INTO merchants (slug, name) VALUES ('m', 'M') RETURNING id")
+        rid = await conn.fetchval(
+            """INSERT INTO reviews (merchant_id, method, rating, body, state, submitted_at)
+               VALUES ($1, 'imported', 1, 'Terrible, buy from the shop next door instead', 'held', now())
+               RETURNING id""", mid)
+        await conn.execute("INSERT INTO flags (review_id, kind, score) VALUES ($1, 'campaign', 4)", rid)
+    return rid
+
+
+async def test_publish_dismisses_the_flags_and_is_audited(services: Services) -> None:
+    rid = await held_review(services)
+    async with services.pool.acquire() as conn:
+        result = await decide(conn, rid, "publish", moderator="ana", now=services.clock.now())
+    assert result["state"] == "published"
+    flag = await services.pool.fetchrow("SELECT state, decided_by FROM flags")
+    assert (flag["state"], flag["decided_by"]) == ("dismissed", "ana")
+    audit = await services.pool.fetchrow("SELECT actor, action, before, after FROM audit_log")
+    assert (audit["actor"], audit["action"]) == ("ana", "moderation.publish")
+    assert (audit["before"]["state"], audit["after"]["state"]) == ("held", "published")
+
+
+async def test_reject_needs_a_reason_and_keeps_it(services: Services) -> None:
+    rid = await held_review(services)
+    async with services.pool.acquire() as conn:
+        with pytest.raises(ValidationError):
+            await decide(conn, rid, "reject", moderator="ana", now=services.clock.now())
+        await decide(conn, rid, "reject", moderator="ana", now=services.clock.now(),
+                     reason="Posted by a competitor's campaign")
+    row = await services.pool.fetchrow("SELECT state, reject_reason FROM reviews")
+    assert (row["state"], row["reject_reason"]) == ("rejected", "Posted by a competitor's campaign")
+    assert await services.pool.fetchval("SELECT state FROM flags") == "upheld"
+
+
+async def test_moderate_command(services: Services, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_URL", services.dsn)
+    monkeypatch.setenv("ATTEST_SECRET_KEY", services.settings.secret_key)
+    rid = await held_review(services)
+    assert await asyncio.to_thread(cli.main, ["moderate", str(rid), "--reject"]) == 2
+    assert "reason" in capsys.readouterr().err
+    assert await asyncio.to_thread(cli.main, ["moderate", str(rid), "--publish", "--by", "lea"]) == 0
+    assert json.loads(capsys.readouterr().out)["state"] == "published"
+    assert await asyncio.to_thread(cli.main, ["moderate", "999999", "--publish"]) == 2
