@@ -11,6 +11,7 @@ import io
 from functools import cache
 from pathlib import Path
 
+import jinja2
 from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -72,3 +73,18 @@ def babel_locale(locale: str) -> Locale:
         return Locale.parse(locale.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         return Locale.parse(DEFAULT_LOCALE)
+
+
+@cache
+def jinja_environment(templates_dir: Path, locales_dir: Path, domain: str, locale: str) -> jinja2.Environment:
+    """An HTML environment (autoescaped) speaking one language; one per language because
+    gettext is installed environment-wide, and each compiles its templates once."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(translations(locales_dir, domain, locale), newstyle=True)  # type: ignore[attr-defined]
+    return env

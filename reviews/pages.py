@@ -10,7 +10,7 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from reviews.i18n import babel_locale, negotiate, negotiate_accept_language, translations
+from reviews.i18n import babel_locale, jinja_environment, negotiate, negotiate_accept_language
 from reviews.settings import SUPPORTED_LOCALES
 
 _HERE = Path(__file__).resolve().parent
@@ -21,14 +21,7 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español", "it": "Italiano", "pl": "Po
 
 @cache
 def _environment(locale: str) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_HERE / "templates"),
-        autoescape=True,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_translations(translations(LOCALES_DIR, "pages", locale), newstyle=True)  # type: ignore[attr-defined]
+    env = jinja_environment(_HERE / "templates", LOCALES_DIR, "pages", locale)
     env.globals.update(locale=locale, languages=LANGUAGE_NAMES, supported=SUPPORTED_LOCALES,
                        babel_locale=babel_locale(locale))
     return env

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from markupsafe import Markup
 
-from reviews.i18n import babel_locale, translations
+from reviews.i18n import babel_locale, jinja_environment, translations
 from widgets.public import is_verified
 
 _HERE = Path(__file__).resolve().parent
@@ -29,17 +28,8 @@ def gettext(locale: str) -> NullTranslations:
     return translations(LOCALES_DIR, "widgets", locale)
 
 
-@cache
 def _environment(locale: str) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(_HERE / "templates"),
-        autoescape=True,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.install_gettext_translations(gettext(locale), newstyle=True)  # type: ignore[attr-defined]
-    return env
+    return jinja_environment(_HERE / "templates", LOCALES_DIR, "widgets", locale)
 
 
 def average_text(average: float | None, locale: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Callable
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote
@@ -52,23 +53,27 @@ def _lang(request: Request, merchant: asyncpg.Record) -> str:
     return negotiate(request.query_params.get("lang"), merchant["locale"])
 
 
-async def _merchant(request: Request) -> asyncpg.Record | None:
-    return await queries.merchant(_pool(request), request.path_params["slug"])
+ShopHandler = Callable[[Request, asyncpg.Record, "str | None"], Awaitable[Response]]
 
 
-def _bad_product(product: str | None) -> Response | None:
-    if product is not None and len(product) > MAX_PRODUCT_ID:
-        return responses.error(422, "invalid", "The request has invalid fields.", {"product": "at most 200 characters"})
-    return None
+def shop_endpoint(handler: ShopHandler) -> Callable[[Request], Awaitable[Response]]:
+    """Resolve the shop (404 if unknown) and the product (422 if malformed) before the handler."""
+
+    async def endpoint(request: Request) -> Response:
+        merchant = await queries.merchant(_pool(request), request.path_params["slug"])
+        if merchant is None:
+            return responses.not_found()
+        product = _product(request)
+        if product is not None and len(product) > MAX_PRODUCT_ID:
+            return responses.error(422, "invalid", "The request has invalid fields.",
+                                   {"product": f"at most {MAX_PRODUCT_ID} characters"})
+        return await handler(request, merchant, product)
+
+    return endpoint
 
 
-async def summary_json(request: Request) -> Response:
-    merchant = await _merchant(request)
-    if merchant is None:
-        return responses.not_found()
-    product = _product(request)
-    if bad := _bad_product(product):
-        return bad
+@shop_endpoint
+async def summary_json(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     return responses.json_response(request, await queries.summary(_pool(request), merchant["id"], product))
 
 
@@ -87,10 +92,8 @@ def _positive_int(raw: str | None, default: int, maximum: int | None, fields: di
     return value
 
 
-async def reviews_json(request: Request) -> Response:
-    merchant = await _merchant(request)
-    if merchant is None:
-        return responses.not_found()
+@shop_endpoint
+async def reviews_json(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     q = request.query_params
     fields: dict[str, str] = {}
     page_no = _positive_int(q.get("page"), 1, 100_000, fields, "page")
@@ -100,9 +103,6 @@ async def reviews_json(request: Request) -> Response:
         lang = lang.replace("_", "-").split("-")[0].lower()
         if lang not in SUPPORTED_LOCALES:
             fields["lang"] = "must be one of " + ", ".join(SUPPORTED_LOCALES)
-    product = _product(request)
-    if product is not None and len(product) > MAX_PRODUCT_ID:
-        fields["product"] = "at most 200 characters"
     if fields:
         return responses.error(422, "invalid", "The request has invalid fields.", fields)
     rows, total = await queries.reviews_page(_pool(request), merchant["id"], product_id=product, lang=lang,
@@ -111,13 +111,8 @@ async def reviews_json(request: Request) -> Response:
                                    "per_page": per_page, "total": total, "pages": math.ceil(total / per_page)})
 
 
-async def badge_svg(request: Request) -> Response:
-    merchant = await _merchant(request)
-    if merchant is None:
-        return responses.not_found()
-    product = _product(request)
-    if bad := _bad_product(product):
-        return bad
+@shop_endpoint
+async def badge_svg(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     pool = _pool(request)
     summary = await queries.summary(pool, merchant["id"], product)
     t = page.gettext(_lang(request, merchant))
@@ -135,13 +130,8 @@ async def badge_svg(request: Request) -> Response:
     return responses.cached(request, svg, responses.SVG)
 
 
-async def widget_html(request: Request) -> Response:
-    merchant = await _merchant(request)
-    if merchant is None:
-        return responses.not_found()
-    product = _product(request)
-    if bad := _bad_product(product):
-        return bad
+@shop_endpoint
+async def widget_html(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     pool = _pool(request)
     locale = _lang(request, merchant)
     summary = await queries.summary(pool, merchant["id"], product)
@@ -155,13 +145,8 @@ async def widget_html(request: Request) -> Response:
     return responses.cached(request, html, responses.HTML, headers=headers)
 
 
-async def jsonld_json(request: Request) -> Response:
-    merchant = await _merchant(request)
-    if merchant is None:
-        return responses.not_found()
-    product = _product(request)
-    if bad := _bad_product(product):
-        return bad
+@shop_endpoint
+async def jsonld_json(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     pool = _pool(request)
     summary = await queries.summary(pool, merchant["id"], product)
     rows = await queries.latest(pool, merchant["id"], product, JSONLD_REVIEWS)
@@ -173,10 +158,8 @@ async def jsonld_json(request: Request) -> Response:
     return responses.cached(request, jsonld.dumps(doc), responses.JSON_LD)
 
 
-async def feed_xml(request: Request) -> Response:
-    merchant = await _merchant(request)
-    if merchant is None:
-        return responses.not_found()
+@shop_endpoint
+async def feed_xml(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     rows = await queries.feed_reviews(_pool(request), merchant["id"])
     url = f"{_base_url(request)}/widgets/v1/{quote(merchant['slug'])}/widget.html"
     body = feed.build(shop_name=merchant["name"], rows=rows, review_url=url)
