@@ -93,7 +93,7 @@ class SecurityHeaders:
 
 
 def routes() -> list[Route | Mount]:
-    from reviews import openapi, verification
+    from reviews import openapi, shopify, verification, woocommerce
     from widgets.routes import routes as widget_routes
 
     return [
@@ -104,6 +104,8 @@ def routes() -> list[Route | Mount]:
         Route("/api/v1/merchant", api.get_merchant),
         Route("/api/v1/merchant/settings", api.patch_settings, methods=["PATCH"]),
         Route("/api/v1/stats", api.get_stats),
+        Route("/hooks/shopify/{slug}", shopify.receive, methods=["POST"]),
+        Route("/hooks/woocommerce/{slug}", woocommerce.receive, methods=["POST"]),
         Route("/r/{token}", collect.review_page, methods=["GET"]),
         Route("/r/{token}", collect.submit_review, methods=["POST"]),
         Route("/u/{token}", unsubscribe.confirm_page, methods=["GET"]),
