@@ -72,6 +72,27 @@ def document(base_url: str) -> dict[str, Any]:
                 "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "OK", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Summary"}}}}, **_errors(404)}}},
+            "/hooks/shopify/{slug}": {"post": {
+                "summary": "Shopify webhook (orders/create, orders/fulfilled, orders/cancelled, refunds/create, "
+                           "customers/redact, customers/data_request, shop/redact)",
+                "parameters": [
+                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "X-Shopify-Hmac-Sha256", "in": "header", "required": True, "schema": {"type": "string"},
+                     "description": "base64 HMAC-SHA256 of the raw body with the merchant's shopify_secret"},
+                    {"name": "X-Shopify-Topic", "in": "header", "required": True, "schema": {"type": "string"}},
+                    {"name": "X-Shopify-Webhook-Id", "in": "header", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Processed, ignored or already seen"},
+                              "400": {"description": "Not JSON"}, **_errors(401, 404, 413, 422)}}},
+            "/hooks/woocommerce/{slug}": {"post": {
+                "summary": "WooCommerce webhook (order.created, order.updated) and its creation ping",
+                "parameters": [
+                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "X-WC-Webhook-Signature", "in": "header", "schema": {"type": "string"},
+                     "description": "base64 HMAC-SHA256 of the raw body with the merchant's woocommerce_secret"},
+                    {"name": "X-WC-Webhook-Topic", "in": "header", "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Processed, ignored or already seen"},
+                              "400": {"description": "Not JSON"}, **_errors(401, 404, 413, 422)}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "OK"}}}},
             "/healthz": {"get": {"summary": "Database reachable", "responses": {
                 "200": {"description": "OK"}, "503": {"description": "Database unreachable"}}}},
         },
