@@ -108,6 +108,8 @@ def routes() -> list[Route | Mount]:
         Route("/hooks/woocommerce/{slug}", woocommerce.receive, methods=["POST"]),
         Route("/r/{token}", collect.review_page, methods=["GET"]),
         Route("/r/{token}", collect.submit_review, methods=["POST"]),
+        Route("/r/{token}/withdraw", collect.withdraw_review, methods=["POST"]),
+        Route("/static/{name}", collect.static_file),
         Route("/u/{token}", unsubscribe.confirm_page, methods=["GET"]),
         Route("/u/{token}", unsubscribe.unsubscribe, methods=["POST"]),
         Route("/verification", verification.page),

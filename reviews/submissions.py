@@ -95,3 +95,27 @@ async def hold(conn: asyncpg.Connection, review_id: int, now: datetime) -> None:
            WHERE id = $1 AND state IN ('pending', 'published')""",
         review_id, now,
     )
+
+
+async def withdraw_by_buyer(conn: asyncpg.Connection, *, invitation_id: int, product_id: str | None,
+                            now: datetime) -> int | None:
+    """The buyer withdraws their own review (product_id None: the shop review) from their link.
+
+    Returns the review's id, or None when there was nothing left to withdraw. The text stays stored
+    (the audit trail and a later re-submission need it); widgets show only published reviews.
+    """
+    async with conn.transaction():
+        before = await conn.fetchrow(
+            """SELECT id, state FROM reviews WHERE invitation_id = $1 AND coalesce(product_id, '') = coalesce($2, '')
+                 AND state <> 'withdrawn' FOR UPDATE""",
+            invitation_id, product_id,
+        )
+        if before is None:
+            return None
+        await withdraw(conn, before["id"], now)
+        await conn.execute(
+            """INSERT INTO audit_log (actor, action, table_name, row_id, before, after, at)
+               VALUES ('buyer', 'review.withdraw', 'reviews', $1, $2, $3, $4)""",
+            before["id"], {"state": before["state"]}, {"state": "withdrawn"}, now,
+        )
+    return int(before["id"])
