@@ -17,9 +17,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from reviews import api, collect, metrics, pages, unsubscribe
 from reviews.errors import ApiError
+from reviews.i18n import translations
 from reviews.services import Services
 
 log = logging.getLogger("attest.web")
+
+
+def _(locale: str, message: str) -> str:
+    return translations(pages.LOCALES_DIR, "pages", locale).gettext(message)
 
 
 def _wants_json(request: Request) -> bool:
@@ -41,8 +46,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"error": {"code": code, "message": message, "fields": {}}},
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
     locale = pages.page_locale(request)
-    return pages.error_page(locale, exc.status_code, str(exc.status_code), "This page does not exist."
-                            if exc.status_code == 404 else "This request could not be handled.")
+    if exc.status_code == 404:
+        return pages.error_page(locale, 404, _(locale, "Page not found"), _(locale, "This page does not exist."))
+    return pages.error_page(locale, exc.status_code, _(locale, "Something is not right"),
+                            _(locale, "This request could not be handled."))
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -50,8 +57,9 @@ async def server_error(request: Request, exc: Exception) -> Response:
     if _wants_json(request):
         return JSONResponse({"error": {"code": "internal", "message": "Something went wrong on our side.",
                                        "fields": {}}}, status_code=500)
-    return pages.error_page(pages.page_locale(request), 500, "Sorry", "Something went wrong on our side. "
-                            "Please try again in a moment.")
+    locale = pages.page_locale(request)
+    return pages.error_page(locale, 500, _(locale, "Something went wrong"),
+                            _(locale, "Something went wrong on our side. Please try again in a moment."))
 
 
 async def healthz(request: Request) -> JSONResponse:

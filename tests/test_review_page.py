@@ -303,7 +303,7 @@ def _page_messages() -> set[str | tuple[str, str]]:
         found |= {m for _, m, _, _ in extract_from_file(
             "jinja2", str(path), keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
             options={"extensions": "jinja2.ext.i18n"})}
-    for name in ("collect.py", "unsubscribe.py", "verification.py"):
+    for name in ("app.py", "collect.py", "unsubscribe.py", "verification.py"):
         found |= {m for _, m, _, _ in extract_from_file("python", str(root / name),
                                                         keywords={"_": (2,), "ngettext": (1, 2)})}
     return found
@@ -349,3 +349,26 @@ async def test_unsubscribe_page_is_translated(client: httpx.AsyncClient, merchan
     token = services.signer.sign(tokens.UNSUBSCRIBE, {"m": merchant[0].id, "h": "abc"})
     r = await client.get(f"/u/{token}?lang=ro")
     assert "Nu mai vrei cereri de recenzie?" in r.text and "Doar de la Demo Shop" in r.text
+
+
+async def test_unknown_page_is_a_localized_404_without_a_trace(client: httpx.AsyncClient) -> None:
+    r = await client.get("/no/such/page", headers={"Accept-Language": "pl-PL,pl;q=0.9"})
+    assert r.status_code == 404
+    assert "Nie znaleziono strony" in r.text and "Traceback" not in r.text
+
+
+async def test_a_server_failure_shows_no_trace(services: Services) -> None:
+    from reviews.app import create_app
+
+    app = create_app(services)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport,
+                                                                   base_url="http://testserver") as c:
+        await services.pool.close()  # the database goes away under a running app
+        page = await c.get("/verification/demo-shop", headers={"Accept-Language": "de"})
+        assert page.status_code == 500
+        assert "Etwas ist schiefgelaufen" in page.text and "Traceback" not in page.text
+        api = await c.get("/api/v1/stats", headers={"Authorization": "Bearer atk_x"})
+        assert api.status_code == 500
+        assert api.json() == {"error": {"code": "internal", "message": "Something went wrong on our side.",
+                                        "fields": {}}}
