@@ -80,4 +80,5 @@ async def patch_settings(request: Request) -> JSONResponse:
 async def get_stats(request: Request) -> JSONResponse:
     svc: Services = request.app.state.services
     merchant = await authenticate(request)
-    return JSONResponse({"invitations": await invitations.funnel(svc.pool, merchant.id)})
+    # The same shape as `attest stats <slug>`.
+    return JSONResponse({"merchant": merchant.slug, "invitations": await invitations.funnel(svc.pool, merchant.id)})

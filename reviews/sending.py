@@ -1,31 +1,54 @@
 """The worker's mail jobs: render due invitations and reminders, send them, record the outcome.
 
-An invitation is marked sent only after the server accepted the message, in the same
-transaction that settles its job, so a crash repeats at most the message in flight.
+Crash safety: an invitation is marked sent only after the SMTP server accepted the message, in the
+same transaction that settles its job, and that transaction commits before the next message of the
+batch is handed to the server. A worker killed at any point therefore repeats at most the one
+message in flight, and never loses one.
+
+Outcomes per message:
+- accepted: `sent` (or the reminder `sent`), the reminder scheduled, the job done;
+- 4xx or a dropped connection: the job retried with exponential backoff and jitter; after its last
+  attempt the invitation is `failed` (reason `retries_exhausted`) and the job dead, visible in
+  `attest jobs --dead`. Retrying a dead job sends again: a job that runs for a `failed` invitation
+  can only be such a retry, because a permanent failure settles its job as done;
+- 5xx: `failed` with the server's reply kept in `last_error`, the job done; a 5xx saying the
+  mailbox does not exist also suppresses the address for this merchant (`hard_bounce`).
+
+Everything a batch needs is loaded in a few queries when it starts, so each message costs its SMTP
+transaction and one short database transaction. The batch acts on the state as loaded: an unsubscribe
+arriving while its batch runs (seconds) may still let that one message through.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 import asyncpg
 
 from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_invitation
-from mailer.transport import PermanentFailure, TemporaryFailure
+from mailer.transport import PermanentFailure, Session, TemporaryFailure
 from reviews import jobs, tokens
 from reviews.i18n import negotiate
-from reviews.invitations import REMIND_JOB, SEND_JOB
+from reviews.invitations import MAX_AFTER_FULFILMENT, REMIND_JOB, SEND_JOB
 from reviews.merchants import Merchant, by_id
 from reviews.services import Services
 
 log = logging.getLogger("attest.sending")
 UNSUBSCRIBE_LINK_DAYS = 400
+# A retried invitation may go out a little after the 30-day limit; a dead job retried weeks later may not.
+LATE_GRACE = timedelta(days=2)
+# The states a job may act on; `failed` only comes back through an operator's retry of a dead job.
+SENDABLE = ("scheduled", "failed")
 
 
 def message_id(svc: Services, kind: str, invitation_id: int) -> str:
+    """Stable per invitation and kind: a resend after a crash carries the same id, so it can be spotted."""
     domain = svc.settings.mail_from.rsplit("@", 1)[-1]
     tag = hashlib.sha256(f"{svc.settings.secret_key}:{kind}:{invitation_id}".encode()).hexdigest()[:12]
     return f"<{kind}-{invitation_id}.{tag}@{domain}>"
@@ -40,8 +63,16 @@ def unsubscribe_link(svc: Services, merchant_id: int, address_hash: str) -> str:
 
 
 async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, merchant: Merchant,
-                        invitation: asyncpg.Record, order: asyncpg.Record, kind: str) -> EmailMessage:
-    items = await conn.fetch("SELECT * FROM order_items WHERE order_id = $1 ORDER BY position", order["id"])
+                        invitation: asyncpg.Record, order: asyncpg.Record, kind: str,
+                        items: Sequence[asyncpg.Record] | None = None) -> EmailMessage:
+    """The invitation or reminder exactly as the worker sends it (items are fetched unless given)."""
+    if items is None:
+        items = await conn.fetch("SELECT * FROM order_items WHERE order_id = $1 ORDER BY position", order["id"])
+    return _compose(svc, merchant, invitation, order, items, kind)
+
+
+def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
+             items: Sequence[asyncpg.Record], kind: str) -> EmailMessage:
     link = review_link(svc, invitation["id"])
     products = [
         EmailProduct(
@@ -71,122 +102,193 @@ async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, 
     ), now=svc.clock.now())
 
 
-async def _suppressed(conn: asyncpg.Connection, merchant_id: int, address_hash: str | None) -> bool:
-    return bool(address_hash) and bool(await conn.fetchval(
-        "SELECT 1 FROM suppressions WHERE address_hash = $2 AND (merchant_id = $1 OR merchant_id IS NULL)",
-        merchant_id, address_hash,
-    ))
+# --- loading a batch ------------------------------------------------------------------------
 
 
-async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
-    merchants: dict[int, Merchant | None] = {}
-    async with svc.transport().session() as session:
-        for job in batch.jobs:
-            now = svc.clock.now()
-            inv_id = job.payload["invitation_id"]
-            inv = await svc.pool.fetchrow("SELECT * FROM invitations WHERE id = $1", inv_id)
-            state_col = "state" if kind == "invitation" else "reminder_state"
-            if inv is None or inv[state_col] != "scheduled":
-                await batch.done(job)
-                continue
-            order = await svc.pool.fetchrow("SELECT * FROM orders WHERE id = $1", inv["order_id"])
-            if inv["merchant_id"] not in merchants:
-                merchants[inv["merchant_id"]] = await by_id(svc.pool, inv["merchant_id"])
-            merchant = merchants[inv["merchant_id"]]
-            skip = await _why_not_now(svc, merchant, inv, order, kind)
-            if skip:
-                async with svc.pool.acquire() as conn, conn.transaction():
-                    if kind == "invitation":
-                        await conn.execute(
-                            "UPDATE invitations SET state = 'skipped', reason = $2, updated_at = $3 WHERE id = $1",
-                            inv_id, skip, now,
-                        )
-                    else:
-                        await conn.execute(
-                            "UPDATE invitations SET reminder_state = 'skipped', updated_at = $2 WHERE id = $1",
-                            inv_id, now,
-                        )
-                    await batch.done(job, conn)
-                continue
-            assert merchant is not None
-            message = await build_message(svc, svc.pool, merchant, inv, order, kind)
-            try:
-                await session.send(message)
-            except TemporaryFailure as exc:
-                if job.attempts >= job.max_attempts:
-                    await _record_failure(svc, batch, job, inv_id, kind, f"gave up: {exc}", dead=True)
-                else:
-                    await batch.failed(job, jobs.Retry(f"temporary: {exc}"))
-                continue
-            except PermanentFailure as exc:
-                async with svc.pool.acquire() as conn, conn.transaction():
-                    if exc.recipient_unknown and order["buyer_hash"]:
-                        await conn.execute(
-                            """INSERT INTO suppressions (merchant_id, address_hash, reason, created_at)
-                               VALUES ($1, $2, 'hard_bounce', $3) ON CONFLICT DO NOTHING""",
-                            merchant.id, order["buyer_hash"], now,
-                        )
-                    await _mark_failed(conn, inv_id, kind, f"{exc.code} {exc.message}", now)
-                    await batch.done(job, conn)
-                continue
-            async with svc.pool.acquire() as conn, conn.transaction():
-                if kind == "invitation":
-                    reminder_days = int(merchant.setting("reminder_days") or 0)
-                    remind_at = now + timedelta(days=reminder_days) if reminder_days else None
-                    await conn.execute(
-                        """UPDATE invitations SET state = 'sent', sent_at = $2, message_id = $3, last_error = NULL,
-                               reminder_state = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE 'scheduled' END,
-                               reminder_at = $4, updated_at = $2 WHERE id = $1""",
-                        inv_id, now, message["Message-ID"], remind_at,
-                    )
-                    if remind_at:
-                        await jobs.enqueue(conn, REMIND_JOB, {"invitation_id": inv_id}, remind_at,
-                                           dedupe_key=f"reminder:{inv_id}")
-                else:
-                    await conn.execute(
-                        "UPDATE invitations SET reminder_state = 'sent', reminded_at = $2, updated_at = $2 "
-                        "WHERE id = $1", inv_id, now,
-                    )
-                await batch.done(job, conn)
-            log.info("mail sent", extra={"kind": kind, "invitation": inv_id, "merchant": merchant.slug})
+@dataclass
+class _Loaded:
+    """What the batch's jobs refer to, fetched in one go."""
+
+    invitations: dict[int, asyncpg.Record]
+    orders: dict[int, asyncpg.Record]
+    items: dict[int, list[asyncpg.Record]]
+    merchants: dict[int, Merchant | None]
+    suppressed: dict[tuple[int | None, str], str]  # (merchant id or None for all, address hash) -> reason
+    reviewed: set[int]  # invitations with a review
+
+    def suppression(self, merchant_id: int, address_hash: str | None) -> str | None:
+        if not address_hash:
+            return None
+        return self.suppressed.get((None, address_hash)) or self.suppressed.get((merchant_id, address_hash))
 
 
-async def _why_not_now(svc: Services, merchant: Merchant | None, inv: asyncpg.Record,
-                       order: asyncpg.Record | None, kind: str) -> str | None:
+async def _load(conn: asyncpg.Connection, invitation_ids: list[int], kind: str) -> _Loaded:
+    invs = {r["id"]: r for r in await conn.fetch("SELECT * FROM invitations WHERE id = ANY($1)", invitation_ids)}
+    order_ids = [r["order_id"] for r in invs.values()]
+    orders = {r["id"]: r for r in await conn.fetch("SELECT * FROM orders WHERE id = ANY($1)", order_ids)}
+    items: dict[int, list[asyncpg.Record]] = defaultdict(list)
+    for item in await conn.fetch("SELECT * FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, position",
+                                 order_ids):
+        items[item["order_id"]].append(item)
+    hashes = [o["buyer_hash"] for o in orders.values() if o["buyer_hash"]]
+    suppressed = {
+        (r["merchant_id"], r["address_hash"]): r["reason"]
+        for r in await conn.fetch(
+            "SELECT merchant_id, address_hash, reason FROM suppressions WHERE address_hash = ANY($1)", hashes)
+    }
+    reviewed: set[int] = set()
+    if kind == "reminder":
+        reviewed = {r["invitation_id"] for r in await conn.fetch(
+            "SELECT DISTINCT invitation_id FROM reviews WHERE invitation_id = ANY($1)", invitation_ids)}
+    merchants = {mid: await by_id(conn, mid) for mid in {r["merchant_id"] for r in invs.values()}}
+    return _Loaded(invs, orders, items, merchants, suppressed, reviewed)
+
+
+def _why_not(loaded: _Loaded, inv: asyncpg.Record, kind: str, now: datetime) -> str | None:
+    """Why this message must not go out now (recorded as the reason), or None."""
+    order = loaded.orders.get(inv["order_id"])
+    merchant = loaded.merchants.get(inv["merchant_id"])
     if merchant is None or order is None:
         return "order_deleted"
     if order["status"] in ("cancelled", "refunded"):
         return f"order_{order['status']}"
     if not order["buyer_email"]:
         return "no_email"
-    async with svc.pool.acquire() as conn:
-        if await _suppressed(conn, merchant.id, order["buyer_hash"]):
-            return "unsubscribed"
-        if kind == "reminder" and await conn.fetchval(
-            "SELECT 1 FROM reviews WHERE invitation_id = $1", inv["id"]
-        ):
-            return "already_reviewed"
+    suppressed = loaded.suppression(merchant.id, order["buyer_hash"])
+    if suppressed:
+        return suppressed
+    if kind == "reminder" and inv["id"] in loaded.reviewed:
+        return "already_reviewed"
+    fulfilled_at = order["fulfilled_at"] or order["delivered_at"]
+    if kind == "invitation" and fulfilled_at and now > fulfilled_at + MAX_AFTER_FULFILMENT + LATE_GRACE:
+        return "too_late"
     return None
 
 
-async def _mark_failed(conn: asyncpg.Connection, inv_id: int, kind: str, error: str, now: object) -> None:
+# --- sending a batch ------------------------------------------------------------------------
+
+
+async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
+    state_col = "state" if kind == "invitation" else "reminder_state"
+    async with svc.pool.acquire() as conn:
+        loaded = await _load(conn, [job.payload["invitation_id"] for job in batch.jobs], kind)
+        async with svc.transport().session() as session:
+            for job in batch.jobs:
+                inv = loaded.invitations.get(job.payload["invitation_id"])
+                if inv is None or inv[state_col] not in SENDABLE:
+                    await batch.done(job, conn)  # cancelled, skipped or already sent meanwhile
+                    continue
+                await _send_one(svc, conn, session, batch, job, loaded, inv, kind)
+
+
+async def _send_one(svc: Services, conn: asyncpg.Connection, session: Session, batch: jobs.Batch, job: jobs.Job,
+                    loaded: _Loaded, inv: asyncpg.Record, kind: str) -> None:
+    now = svc.clock.now()
+    skip = _why_not(loaded, inv, kind, now)
+    if skip:
+        async with conn.transaction():
+            await _mark_skipped(conn, inv["id"], kind, skip, now)
+            await batch.done(job, conn)
+        return
+    merchant = loaded.merchants[inv["merchant_id"]]
+    order = loaded.orders[inv["order_id"]]
+    assert merchant is not None
+    try:
+        message = _compose(svc, merchant, inv, order, loaded.items.get(order["id"], []), kind)
+        await session.send(message)
+    except TemporaryFailure as exc:
+        await _temporary(svc, conn, batch, job, inv["id"], kind, f"temporary: {exc}")
+        return
+    except PermanentFailure as exc:
+        async with conn.transaction():
+            if exc.recipient_unknown and order["buyer_hash"]:
+                await _suppress(conn, merchant.id, order["buyer_hash"], "hard_bounce", now)
+                loaded.suppressed[(merchant.id, order["buyer_hash"])] = "hard_bounce"
+            await _mark_failed(conn, inv["id"], kind, "rejected", str(exc), now)
+            await batch.done(job, conn)
+        log.warning("mail rejected", extra={"kind": kind, "invitation": inv["id"], "reply": str(exc)[:300]})
+        return
+    except Exception as exc:  # a rendering bug in one message must not cost the rest of the batch
+        log.exception("mail not built", extra={"kind": kind, "invitation": inv["id"]})
+        await _temporary(svc, conn, batch, job, inv["id"], kind, f"{type(exc).__name__}: {exc}")
+        return
+    # Accepted: record it before anything else goes to the server (see the module docstring).
+    async with conn.transaction():
+        if kind == "invitation":
+            await _mark_sent(conn, merchant, inv["id"], str(message["Message-ID"]), now)
+        else:
+            await conn.execute(
+                """UPDATE invitations SET reminder_state = 'sent', reminded_at = $2, reason = NULL,
+                       last_error = NULL, updated_at = $2 WHERE id = $1""",
+                inv["id"], now,
+            )
+        await batch.done(job, conn)
+    log.info("mail sent", extra={"kind": kind, "invitation": inv["id"], "merchant": merchant.slug})
+
+
+async def _mark_sent(conn: asyncpg.Connection, merchant: Merchant, inv_id: int, mid: str, now: datetime) -> None:
+    reminder_days = int(merchant.setting("reminder_days") or 0)
+    remind_at = now + timedelta(days=reminder_days) if reminder_days else None
+    await conn.execute(
+        """UPDATE invitations SET state = 'sent', reason = NULL, sent_at = $2, message_id = $3, last_error = NULL,
+               reminder_state = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE 'scheduled' END,
+               reminder_at = $4, updated_at = $2 WHERE id = $1""",
+        inv_id, now, mid, remind_at,
+    )
+    if remind_at:
+        await jobs.enqueue(conn, REMIND_JOB, {"invitation_id": inv_id}, remind_at, dedupe_key=f"reminder:{inv_id}")
+
+
+async def _temporary(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, job: jobs.Job, inv_id: int,
+                     kind: str, error: str) -> None:
+    """Retry later with backoff; after the last attempt, the invitation fails and the job dies."""
+    now = svc.clock.now()
+    async with conn.transaction():
+        if job.attempts >= job.max_attempts:
+            await _mark_failed(conn, inv_id, kind, "retries_exhausted", error, now)
+            await batch.failed(job, jobs.Fail(f"gave up after {job.attempts} attempts: {error}"), conn)
+        else:
+            await conn.execute("UPDATE invitations SET last_error = $2, updated_at = $3 WHERE id = $1",
+                               inv_id, error[:1000], now)
+            await batch.failed(job, jobs.Retry(error), conn)
+
+
+async def _suppress(conn: asyncpg.Connection, merchant_id: int | None, address_hash: str, reason: str,
+                    now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO suppressions (merchant_id, address_hash, reason, created_at)
+           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
+        merchant_id, address_hash, reason, now,
+    )
+
+
+async def _mark_skipped(conn: asyncpg.Connection, inv_id: int, kind: str, reason: str, now: datetime) -> None:
     if kind == "invitation":
         await conn.execute(
-            "UPDATE invitations SET state = 'failed', reason = 'delivery_failed', last_error = $2, updated_at = $3 "
-            "WHERE id = $1", inv_id, error[:1000], now,
+            """UPDATE invitations SET state = 'skipped', reason = $2, reminder_state = NULL, updated_at = $3
+               WHERE id = $1""", inv_id, reason, now,
         )
     else:
+        # The invitation was sent and has no reason of its own: the reason is the reminder's.
         await conn.execute(
-            "UPDATE invitations SET reminder_state = 'failed', last_error = $2, updated_at = $3 WHERE id = $1",
-            inv_id, error[:1000], now,
+            "UPDATE invitations SET reminder_state = 'skipped', reason = $2, updated_at = $3 WHERE id = $1",
+            inv_id, reason, now,
         )
 
 
-async def _record_failure(svc: Services, batch: jobs.Batch, job: jobs.Job, inv_id: int, kind: str,
-                          error: str, *, dead: bool) -> None:
-    async with svc.pool.acquire() as conn, conn.transaction():
-        await _mark_failed(conn, inv_id, kind, error, svc.clock.now())
-        await batch.failed(job, jobs.Fail(error) if dead else error, conn)
+async def _mark_failed(conn: asyncpg.Connection, inv_id: int, kind: str, reason: str, error: str,
+                       now: datetime) -> None:
+    if kind == "invitation":
+        await conn.execute(
+            """UPDATE invitations SET state = 'failed', reason = $2, last_error = $3, reminder_state = NULL,
+                   updated_at = $4 WHERE id = $1""", inv_id, reason, error[:1000], now,
+        )
+    else:
+        # As for a skipped reminder, the reason is the reminder's: the invitation itself was sent.
+        await conn.execute(
+            """UPDATE invitations SET reminder_state = 'failed', reason = $2, last_error = $3, updated_at = $4
+               WHERE id = $1""", inv_id, reason, error[:1000], now,
+        )
 
 
 def tasks(svc: Services, batch_size: int = 50) -> dict[str, jobs.Task]:
@@ -197,3 +299,4 @@ def tasks(svc: Services, batch_size: int = 50) -> dict[str, jobs.Task]:
         await _send_batch(svc, batch, "reminder")
 
     return {SEND_JOB: jobs.Task(send_invitations, batch_size), REMIND_JOB: jobs.Task(send_reminders, batch_size)}
+

@@ -31,14 +31,12 @@ class Services:
     def transport(self) -> Any:
         if self.transport_override is not None:
             return self.transport_override
-        from mailer.dkim import DkimConfig
+        from mailer.dkim import load_dkim_config
         from mailer.transport import transport_from_settings
 
-        dkim = None
         s = self.settings
-        if s.dkim_selector and s.dkim_domain and s.dkim_key_file:
-            dkim = DkimConfig(selector=s.dkim_selector, domain=s.dkim_domain,
-                              private_key_pem=s.dkim_key_file.read_bytes())
+        # None unless selector, domain and key file are all set: half a configuration signs nothing.
+        dkim = load_dkim_config(s.dkim_selector, s.dkim_domain, s.dkim_key_file)
         return transport_from_settings(s.smtp_url, s.outbox_dir, dkim)
 
     def url(self, path: str) -> str:
