@@ -1,0 +1,641 @@
+"""Duplicate check at scale: candidate search (HNSW) and the worker's full check of one review.
+
+    .venv/bin/python bench/search.py [--n 200000] [--dim 384] [--queries 1000] [--random 200]
+    .venv/bin/python bench/search.py --n 1000000
+
+Starts a fresh embedded PostgreSQL in a temporary folder and loads N synthetic reviews with
+COPY (in a child process, so this process stays the size of a worker): unit vectors around a
+few thousand cluster centres, short texts built from each cluster's vocabulary, 500 merchants,
+timestamps over two years, and planted near-duplicates: each of `--queries` new reviews (the
+newest ones, still pending) has 1-3 older copies at cosine 0.95-0.99 with near-identical text
+(the detector's lexical path). `--random` further new reviews have no planted copy.
+
+Then it builds the model's HNSW index with `embedding.store.ensure_index` and, playing the
+worker, runs over every new review in submission order
+
+- the candidate search alone: `store.nearest(k=20, before=submitted_at)`;
+- the full check: `reviews.scanning.scan_one` (candidate search, neighbour documents, the
+  merchant's recent reviews, background profile, prefetch, `Detector.scan`, writes);
+- on every few reviews instead, a copy of scan_one timing each of its steps;
+
+and compares the candidate search with an exact float32 numpy search over the same N
+(recall@10 and the share of planted copies found; the exact search's time per query is the
+baseline of the ANN speedup). Prints the load and index build times, table and index sizes,
+p50/p95/p99 latencies, this process's RSS (the worker's, without the embedding model) and
+the PostgreSQL server's memory. Targets at 1M: p95 of the full check <= 20 ms, recall >= 0.95
+on planted near-duplicates, worker RSS <= 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import multiprocessing as mp
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+# The repository before this folder (sys.path[0] when run as a script), whose embedding.py
+# must not shadow the `embedding` package; this folder after it, for _common.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.append(str(Path(__file__).resolve().parent))
+
+import asyncpg
+import numpy as np
+from _common import Phases, embedded_database, percentile, rss_mb, tree_memory_mb, verdict
+
+from embedding import stats as bg
+from embedding import store
+from embedding.detect import Detector
+from reviews import db, scanning
+from reviews.clock import FrozenClock
+from reviews.services import Services
+from reviews.settings import Settings
+
+T_END = datetime(2026, 1, 1, tzinfo=UTC)
+SPAN = timedelta(days=730)
+NEW_SPAN = timedelta(days=2)  # the reviews being checked arrived in the last two days
+TARGET_P95_MS = 20.0
+TARGET_RECALL = 0.95
+TARGET_RSS_MB = 1536.0
+K = 10
+
+REVIEW_COLUMNS = ("id", "merchant_id", "product_id", "method", "rating", "title", "body", "display_name",
+                  "author_hash", "locale", "state", "submitted_at", "published_at", "created_at", "updated_at")
+EMBEDDING_COLUMNS = ("review_id", "model", "dim", "text_hash", "embedding", "submitted_at", "bg_mean", "bg_sd")
+
+
+# --------------------------------------------------------------------------- synthetic data
+
+
+def _vocabulary(rng: np.random.Generator, size: int) -> np.ndarray:
+    onsets = ["b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st", "tr", "pl", "ch"]
+    vowels = ["a", "e", "i", "o", "u", "ai", "ou", "ie"]
+    words: set[str] = set()
+    while len(words) < size:
+        n = int(rng.integers(2, 5))
+        words.add("".join(onsets[rng.integers(len(onsets))] + vowels[rng.integers(len(vowels))] for _ in range(n)))
+    return np.array(sorted(words))
+
+
+class Corpus:
+    """Everything about the synthetic data that both the loader and the checker need."""
+
+    def __init__(self, n: int, dim: int, queries: int, random_queries: int, clusters: int, merchants: int,
+                 merchant_skew: float, seed: int) -> None:
+        self.n, self.dim, self.seed = n, dim, seed
+        self.n_new = queries + random_queries
+        if self.n_new * 4 > n:
+            raise SystemExit("--n is too small for that many queries")
+        self.n_old = n - self.n_new
+        self.clusters, self.merchants = clusters, merchants
+        rng = np.random.default_rng(seed)
+        # Cluster centres share a common direction, as real embeddings do (unrelated texts ~0.2).
+        common = rng.standard_normal(dim)
+        common /= np.linalg.norm(common)
+        centres = rng.standard_normal((clusters, dim))
+        centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+        centres = centres + 0.5 * common
+        self.centres = (centres / np.linalg.norm(centres, axis=1, keepdims=True)).astype(np.float32)
+        # Per-cluster spread: mean cosine between two members of a cluster 0.42-0.68.
+        self.sigma = rng.uniform(0.035, 0.06, clusters).astype(np.float32)
+        self.vocab = _vocabulary(rng, 30_000)
+        self.common_words = self.vocab[rng.choice(len(self.vocab), 60, replace=False)]
+        self.topic = rng.integers(0, len(self.vocab), (clusters, 40))
+        weights = 1.0 / np.arange(1, merchants + 1) ** merchant_skew
+        self.merchant_p = weights / weights.sum()
+        # The new reviews are the newest ids, n_old+1..n: first the planted ones, then the random ones.
+        self.new_ids = np.arange(self.n_old + 1, n + 1)
+        self.planted_ids = self.new_ids[:queries]
+        # 1-3 older copies per planted review: 80% anywhere in the two years, 20% in the last days
+        # before it (inside the detection window).
+        n_copies = rng.integers(1, 4, queries)
+        recent_from = max(1, int(self.n_old * (1 - 5 / 730)))
+        picks: list[int] = []
+        taken: set[int] = set()
+        for _ in range(int(n_copies.sum())):
+            while True:
+                cand = int(rng.integers(recent_from, self.n_old + 1)) if rng.random() < 0.2 else \
+                    int(rng.integers(1, self.n_old + 1))
+                if cand not in taken:
+                    taken.add(cand)
+                    picks.append(cand)
+                    break
+        self.copies: dict[int, list[int]] = {}
+        self.copy_of: dict[int, tuple[int, float, bool]] = {}  # copy id -> (query id, cosine, exact text)
+        pos = 0
+        for qid, m in zip(self.planted_ids.tolist(), n_copies.tolist(), strict=True):
+            ids = picks[pos : pos + m]
+            pos += m
+            self.copies[qid] = ids
+            for cid in ids:
+                self.copy_of[cid] = (qid, float(rng.uniform(0.95, 0.99)), bool(rng.random() < 0.3))
+
+    def times(self, ids: np.ndarray) -> np.ndarray:
+        """Seconds before T_END of each review: old ones evenly over two years (minus the last
+        two days), new ones over the last two days, in id order."""
+        ids = np.asarray(ids, dtype=np.int64)
+        old = (SPAN - NEW_SPAN).total_seconds()
+        return np.where(
+            ids <= self.n_old,
+            SPAN.total_seconds() - (ids - 1) / max(self.n_old, 1) * old,
+            NEW_SPAN.total_seconds() * (1 - (ids - self.n_old) / (self.n_new + 1)),
+        )
+
+    def rows(self, start: int, end: int) -> dict[str, Any]:
+        """Vectors, texts and attributes of ids [start, end); deterministic per chunk, except
+        planted copies, which derive from their new review (see `new_review`)."""
+        rng = np.random.default_rng([self.seed, start])
+        ids = np.arange(start, end)
+        m = len(ids)
+        cluster = rng.integers(0, self.clusters, m)
+        vec = self.centres[cluster] + self.sigma[cluster, None] * rng.standard_normal((m, self.dim), dtype=np.float32)
+        texts = []
+        lengths = rng.integers(4, 31, m)
+        kinds = rng.random((m, 30))
+        common_pick = rng.integers(0, len(self.common_words), (m, 30))
+        topic_pick = rng.integers(0, self.topic.shape[1], (m, 30))
+        any_pick = rng.integers(0, len(self.vocab), (m, 30))
+        for i in range(m):
+            words = []
+            for j in range(int(lengths[i])):
+                if kinds[i, j] < 0.35:
+                    words.append(self.common_words[common_pick[i, j]])
+                elif kinds[i, j] < 0.85:
+                    words.append(self.vocab[self.topic[cluster[i], topic_pick[i, j]]])
+                else:
+                    words.append(self.vocab[any_pick[i, j]])
+            texts.append(" ".join(words).capitalize() + ".")
+        out = {
+            "ids": ids, "cluster": cluster, "vectors": vec, "texts": texts,
+            "merchant": rng.choice(self.merchants, m, p=self.merchant_p) + 1,
+            "rating": rng.choice([1, 2, 3, 4, 5], m, p=[0.06, 0.04, 0.1, 0.25, 0.55]),
+            "author": rng.integers(0, max(self.n // 3, 1), m),
+            "bg_mean": 1.0 / (1.0 + self.sigma[cluster] ** 2 * self.dim) + rng.uniform(0.03, 0.08, m),
+            "bg_sd": rng.uniform(0.02, 0.04, m),
+        }
+        for i, rid in enumerate(ids.tolist()):
+            if rid > self.n_old:
+                v, text, merchant = self.new_review(rid, vec[i], texts[i])
+                out["vectors"][i], out["texts"][i] = v, text
+                out["merchant"][i] = merchant
+            elif rid in self.copy_of:
+                qid, cos, exact = self.copy_of[rid]
+                qvec, qtext, _ = self.new_review(qid)
+                crng = np.random.default_rng([self.seed, rid, 7])
+                noise = crng.standard_normal(self.dim).astype(np.float32)
+                noise -= noise.dot(qvec) * qvec
+                noise *= np.sqrt(1 / cos**2 - 1) / np.linalg.norm(noise)
+                out["vectors"][i] = qvec + noise
+                out["texts"][i] = qtext if exact else _mutate(qtext, crng)
+        out["vectors"] /= np.linalg.norm(out["vectors"], axis=1, keepdims=True)
+        return out
+
+    def new_review(self, rid: int, vec: np.ndarray | None = None,
+                   text: str | None = None) -> tuple[np.ndarray, str, int]:
+        """A new review's vector, text and merchant. Planted ones have long, specific texts
+        (the detector only confirms copies of informative reviews)."""
+        rng = np.random.default_rng([self.seed, rid, 3])
+        merchant = int(rng.choice(self.merchants, p=self.merchant_p)) + 1
+        if vec is None or rid in self.copies:
+            c = int(rng.integers(self.clusters))
+            vec = self.centres[c] + self.sigma[c] * rng.standard_normal(self.dim, dtype=np.float32)
+            vec = (vec / np.linalg.norm(vec)).astype(np.float32)
+            if rid in self.copies:
+                words = [self.vocab[self.topic[c, j]] for j in rng.integers(0, 40, 8)]
+                words += [self.vocab[j] for j in rng.integers(0, len(self.vocab), int(rng.integers(8, 20)))]
+                rng.shuffle(words)
+                text = " ".join(words).capitalize() + "!"
+        assert text is not None
+        return vec, text, merchant
+
+
+def _mutate(text: str, rng: np.random.Generator) -> str:
+    """A near-identical copy: one word swapped and different punctuation and case."""
+    words = text.rstrip("!.").split()
+    i = int(rng.integers(len(words)))
+    words[i] = words[i][::-1]
+    return " ".join(words).upper()[:1] + " ".join(words)[1:].lower() + "!!"
+
+
+def _vector_bytes(matrix: np.ndarray) -> list[bytes]:
+    """pgvector's binary format (uint16 dim, uint16 unused, float32 big-endian), one per row."""
+    header = np.array([matrix.shape[1], 0], dtype=">u2").tobytes()
+    body = matrix.astype(">f4").tobytes()
+    step = matrix.shape[1] * 4
+    return [header + body[i : i + step] for i in range(0, len(body), step)]
+
+
+# --------------------------------------------------------------------------- load (child process)
+
+
+def load(dsn: str, folder: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Generate and COPY the corpus; runs in a child process. Writes the vectors (float32) and
+    times to .npy files for the exact search."""
+    return asyncio.run(_load(dsn, Path(folder), params))
+
+
+async def _load(dsn: str, folder: Path, params: dict[str, Any]) -> dict[str, Any]:
+    corpus = Corpus(**params)
+    model, n, dim = params_model(params), corpus.n, corpus.dim
+    vectors = np.lib.format.open_memmap(folder / "vectors.npy", mode="w+", dtype=np.float32, shape=(n, dim))
+    conns = [await asyncpg.connect(dsn) for _ in range(3)]
+    for c in conns:
+        await c.execute("SET synchronous_commit = off")
+        await c.set_type_codec("vector", schema="public", encoder=lambda b: b, decoder=lambda b: b, format="binary")
+    conn = conns[0]
+    await conn.executemany(
+        "INSERT INTO merchants (id, slug, name) VALUES ($1, $2, $3)",
+        [(m, f"m-{m:04d}", f"Merchant {m}") for m in range(1, corpus.merchants + 1)],
+    )
+    await store.register_model(conn, model, dim, active=True)
+    df: Counter[str] = Counter()
+    t_gen = t_copy = 0.0
+    chunk = 20_000
+    for start in range(1, n + 1, chunk):
+        end = min(start + chunk, n + 1)
+        t0 = time.perf_counter()
+        data = corpus.rows(start, end)
+        vectors[start - 1 : end - 1] = data["vectors"]
+        ago = corpus.times(data["ids"])
+        when = [T_END - timedelta(seconds=float(s)) for s in ago]
+        reviews, embeddings, counted = [], [], []
+        vbytes = _vector_bytes(data["vectors"])
+        for i, rid in enumerate(data["ids"].tolist()):
+            new = rid > corpus.n_old
+            text = data["texts"][i]
+            if not new:
+                df.update(set(text_words(text)))
+                counted.append((rid,))
+            cluster = int(data["cluster"][i])
+            reviews.append((
+                rid, int(data["merchant"][i]), f"p{cluster}", "imported", int(data["rating"][i]), "", text,
+                f"Buyer {int(data['author'][i])}", hashlib.sha256(b"a%d" % int(data["author"][i])).hexdigest(),
+                "en", "pending" if new else "published", when[i], None if new else when[i], when[i], when[i],
+            ))
+            embeddings.append((
+                rid, model, dim, scanning.text_hash(text), vbytes[i], when[i],
+                None if new else float(data["bg_mean"][i]), None if new else float(data["bg_sd"][i]),
+            ))
+        t1 = time.perf_counter()
+        t_gen += t1 - t0
+        await conns[0].copy_records_to_table("reviews", records=reviews, columns=REVIEW_COLUMNS)
+        await asyncio.gather(
+            conns[1].copy_records_to_table("review_embeddings", records=embeddings, columns=EMBEDDING_COLUMNS),
+            conns[2].copy_records_to_table("term_counted", records=counted, columns=("review_id",)),
+        )
+        t_copy += time.perf_counter() - t1
+        if (start // chunk) % 10 == 0 or end > n:
+            print(f"    loaded {end - 1:>9,} / {n:,}  (generate {t_gen:.0f}s, copy {t_copy:.0f}s)", flush=True)
+    vectors.flush()
+    np.save(folder / "times.npy", corpus.times(np.arange(1, n + 1)))
+    t0 = time.perf_counter()
+    await conn.copy_records_to_table("term_stats", records=list(df.items()), columns=("term", "df"))
+    await conn.execute("UPDATE corpus_stats SET n_docs = $1", corpus.n_old)
+    await conn.execute("SELECT setval('reviews_id_seq', $1)", n)
+    await conn.execute("SELECT setval('merchants_id_seq', $1)", corpus.merchants)
+    await conn.execute("VACUUM ANALYZE reviews")
+    await conn.execute("VACUUM ANALYZE review_embeddings")
+    await conn.execute("VACUUM ANALYZE term_counted")
+    await conn.execute("VACUUM ANALYZE term_stats")
+    t_stats = time.perf_counter() - t0
+    for c in conns:
+        await c.close()
+    return {"generate_s": t_gen, "copy_s": t_copy, "stats_s": t_stats, "terms": len(df)}
+
+
+def text_words(text: str) -> list[str]:
+    from embedding import text as T
+
+    return T.tokens(T.normalize(text))
+
+
+def params_model(params: dict[str, Any]) -> str:
+    return f"bench-synthetic-{params['dim']}"
+
+
+# --------------------------------------------------------------------------- checks (this process)
+
+
+async def build_index(dsn: str, model: str, dim: int, mem: str, workers: int) -> dict[str, Any]:
+    conn = await db.connect(dsn)
+    notices: list[str] = []
+    conn.add_log_listener(lambda _c, msg: notices.append(str(msg)))
+    try:
+        await conn.execute(f"SET maintenance_work_mem = '{mem}'")
+        await conn.execute(f"SET max_parallel_maintenance_workers = {int(workers)}")
+        t0 = time.perf_counter()
+        await store.ensure_index(conn, model, dim)
+        build_s = time.perf_counter() - t0
+        await conn.execute("ANALYZE review_embeddings")
+        await conn.execute("CHECKPOINT")
+        idx = store.index_name(model)
+        sizes = await conn.fetchrow(
+            """SELECT pg_relation_size('review_embeddings') AS heap,
+                      pg_total_relation_size('review_embeddings') AS total,
+                      pg_indexes_size('review_embeddings') AS indexes,
+                      pg_relation_size($1::regclass) AS hnsw,
+                      pg_total_relation_size('reviews') AS reviews""", idx)
+        settings = {r["name"]: r["setting"] for r in await conn.fetch(
+            "SELECT name, setting || coalesce(unit, '') AS setting FROM pg_settings WHERE name = ANY($1)",
+            ["shared_buffers", "effective_cache_size", "work_mem", "max_parallel_workers", "jit"])}
+    finally:
+        await conn.close()
+    return {"build_s": build_s, "notices": notices, "settings": settings,
+            **{f"{k}_mb": v / 2**20 for k, v in dict(sizes).items()}}
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    return {"p50": percentile(values, 50) * 1e3, "p95": percentile(values, 95) * 1e3,
+            "p99": percentile(values, 99) * 1e3, "mean": float(np.mean(values)) * 1e3}
+
+
+async def run_checks(dsn: str, folder: Path, corpus: Corpus, model: str, breakdown: int,
+                     ef_sweep: list[int]) -> dict[str, Any]:
+    settings = Settings(data_dir=folder / "data", database_url=dsn, secret_key="bench-secret", dev=False,  # noqa: S106
+                        log_level="WARNING")
+    pool = await db.create_pool(dsn, min_size=1, max_size=2)
+    svc = Services(settings=settings, clock=FrozenClock(T_END), pool=pool, dsn=dsn)
+    detector = Detector()
+    k = detector.params.k
+    out: dict[str, Any] = {}
+    try:
+        async with pool.acquire() as conn:
+            new_ids = corpus.new_ids.tolist()
+            rows = await conn.fetch(scanning._REVIEWS_SQL, new_ids)  # submission order
+            vecs = await store.vectors(conn, model, new_ids)
+            # Warm up: the index pages into the OS cache, the statements prepared.
+            rng = np.random.default_rng(1)
+            warm = np.load(folder / "vectors.npy", mmap_mode="r")
+            for i in rng.integers(0, corpus.n_old, 100):
+                await store.nearest(conn, model, np.array(warm[i]), k)
+            del warm
+            out["rss_before_mb"] = rss_mb()
+            search_t: list[float] = []
+            found: dict[int, list[int]] = {}
+            short = 0
+            for row in rows:
+                t0 = time.perf_counter()
+                near = await store.nearest(conn, model, vecs[row["id"]], k, exclude=row["id"],
+                                           before=row["submitted_at"])
+                search_t.append(time.perf_counter() - t0)
+                found[row["id"]] = [nb.review_id for nb in near]
+                short += len(near) < k
+            out["search"] = _ms(search_t)
+            out["search_short"] = short
+            # Other hnsw.ef_search values, for the recall / latency trade-off (the full check
+            # below runs with the store's own).
+            default_ef, out["sweep"] = store.EF_SEARCH, {}
+            try:
+                for ef in ef_sweep:
+                    store.EF_SEARCH = ef
+                    times, hits = [], {}
+                    for row in rows:
+                        t0 = time.perf_counter()
+                        near = await store.nearest(conn, model, vecs[row["id"]], k, exclude=row["id"],
+                                                   before=row["submitted_at"])
+                        times.append(time.perf_counter() - t0)
+                        hits[row["id"]] = [nb.review_id for nb in near]
+                    out["sweep"][ef] = {"ms": _ms(times), "found": hits}
+            finally:
+                store.EF_SEARCH = default_ef
+            out["rss_after_search_mb"] = rss_mb()
+            # Every few reviews, a copy of scan_one with a clock between its steps (the same
+            # queries, writes and transaction); the others through scan_one itself.
+            stride = max(1, len(rows) // breakdown) if breakdown else 0
+            check_t: list[float] = []
+            replica_t: list[float] = []
+            steps: dict[str, list[float]] = {}
+            kinds: Counter[str] = Counter()
+            rss_peak = 0.0
+            for i, row in enumerate(rows):
+                t0 = time.perf_counter()
+                if stride and i % stride == 0:
+                    flags = await _scan_one_timed(svc, conn, detector, model, row, vecs[row["id"]], steps)
+                    replica_t.append(time.perf_counter() - t0)
+                else:
+                    flags = await scanning.scan_one(svc, conn, detector, model, row, vecs[row["id"]])
+                    check_t.append(time.perf_counter() - t0)
+                kinds.update(f.kind for f in flags if f.review_id == row["id"])
+                rss_peak = max(rss_peak, rss_mb())
+            out["check"] = _ms(check_t)
+            out["check_n"] = len(check_t)
+            out["replica"] = _ms(replica_t) if replica_t else None
+            out["steps"] = {name: _ms(values) for name, values in steps.items()}
+            out["flags"] = dict(kinds)
+            out["rss_after_mb"] = rss_mb()
+            out["rss_peak_mb"] = rss_peak
+    finally:
+        await pool.close()
+    out["found"] = found
+    return out
+
+
+async def _scan_one_timed(svc: Services, conn: asyncpg.Connection, detector: Detector, model: str,
+                          row: asyncpg.Record, vec: np.ndarray, steps: dict[str, list[float]]) -> list[Any]:
+    """reviews.scanning.scan_one, statement for statement, timing each step."""
+    t = time.perf_counter()
+
+    def tick(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        steps.setdefault(name, []).append(now - t)
+        t = now
+
+    doc = scanning._doc(row, vec)
+    near = await store.nearest(conn, model, vec, detector.params.k, exclude=doc.id, before=doc.created_at)
+    tick("nearest")
+    neighbours = await scanning._docs(conn, model, [n.review_id for n in near])
+    tick("neighbour docs+vectors")
+    recent = await scanning._docs(conn, model, await scanning._recent_ids(conn, row, detector))
+    tick("recent same merchant")
+    profile = await bg.background_profile(conn, model, doc, detector.params)
+    tick("background_profile")
+    stats = await bg.prefetch(conn, model, doc, profile, neighbours + recent, detector.params)
+    tick("prefetch")
+    flags = detector.scan(doc, neighbours, recent, stats)  # type: ignore[arg-type]
+    tick("Detector.scan")
+    async with conn.transaction():
+        await store.save_profile(conn, doc.id, model, profile)
+        await scanning.save_flags(conn, flags, svc.clock.now())
+        await bg.count_terms(conn, doc.id, doc.text)
+        if row["state"] == "pending" and not any(f.review_id == doc.id for f in flags):
+            await scanning.submissions.publish(conn, doc.id, svc.clock.now())
+    tick("writes + commit")
+    return flags
+
+
+def exact_search(folder: Path, corpus: Corpus, found: dict[int, list[int]], timed: int,
+                 sweep: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Exact top-10 by float32 cosine over all N vectors, with the same filters as the search
+    (submitted no later than the query, not the query itself)."""
+    matrix = np.load(folder / "vectors.npy")  # into memory: the baseline searches RAM
+    ago = np.load(folder / "times.npy")
+    ids = corpus.new_ids
+    queries = matrix[ids - 1]
+    q_ago = ago[ids - 1]
+    best_s = np.full((len(ids), K), -np.inf, dtype=np.float32)
+    best_i = np.zeros((len(ids), K), dtype=np.int64)
+    step = 50_000
+    for start in range(0, corpus.n, step):
+        block = matrix[start : start + step]
+        sims = queries @ block.T
+        sims[ago[start : start + step][None, :] < q_ago[:, None]] = -np.inf  # submitted after the query
+        own = (ids - 1 >= start) & (ids - 1 < start + len(block))
+        sims[np.nonzero(own)[0], (ids - 1 - start)[own]] = -np.inf
+        cand_s = np.concatenate([best_s, sims], axis=1)
+        cand_i = np.concatenate([best_i, np.arange(start + 1, start + 1 + len(block))[None, :].repeat(len(ids), 0)],
+                                axis=1)
+        top = np.argpartition(-cand_s, K - 1, axis=1)[:, :K]
+        best_s = np.take_along_axis(cand_s, top, axis=1)
+        best_i = np.take_along_axis(cand_i, top, axis=1)
+    # Baseline: one query at a time, as the worker would search without an index.
+    times = []
+    for j in range(min(timed, len(ids))):
+        t0 = time.perf_counter()
+        sims = matrix @ queries[j]
+        sims[ago < q_ago[j]] = -np.inf
+        sims[ids[j] - 1] = -np.inf
+        np.argpartition(-sims, K - 1)[:K]
+        times.append(time.perf_counter() - t0)
+    for value in sweep.values():
+        value.update(_recall(corpus, best_i, value.pop("found")))
+    return {"exact_ms": _ms(times), **_recall(corpus, best_i, found)}
+
+
+def _recall(corpus: Corpus, best_i: np.ndarray, found: dict[int, list[int]]) -> dict[str, Any]:
+    ids = corpus.new_ids
+    recall_planted, recall_random, copies_10, copies_k, n_copies = [], [], 0, 0, 0
+    for j, qid in enumerate(ids.tolist()):
+        exact = set(best_i[j].tolist())
+        ann = found[qid]
+        r = len(exact & set(ann[:K])) / K
+        if qid in corpus.copies:
+            recall_planted.append(r)
+            cps = corpus.copies[qid]
+            n_copies += len(cps)
+            copies_10 += len(set(cps) & set(ann[:K]))
+            copies_k += len(set(cps) & set(ann))
+        else:
+            recall_random.append(r)
+    return {
+        "recall10_planted": float(np.mean(recall_planted)) if recall_planted else float("nan"),
+        "recall10_random": float(np.mean(recall_random)) if recall_random else float("nan"),
+        "copies": n_copies, "copies_in_top10": copies_10 / max(n_copies, 1),
+        "copies_in_topk": copies_k / max(n_copies, 1),
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=200_000, help="stored reviews (default 200000)")
+    parser.add_argument("--dim", type=int, default=384, help="vector dimension (default 384)")
+    parser.add_argument("--queries", type=int, default=1000, help="new reviews with planted copies (default 1000)")
+    parser.add_argument("--random", type=int, default=200, help="new reviews without planted copies (default 200)")
+    parser.add_argument("--clusters", type=int, default=3000, help="cluster centres (default 3000)")
+    parser.add_argument("--merchants", type=int, default=500, help="merchants (default 500)")
+    parser.add_argument("--merchant-skew", type=float, default=0.0,
+                        help="Zipf exponent of merchant sizes (default 0: all alike; 1: the largest has ~15%%)")
+    parser.add_argument("--build-mem", default="2GB", help="maintenance_work_mem of the index build (default 2GB)")
+    parser.add_argument("--build-workers", type=int, default=2,
+                        help="max_parallel_maintenance_workers of the index build (default 2)")
+    parser.add_argument("--breakdown", type=int, default=200,
+                        help="new reviews checked by the step-timing copy of scan_one (default 200)")
+    parser.add_argument("--exact-timed", type=int, default=100, help="queries timed one by one for the baseline")
+    parser.add_argument("--ef-search", default="",
+                        help="comma-separated hnsw.ef_search values to also measure the candidate search with "
+                             f"(recall and latency; default none, the store's own is {store.EF_SEARCH})")
+    parser.add_argument("--seed", type=int, default=20260101)
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args()
+    params = {"n": args.n, "dim": args.dim, "queries": args.queries, "random_queries": args.random,
+              "clusters": args.clusters, "merchants": args.merchants, "merchant_skew": args.merchant_skew,
+              "seed": args.seed}
+    model = params_model(params)
+    ph = Phases()
+    res: dict[str, Any] = {"params": params, "started": datetime.now(UTC).isoformat(timespec="seconds")}
+    print(f"search benchmark: N={args.n:,} dim={args.dim} planted={args.queries} random={args.random} "
+          f"clusters={args.clusters} merchants={args.merchants} skew={args.merchant_skew}", flush=True)
+    with embedded_database(prefix="attest-bench-search-") as (server, dsn, folder):
+        with ph.phase("load (generate + COPY, child process)"):
+            with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+                res["load"] = pool.submit(load, dsn, str(folder), params).result()
+        res["load"]["total_s"] = ph.seconds["load (generate + COPY, child process)"]
+        with ph.phase("HNSW index build (ensure_index)"):
+            res["index"] = asyncio.run(build_index(dsn, model, args.dim, args.build_mem, args.build_workers))
+        for notice in res["index"]["notices"]:
+            print(f"    notice: {notice}")
+        corpus = Corpus(**params)
+        with ph.phase("checks (candidate search, then full check)"):
+            res["checks"] = asyncio.run(run_checks(dsn, folder, corpus, model, args.breakdown,
+                                                  [int(x) for x in args.ef_search.split(",") if x]))
+        res["server_rss_mb"], res["server_pss_mb"] = tree_memory_mb(server.get_pid())
+        with ph.phase("exact numpy search (ground truth and baseline)"):
+            res["exact"] = exact_search(folder, corpus, res["checks"].pop("found"), args.exact_timed,
+                                        res["checks"]["sweep"])
+    report(res, args)
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=2, default=str))
+    return 0
+
+
+def report(res: dict[str, Any], args: argparse.Namespace) -> None:
+    ld, ix, ck, ex = res["load"], res["index"], res["checks"], res["exact"]
+    n = args.n
+    print()
+    print(f"=== search benchmark: N={n:,} dim={args.dim} ({args.queries} planted + {args.random} random new reviews)")
+    print(f"load: {ld['total_s']:.0f}s ({n / ld['total_s']:,.0f} rows/s; generate {ld['generate_s']:.0f}s, "
+          f"COPY {ld['copy_s']:.0f}s, vacuum/analyze {ld['stats_s']:.0f}s)")
+    print(f"index build: {ix['build_s']:.0f}s (maintenance_work_mem {args.build_mem}, "
+          f"{args.build_workers} parallel workers)")
+    print(f"sizes: review_embeddings heap {ix['heap_mb']:,.0f} MB, HNSW index {ix['hnsw_mb']:,.0f} MB, "
+          f"all its indexes {ix['indexes_mb']:,.0f} MB, total {ix['total_mb']:,.0f} MB; "
+          f"reviews {ix['reviews_mb']:,.0f} MB")
+    print(f"server settings: {ix['settings']}")
+    s, c = ck["search"], ck["check"]
+    print(f"candidate search (nearest k=20):  p50 {s['p50']:6.2f} ms  p95 {s['p95']:6.2f} ms  p99 {s['p99']:6.2f} ms"
+          f"  ({ck['search_short']} returned fewer than k)")
+    print(f"full check (scan_one):            p50 {c['p50']:6.2f} ms  p95 {c['p95']:6.2f} ms  p99 {c['p99']:6.2f} ms"
+          f"  (n={ck['check_n']})")
+    if ck["replica"]:
+        r = ck["replica"]
+        print(f"  step by step, on a copy of scan_one interleaved with it (total p50 {r['p50']:.2f} ms, "
+              f"p95 {r['p95']:.2f} ms); p50 / p95 / mean ms:")
+        for name, v in ck["steps"].items():
+            print(f"    {name:<24} {v['p50']:6.2f} / {v['p95']:6.2f} / {v['mean']:6.2f}")
+    e = ex["exact_ms"]
+    print(f"exact numpy search (baseline, one query): p50 {e['p50']:.1f} ms -> ANN speedup "
+          f"{e['p50'] / s['p50']:.0f}x (candidate search), {e['p50'] / c['p50']:.1f}x (full check)")
+    print(f"recall@10 vs exact (hnsw.ef_search {store.EF_SEARCH}): planted {ex['recall10_planted']:.4f}, "
+          f"random {ex['recall10_random']:.4f}; "
+          f"planted copies found: {ex['copies_in_top10']:.4f} in top-10, {ex['copies_in_topk']:.4f} in top-20 "
+          f"(of {ex['copies']})")
+    for ef, v in ck["sweep"].items():
+        print(f"  with hnsw.ef_search {ef:>4}: p50 {v['ms']['p50']:6.2f} ms  p95 {v['ms']['p95']:6.2f} ms;  recall@10 "
+              f"planted {v['recall10_planted']:.4f}, random {v['recall10_random']:.4f}; copies in top-10 "
+              f"{v['copies_in_top10']:.4f}")
+    print(f"flags on the new reviews: {ck['flags']}")
+    print(f"worker RSS (this process, no embedding model): before checks {ck['rss_before_mb']:.0f} MB, "
+          f"after {ck['rss_after_mb']:.0f} MB, peak {ck['rss_peak_mb']:.0f} MB")
+    print(f"PostgreSQL server: RSS sum {res['server_rss_mb']:,.0f} MB, PSS sum {res['server_pss_mb']:,.0f} MB")
+    recall = min(ex["recall10_planted"], ex["copies_in_top10"])
+    scale = "" if n >= 1_000_000 else f" (targets are for N=1M; this is N={n:,})"
+    print(f"targets{scale}:")
+    print(f"  full check p95 {c['p95']:.1f} ms <= {TARGET_P95_MS:.0f} ms: {verdict(c['p95'] <= TARGET_P95_MS)}")
+    print(f"  recall on planted near-duplicates {recall:.4f} >= {TARGET_RECALL}: {verdict(recall >= TARGET_RECALL)}"
+          "  (the lower of recall@10 and copies found in top-10)")
+    print(f"  worker RSS {ck['rss_peak_mb']:.0f} MB <= {TARGET_RSS_MB:.0f} MB: "
+          f"{verdict(ck['rss_peak_mb'] <= TARGET_RSS_MB)}  (plus the embedding model in a real worker)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
