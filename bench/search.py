@@ -50,7 +50,6 @@ import asyncpg
 import numpy as np
 from _common import Phases, embedded_database, percentile, rss_mb, tree_memory_mb, verdict
 
-from embedding import stats as bg
 from embedding import store
 from embedding.detect import Detector
 from reviews import db, scanning
@@ -298,6 +297,11 @@ async def _load(dsn: str, folder: Path, params: dict[str, Any]) -> dict[str, Any
     t0 = time.perf_counter()
     await conn.copy_records_to_table("term_stats", records=list(df.items()), columns=("term", "df"))
     await conn.execute("UPDATE corpus_stats SET n_docs = $1", corpus.n_old)
+    # The burst test's history, as the worker keeps it (see migrations/0003).
+    await conn.execute(
+        """INSERT INTO merchant_daily_ratings (merchant_id, day, rating, n)
+           SELECT r.merchant_id, (r.submitted_at AT TIME ZONE 'UTC')::date, r.rating, count(*)
+           FROM reviews r JOIN term_counted t ON t.review_id = r.id GROUP BY 1, 2, 3""")
     await conn.execute("SELECT setval('reviews_id_seq', $1)", n)
     await conn.execute("SELECT setval('merchants_id_seq', $1)", corpus.merchants)
     await conn.execute("VACUUM ANALYZE reviews")
@@ -391,10 +395,10 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, model: str, breakdo
             out["search_short"] = short
             # Other hnsw.ef_search values, for the recall / latency trade-off (the full check
             # below runs with the store's own).
-            default_ef, out["sweep"] = store.EF_SEARCH, {}
+            out["sweep"] = {}
             try:
                 for ef in ef_sweep:
-                    store.EF_SEARCH = ef
+                    await conn.execute(f"SET hnsw.ef_search = {int(ef)}")
                     times, hits = [], {}
                     for row in rows:
                         t0 = time.perf_counter()
@@ -404,7 +408,7 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, model: str, breakdo
                         hits[row["id"]] = [nb.review_id for nb in near]
                     out["sweep"][ef] = {"ms": _ms(times), "found": hits}
             finally:
-                store.EF_SEARCH = default_ef
+                await conn.execute(f"SET hnsw.ef_search = {store.EF_SEARCH}")
             out["rss_after_search_mb"] = rss_mb()
             # Every few reviews, a copy of scan_one with a clock between its steps (the same
             # queries, writes and transaction); the others through scan_one itself.
@@ -439,7 +443,7 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, model: str, breakdo
 
 async def _scan_one_timed(svc: Services, conn: asyncpg.Connection, detector: Detector, model: str,
                           row: asyncpg.Record, vec: np.ndarray, steps: dict[str, list[float]]) -> list[Any]:
-    """reviews.scanning.scan_one, statement for statement, timing each step."""
+    """reviews.scanning.scan_one itself, with a clock between its steps."""
     t = time.perf_counter()
 
     def tick(name: str) -> None:
@@ -448,27 +452,7 @@ async def _scan_one_timed(svc: Services, conn: asyncpg.Connection, detector: Det
         steps.setdefault(name, []).append(now - t)
         t = now
 
-    doc = scanning._doc(row, vec)
-    near = await store.nearest(conn, model, vec, detector.params.k, exclude=doc.id, before=doc.created_at)
-    tick("nearest")
-    neighbours = await scanning._docs(conn, model, [n.review_id for n in near])
-    tick("neighbour docs+vectors")
-    recent = await scanning._docs(conn, model, await scanning._recent_ids(conn, row, detector))
-    tick("recent same merchant")
-    profile = await bg.background_profile(conn, model, doc, detector.params)
-    tick("background_profile")
-    stats = await bg.prefetch(conn, model, doc, profile, neighbours + recent, detector.params)
-    tick("prefetch")
-    flags = detector.scan(doc, neighbours, recent, stats)  # type: ignore[arg-type]
-    tick("Detector.scan")
-    async with conn.transaction():
-        await store.save_profile(conn, doc.id, model, profile)
-        await scanning.save_flags(conn, flags, svc.clock.now())
-        await bg.count_terms(conn, doc.id, doc.text)
-        if row["state"] == "pending" and not any(f.review_id == doc.id for f in flags):
-            await scanning.submissions.publish(conn, doc.id, svc.clock.now())
-    tick("writes + commit")
-    return flags
+    return await scanning.scan_one(svc, conn, detector, model, row, vec, tick=tick)
 
 
 def exact_search(folder: Path, corpus: Corpus, found: dict[int, list[int]], timed: int,

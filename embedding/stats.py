@@ -9,7 +9,7 @@ stays flat however many reviews are stored.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 import asyncpg
 import numpy as np
@@ -50,35 +50,46 @@ async def background_profile(conn: asyncpg.Connection, model: str, doc: Doc,
     return float(sims.mean()), max(float(sims.std()), params.sd_floor)
 
 
-async def prefetch(conn: asyncpg.Connection, model: str, new: Doc, new_profile: tuple[float, float] | None,
-                   others: list[Doc], params: Params) -> PrefetchedBackground:
+async def prefetch(conn: asyncpg.Connection, model: str, new: Doc, merchant_id: int,
+                   new_profile: tuple[float, float] | None, others: list[Doc],
+                   params: Params) -> PrefetchedBackground:
     words = sorted({w for d in [new, *others] for w in T.tokens(T.normalize(d.text))})
     df = {r["term"]: r["df"] for r in await conn.fetch(
         "SELECT term, df FROM term_stats WHERE term = ANY($1)", words)}
     n_docs = await conn.fetchval("SELECT n_docs FROM corpus_stats")
-    profiles = await store.profiles(conn, model, [d.id for d in others])
+    profiles = await store.profiles(conn, model, [d.id for d in others if d.vector.size])
     profiles[new.id] = new_profile
-    # The merchant's history before this review: its first review, and how many of each rating.
+    # The merchant's scanned reviews before this one, by rating: whole days from the daily
+    # counters, the rest of today from the reviews themselves.
+    midnight = datetime.combine(new.created_at.astimezone(UTC).date(), time(), tzinfo=UTC)
     history = await conn.fetch(
-        """SELECT r.rating, count(*) AS n, min(r.submitted_at) AS first
-           FROM reviews r JOIN merchants m ON m.id = r.merchant_id
-           WHERE m.slug = $1 AND r.submitted_at < $2 AND r.state <> 'withdrawn'
+        """SELECT rating, sum(n)::int AS n FROM (
+               SELECT rating, n FROM merchant_daily_ratings WHERE merchant_id = $1 AND day < $2::date
+               UNION ALL
+               SELECT r.rating, 1 FROM reviews r JOIN term_counted t ON t.review_id = r.id
+               WHERE r.merchant_id = $1 AND r.submitted_at >= $2 AND r.submitted_at < $3
+           ) counted GROUP BY rating""",
+        merchant_id, midnight, new.created_at,
+    )
+    first = await conn.fetchval(
+        """SELECT r.submitted_at FROM reviews r
+           WHERE r.merchant_id = $1 AND r.submitted_at < $2
              AND EXISTS (SELECT 1 FROM term_counted t WHERE t.review_id = r.id)
-           GROUP BY r.rating""",
-        new.merchant, new.created_at,
+           ORDER BY r.submitted_at LIMIT 1""",
+        merchant_id, new.created_at,
     )
     counts: Counter[tuple[str, int]] = Counter({(new.merchant, r["rating"]): r["n"] for r in history})
-    first = {new.merchant: min(r["first"] for r in history)} if history else {}
-    return PrefetchedBackground(params, df, n_docs, profiles, first, counts)
+    return PrefetchedBackground(params, df, n_docs, profiles, {new.merchant: first} if first else {}, counts)
 
 
-async def count_terms(conn: asyncpg.Connection, review_id: int, text: str) -> None:
-    """Add a scanned review's words to the document frequencies, once per review."""
+async def count_review(conn: asyncpg.Connection, doc: Doc, merchant_id: int) -> None:
+    """Add a scanned review to the shared statistics (words, corpus size, the merchant's daily
+    ratings), once per review: a rescan or an edit never counts twice."""
     inserted = await conn.fetchval(
-        "INSERT INTO term_counted (review_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING review_id", review_id)
+        "INSERT INTO term_counted (review_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING review_id", doc.id)
     if inserted is None:
         return
-    words = sorted(set(T.tokens(T.normalize(text))))  # sorted: concurrent workers lock rows in one order
+    words = sorted(set(T.tokens(T.normalize(doc.text))))  # sorted: concurrent workers lock rows in one order
     if words:
         await conn.execute(
             """INSERT INTO term_stats (term, df) SELECT unnest($1::text[]), 1
@@ -86,3 +97,8 @@ async def count_terms(conn: asyncpg.Connection, review_id: int, text: str) -> No
             words,
         )
     await conn.execute("UPDATE corpus_stats SET n_docs = n_docs + 1")
+    await conn.execute(
+        """INSERT INTO merchant_daily_ratings (merchant_id, day, rating, n) VALUES ($1, $2, $3, 1)
+           ON CONFLICT (merchant_id, rating, day) DO UPDATE SET n = merchant_daily_ratings.n + 1""",
+        merchant_id, doc.created_at.astimezone(UTC).date(), doc.rating,
+    )

@@ -14,7 +14,11 @@ from datetime import datetime
 import asyncpg
 import numpy as np
 
-EF_SEARCH = 100
+# Candidates the HNSW search keeps while walking the graph: 200 found 98% of planted copies in
+# the top 10 at 200k synthetic vectors (100: 95%) for about half a millisecond more.
+EF_SEARCH = 200
+# Session settings for every pooled connection, so a search is one round trip.
+SESSION_SETTINGS = {"hnsw.ef_search": str(EF_SEARCH), "hnsw.iterative_scan": "relaxed_order"}
 
 
 def _literal(value: str) -> str:
@@ -31,6 +35,11 @@ def vector_text(vec: np.ndarray) -> str:
 
 def parse_vector(text: str) -> np.ndarray:
     return np.array([float(x) for x in text.strip("[]").split(",")], dtype=np.float32)
+
+
+def from_binary(data: bytes) -> np.ndarray:
+    """pgvector's binary form (vector_send): int16 dimension, int16 unused, big-endian float4s."""
+    return np.frombuffer(data, dtype=">f4", offset=4).astype(np.float32)
 
 
 async def ensure_index(conn: asyncpg.Connection | asyncpg.Pool, model: str, dim: int) -> None:
@@ -62,15 +71,16 @@ async def activate(conn: asyncpg.Connection, model: str) -> None:
         await conn.execute("UPDATE embedding_models SET state = 'active', activated_at = now() WHERE name = $1", model)
 
 
-async def save(conn: asyncpg.Connection, review_id: int, model: str, vec: np.ndarray, text_hash: str,
-               submitted_at: datetime) -> None:
-    await conn.execute(
+async def save_many(conn: asyncpg.Connection, model: str,
+                    rows: list[tuple[int, np.ndarray, str, datetime]]) -> None:
+    """Store (review id, vector, text hash, submitted at) rows in one round trip."""
+    await conn.executemany(
         """INSERT INTO review_embeddings (review_id, model, dim, text_hash, embedding, submitted_at)
-           VALUES ($1, $2, $3, $4, $5::vector, $6)
+           VALUES ($1, $2, $3, $4, $5::real[]::vector, $6)
            ON CONFLICT (review_id, model) DO UPDATE SET dim = EXCLUDED.dim, text_hash = EXCLUDED.text_hash,
                embedding = EXCLUDED.embedding, submitted_at = EXCLUDED.submitted_at, bg_mean = NULL,
                bg_sd = NULL, created_at = now()""",
-        review_id, model, int(vec.shape[0]), text_hash, vector_text(vec), submitted_at,
+        [(rid, model, int(vec.shape[0]), th, vec.tolist(), at) for rid, vec, th, at in rows],
     )
 
 
@@ -93,19 +103,17 @@ async def nearest(conn: asyncpg.Connection, model: str, vec: np.ndarray, k: int,
     """The k stored reviews closest to `vec` by cosine, through the HNSW index, optionally
     only among reviews submitted up to `before` (iterative scan keeps the filter cheap)."""
     dim = int(vec.shape[0])
-    async with conn.transaction():
-        await conn.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, k)}")
-        await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        rows = await conn.fetch(
-            f"""SELECT review_id, embedding::halfvec({dim}) <=> $1::halfvec({dim}) AS distance
-                FROM review_embeddings
-                WHERE model = {_literal(model)} AND dim = {dim}
-                  AND ($3::timestamptz IS NULL OR submitted_at <= $3)
-                  AND review_id <> $4
-                ORDER BY embedding::halfvec({dim}) <=> $1::halfvec({dim})
-                LIMIT $2""",
-            vector_text(vec), k, before, exclude if exclude is not None else -1,
-        )
+    # hnsw.ef_search and hnsw.iterative_scan come from the connection's SESSION_SETTINGS.
+    rows = await conn.fetch(
+        f"""SELECT review_id, embedding::halfvec({dim}) <=> $1::halfvec({dim}) AS distance
+            FROM review_embeddings
+            WHERE model = {_literal(model)} AND dim = {dim}
+              AND ($3::timestamptz IS NULL OR submitted_at <= $3)
+              AND review_id <> $4
+            ORDER BY embedding::halfvec({dim}) <=> $1::halfvec({dim})
+            LIMIT $2""",
+        vector_text(vec), k, before, exclude if exclude is not None else -1,
+    )
     found = [Neighbour(r["review_id"], 1.0 - float(r["distance"])) for r in rows]
     return sorted(found, key=lambda n: -n.similarity)
 
@@ -113,10 +121,10 @@ async def nearest(conn: asyncpg.Connection, model: str, vec: np.ndarray, k: int,
 async def vectors(conn: asyncpg.Connection | asyncpg.Pool, model: str,
                   review_ids: list[int]) -> dict[int, np.ndarray]:
     rows = await conn.fetch(
-        "SELECT review_id, embedding::text AS v FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
+        "SELECT review_id, vector_send(embedding) AS v FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
         model, review_ids,
     )
-    return {r["review_id"]: parse_vector(r["v"]) for r in rows}
+    return {r["review_id"]: from_binary(r["v"]) for r in rows}
 
 
 async def profiles(conn: asyncpg.Connection | asyncpg.Pool, model: str,

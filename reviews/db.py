@@ -71,7 +71,11 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
+    from embedding.store import SESSION_SETTINGS
+
+    # Startup settings, not SET: they survive the RESET ALL the pool runs when a connection returns.
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection,
+                                     server_settings=SESSION_SETTINGS)
     assert pool is not None
     return pool
 
