@@ -25,6 +25,8 @@ from reviews.services import Services
 
 log = logging.getLogger("attest.scanning")
 SCANNABLE = ("pending", "published", "held")
+SCAN_BATCH = 64  # scan jobs claimed together: one embedding pass over all their texts
+EMBED_CHUNK = 32  # texts per encode call, so writing one chunk overlaps encoding the next
 
 
 def review_text(row: asyncpg.Record | dict[str, Any]) -> str:
@@ -67,20 +69,34 @@ async def scanning_embedder(svc: Services) -> Embedder:
 
 
 async def embed_rows(pool: asyncpg.Pool, embedder: Embedder, rows: list[asyncpg.Record]) -> int:
-    """Store vectors for these reviews under the embedder's model, embedding only what changed."""
+    """Store vectors for these reviews under the embedder's model, embedding only what changed.
+
+    Texts are embedded shortest first (less padding per model batch), and each chunk is written
+    while the model already works on the next one.
+    """
     stored = await pool.fetch(
         "SELECT review_id, text_hash FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
         embedder.name, [r["id"] for r in rows],
     )
     current = {r["review_id"]: r["text_hash"] for r in stored}
-    todo = [r for r in rows if current.get(r["id"]) != text_hash(review_text(r))]
+    todo = sorted((r for r in rows if current.get(r["id"]) != text_hash(review_text(r))),
+                  key=lambda r: len(review_text(r)))
     if not todo:
         return 0
-    matrix = await asyncio.to_thread(embedder.encode, [review_text(r) for r in todo])
+    chunks = [todo[i:i + EMBED_CHUNK] for i in range(0, len(todo), EMBED_CHUNK)]
+
+    def encode(chunk: list[asyncpg.Record]) -> np.ndarray:
+        return embedder.encode([review_text(r) for r in chunk])
+
+    pending = asyncio.create_task(asyncio.to_thread(encode, chunks[0]))
     async with pool.acquire() as conn:
-        await store.save_many(conn, embedder.name, [
-            (row["id"], vec, text_hash(review_text(row)), row["submitted_at"])
-            for row, vec in zip(todo, matrix, strict=True)])
+        for i, chunk in enumerate(chunks):
+            matrix = await pending
+            if i + 1 < len(chunks):
+                pending = asyncio.create_task(asyncio.to_thread(encode, chunks[i + 1]))
+            await store.save_many(conn, embedder.name, [
+                (row["id"], vec, text_hash(review_text(row)), row["submitted_at"])
+                for row, vec in zip(chunk, matrix, strict=True)])
     return len(todo)
 
 
@@ -178,7 +194,7 @@ async def scan(svc: Services, batch: jobs.Batch, detector: Detector) -> None:
             log.info("review scanned", extra={"review": row["id"], "flags": sorted({f.kind for f in flags})})
 
 
-def tasks(svc: Services, batch_size: int = 64) -> dict[str, jobs.Task]:
+def tasks(svc: Services, batch_size: int = SCAN_BATCH) -> dict[str, jobs.Task]:
     detector = Detector()
 
     async def handler(batch: jobs.Batch) -> None:
