@@ -37,27 +37,36 @@ class PrefetchedBackground:
         return self.profiles.get(doc.id)
 
 
-async def background_profile(conn: asyncpg.Connection, model: str, doc: Doc,
-                             params: Params) -> tuple[float, float] | None:
+async def background_profile(conn: asyncpg.Connection, model: str, doc: Doc, params: Params,
+                             candidates: list[tuple[float, datetime]] | None = None) -> tuple[float, float] | None:
     """(mean, sd) of the cosine to the review's nearest reviews older than the window, or None
     when there are too few: old reviews share its language and topic but cannot belong to a
-    campaign running now, so they tell what "ordinarily similar" means for this text."""
-    older = await store.nearest(conn, model, doc.vector, params.background_k, exclude=doc.id,
-                                before=doc.created_at - params.window)
-    if len(older) < params.background_k:
-        return None
-    sims = np.array([n.similarity for n in older], dtype=np.float64)
+    campaign running now, so they tell what "ordinarily similar" means for this text.
+
+    `candidates` are (similarity, submitted_at) of the review's nearest earlier reviews, best
+    first; when enough of them are older than the window, they are exactly the nearest older
+    ones and no second search is needed."""
+    cutoff = doc.created_at - params.window
+    older_sims = [sim for sim, at in candidates or [] if at <= cutoff][:params.background_k]
+    if len(older_sims) < params.background_k:
+        older = await store.nearest(conn, model, doc.vector, params.background_k, exclude=doc.id, before=cutoff)
+        if len(older) < params.background_k:
+            return None
+        older_sims = [n.similarity for n in older]
+    sims = np.array(older_sims, dtype=np.float64)
     return float(sims.mean()), max(float(sims.std()), params.sd_floor)
 
 
 async def prefetch(conn: asyncpg.Connection, model: str, new: Doc, merchant_id: int,
-                   new_profile: tuple[float, float] | None, others: list[Doc],
-                   params: Params) -> PrefetchedBackground:
+                   new_profile: tuple[float, float] | None, others: list[Doc], params: Params,
+                   known_profiles: dict[int, tuple[float, float] | None] | None = None) -> PrefetchedBackground:
     words = sorted({w for d in [new, *others] for w in T.tokens(T.normalize(d.text))})
     df = {r["term"]: r["df"] for r in await conn.fetch(
         "SELECT term, df FROM term_stats WHERE term = ANY($1)", words)}
     n_docs = await conn.fetchval("SELECT n_docs FROM corpus_stats")
-    profiles = await store.profiles(conn, model, [d.id for d in others if d.vector.size])
+    known = dict(known_profiles or {})
+    missing = [d.id for d in others if d.vector.size and d.id not in known]
+    profiles = {**known, **(await store.profiles(conn, model, missing) if missing else {})}
     profiles[new.id] = new_profile
     # The merchant's scanned reviews before this one, by rating: whole days from the daily
     # counters, the rest of today from the reviews themselves.

@@ -100,10 +100,21 @@ async def embed_rows(pool: asyncpg.Pool, embedder: Embedder, rows: list[asyncpg.
     return len(todo)
 
 
-async def _docs(conn: asyncpg.Connection, model: str, ids: list[int]) -> list[Doc]:
-    rows = await conn.fetch(_REVIEWS_SQL, ids)
-    vecs = await store.vectors(conn, model, ids)
-    return [_doc(r, vecs[r["id"]]) for r in rows if r["id"] in vecs]
+async def _docs(conn: asyncpg.Connection, model: str,
+                ids: list[int]) -> tuple[list[Doc], dict[int, tuple[float, float] | None]]:
+    """The reviews with their vectors, and their background profiles, in one query."""
+    rows = await conn.fetch(
+        """SELECT r.*, m.slug, vector_send(e.embedding) AS vec, e.bg_mean, e.bg_sd
+           FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+           JOIN review_embeddings e ON e.review_id = r.id AND e.model = $2
+           WHERE r.id = ANY($1) AND r.state <> 'withdrawn'""",
+        ids, model,
+    )
+    order = {rid: i for i, rid in enumerate(ids)}
+    rows = sorted(rows, key=lambda r: order[r["id"]])
+    profiles = {r["id"]: (float(r["bg_mean"]), float(r["bg_sd"])) if r["bg_mean"] is not None else None
+                for r in rows}
+    return [_doc(r, store.from_binary(r["vec"])) for r in rows], profiles
 
 
 async def _recent_same_rating(conn: asyncpg.Connection, row: asyncpg.Record, detector: Detector) -> list[Doc]:
@@ -149,15 +160,21 @@ async def scan_one(svc: Services, conn: asyncpg.Connection, detector: Detector, 
     completion); `tick` marks the end of each step, for benchmarks."""
     tick = tick or (lambda _step: None)
     doc = _doc(row, vec)
-    near = await store.nearest(conn, model, vec, detector.params.k, exclude=doc.id, before=doc.created_at)
+    p = detector.params
+    # Extra candidates beyond the detector's k, so the background profile usually needs no search.
+    near = await store.nearest(conn, model, vec, p.k + p.background_k, exclude=doc.id, before=doc.created_at)
     tick("nearest")
-    neighbours = await _docs(conn, model, [n.review_id for n in near])
+    candidates, known = await _docs(conn, model, [n.review_id for n in near])
+    neighbours = candidates[:p.k]
     tick("neighbour docs")
     recent = await _recent_same_rating(conn, row, detector)
     tick("recent same rating")
-    profile = await bg.background_profile(conn, model, doc, detector.params)
+    similarity = {n.review_id: n.similarity for n in near}
+    profile = await bg.background_profile(conn, model, doc, p,
+                                          [(similarity[d.id], d.created_at) for d in candidates])
     tick("background profile")
-    stats = await bg.prefetch(conn, model, doc, row["merchant_id"], profile, neighbours + recent, detector.params)
+    stats = await bg.prefetch(conn, model, doc, row["merchant_id"], profile, neighbours + recent, p,
+                              known_profiles=known)
     tick("prefetch")
     flags = detector.scan(doc, neighbours, recent, stats)  # type: ignore[arg-type]
     tick("detector")
