@@ -1,9 +1,14 @@
 """The worker's mail jobs: render due invitations and reminders, send them, record the outcome.
 
-Crash safety: an invitation is marked sent only after the SMTP server accepted the message, in the
-same transaction that settles its job, and that transaction commits before the next message of the
-batch is handed to the server. A worker killed at any point therefore repeats at most the one
-message in flight, and never loses one.
+Crash safety: an invitation is marked sent only after the SMTP server accepted the message, in one
+statement that also schedules its reminder, and that statement commits before the next message of
+the batch is handed to the server. A worker killed at any point therefore repeats at most the one
+message in flight, and never loses one. The job itself is marked done while the next message is on
+its way; if the worker dies before that, the job is requeued, finds its invitation sent, and is
+marked done without sending anything.
+
+Throughput: the next message is rendered while the server handles the current one (rendering runs
+in steps of a fraction of a millisecond, between which the event loop serves the SMTP exchange).
 
 Outcomes per message:
 - accepted: `sent` (or the reminder `sent`), the reminder scheduled, the job done;
@@ -15,24 +20,25 @@ Outcomes per message:
   mailbox does not exist also suppresses the address for this merchant (`hard_bounce`).
 
 Everything a batch needs is loaded in a few queries when it starts, so each message costs its SMTP
-transaction and one short database transaction. The batch acts on the state as loaded: an unsubscribe
+transaction and one database round trip on its path. The batch acts on the state as loaded: an unsubscribe
 arriving while its batch runs (seconds) may still let that one message through.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 
 import asyncpg
 
-from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_invitation
+from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_steps
 from mailer.transport import PermanentFailure, Session, TemporaryFailure
+from mailer.wire import OutgoingMessage
 from reviews import jobs, tokens
 from reviews.i18n import negotiate
 from reviews.invitations import MAX_AFTER_FULFILMENT, REMIND_JOB, SEND_JOB
@@ -64,7 +70,7 @@ def unsubscribe_link(svc: Services, merchant_id: int, address_hash: str) -> str:
 
 async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, merchant: Merchant,
                         invitation: asyncpg.Record, order: asyncpg.Record, kind: str,
-                        items: Sequence[asyncpg.Record] | None = None) -> EmailMessage:
+                        items: Sequence[asyncpg.Record] | None = None) -> OutgoingMessage:
     """The invitation or reminder exactly as the worker sends it (items are fetched unless given)."""
     if items is None:
         items = await conn.fetch("SELECT * FROM order_items WHERE order_id = $1 ORDER BY position", order["id"])
@@ -72,7 +78,18 @@ async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, 
 
 
 def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
-             items: Sequence[asyncpg.Record], kind: str) -> EmailMessage:
+             items: Sequence[asyncpg.Record], kind: str) -> OutgoingMessage:
+    steps = _compose_steps(svc, merchant, invitation, order, items, kind)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def _compose_steps(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
+                   items: Sequence[asyncpg.Record], kind: str) -> Generator[None, None, OutgoingMessage]:
+    """`_compose` in steps (see `mailer.compose.compose_steps`)."""
     link = review_link(svc, invitation["id"])
     products = [
         EmailProduct(
@@ -81,7 +98,7 @@ def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, orde
         )
         for item in items
     ]
-    return compose_invitation(InvitationEmail(
+    email = InvitationEmail(
         kind=kind,
         to_address=order["buyer_email"],
         to_name=order["buyer_name"],
@@ -99,7 +116,9 @@ def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, orde
         message_id=message_id(svc, kind, invitation["id"]),
         from_address=svc.settings.mail_from,
         link_valid_days=svc.settings.review_link_days,
-    ), now=svc.clock.now())
+    )
+    yield
+    return (yield from compose_steps(email, now=svc.clock.now()))
 
 
 # --- loading a batch ------------------------------------------------------------------------
@@ -168,75 +187,184 @@ def _why_not(loaded: _Loaded, inv: asyncpg.Record, kind: str, now: datetime) -> 
 # --- sending a batch ------------------------------------------------------------------------
 
 
-async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
+@dataclass
+class _Prepared:
+    """One job of the batch, checked and rendered ahead of its turn."""
+
+    job: jobs.Job
+    inv: asyncpg.Record | None  # None (or not sendable): nothing to do but settle the job
+    now: datetime
+    skip: str | None = None
+    message: OutgoingMessage | None = None
+    error: Exception | None = None  # rendering failed
+
+
+async def _prepare(svc: Services, loaded: _Loaded, job: jobs.Job, kind: str, interleave: bool = False) -> _Prepared:
+    """Everything about a message that needs no I/O: the checks, and rendering it. With `interleave`,
+    other tasks (the send of the message before) run between the steps of rendering."""
     state_col = "state" if kind == "invitation" else "reminder_state"
-    async with svc.pool.acquire() as conn:
-        loaded = await _load(conn, [job.payload["invitation_id"] for job in batch.jobs], kind)
-        async with svc.transport().session() as session:
-            for job in batch.jobs:
-                inv = loaded.invitations.get(job.payload["invitation_id"])
-                if inv is None or inv[state_col] not in SENDABLE:
-                    await batch.done(job, conn)  # cancelled, skipped or already sent meanwhile
-                    continue
-                await _send_one(svc, conn, session, batch, job, loaded, inv, kind)
-
-
-async def _send_one(svc: Services, conn: asyncpg.Connection, session: Session, batch: jobs.Batch, job: jobs.Job,
-                    loaded: _Loaded, inv: asyncpg.Record, kind: str) -> None:
     now = svc.clock.now()
+    inv = loaded.invitations.get(job.payload["invitation_id"])
+    if inv is None or inv[state_col] not in SENDABLE:
+        return _Prepared(job, None, now)  # cancelled, skipped or already sent meanwhile
     skip = _why_not(loaded, inv, kind, now)
     if skip:
-        async with conn.transaction():
-            await _mark_skipped(conn, inv["id"], kind, skip, now)
-            await batch.done(job, conn)
-        return
-    merchant = loaded.merchants[inv["merchant_id"]]
+        return _Prepared(job, inv, now, skip=skip)
     order = loaded.orders[inv["order_id"]]
+    merchant = loaded.merchants[inv["merchant_id"]]
     assert merchant is not None
     try:
-        message = _compose(svc, merchant, inv, order, loaded.items.get(order["id"], []), kind)
-        await session.send(message)
-    except TemporaryFailure as exc:
-        await _temporary(svc, conn, batch, job, inv["id"], kind, f"temporary: {exc}")
-        return
-    except PermanentFailure as exc:
-        async with conn.transaction():
-            if exc.recipient_unknown and order["buyer_hash"]:
-                await _suppress(conn, merchant.id, order["buyer_hash"], "hard_bounce", now)
-                loaded.suppressed[(merchant.id, order["buyer_hash"])] = "hard_bounce"
-            await _mark_failed(conn, inv["id"], kind, "rejected", str(exc), now)
-            await batch.done(job, conn)
-        log.warning("mail rejected", extra={"kind": kind, "invitation": inv["id"], "reply": str(exc)[:300]})
-        return
+        steps = _compose_steps(svc, merchant, inv, order, loaded.items.get(order["id"], []), kind)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                message = done.value
+                break
+            if interleave:
+                await _let_others_run()
     except Exception as exc:  # a rendering bug in one message must not cost the rest of the batch
         log.exception("mail not built", extra={"kind": kind, "invitation": inv["id"]})
-        await _temporary(svc, conn, batch, job, inv["id"], kind, f"{type(exc).__name__}: {exc}")
-        return
-    # Accepted: record it before anything else goes to the server (see the module docstring).
-    async with conn.transaction():
-        if kind == "invitation":
-            await _mark_sent(conn, merchant, inv["id"], str(message["Message-ID"]), now)
-        else:
-            await conn.execute(
-                """UPDATE invitations SET reminder_state = 'sent', reminded_at = $2, reason = NULL,
-                       last_error = NULL, updated_at = $2 WHERE id = $1""",
-                inv["id"], now,
-            )
+        return _Prepared(job, inv, now, error=exc)
+    return _Prepared(job, inv, now, message=message)
+
+
+async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
+    """Sends the batch in order over one session. Message i+1 is rendered while the server handles
+    message i, and goes to the server only after message i's outcome is committed."""
+    async with svc.pool.acquire() as conn:
+        loaded = await _load(conn, [job.payload["invitation_id"] for job in batch.jobs], kind)
+        settling = _Settling(conn)
+        try:
+            async with svc.transport().session() as session:
+                upcoming: _Prepared | None = None
+                for n, job in enumerate(batch.jobs):
+                    current = upcoming or await _prepare(svc, loaded, job, kind)
+                    upcoming = None
+                    following = batch.jobs[n + 1] if n + 1 < len(batch.jobs) else None
+                    if current.message is not None and following is not None:
+                        # While the server handles this message, the next one is rendered, step by step.
+                        sending = asyncio.ensure_future(_attempt(session, current, loaded, kind))
+                        await _let_others_run()
+                        upcoming = await _prepare(svc, loaded, following, kind, interleave=True)
+                        failure = await sending
+                    else:
+                        failure = await _attempt(session, current, loaded, kind)
+                    await settling.wait()
+                    await _settle(svc, conn, batch, current, loaded, kind, failure, settling)
+        finally:
+            await settling.wait()
+
+
+async def _let_others_run() -> None:
+    await asyncio.sleep(0)  # one turn of the event loop: what arrived meanwhile is handled
+
+
+class _Settling:
+    """At most one job being marked done in the background, on the batch's connection."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self._task: asyncio.Future[None] | None = None
+
+    def start(self, batch: jobs.Batch, job: jobs.Job) -> None:
+        assert self._task is None
+        self._task = asyncio.ensure_future(batch.done(job, self._conn))
+
+    async def wait(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            await task
+
+
+async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: str) -> Exception | None:
+    """Sends the prepared message, if it still may go; None when the server accepted it."""
+    if item.message is None:
+        return None
+    assert item.inv is not None
+    # Checked again: an earlier message of this batch may have bounced for the same address.
+    item.skip = _why_not(loaded, item.inv, kind, item.now)
+    if item.skip:
+        item.message = None
+        return None
+    try:
+        await session.send(item.message)
+    except (TemporaryFailure, PermanentFailure) as exc:
+        return exc
+    except Exception as exc:  # as a rendering bug: this message is retried, the batch carries on
+        log.exception("mail not sent", extra={"kind": kind, "invitation": item.inv["id"]})
+        item.error = exc
+    return None
+
+
+async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, item: _Prepared, loaded: _Loaded,
+                  kind: str, failure: Exception | None, settling: _Settling) -> None:
+    """Records the outcome of one job (see the module docstring)."""
+    job, inv, now = item.job, item.inv, item.now
+    if inv is None:
         await batch.done(job, conn)
+        return
+    if item.skip:
+        async with conn.transaction():
+            await _mark_skipped(conn, inv["id"], kind, item.skip, now)
+            await batch.done(job, conn)
+        return
+    if item.error is not None:
+        await _temporary(svc, conn, batch, job, inv["id"], kind, f"{type(item.error).__name__}: {item.error}")
+        return
+    if isinstance(failure, TemporaryFailure):
+        await _temporary(svc, conn, batch, job, inv["id"], kind, f"temporary: {failure}")
+        return
+    merchant = loaded.merchants[inv["merchant_id"]]
+    assert merchant is not None and item.message is not None
+    if isinstance(failure, PermanentFailure):
+        order = loaded.orders[inv["order_id"]]
+        async with conn.transaction():
+            if failure.recipient_unknown and order["buyer_hash"]:
+                await _suppress(conn, merchant.id, order["buyer_hash"], "hard_bounce", now)
+                loaded.suppressed[(merchant.id, order["buyer_hash"])] = "hard_bounce"
+            await _mark_failed(conn, inv["id"], kind, "rejected", str(failure), now)
+            await batch.done(job, conn)
+        log.warning("mail rejected", extra={"kind": kind, "invitation": inv["id"], "reply": str(failure)[:300]})
+        return
+    # Accepted: recorded, in one statement, before anything else goes to the server (see the module
+    # docstring); the job is marked done while the next message is on its way.
+    if kind == "invitation":
+        await _mark_sent(conn, merchant, inv["id"], item.message.message_id, now)
+    else:
+        await conn.execute(
+            """UPDATE invitations SET reminder_state = 'sent', reminded_at = $2, reason = NULL,
+                   last_error = NULL, updated_at = $2 WHERE id = $1""",
+            inv["id"], now,
+        )
+    settling.start(batch, job)
     log.info("mail sent", extra={"kind": kind, "invitation": inv["id"], "merchant": merchant.slug})
 
 
 async def _mark_sent(conn: asyncpg.Connection, merchant: Merchant, inv_id: int, mid: str, now: datetime) -> None:
+    """The invitation sent and its reminder scheduled, atomically: one statement, one round trip."""
     reminder_days = int(merchant.setting("reminder_days") or 0)
     remind_at = now + timedelta(days=reminder_days) if reminder_days else None
-    await conn.execute(
-        """UPDATE invitations SET state = 'sent', reason = NULL, sent_at = $2, message_id = $3, last_error = NULL,
-               reminder_state = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE 'scheduled' END,
-               reminder_at = $4, updated_at = $2 WHERE id = $1""",
-        inv_id, now, mid, remind_at,
-    )
-    if remind_at:
-        await jobs.enqueue(conn, REMIND_JOB, {"invitation_id": inv_id}, remind_at, dedupe_key=f"reminder:{inv_id}")
+    await conn.execute(_MARK_SENT, inv_id, now, mid, remind_at, REMIND_JOB, jobs.CHANNEL)
+
+
+# The reminder job is what `jobs.enqueue(conn, REMIND_JOB, {"invitation_id": id}, remind_at,
+# dedupe_key=f"reminder:{id}")` inserts (and notifies), folded into the invitation's update.
+_MARK_SENT = """
+WITH sent AS (
+    UPDATE invitations SET state = 'sent', reason = NULL, sent_at = $2, message_id = $3, last_error = NULL,
+        reminder_state = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE 'scheduled' END,
+        reminder_at = $4, updated_at = $2
+    WHERE id = $1
+    RETURNING id
+), reminder AS (
+    INSERT INTO jobs (kind, payload, run_at, dedupe_key)
+    SELECT $5, jsonb_build_object('invitation_id', id), $4, 'reminder:' || id FROM sent WHERE $4 IS NOT NULL
+    ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued','running') DO NOTHING
+    RETURNING kind
+)
+SELECT pg_notify($6, kind) FROM reminder
+"""
 
 
 async def _temporary(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, job: jobs.Job, inv_id: int,

@@ -178,6 +178,39 @@ def test_sender_name_non_ascii_is_encoded() -> None:
     assert "Żółta Łódź" in reparsed["Subject"]
 
 
+@pytest.mark.parametrize(
+    ("shop", "buyer"),
+    [
+        ('Bob "The Potter" <bob@evil.example>, Ltd.', "Anna K. (VIP)"),
+        ("Żółta Łódź & Synowie, sklep z ceramiką artystyczną i pamiątkami z całej Polski", "Zoë Ångström"),
+        ("Shop =?utf-8?q?Fake?= Name", "=?utf-8?b?QWRtaW4=?="),
+        ("X" * 120, "Y" * 100),
+    ],
+)
+def test_headers_round_trip_hostile_and_long_names(shop: str, buyer: str) -> None:
+    email_ = make_email(shop=shop, sender_name=shop)
+    email_ = InvitationEmail(**{**email_.__dict__, "to_name": buyer})
+    raw = compose_invitation(email_, now=NOW).as_bytes()
+    assert raw.isascii() and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    reparsed = email.message_from_bytes(raw, policy=policy.default)
+    assert not reparsed.defects
+    assert [(a.display_name, a.addr_spec) for a in reparsed["From"].addresses] == [(shop, "reviews@attest.example")]
+    assert [(a.display_name, a.addr_spec) for a in reparsed["Reply-To"].addresses] == [(shop, "hello@rossi.example")]
+    assert [(a.display_name, a.addr_spec) for a in reparsed["To"].addresses] == [(buyer, "anna@example.com")]
+    assert shop in reparsed["Subject"]
+    assert len(reparsed.get_all("From")) == len(reparsed.get_all("To")) == 1
+
+
+def test_non_ascii_domain_needs_smtputf8() -> None:
+    msg = compose_invitation(make_email(to="anna@bücher.example", shop="Café Żółw"), now=NOW)
+    assert msg.smtputf8
+    # The headers are UTF-8 (RFC 6532), which the bytes parser does not decode: parse them as text.
+    reparsed = email.message_from_string(msg.as_bytes().decode("utf-8"), policy=policy.default)
+    assert reparsed["To"].addresses[0].addr_spec == "anna@bücher.example"
+    assert "Café Żółw" in reparsed["Subject"]
+
+
 def test_long_unsubscribe_url_is_kept_whole() -> None:
     url = "https://attest.example/u/" + "A" * 180
     raw = compose_invitation(make_email(unsubscribe_url=url)).as_bytes()
