@@ -21,6 +21,7 @@ import asyncio
 import cProfile
 import io
 import multiprocessing as mp
+import os
 import pstats
 import sys
 import tempfile
@@ -247,7 +248,7 @@ async def _rounds(svc: Services, server: SmtpServer, rendered: list[tuple[str, s
           f"bare loop {1000 * min(CPU['bare']) / n:.2f} ms (the server's CPU is in its own process)")
     if prof:
         out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(prof, stream=out).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(40)
         print(out.getvalue(), file=sys.stderr)
     return 0
 

@@ -57,8 +57,13 @@ class PermanentFailure(SendError):
         return f"{self.code} {self.message}"
 
 
+# Awaited by a send between the envelope (MAIL, RCPT) and the message data: the one point after which
+# the server may accept the message. A sender uses it to finish recording the previous message first.
+BeforeData = Callable[[], Awaitable[None]]
+
+
 class Session(Protocol):
-    async def send(self, msg: EmailMessage) -> None: ...
+    async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None: ...
 
 
 class Transport(Protocol):
@@ -171,14 +176,16 @@ class SmtpSession:
         self._smtp: aiosmtplib.SMTP | None = None
         self._lock = asyncio.Lock()  # one transaction at a time on the shared connection
 
-    async def send(self, msg: EmailMessage) -> None:
+    async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None:
+        """One SMTP transaction. `before_data` runs while the envelope is with the server, so the
+        caller's bookkeeping overlaps the round trips that cannot lead to an acceptance."""
         raw = _prepare(msg, self._transport.dkim)
         sender, recipients = _envelope(msg)
         options = ["SMTPUTF8"] if not (sender + "".join(recipients)).isascii() else []
         async with self._lock:
             smtp = await self._connected()
             try:
-                refused, _ = await smtp.sendmail(sender, recipients, raw, mail_options=options)
+                refused = await self._transaction(smtp, sender, recipients, raw, options, before_data)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 first = exc.recipients[0]
                 raise _reply_failure(first.code, first.message) from exc
@@ -199,6 +206,30 @@ class SmtpSession:
                 raise
         if refused:  # only possible with several recipients; the others were accepted
             log.warning("some recipients refused", extra={"refused": {k: str(v) for k, v in refused.items()}})
+
+    @staticmethod
+    async def _transaction(smtp: aiosmtplib.SMTP, sender: str, recipients: list[str], raw: bytes,
+                           options: list[str], before_data: BeforeData | None) -> dict[str, object]:
+        """`SMTP.sendmail`, with `before_data` awaited (concurrently with the envelope) before DATA."""
+        if before_data is None:
+            refused, _ = await smtp.sendmail(sender, recipients, raw, mail_options=options)
+            return dict(refused)
+        bookkeeping = asyncio.ensure_future(before_data())
+        try:
+            await smtp.mail(sender, options=options)
+            refused: dict[str, object] = {}
+            for recipient in recipients:
+                try:
+                    await smtp.rcpt(recipient)
+                except aiosmtplib.SMTPRecipientRefused as exc:
+                    refused[recipient] = exc
+            if len(refused) == len(recipients):
+                await smtp.rset()
+                raise aiosmtplib.SMTPRecipientsRefused(list(refused.values()))  # type: ignore[arg-type]
+        finally:
+            await bookkeeping  # whatever happened to this message, the previous one is recorded first
+        await smtp.data(raw)
+        return refused
 
     async def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -300,7 +331,9 @@ class OutboxTransport:
     async def session(self) -> AsyncIterator[OutboxSession]:
         yield OutboxSession(self._write)
 
-    async def send(self, msg: EmailMessage) -> None:
+    async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None:
+        if before_data is not None:
+            await before_data()
         await self._write(msg)
 
     async def _write(self, msg: EmailMessage) -> None:
@@ -317,7 +350,9 @@ class OutboxSession:
     def __init__(self, write: Callable[[EmailMessage], Awaitable[None]]) -> None:
         self._write = write
 
-    async def send(self, msg: EmailMessage) -> None:
+    async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None:
+        if before_data is not None:
+            await before_data()
         await self._write(msg)
 
 

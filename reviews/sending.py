@@ -3,9 +3,10 @@
 Crash safety: an invitation is marked sent only after the SMTP server accepted the message, in one
 statement that also schedules its reminder, and that statement commits before the next message of
 the batch is handed to the server. A worker killed at any point therefore repeats at most the one
-message in flight, and never loses one. The job itself is marked done while the next message is on
-its way; if the worker dies before that, the job is requeued, finds its invitation sent, and is
-marked done without sending anything.
+message in flight, and never loses one. (The next message's envelope, MAIL and RCPT, goes to the
+server while that statement runs: a server accepts nothing before the data.) The job itself is
+marked done while the next message is on its way; if the worker dies before that, the job is
+requeued, finds its invitation sent, and is marked done without sending anything.
 
 Throughput: the next message is rendered while the server handles the current one (rendering runs
 in steps of a fraction of a millisecond, between which the event loop serves the SMTP exchange).
@@ -37,7 +38,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_steps
-from mailer.transport import PermanentFailure, Session, TemporaryFailure
+from mailer.transport import BeforeData, PermanentFailure, Session, TemporaryFailure
 from mailer.wire import OutgoingMessage
 from reviews import jobs, tokens
 from reviews.i18n import negotiate
@@ -231,10 +232,12 @@ async def _prepare(svc: Services, loaded: _Loaded, job: jobs.Job, kind: str, int
 
 async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
     """Sends the batch in order over one session. Message i+1 is rendered while the server handles
-    message i, and goes to the server only after message i's outcome is committed."""
+    message i; its envelope goes to the server while message i's outcome is recorded, and its data
+    only once that record is committed."""
     async with svc.pool.acquire() as conn:
         loaded = await _load(conn, [job.payload["invitation_id"] for job in batch.jobs], kind)
         settling = _Settling(conn)
+        recording: asyncio.Future[None] | None = None  # the previous message's outcome, being committed
         try:
             async with svc.transport().session() as session:
                 upcoming: _Prepared | None = None
@@ -244,16 +247,37 @@ async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
                     following = batch.jobs[n + 1] if n + 1 < len(batch.jobs) else None
                     if current.message is not None and following is not None:
                         # While the server handles this message, the next one is rendered, step by step.
-                        sending = asyncio.ensure_future(_attempt(session, current, loaded, kind))
+                        sending = asyncio.ensure_future(_attempt(session, current, loaded, kind, recording))
                         await _let_others_run()
                         upcoming = await _prepare(svc, loaded, following, kind, interleave=True)
                         failure = await sending
                     else:
-                        failure = await _attempt(session, current, loaded, kind)
-                    await settling.wait()
-                    await _settle(svc, conn, batch, current, loaded, kind, failure, settling)
+                        failure = await _attempt(session, current, loaded, kind, recording)
+                    if recording is not None:
+                        await recording  # done by now, unless the send never reached DATA; re-raises its error
+                    recording = asyncio.ensure_future(
+                        _record(svc, conn, batch, current, loaded, kind, failure, settling))
+                    if not _accepted(current, failure):
+                        # A bounce may suppress an address the next message goes to: settle it first.
+                        await recording
+                        recording = None
+                if recording is not None:
+                    await recording
+                    recording = None
         finally:
+            if recording is not None:
+                await asyncio.wait([recording])  # never left running on a connection going back to the pool
             await settling.wait()
+
+
+def _accepted(item: _Prepared, failure: Exception | None) -> bool:
+    return item.message is not None and item.error is None and failure is None
+
+
+async def _record(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, item: _Prepared, loaded: _Loaded,
+                  kind: str, failure: Exception | None, settling: _Settling) -> None:
+    await settling.wait()
+    await _settle(svc, conn, batch, item, loaded, kind, failure, settling)
 
 
 async def _let_others_run() -> None:
@@ -277,8 +301,10 @@ class _Settling:
             await task
 
 
-async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: str) -> Exception | None:
-    """Sends the prepared message, if it still may go; None when the server accepted it."""
+async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: str,
+                   recording: asyncio.Future[None] | None) -> Exception | None:
+    """Sends the prepared message, if it still may go; None when the server accepted it. The data
+    goes only after `recording` (the previous message's record) is done."""
     if item.message is None:
         return None
     assert item.inv is not None
@@ -288,13 +314,20 @@ async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: str
         item.message = None
         return None
     try:
-        await session.send(item.message)
+        await session.send(item.message, _waiter(recording) if recording is not None else None)
     except (TemporaryFailure, PermanentFailure) as exc:
         return exc
     except Exception as exc:  # as a rendering bug: this message is retried, the batch carries on
         log.exception("mail not sent", extra={"kind": kind, "invitation": item.inv["id"]})
         item.error = exc
     return None
+
+
+def _waiter(future: asyncio.Future[None]) -> BeforeData:
+    async def wait() -> None:
+        await future
+
+    return wait
 
 
 async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, item: _Prepared, loaded: _Loaded,

@@ -9,6 +9,7 @@ import email
 import re
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
@@ -385,6 +386,7 @@ class RecordingHandler:
         self.peers: set[object] = set()  # one per connection: the client EHLOs on each
         self.tls: list[bool] = []
         self.logins: list[tuple[bytes, bytes]] = []
+        self.rcpts: list[str] = []
         self.drop_next_data = False
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
@@ -398,6 +400,7 @@ class RecordingHandler:
         if address.startswith("nobody@"):
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown in local recipient table"
         envelope.rcpt_tos.append(address)
+        self.rcpts.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
@@ -490,6 +493,37 @@ async def test_batch_uses_one_connection(server: Server, dkim_key: tuple[bytes, 
     received = email.message_from_bytes(server.handler.messages[0], policy=policy.default)
     assert received["Message-ID"] == "<inv-0@attest.example>"
     assert dkim.verify(server.handler.messages[0], dnsfunc=dnsfunc_for(record))
+
+
+@pytest.mark.asyncio
+async def test_data_waits_for_the_before_data_hook(server: Server) -> None:
+    """The worker records the previous acceptance in this hook: the server must not get this
+    message's data (the only thing it can accept) until the hook is done."""
+    release = asyncio.Event()
+
+    async def recording_previous() -> None:
+        await release.wait()
+
+    async def failing_record() -> None:
+        raise RuntimeError("database gone")
+
+    async with SmtpTransport(f"smtp://127.0.0.1:{server.port}").session() as session:
+        sending = asyncio.ensure_future(
+            session.send(compose_invitation(make_email(message_id="<a@attest.example>")), recording_previous))
+        deadline = time.monotonic() + 10
+        while not server.handler.rcpts and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert server.handler.rcpts == ["anna@example.com"]  # the envelope went ahead
+        assert not sending.done() and server.handler.messages == []  # the data did not
+        release.set()
+        await sending
+        assert len(server.handler.messages) == 1
+
+        with pytest.raises(RuntimeError, match="database gone"):
+            await session.send(compose_invitation(make_email(message_id="<b@attest.example>")), failing_record)
+        await session.send(compose_invitation(make_email(message_id="<c@attest.example>")))
+    ids = [email.message_from_bytes(m, policy=policy.default)["Message-ID"] for m in server.handler.messages]
+    assert ids == ["<a@attest.example>", "<c@attest.example>"]
 
 
 @pytest.mark.asyncio
