@@ -25,7 +25,7 @@ from reviews.services import Services
 
 log = logging.getLogger("attest.scanning")
 SCANNABLE = ("pending", "published", "held")
-SCAN_BATCH = 64  # scan jobs claimed together: one embedding pass over all their texts
+SCAN_BATCH = 256  # scan jobs claimed together: one embedding pass over all their texts (less padding)
 EMBED_CHUNK = 32  # texts per encode call, so writing one chunk overlaps encoding the next
 
 
