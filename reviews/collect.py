@@ -267,6 +267,8 @@ def _render_form(svc: Services, ctx: Context, request: Request, locale: str, val
         withdrawable=active,
         csrf=svc.signer.sign(tokens.CSRF, {"i": ctx.invitation["id"]}), token=token,
         switch=_switch(f"/r/{token}", request, keep=("p", "rating")),
+        switch_form="review-form", switch_form_action={code: f"/r/{token}?lang={code}" for code in SUPPORTED_LOCALES},
+        switch_form_default=_(locale, "Save changes") if active else _(locale, "Send review"),
         body_min=BODY_MIN, body_max=BODY_MAX, title_max=TITLE_MAX, name_max=NAME_MAX,
         body_min_text=_number(locale, BODY_MIN), body_max_text=_number(locale, BODY_MAX),
         editing=bool(active),
@@ -361,6 +363,8 @@ async def submit_review(request: Request) -> Response:
     if isinstance(posted, Response):
         return posted
     ctx, locale, form = posted
+    if "switch_lang" in form:  # the language switch, pressed with the form filled in: nothing is stored
+        return _render_form(svc, ctx, request, locale, form, {})
     items, errors = validate(ctx, form, locale)
     if errors:
         return _render_form(svc, ctx, request, locale, form, errors, 422)

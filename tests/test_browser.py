@@ -157,7 +157,7 @@ async def test_the_form_works_without_javascript(browser: BrowserThread, service
     async with live_server(services) as live:
         url = await invite(services, live, merchant[1], products=PLAIN_PRODUCTS)
 
-        async def steps() -> tuple[str, str, str]:
+        async def steps() -> tuple[str, str, tuple[str | None, str, bool], str]:
             traffic = Traffic(live)
             context = await new_context(browser.browser, traffic, java_script_enabled=False)  # type: ignore[arg-type]
             page = await context.new_page()
@@ -167,15 +167,22 @@ async def test_the_form_works_without_javascript(browser: BrowserThread, service
             error = await page.inner_text("#rating-error-shop")
             kept = await page.input_value("#body-shop")
             await page.click("label[for=rating-shop-5]")
-            await submit(page)
+            # Switching language keeps what was typed and chosen, without JavaScript too.
+            await page.click("nav.langs [lang=de]")
+            switched = (await page.get_attribute("html", "lang"), await page.input_value("#body-shop"),
+                        await page.is_checked("#rating-shop-5"))
+            # Enter in a field sends the review: the language buttons before the form are not its default.
+            async with page.expect_navigation():
+                await page.press("#title-shop", "Enter")
             heading = await page.inner_text("h1")
             await context.close()
-            return error, kept, heading
+            return error, kept, switched, heading
 
-        error, kept, heading = await browser.run(steps)
+        error, kept, switched, heading = await browser.run(steps)
     assert error == "Choose a rating from 1 to 5 stars."
     assert kept == "Quick delivery and a friendly note in the parcel."
-    assert heading == "Thank you for your review"
+    assert switched == ("de", "Quick delivery and a friendly note in the parcel.", True)
+    assert heading == "Vielen Dank für Ihre Bewertung"
     row = await services.pool.fetchrow("SELECT product_id, product_name, rating FROM reviews")
     assert (row["product_id"], row["product_name"], row["rating"]) == (None, None, 5)  # the shop review
 

@@ -229,12 +229,20 @@ async def test_errors_speak_the_buyers_language_and_keep_the_choice(client: http
     path = await invite(client, services, merchant[1], locale="es")
     page = await client.get(path + "?p=1&rating=4")
     assert '<html lang="es">' in page.text
-    # The visible switch: every language, and a star-link choice survives switching.
-    assert f'href="{path}?p=1&amp;rating=4&amp;lang=pl"' in page.text
+    # The visible switch: every language. It submits the form to the same page in that language,
+    # so a star-link choice and anything typed survive switching, with or without JavaScript.
+    assert f'form="review-form" formaction="{path}?lang=pl" formnovalidate name="switch_lang" value="pl"' in page.text
     assert 'aria-current="true">Español<' in page.text
     form = FormParser()
     form.feed(page.text)
     assert form.action == f"{path}?lang=es"  # the language goes through the POST
+    assert form.fields["rating_1"] == "4"
+    typed = {**form.fields, "title_1": "Título <b>mío</b>", "body_1": "Lo que escribí antes de cambiar"}
+    r = await client.post(path + "?lang=de", data={**typed, "switch_lang": "de"})
+    assert r.status_code == 200 and '<html lang="de">' in r.text
+    assert "Lo que escribí antes de cambiar</textarea>" in r.text and 'value="Título &lt;b&gt;mío&lt;/b&gt;"' in r.text
+    assert re.search(r'name="rating_1" value="4"[^>]* checked', r.text)
+    assert 'class="error' not in r.text and await services.pool.fetchval("SELECT count(*) FROM reviews") == 0
     r = await client.post(path + "?lang=fr", data={**form.fields, "body_1": "Court"})
     assert r.status_code == 422 and '<html lang="fr">' in r.text
     assert 'id="body-error-1">Écrivez au moins 10 caractères.<' in r.text
