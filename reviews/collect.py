@@ -167,8 +167,12 @@ async def _load(svc: Services, request: Request) -> Context | Response:
         invitation_id = int(payload["i"])
     except tokens.TokenExpired:
         return _error(locale, 410, _(locale, "This link has expired"),
-                      _(locale, "Review links are valid for %(days)d days after the email was sent. "
-                                "Thank you for your interest.") % {"days": svc.settings.review_link_days},
+                      translations(LOCALES_DIR, "pages", locale).ngettext(
+                          "Review links are valid for %(days)d day after the email was sent. "
+                          "Thank you for your interest.",
+                          "Review links are valid for %(days)d days after the email was sent. "
+                          "Thank you for your interest.",
+                          svc.settings.review_link_days) % {"days": svc.settings.review_link_days},
                       switch=switch)
     except (tokens.TokenInvalid, KeyError, TypeError, ValueError):
         return _error(locale, 400, _(locale, "This link is not valid"),

@@ -90,3 +90,21 @@ def test_keyed_hashes_normalise_and_depend_on_the_key() -> None:
     assert a.address(" Anna@Example.com ") == a.address("anna@example.com")
     assert a.address("anna@example.com") != b.address("anna@example.com")
     assert "anna" not in a.address("anna@example.com")
+
+
+@pytest.mark.parametrize(("locale", "days", "expected"), [
+    ("en", 1, "for 1 day after"), ("en", 30, "for 30 days after"),
+    ("ro", 1, "valabile 1 zi de"), ("ro", 14, "valabile 14 zile de"), ("ro", 30, "valabile 30 de zile de"),
+    ("pl", 1, "przez 1 dzień od"), ("pl", 3, "przez 3 dni od"), ("pl", 30, "przez 30 dni od"),
+    ("fr", 1, "valables 1 jour après"), ("de", 1, "gelten 1 Tag ab"), ("de", 7, "gelten 7 Tage ab"),
+])
+def test_link_validity_speaks_each_languages_plurals(locale: str, days: int, expected: str) -> None:
+    """ATTEST_REVIEW_LINK_DAYS is configurable: every language says its number of days correctly."""
+    from reviews.collect import LOCALES_DIR
+    from reviews.i18n import translations
+
+    message = translations(LOCALES_DIR, "pages", locale).ngettext(
+        "Review links are valid for %(days)d day after the email was sent. Thank you for your interest.",
+        "Review links are valid for %(days)d days after the email was sent. Thank you for your interest.",
+        days) % {"days": days}
+    assert expected in message
