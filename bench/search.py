@@ -327,7 +327,8 @@ def params_model(params: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- checks (this process)
 
 
-async def build_index(dsn: str, model: str, dim: int, mem: str, workers: int) -> dict[str, Any]:
+async def build_index(dsn: str, model: str, dim: int, mem: str, workers: int, m: int,
+                      ef_construction: int) -> dict[str, Any]:
     conn = await db.connect(dsn)
     notices: list[str] = []
     conn.add_log_listener(lambda _c, msg: notices.append(str(msg)))
@@ -335,7 +336,7 @@ async def build_index(dsn: str, model: str, dim: int, mem: str, workers: int) ->
         await conn.execute(f"SET maintenance_work_mem = '{mem}'")
         await conn.execute(f"SET max_parallel_maintenance_workers = {int(workers)}")
         t0 = time.perf_counter()
-        await store.ensure_index(conn, model, dim)
+        await store.ensure_index(conn, model, dim, m=m, ef_construction=ef_construction)
         build_s = time.perf_counter() - t0
         await conn.execute("ANALYZE review_embeddings")
         await conn.execute("CHECKPOINT")
@@ -532,6 +533,10 @@ def main() -> int:
     parser.add_argument("--build-mem", default="2GB", help="maintenance_work_mem of the index build (default 2GB)")
     parser.add_argument("--build-workers", type=int, default=2,
                         help="max_parallel_maintenance_workers of the index build (default 2)")
+    parser.add_argument("--m", type=int, default=store.HNSW_M,
+                        help=f"HNSW m, links per node (default the store's, {store.HNSW_M})")
+    parser.add_argument("--ef-construction", type=int, default=store.HNSW_EF_CONSTRUCTION,
+                        help=f"HNSW ef_construction (default the store's, {store.HNSW_EF_CONSTRUCTION})")
     parser.add_argument("--breakdown", type=int, default=200,
                         help="new reviews checked by the step-timing copy of scan_one (default 200)")
     parser.add_argument("--exact-timed", type=int, default=100, help="queries timed one by one for the baseline")
@@ -555,7 +560,8 @@ def main() -> int:
                 res["load"] = pool.submit(load, dsn, str(folder), params).result()
         res["load"]["total_s"] = ph.seconds["load (generate + COPY, child process)"]
         with ph.phase("HNSW index build (ensure_index)"):
-            res["index"] = asyncio.run(build_index(dsn, model, args.dim, args.build_mem, args.build_workers))
+            res["index"] = asyncio.run(build_index(dsn, model, args.dim, args.build_mem, args.build_workers,
+                                                      args.m, args.ef_construction))
         for notice in res["index"]["notices"]:
             print(f"    notice: {notice}")
         corpus = Corpus(**params)
@@ -580,7 +586,7 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"load: {ld['total_s']:.0f}s ({n / ld['total_s']:,.0f} rows/s; generate {ld['generate_s']:.0f}s, "
           f"COPY {ld['copy_s']:.0f}s, vacuum/analyze {ld['stats_s']:.0f}s)")
     print(f"index build: {ix['build_s']:.0f}s (maintenance_work_mem {args.build_mem}, "
-          f"{args.build_workers} parallel workers)")
+          f"{args.build_workers} parallel workers, m {args.m}, ef_construction {args.ef_construction})")
     print(f"sizes: review_embeddings heap {ix['heap_mb']:,.0f} MB, HNSW index {ix['hnsw_mb']:,.0f} MB, "
           f"all its indexes {ix['indexes_mb']:,.0f} MB, total {ix['total_mb']:,.0f} MB; "
           f"reviews {ix['reviews_mb']:,.0f} MB")

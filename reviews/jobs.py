@@ -88,6 +88,12 @@ class Batch:
         await self._worker._settle_done(job, conn)
         self.settled.add(job.id)
 
+    async def done_many(self, jobs: Sequence[Job], conn: asyncpg.Connection | None = None) -> None:
+        """`done` for several jobs in one statement."""
+        if jobs:
+            await self._worker._settle_done_many(jobs, conn)
+            self.settled.update(job.id for job in jobs)
+
     async def failed(self, job: Job, error: BaseException | str, conn: asyncpg.Connection | None = None) -> None:
         await self._worker._settle_failed(job, error, conn)
         self.settled.add(job.id)
@@ -221,10 +227,13 @@ class Worker:
         return max(0.05, min(self.poll_interval, (next_at - self.clock.now()).total_seconds()))
 
     async def _settle_done(self, job: Job, conn: asyncpg.Connection | None) -> None:
+        await self._settle_done_many([job], conn)
+
+    async def _settle_done_many(self, jobs: Sequence[Job], conn: asyncpg.Connection | None) -> None:
         await (conn or self.pool).execute(
             """UPDATE jobs SET state = 'done', last_error = NULL, locked_by = NULL, locked_pid = NULL,
-                   updated_at = $2 WHERE id = $1""",
-            job.id, self.clock.now(),
+                   updated_at = $2 WHERE id = ANY($1::bigint[])""",
+            [job.id for job in jobs], self.clock.now(),
         )
 
     async def _settle_failed(self, job: Job, error: BaseException | str, conn: asyncpg.Connection | None) -> None:

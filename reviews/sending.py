@@ -4,8 +4,8 @@ Crash safety: an invitation is marked sent only after the SMTP server accepted t
 statement that also schedules its reminder, and that statement commits before the next message of
 the batch is handed to the server. A worker killed at any point therefore repeats at most the one
 message in flight, and never loses one. (The next message's envelope, MAIL and RCPT, goes to the
-server while that statement runs: a server accepts nothing before the data.) The job itself is
-marked done while the next message is on its way; if the worker dies before that, the job is
+server while that statement runs: a server accepts nothing before the data.) The jobs of accepted
+messages are marked done together when the batch ends; if the worker dies before that, each is
 requeued, finds its invitation sent, and is marked done without sending anything.
 
 Throughput: the next message is rendered while the server handles the current one (rendering runs
@@ -256,7 +256,7 @@ async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
                     if recording is not None:
                         await recording  # done by now, unless the send never reached DATA; re-raises its error
                     recording = asyncio.ensure_future(
-                        _record(svc, conn, batch, current, loaded, kind, failure, settling))
+                        _settle(svc, conn, batch, current, loaded, kind, failure, settling))
                     if not _accepted(current, failure):
                         # A bounce may suppress an address the next message goes to: settle it first.
                         await recording
@@ -267,17 +267,11 @@ async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
         finally:
             if recording is not None:
                 await asyncio.wait([recording])  # never left running on a connection going back to the pool
-            await settling.wait()
+            await settling.flush(batch)
 
 
 def _accepted(item: _Prepared, failure: Exception | None) -> bool:
     return item.message is not None and item.error is None and failure is None
-
-
-async def _record(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, item: _Prepared, loaded: _Loaded,
-                  kind: str, failure: Exception | None, settling: _Settling) -> None:
-    await settling.wait()
-    await _settle(svc, conn, batch, item, loaded, kind, failure, settling)
 
 
 async def _let_others_run() -> None:
@@ -285,20 +279,20 @@ async def _let_others_run() -> None:
 
 
 class _Settling:
-    """At most one job being marked done in the background, on the batch's connection."""
+    """The jobs whose message was accepted and recorded: marked done together when the batch ends.
+    If the worker dies first, each is requeued, finds its invitation sent, and is marked done
+    without sending anything."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
-        self._task: asyncio.Future[None] | None = None
+        self._jobs: list[jobs.Job] = []
 
-    def start(self, batch: jobs.Batch, job: jobs.Job) -> None:
-        assert self._task is None
-        self._task = asyncio.ensure_future(batch.done(job, self._conn))
+    def add(self, job: jobs.Job) -> None:
+        self._jobs.append(job)
 
-    async def wait(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            await task
+    async def flush(self, batch: jobs.Batch) -> None:
+        pending, self._jobs = self._jobs, []
+        await batch.done_many(pending, self._conn)
 
 
 async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: str,
@@ -361,7 +355,7 @@ async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, it
         log.warning("mail rejected", extra={"kind": kind, "invitation": inv["id"], "reply": str(failure)[:300]})
         return
     # Accepted: recorded, in one statement, before anything else goes to the server (see the module
-    # docstring); the job is marked done while the next message is on its way.
+    # docstring); the job is marked done with the batch's others when the batch ends.
     if kind == "invitation":
         await _mark_sent(conn, merchant, inv["id"], item.message.message_id, now)
     else:
@@ -370,7 +364,7 @@ async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, it
                    last_error = NULL, updated_at = $2 WHERE id = $1""",
             inv["id"], now,
         )
-    settling.start(batch, job)
+    settling.add(job)
     log.info("mail sent", extra={"kind": kind, "invitation": inv["id"], "merchant": merchant.slug})
 
 
