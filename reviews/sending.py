@@ -372,11 +372,12 @@ async def _mark_sent(conn: asyncpg.Connection, merchant: Merchant, inv_id: int, 
     """The invitation sent and its reminder scheduled, atomically: one statement, one round trip."""
     reminder_days = int(merchant.setting("reminder_days") or 0)
     remind_at = now + timedelta(days=reminder_days) if reminder_days else None
-    await conn.execute(_MARK_SENT, inv_id, now, mid, remind_at, REMIND_JOB, jobs.CHANNEL)
+    await conn.execute(_MARK_SENT, inv_id, now, mid, remind_at, REMIND_JOB)
 
 
 # The reminder job is what `jobs.enqueue(conn, REMIND_JOB, {"invitation_id": id}, remind_at,
-# dedupe_key=f"reminder:{id}")` inserts (and notifies), folded into the invitation's update.
+# dedupe_key=f"reminder:{id}")` inserts, folded into the invitation's update. Without the NOTIFY:
+# a reminder is due days later, and workers poll every few seconds for jobs that come due.
 _MARK_SENT = """
 WITH sent AS (
     UPDATE invitations SET state = 'sent', reason = NULL, sent_at = $2, message_id = $3, last_error = NULL,
@@ -384,13 +385,10 @@ WITH sent AS (
         reminder_at = $4, updated_at = $2
     WHERE id = $1
     RETURNING id
-), reminder AS (
-    INSERT INTO jobs (kind, payload, run_at, dedupe_key)
-    SELECT $5, jsonb_build_object('invitation_id', id), $4, 'reminder:' || id FROM sent WHERE $4 IS NOT NULL
-    ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued','running') DO NOTHING
-    RETURNING kind
 )
-SELECT pg_notify($6, kind) FROM reminder
+INSERT INTO jobs (kind, payload, run_at, dedupe_key)
+SELECT $5, jsonb_build_object('invitation_id', id), $4, 'reminder:' || id FROM sent WHERE $4 IS NOT NULL
+ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued','running') DO NOTHING
 """
 
 
