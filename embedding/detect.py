@@ -223,11 +223,15 @@ class Detector:
         neighbours: list[Doc],
         recent_same_merchant: list[Doc],
         stats: Background,
+        window_others: list[datetime] | None = None,
     ) -> list[Flag]:
         """Flags for `new` and for earlier reviews that now form a cluster with it.
 
         `neighbours`: top-k by cosine among earlier reviews (any merchant);
-        `recent_same_merchant`: the merchant's reviews in [created_at - window, created_at);
+        `recent_same_merchant`: the merchant's reviews in [created_at - window, created_at)
+        (those of new's star value are enough when `window_others` is given);
+        `window_others`: when the merchant's reviews of another star value in that window were
+        submitted (taken from `recent_same_merchant` when None);
         `stats`: the Background of reviews stored before `new`.
         """
         p = self.params
@@ -303,16 +307,24 @@ class Detector:
                 flags.append(Flag(d.id, "campaign", float(len(authors)), ev))
 
         # 5: burst of one star value on the merchant, against its own history.
-        flags.extend(self._burst(new, recent_same_merchant, stats))
+        flags.extend(self._burst(new, recent_same_merchant, stats, window_others))
         return flags
 
-    def _burst(self, new: Doc, recent: list[Doc], stats: Background) -> list[Flag]:
+    def _burst(self, new: Doc, recent: list[Doc], stats: Background,
+               window_others: list[datetime] | None) -> list[Flag]:
         """Scan statistic: among the windows that end at `new` and start at one of the
         merchant's recent reviews of the same star value, the least likely count under
         the merchant's own history (Bonferroni over the candidate starts). Only the
-        reviews inside that tightest window are flagged, not the whole lookback."""
+        reviews inside that tightest window are flagged, not the whole lookback.
+
+        The history's rate is scaled up by the window's surge in the other star values: a
+        shop busier than usual (a sale, a product in the news) gets more reviews of every
+        star value, and that is no burst. Bought or sabotage reviews move one star value alone."""
         p = self.params
         start = new.created_at - p.window
+        if window_others is None:
+            window_others = [d.created_at for d in recent if d.merchant == new.merchant and d.rating != new.rating]
+        others = sorted(t for t in window_others if start <= t < new.created_at)
         same = [
             *sorted(
                 (d for d in recent
@@ -330,33 +342,47 @@ class Detector:
             return []
         n_hist = max(stats.rating_counts[(new.merchant, new.rating)] - (len(same) - 1), 0)
         r = n_hist + 0.5  # Jeffreys prior on the rate -> negative binomial predictive
+        others_hist = sum(n for (merchant, rating), n in stats.rating_counts.items()
+                          if merchant == new.merchant and rating != new.rating)
+        others_rate = (max(others_hist - len(others), 0) + 0.5) / hist_days  # per day
         # Each candidate window opens at one of these reviews; that opening review is
         # the condition, so the evidence is the m reviews after it within `span`.
-        best: tuple[float, int, float] | None = None
+        best: tuple[float, int, float, float] | None = None
         n_starts = len(same) - 1
         for s in range(n_starts):
             m = len(same) - s - 1
             span = max((new.created_at - same[s].created_at).total_seconds() / 86400, 1e-6)
-            q = hist_days / (hist_days + span)
+            surge = _surge_factor(others, same[s].created_at, others_rate * span)
+            q = hist_days / (hist_days + span * surge)  # the same history at the window's pace
             pval = min(1.0, _nb_tail(m, r, q) * n_starts)
             if best is None or pval < best[0]:
-                best = (pval, s, span)
-        pval, s, w_days = best
+                best = (pval, s, span, surge)
+        pval, s, w_days, surge = best
         if pval >= p.burst_alpha or len(same) - s < p.burst_min:
             return []
         # The burst is evidence about the window, not about each review in it: a short
         # generic review inside it is as likely an honest buyer's, so it needs content.
         members = same[s:]
         flagged = [d for d in members if stats.info(T.tokens(T.normalize(d.text))) >= p.min_info]
-        q = hist_days / (hist_days + w_days)
+        q = hist_days / (hist_days + w_days * surge)
         ev = {
             "related": [d.id for d in members], "merchant": new.merchant, "rating": new.rating,
             "count": len(members), "expected": round(r * (1 - q) / q, 3), "p_value": pval,
             "window": [members[0].created_at.isoformat(), new.created_at.isoformat()],
             "history_days": round(hist_days, 1), "history_count": n_hist,
+            "other_stars_in_window": sum(1 for t in others if t >= members[0].created_at),
+            "surge": round(surge, 3),
         }
         score = -math.log10(max(pval, 1e-300))
         return [Flag(d.id, "burst", score, ev) for d in flagged]
+
+
+def _surge_factor(others: list[datetime], since: datetime, expected: float) -> float:
+    """How much faster than usual the shop's other star values came in since `since`: observed
+    over expected, each smoothed by one review so that a quiet shop's one or two extra reviews
+    barely count, and never below 1 (a quiet window is no reason to suspect more)."""
+    observed = len(others) - bisect.bisect_left(others, since)
+    return max(1.0, (observed + 1) / (expected + 1))
 
 
 def merge_flags(flags: list[Flag]) -> list[Flag]:

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -117,18 +118,26 @@ async def _docs(conn: asyncpg.Connection, model: str,
     return [_doc(r, store.from_binary(r["vec"])) for r in rows], profiles
 
 
-async def _recent_same_rating(conn: asyncpg.Connection, row: asyncpg.Record, detector: Detector) -> list[Doc]:
+async def _recent_same_rating(conn: asyncpg.Connection, row: asyncpg.Record,
+                              detector: Detector) -> tuple[list[Doc], list[datetime]]:
     """The merchant's reviews of the same star value in the window before this one: all the burst
-    test reads (their time, and their text to weigh them), so no vectors are loaded."""
+    test reads (their time, and their text to weigh them), so no vectors are loaded; and when the
+    merchant's reviews of other star values in that window came in (the shop's pace)."""
+    window = (row["merchant_id"], row["rating"], row["id"], row["submitted_at"] - detector.params.window,
+              row["submitted_at"])
     rows = await conn.fetch(
-        """SELECT r.*, m.slug FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+        """SELECT r.*, m.slug,
+                  (SELECT array_agg(o.submitted_at) FROM reviews o
+                   WHERE o.merchant_id = $1 AND o.rating <> $2 AND o.state <> 'withdrawn'
+                     AND o.submitted_at >= $4 AND o.submitted_at < $5) AS others
+           FROM reviews r JOIN merchants m ON m.id = r.merchant_id
            WHERE r.merchant_id = $1 AND r.rating = $2 AND r.id <> $3 AND r.state <> 'withdrawn'
              AND r.submitted_at >= $4 AND r.submitted_at <= $5
            ORDER BY r.submitted_at DESC LIMIT 1000""",
-        row["merchant_id"], row["rating"], row["id"], row["submitted_at"] - detector.params.window,
-        row["submitted_at"],
+        *window,
     )
-    return [_doc(r, _NO_VECTOR) for r in rows]
+    # Without a review of its star value in the window there can be no burst: the pace is moot.
+    return [_doc(r, _NO_VECTOR) for r in rows], list(rows[0]["others"] or []) if rows else []
 
 
 _NO_VECTOR = np.zeros(0, dtype=np.float32)
@@ -167,7 +176,7 @@ async def scan_one(svc: Services, conn: asyncpg.Connection, detector: Detector, 
     candidates, known = await _docs(conn, model, [n.review_id for n in near])
     neighbours = candidates[:p.k]
     tick("neighbour docs")
-    recent = await _recent_same_rating(conn, row, detector)
+    recent, window_others = await _recent_same_rating(conn, row, detector)
     tick("recent same rating")
     similarity = {n.review_id: n.similarity for n in near}
     profile = await bg.background_profile(conn, model, doc, p,
@@ -176,7 +185,7 @@ async def scan_one(svc: Services, conn: asyncpg.Connection, detector: Detector, 
     stats = await bg.prefetch(conn, model, doc, row["merchant_id"], profile, neighbours + recent, p,
                               known_profiles=known)
     tick("prefetch")
-    flags = detector.scan(doc, neighbours, recent, stats)  # type: ignore[arg-type]
+    flags = detector.scan(doc, neighbours, recent, stats, window_others)  # type: ignore[arg-type]
     tick("detector")
     async with conn.transaction():
         # Scan results can always be computed again, and the job settles in this same transaction:

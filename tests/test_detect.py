@@ -182,6 +182,26 @@ def test_burst_against_the_merchant_baseline():
     assert scan_corpus(history) == []
 
 
+def test_a_busy_week_is_no_burst_but_one_star_value_alone_is():
+    """A sale brings more reviews of every star value: no burst. The same five-star surge
+    while the other star values keep their usual pace is one."""
+    rng = np.random.default_rng(11)
+    dim = 8
+    ratings = [5, 5, 5, 4, 3]  # the shop's usual mix
+    history = [doc(i, random_text(rng), f"h{i}", rng_vec(rng, dim), hours=-24.0 * (60 - i * 0.5),
+                   rating=ratings[i % 5]) for i in range(100)]  # two reviews a day for 50 days
+    sale = [doc(200 + i, random_text(rng), f"s{i}", rng_vec(rng, dim), hours=i * 1.2,
+                rating=ratings[i % 5]) for i in range(50)]  # ten times the pace, the same mix
+    flags = scan_corpus(history + sale)
+    assert flagged(flags, "burst") == set()
+    bought = [doc(300 + i, random_text(rng), f"b{i}", rng_vec(rng, dim), hours=i * 1.2, rating=5)
+              for i in range(30)]  # the five-star count of the sale, nothing else moves
+    flags = scan_corpus(history + bought)
+    assert len(flagged(flags, "burst")) >= 25
+    ev = next(f.evidence for f in flags if f.kind == "burst")
+    assert ev["surge"] == 1.0 and ev["other_stars_in_window"] == 0
+
+
 def test_any_dimension_and_live_scan_shape():
     rng = np.random.default_rng(8)
     for dim in (3, 1024):

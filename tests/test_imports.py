@@ -170,3 +170,40 @@ async def test_reindex_switches_model_only_when_complete(env: Services, monkeypa
     assert await env.pool.fetchval("SELECT count(*) FROM review_embeddings WHERE model = $1", other) == 5
     assert await asyncio.to_thread(cli.main, ["reindex"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "already active"
+
+
+async def test_a_sale_week_is_no_burst_but_bought_five_stars_are(services: Services, tmp_path: Path) -> None:
+    """Through the database: the shop's pace comes from its other star values in the window."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from reviews.flags import flagged_reviews
+
+    rng = random.Random(5)
+    # Made-up words from a large vocabulary: each text informative, none like another.
+    words = ["".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(3)) for _ in range(3000)]
+    mix = [5, 5, 5, 4, 3]
+    start = datetime(2025, 1, 1, 9, tzinfo=UTC)
+    rows: list[dict[str, object]] = []
+
+    def add(shop: str, n: int, at: datetime, rating: int) -> None:
+        body = " ".join(rng.sample(words, 12)).capitalize() + f", order {n}."
+        rows.append({"id": f"{shop}-{n}", "merchant": shop, "product_id": "K1", "order_id": f"{shop}-{n}",
+                     "lang": "en", "rating": rating, "title": "", "body": body, "author_name": f"Buyer {n}",
+                     "author_email": f"{shop}{n}@example.com", "created_at": at.isoformat()})
+
+    for shop in ("sale-shop", "bought-shop"):
+        for n in range(40):  # a review a day for 40 days, the usual mix
+            add(shop, n, start + timedelta(days=n), mix[n % 5])
+    for n in range(30):  # then 12 a day for two and a half days
+        at = start + timedelta(days=41, hours=2 * n)
+        add("sale-shop", 100 + n, at, mix[n % 5])  # every star value: a sale
+        add("bought-shop", 100 + n, at, 5)  # five stars alone
+    report = await import_file(services.pool, write_jsonl(tmp_path / "week.jsonl", rows), hasher=services.hasher,
+                               now=services.clock.now(), create_merchants=True)
+    assert report.imported == len(rows)
+    async with make_worker(services) as worker:
+        await worker.drain()
+    burst = {f["external_id"] for f in await flagged_reviews(services.pool) if "burst" in f["reasons"]}
+    assert not {e for e in burst if e.startswith("sale-shop")}
+    assert len({e for e in burst if e.startswith("bought-shop-1")}) >= 20
