@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -148,14 +148,14 @@ class SmtpTransport:
         async with self.session() as session:
             await session.send(msg)
 
-    def _client(self) -> aiosmtplib.SMTP:
+    def _client(self) -> _SMTP:
         c = self.config
         tls_context = None
         if not c.validate_certs:
             tls_context = ssl.create_default_context()
             tls_context.check_hostname = False
             tls_context.verify_mode = ssl.CERT_NONE
-        return aiosmtplib.SMTP(
+        return _SMTP(
             hostname=c.hostname,
             port=c.port,
             username=c.username,
@@ -168,24 +168,40 @@ class SmtpTransport:
         )
 
 
+class _SMTP(aiosmtplib.SMTP):
+    """aiosmtplib's client, whose `sendmail` waits for `before_data` before its DATA command: the
+    one point after which the server may accept the message."""
+
+    before_data: Awaitable[None] | None = None
+
+    async def data(self, message: str | bytes, /, **kwargs: Any) -> aiosmtplib.SMTPResponse:
+        if self.before_data is not None:
+            await self.before_data
+        return await super().data(message, **kwargs)
+
+
 class SmtpSession:
     """One SMTP connection, opened on the first send and reopened after a drop."""
 
     def __init__(self, transport: SmtpTransport) -> None:
         self._transport = transport
-        self._smtp: aiosmtplib.SMTP | None = None
+        self._smtp: _SMTP | None = None
         self._lock = asyncio.Lock()  # one transaction at a time on the shared connection
 
     async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None:
-        """One SMTP transaction. `before_data` runs while the envelope is with the server, so the
-        caller's bookkeeping overlaps the round trips that cannot lead to an acceptance."""
+        """One SMTP transaction. `before_data` runs while the envelope (MAIL, RCPT) is with the server,
+        and DATA waits for it: the caller's bookkeeping overlaps round trips that cannot lead to an
+        acceptance."""
         raw = _prepare(msg, self._transport.dkim)
         sender, recipients = _envelope(msg)
         options = ["SMTPUTF8"] if not (sender + "".join(recipients)).isascii() else []
         async with self._lock:
             smtp = await self._connected()
+            # Started now, so that it runs while MAIL and RCPT are with the server; awaited by DATA.
+            bookkeeping = asyncio.ensure_future(before_data()) if before_data is not None else None
+            smtp.before_data = bookkeeping
             try:
-                refused = await self._transaction(smtp, sender, recipients, raw, options, before_data)
+                refused, _ = await smtp.sendmail(sender, recipients, raw, mail_options=options)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 first = exc.recipients[0]
                 raise _reply_failure(first.code, first.message) from exc
@@ -204,32 +220,12 @@ class SmtpSession:
             except BaseException:
                 self._discard()  # cancelled mid-transaction: the connection cannot be trusted
                 raise
+            finally:
+                smtp.before_data = None
+                if bookkeeping is not None:
+                    await bookkeeping  # whatever happened to this message, the previous one is recorded first
         if refused:  # only possible with several recipients; the others were accepted
             log.warning("some recipients refused", extra={"refused": {k: str(v) for k, v in refused.items()}})
-
-    @staticmethod
-    async def _transaction(smtp: aiosmtplib.SMTP, sender: str, recipients: list[str], raw: bytes,
-                           options: list[str], before_data: BeforeData | None) -> dict[str, object]:
-        """`SMTP.sendmail`, with `before_data` awaited (concurrently with the envelope) before DATA."""
-        if before_data is None:
-            refused, _ = await smtp.sendmail(sender, recipients, raw, mail_options=options)
-            return dict(refused)
-        bookkeeping = asyncio.ensure_future(before_data())
-        try:
-            await smtp.mail(sender, options=options)
-            refused: dict[str, object] = {}
-            for recipient in recipients:
-                try:
-                    await smtp.rcpt(recipient)
-                except aiosmtplib.SMTPRecipientRefused as exc:
-                    refused[recipient] = exc
-            if len(refused) == len(recipients):
-                await smtp.rset()
-                raise aiosmtplib.SMTPRecipientsRefused(list(refused.values()))  # type: ignore[arg-type]
-        finally:
-            await bookkeeping  # whatever happened to this message, the previous one is recorded first
-        await smtp.data(raw)
-        return refused
 
     async def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -240,7 +236,7 @@ class SmtpSession:
         except (aiosmtplib.SMTPException, OSError):
             smtp.close()
 
-    async def _connected(self) -> aiosmtplib.SMTP:
+    async def _connected(self) -> _SMTP:
         if self._smtp is not None and self._smtp.is_connected:
             return self._smtp
         self._discard()
@@ -331,9 +327,7 @@ class OutboxTransport:
     async def session(self) -> AsyncIterator[OutboxSession]:
         yield OutboxSession(self._write)
 
-    async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None:
-        if before_data is not None:
-            await before_data()
+    async def send(self, msg: EmailMessage) -> None:
         await self._write(msg)
 
     async def _write(self, msg: EmailMessage) -> None:

@@ -527,6 +527,27 @@ async def test_data_waits_for_the_before_data_hook(server: Server) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_send_with_the_hook_is_the_same_smtp_transaction(start_server) -> None:  # type: ignore[no-untyped-def]
+    """With `before_data` the transaction is still aiosmtplib's own: SMTPUTF8 for an internationalised
+    address, and a refused recipient leaves the connection ready for the next message."""
+    server = start_server(enable_SMTPUTF8=True)
+    done: list[str] = []
+
+    async def recorded() -> None:
+        done.append("previous")
+
+    async with SmtpTransport(f"smtp://127.0.0.1:{server.port}").session() as session:
+        await session.send(compose_invitation(make_email(to="anna@bücher.example", message_id="<u@attest.example>")),
+                           recorded)
+        with pytest.raises(PermanentFailure):
+            await session.send(compose_invitation(make_email(to="nobody@example.com")), recorded)
+        await session.send(compose_invitation(make_email(message_id="<after@attest.example>")), recorded)
+    assert done == ["previous"] * 3
+    assert server.handler.rcpts == ["anna@bücher.example", "anna@example.com"]
+    assert len(server.handler.messages) == 2 and len(server.handler.peers) == 1
+
+
+@pytest.mark.asyncio
 async def test_temporary_rejection(server: Server) -> None:
     async with SmtpTransport(f"smtp://127.0.0.1:{server.port}").session() as session:
         with pytest.raises(TemporaryFailure) as caught:
