@@ -85,7 +85,11 @@ def compose_invitation(email: InvitationEmail, *, now: datetime | None = None) -
 
     `now` comes from the caller's clock so that the Date header is testable.
     """
-    steps = compose_steps(email, now=now)
+    return finish(compose_steps(email, now=now))
+
+
+def finish(steps: Generator[None, None, OutgoingMessage]) -> OutgoingMessage:
+    """Runs composition steps (`compose_steps`) to the end, at once."""
     while True:
         try:
             next(steps)

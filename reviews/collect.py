@@ -52,6 +52,10 @@ def _(locale: str, message: str) -> str:
     return translations(LOCALES_DIR, "pages", locale).gettext(message)
 
 
+def _n(locale: str, singular: str, plural: str, n: int) -> str:
+    return translations(LOCALES_DIR, "pages", locale).ngettext(singular, plural, n)
+
+
 @dataclass(frozen=True)
 class Slot:
     """One thing the buyer may review: a product of the order, or the shop."""
@@ -167,12 +171,12 @@ async def _load(svc: Services, request: Request) -> Context | Response:
         invitation_id = int(payload["i"])
     except tokens.TokenExpired:
         return _error(locale, 410, _(locale, "This link has expired"),
-                      translations(LOCALES_DIR, "pages", locale).ngettext(
-                          "Review links are valid for %(days)d day after the email was sent. "
-                          "Thank you for your interest.",
-                          "Review links are valid for %(days)d days after the email was sent. "
-                          "Thank you for your interest.",
-                          svc.settings.review_link_days) % {"days": svc.settings.review_link_days},
+                      _n(locale,
+                         "Review links are valid for %(days)d day after the email was sent. "
+                         "Thank you for your interest.",
+                         "Review links are valid for %(days)d days after the email was sent. "
+                         "Thank you for your interest.",
+                         svc.settings.review_link_days) % {"days": svc.settings.review_link_days},
                       switch=switch)
     except (tokens.TokenInvalid, KeyError, TypeError, ValueError):
         return _error(locale, 400, _(locale, "This link is not valid"),
@@ -271,8 +275,7 @@ def _render_form(svc: Services, ctx: Context, request: Request, locale: str, val
         withdrawable=active,
         csrf=svc.signer.sign(tokens.CSRF, {"i": ctx.invitation["id"]}), token=token,
         switch=_switch(f"/r/{token}", request, keep=("p", "rating")),
-        switch_form="review-form", switch_form_action={code: f"/r/{token}?lang={code}" for code in SUPPORTED_LOCALES},
-        switch_form_default=_(locale, "Save changes") if active else _(locale, "Send review"),
+        switch_form="review-form",
         body_min=BODY_MIN, body_max=BODY_MAX, title_max=TITLE_MAX, name_max=NAME_MAX,
         body_min_text=_number(locale, BODY_MIN), body_max_text=_number(locale, BODY_MAX),
         editing=bool(active),
@@ -335,8 +338,8 @@ async def _posted(svc: Services, request: Request) -> tuple[Context, str, dict[s
         if decision.allowed:
             return ctx
         locale = page_locale(request)
-        message = translations(LOCALES_DIR, "pages", locale).ngettext(
-            "Too many attempts from here. Please try again in %(num)d minute.",
+        message = _n(
+            locale, "Too many attempts from here. Please try again in %(num)d minute.",
             "Too many attempts from here. Please try again in %(num)d minutes.", minutes) % {"num": minutes}
         return _error(locale, 429, _(locale, "Too many attempts"), message, headers=retry)
     locale = negotiate(request.query_params.get("lang"), ctx.order["locale"], ctx.merchant.locale)
@@ -355,8 +358,8 @@ async def _posted(svc: Services, request: Request) -> tuple[Context, str, dict[s
 
 
 def _too_many(locale: str, minutes: int) -> str:
-    return translations(LOCALES_DIR, "pages", locale).ngettext(
-        "Too many attempts from here. Your text is kept below: please send it again in %(num)d minute.",
+    return _n(
+        locale, "Too many attempts from here. Your text is kept below: please send it again in %(num)d minute.",
         "Too many attempts from here. Your text is kept below: please send it again in %(num)d minutes.",
         minutes) % {"num": minutes}
 

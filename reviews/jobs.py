@@ -54,6 +54,11 @@ class Fail(Exception):
     """Give up now: retrying cannot help."""
 
 
+# A job with the same kind and dedupe key already waiting wins (the partial unique index of 0001).
+ON_DEDUPE_CONFLICT = ("ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued','running') "
+                      "DO NOTHING")
+
+
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     """Exponential backoff with full jitter on the upper half, so retries spread out."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(attempts - 1, 0)))
@@ -67,9 +72,8 @@ async def enqueue(
 ) -> int | None:
     """Add a job; with a dedupe key, a job of that kind and key already waiting wins."""
     job_id = await conn.fetchval(
-        """INSERT INTO jobs (kind, payload, run_at, dedupe_key, max_attempts) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued','running')
-           DO NOTHING RETURNING id""",
+        "INSERT INTO jobs (kind, payload, run_at, dedupe_key, max_attempts) VALUES ($1, $2, $3, $4, $5) "
+        + ON_DEDUPE_CONFLICT + " RETURNING id",
         kind, payload, run_at, dedupe_key, max_attempts,
     )
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, kind)

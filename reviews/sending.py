@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_steps
+from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_steps, finish
 from mailer.transport import BeforeData, PermanentFailure, Session, TemporaryFailure
 from mailer.wire import OutgoingMessage
 from reviews import jobs, tokens
@@ -80,12 +80,7 @@ async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, 
 
 def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
              items: Sequence[asyncpg.Record], kind: str) -> OutgoingMessage:
-    steps = _compose_steps(svc, merchant, invitation, order, items, kind)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
+    return finish(_compose_steps(svc, merchant, invitation, order, items, kind))
 
 
 def _compose_steps(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
@@ -388,8 +383,7 @@ WITH sent AS (
 )
 INSERT INTO jobs (kind, payload, run_at, dedupe_key)
 SELECT $5, jsonb_build_object('invitation_id', id), $4, 'reminder:' || id FROM sent WHERE $4 IS NOT NULL
-ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NULL AND state IN ('queued','running') DO NOTHING
-"""
+""" + jobs.ON_DEDUPE_CONFLICT
 
 
 async def _temporary(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, job: jobs.Job, inv_id: int,
