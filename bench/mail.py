@@ -1,6 +1,6 @@
 """Mail throughput: the real worker against a bare aiosmtplib loop, in the same run.
 
-    .venv/bin/python bench/mail.py [--messages 2000] [--rounds 2]
+    .venv/bin/python bench/mail.py [--messages 2000] [--rounds 5]
 
 Starts a fresh embedded PostgreSQL in a temporary folder, creates a merchant and N fulfilled
 orders (so N due invitations), and runs an aiosmtpd server in a separate process (its CPU must
@@ -11,7 +11,9 @@ not count against either side). Each round times
   one connection;
 
 alternating which goes first, then resets the invitations for the next round. Prints both rates
-(messages per second, best round of each) and their ratio; the target is a ratio of at least 0.8.
+(messages per second, best round of each) and the ratio: the median of the rounds' ratios, since
+the two runs of a round are back to back and share whatever else the machine is doing. The target
+is a ratio of at least 0.8.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import io
 import multiprocessing as mp
 import os
 import pstats
+import statistics
 import sys
 import tempfile
 import time
@@ -235,15 +238,15 @@ async def _rounds(svc: Services, server: SmtpServer, rendered: list[tuple[str, s
         received = server.count.value - before
         if received != 2 * n:
             raise RuntimeError(f"the server received {received} messages, expected {2 * n}")
-        print(f"round {r + 1}: worker {n / worker_times[-1]:.0f}/s, bare loop {n / bare_times[-1]:.0f}/s",
-              file=sys.stderr)
+        print(f"round {r + 1}: worker {n / worker_times[-1]:.0f}/s, bare loop {n / bare_times[-1]:.0f}/s, "
+              f"ratio {bare_times[-1] / worker_times[-1]:.2f}", file=sys.stderr)
     worker_rate = n / min(worker_times)
     bare_rate = n / min(bare_times)
-    ratio = worker_rate / bare_rate
+    ratio = statistics.median(b / w for w, b in zip(worker_times, bare_times, strict=True))
     print(f"messages: {n}  rounds: {rounds}  at {datetime.now(UTC):%Y-%m-%d %H:%M}Z")
-    print(f"worker (render + send + settle): {worker_rate:8.1f} msgs/s")
-    print(f"bare aiosmtplib loop:            {bare_rate:8.1f} msgs/s")
-    print(f"ratio: {ratio:.2f}  (target >= {TARGET}: {'met' if ratio >= TARGET else 'NOT met'})")
+    print(f"worker (render + send + settle): {worker_rate:8.1f} msgs/s (best round)")
+    print(f"bare aiosmtplib loop:            {bare_rate:8.1f} msgs/s (best round)")
+    print(f"ratio: {ratio:.2f}, median of the rounds (target >= {TARGET}: {'met' if ratio >= TARGET else 'NOT met'})")
     print(f"client CPU per message: worker {1000 * min(CPU['worker']) / n:.2f} ms, "
           f"bare loop {1000 * min(CPU['bare']) / n:.2f} ms (the server's CPU is in its own process)")
     if prof:
@@ -256,7 +259,7 @@ async def _rounds(svc: Services, server: SmtpServer, rendered: list[tuple[str, s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the worker runs")
     args = parser.parse_args()
     return asyncio.run(bench(args.messages, args.rounds, args.profile))

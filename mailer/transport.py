@@ -8,6 +8,7 @@ means "try again later" (4xx, dropped or refused connections, timeouts, a miscon
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -21,13 +22,13 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
 from mailer.dkim import DkimConfig, sign_bytes
-from mailer.wire import wire_bytes
+from mailer.wire import OutgoingMessage, wire_bytes
 
 log = logging.getLogger("attest.mailer")
 
@@ -59,7 +60,8 @@ class PermanentFailure(SendError):
 
 # Awaited by a send between the envelope (MAIL, RCPT) and the message data: the one point after which
 # the server may accept the message. A sender uses it to finish recording the previous message first.
-BeforeData = Callable[[], Awaitable[None]]
+# A coroutine is started when the send starts; a task or future is awaited as it is.
+BeforeData = Awaitable[None]
 
 
 class Session(Protocol):
@@ -148,14 +150,14 @@ class SmtpTransport:
         async with self.session() as session:
             await session.send(msg)
 
-    def _client(self) -> _SMTP:
+    def _client(self) -> aiosmtplib.SMTP:
         c = self.config
         tls_context = None
         if not c.validate_certs:
             tls_context = ssl.create_default_context()
             tls_context.check_hostname = False
             tls_context.verify_mode = ssl.CERT_NONE
-        return _SMTP(
+        return aiosmtplib.SMTP(
             hostname=c.hostname,
             port=c.port,
             username=c.username,
@@ -168,24 +170,12 @@ class SmtpTransport:
         )
 
 
-class _SMTP(aiosmtplib.SMTP):
-    """aiosmtplib's client, whose `sendmail` waits for `before_data` before its DATA command: the
-    one point after which the server may accept the message."""
-
-    before_data: Awaitable[None] | None = None
-
-    async def data(self, message: str | bytes, /, **kwargs: Any) -> aiosmtplib.SMTPResponse:
-        if self.before_data is not None:
-            await self.before_data
-        return await super().data(message, **kwargs)
-
-
 class SmtpSession:
     """One SMTP connection, opened on the first send and reopened after a drop."""
 
     def __init__(self, transport: SmtpTransport) -> None:
         self._transport = transport
-        self._smtp: _SMTP | None = None
+        self._smtp: aiosmtplib.SMTP | None = None
         self._lock = asyncio.Lock()  # one transaction at a time on the shared connection
 
     async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None:
@@ -194,14 +184,12 @@ class SmtpSession:
         acceptance."""
         raw = _prepare(msg, self._transport.dkim)
         sender, recipients = _envelope(msg)
-        options = ["SMTPUTF8"] if not (sender + "".join(recipients)).isascii() else []
         async with self._lock:
             smtp = await self._connected()
             # Started now, so that it runs while MAIL and RCPT are with the server; awaited by DATA.
-            bookkeeping = asyncio.ensure_future(before_data()) if before_data is not None else None
-            smtp.before_data = bookkeeping
+            bookkeeping = asyncio.ensure_future(before_data) if before_data is not None else None
             try:
-                refused, _ = await smtp.sendmail(sender, recipients, raw, mail_options=options)
+                refused = await _transaction(smtp, sender, recipients, raw, bookkeeping)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 first = exc.recipients[0]
                 raise _reply_failure(first.code, first.message) from exc
@@ -221,7 +209,6 @@ class SmtpSession:
                 self._discard()  # cancelled mid-transaction: the connection cannot be trusted
                 raise
             finally:
-                smtp.before_data = None
                 if bookkeeping is not None:
                     await bookkeeping  # whatever happened to this message, the previous one is recorded first
         if refused:  # only possible with several recipients; the others were accepted
@@ -236,7 +223,7 @@ class SmtpSession:
         except (aiosmtplib.SMTPException, OSError):
             smtp.close()
 
-    async def _connected(self) -> _SMTP:
+    async def _connected(self) -> aiosmtplib.SMTP:
         if self._smtp is not None and self._smtp.is_connected:
             return self._smtp
         self._discard()
@@ -258,7 +245,41 @@ class SmtpSession:
             smtp.close()
 
 
-def _envelope(msg: EmailMessage) -> tuple[str, list[str]]:
+async def _transaction(smtp: aiosmtplib.SMTP, sender: str, recipients: list[str], raw: bytes,
+                       before_data: Awaitable[None] | None) -> dict[str, aiosmtplib.SMTPRecipientRefused]:
+    """One mail transaction, run as aiosmtplib's `sendmail` runs it, with two differences: DATA waits
+    for `before_data`, and the SIZE declared is the length of `raw`, whose line ends are CRLF already
+    (`sendmail` normalises a copy of the whole message just to count it). Returns the refused
+    recipients when others were accepted."""
+    utf8 = not (sender + "".join(recipients)).isascii()
+    if utf8 and not smtp.supports_extension("smtputf8"):
+        raise aiosmtplib.SMTPNotSupported("SMTPUTF8 is not supported by this server")
+    options = (["SMTPUTF8"] if utf8 else []) + ([f"SIZE={len(raw)}"] if smtp.supports_extension("size") else [])
+    encoding = "utf-8" if utf8 else "ascii"
+    try:
+        await smtp.mail(sender, options=options, encoding=encoding)
+        refused: dict[str, aiosmtplib.SMTPRecipientRefused] = {}
+        for recipient in recipients:
+            try:
+                await smtp.rcpt(recipient, encoding=encoding)
+            except aiosmtplib.SMTPRecipientRefused as exc:
+                refused[recipient] = exc
+        if len(refused) == len(recipients):
+            raise aiosmtplib.SMTPRecipientsRefused(list(refused.values()))
+        if before_data is not None:
+            await before_data
+        await smtp.data(raw)
+    except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused, ValueError):
+        # The envelope is reset for the connection's next message; a failing reset changes nothing.
+        with contextlib.suppress(ConnectionError, aiosmtplib.SMTPException):
+            await smtp.rset()
+        raise
+    return refused
+
+
+def _envelope(msg: EmailMessage | OutgoingMessage) -> tuple[str, list[str]]:
+    if isinstance(msg, OutgoingMessage):  # composed here: its addresses are at hand, already checked
+        return msg.sender, msg.recipients
     # Envelope sender = From, so bounces reach the sending domain rather than the merchant.
     senders = _addresses(msg, "From")
     recipients = _addresses(msg, "To", "Cc", "Bcc")
@@ -346,7 +367,7 @@ class OutboxSession:
 
     async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None:
         if before_data is not None:
-            await before_data()
+            await before_data
         await self._write(msg)
 
 

@@ -8,8 +8,7 @@ server while that statement runs: a server accepts nothing before the data.) The
 messages are marked done together when the batch ends; if the worker dies before that, each is
 requeued, finds its invitation sent, and is marked done without sending anything.
 
-Throughput: the next message is rendered while the server handles the current one (rendering runs
-in steps of a fraction of a millisecond, between which the event loop serves the SMTP exchange).
+Throughput: the next message is rendered while the server handles the current one.
 
 Outcomes per message:
 - accepted: `sent` (or the reminder `sent`), the reminder scheduled, the job done;
@@ -31,14 +30,14 @@ import asyncio
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
 
-from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_steps, finish
-from mailer.transport import BeforeData, PermanentFailure, Session, TemporaryFailure
+from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_invitation
+from mailer.transport import PermanentFailure, Session, TemporaryFailure
 from mailer.wire import OutgoingMessage
 from reviews import jobs, tokens
 from reviews.i18n import negotiate
@@ -80,12 +79,11 @@ async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, 
 
 def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
              items: Sequence[asyncpg.Record], kind: str) -> OutgoingMessage:
-    return finish(_compose_steps(svc, merchant, invitation, order, items, kind))
+    return compose_invitation(_email(svc, merchant, invitation, order, items, kind), now=svc.clock.now())
 
 
-def _compose_steps(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
-                   items: Sequence[asyncpg.Record], kind: str) -> Generator[None, None, OutgoingMessage]:
-    """`_compose` in steps (see `mailer.compose.compose_steps`)."""
+def _email(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
+           items: Sequence[asyncpg.Record], kind: str) -> InvitationEmail:
     link = review_link(svc, invitation["id"])
     products = [
         EmailProduct(
@@ -94,7 +92,7 @@ def _compose_steps(svc: Services, merchant: Merchant, invitation: asyncpg.Record
         )
         for item in items
     ]
-    email = InvitationEmail(
+    return InvitationEmail(
         kind=kind,
         to_address=order["buyer_email"],
         to_name=order["buyer_name"],
@@ -113,8 +111,6 @@ def _compose_steps(svc: Services, merchant: Merchant, invitation: asyncpg.Record
         from_address=svc.settings.mail_from,
         link_valid_days=svc.settings.review_link_days,
     )
-    yield
-    return (yield from compose_steps(email, now=svc.clock.now()))
 
 
 # --- loading a batch ------------------------------------------------------------------------
@@ -195,9 +191,8 @@ class _Prepared:
     error: Exception | None = None  # rendering failed
 
 
-async def _prepare(svc: Services, loaded: _Loaded, job: jobs.Job, kind: str, interleave: bool = False) -> _Prepared:
-    """Everything about a message that needs no I/O: the checks, and rendering it. With `interleave`,
-    other tasks (the send of the message before) run between the steps of rendering."""
+def _prepare(svc: Services, loaded: _Loaded, job: jobs.Job, kind: str) -> _Prepared:
+    """Everything about a message that needs no I/O: the checks, and rendering it."""
     state_col = "state" if kind == "invitation" else "reminder_state"
     now = svc.clock.now()
     inv = loaded.invitations.get(job.payload["invitation_id"])
@@ -210,15 +205,7 @@ async def _prepare(svc: Services, loaded: _Loaded, job: jobs.Job, kind: str, int
     merchant = loaded.merchants[inv["merchant_id"]]
     assert merchant is not None
     try:
-        steps = _compose_steps(svc, merchant, inv, order, loaded.items.get(order["id"], []), kind)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                message = done.value
-                break
-            if interleave:
-                await _let_others_run()
+        message = _compose(svc, merchant, inv, order, loaded.items.get(order["id"], []), kind)
     except Exception as exc:  # a rendering bug in one message must not cost the rest of the batch
         log.exception("mail not built", extra={"kind": kind, "invitation": inv["id"]})
         return _Prepared(job, inv, now, error=exc)
@@ -237,14 +224,14 @@ async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
             async with svc.transport().session() as session:
                 upcoming: _Prepared | None = None
                 for n, job in enumerate(batch.jobs):
-                    current = upcoming or await _prepare(svc, loaded, job, kind)
+                    current = upcoming or _prepare(svc, loaded, job, kind)
                     upcoming = None
                     following = batch.jobs[n + 1] if n + 1 < len(batch.jobs) else None
                     if current.message is not None and following is not None:
-                        # While the server handles this message, the next one is rendered, step by step.
+                        # While the server handles this message, the next one is rendered.
                         sending = asyncio.ensure_future(_attempt(session, current, loaded, kind, recording))
                         await _let_others_run()
-                        upcoming = await _prepare(svc, loaded, following, kind, interleave=True)
+                        upcoming = _prepare(svc, loaded, following, kind)
                         failure = await sending
                     else:
                         failure = await _attempt(session, current, loaded, kind, recording)
@@ -303,20 +290,13 @@ async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: str
         item.message = None
         return None
     try:
-        await session.send(item.message, _waiter(recording) if recording is not None else None)
+        await session.send(item.message, recording)
     except (TemporaryFailure, PermanentFailure) as exc:
         return exc
     except Exception as exc:  # as a rendering bug: this message is retried, the batch carries on
         log.exception("mail not sent", extra={"kind": kind, "invitation": item.inv["id"]})
         item.error = exc
     return None
-
-
-def _waiter(future: asyncio.Future[None]) -> BeforeData:
-    async def wait() -> None:
-        await future
-
-    return wait
 
 
 async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, item: _Prepared, loaded: _Loaded,

@@ -35,9 +35,14 @@ class Signer:
                 return int(clock_.now().timestamp())
 
         self._signer_class = _ClockSigner
+        self._serializers: dict[str, URLSafeTimedSerializer] = {}
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret_key, salt=purpose, signer=self._signer_class)
+        serializer = self._serializers.get(purpose)
+        if serializer is None:  # one per purpose: the worker signs two links per email
+            serializer = URLSafeTimedSerializer(self._secret_key, salt=purpose, signer=self._signer_class)
+            self._serializers[purpose] = serializer
+        return serializer
 
     def sign(self, purpose: str, payload: Any) -> str:
         return self._serializer(purpose).dumps(payload)

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import datetime as dt
 import email
+import html as html_lib
 import re
 import socket
 import ssl
@@ -36,6 +37,7 @@ from mailer import (
     PermanentFailure,
     SmtpTransport,
     TemporaryFailure,
+    compose,
     compose_invitation,
     sign_message,
     transport_from_settings,
@@ -145,8 +147,50 @@ def test_compose_in_every_language(locale: str) -> None:
         style = a["style"] or ""
         assert int(re.search(r"(?<![-\w])width:(\d+)px", style).group(1)) >= 40  # type: ignore[union-attr]
         assert int(re.search(r"(?<![-\w])height:(\d+)px", style).group(1)) >= 40  # type: ignore[union-attr]
-    assert html.count("★") == 10
+    assert html_lib.unescape(html).count("★") == 10
     assert text.count("https://attest.example/r/T?s=") == 10
+    # The HTML part spells non-ASCII as character references: 7-bit as it is, no quoted-printable.
+    html_part = email.message_from_bytes(msg.as_bytes(), policy=policy.default).get_body(("html",))
+    assert html_part is not None and html_part["Content-Transfer-Encoding"] == "7bit" and html.isascii()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    ("shop", "buyer", "product"),
+    [
+        ("Ceramica Rossi", "Anna Kowalska", "Blue mug"),
+        (HOSTILE, 'Zoë "Z" <b>Ångström</b> & Co ' + "very " * 20 + "long", "Mug <img src=x> & saucer ★"),
+        ("Żółta Łódź", "", "x" * 1200),
+    ],
+)
+def test_cached_frame_renders_exactly_as_the_templates(locale: str, shop: str, buyer: str, product: str) -> None:
+    """An email is a frame rendered once per layout, filled with its values: byte for byte what
+    the templates render with the values themselves."""
+    email_ = InvitationEmail(**{**make_email(locale=locale, shop=shop, product_name=product).__dict__,
+                                "to_name": buyer})
+    values = compose._slot_values(email_)
+    layout = compose._Layout(
+        locale=locale, kind=email_.kind, shop=shop, named=bool(buyer), logo_url="https://rossi.example/logo.png",
+        accent=DEFAULT_ACCENT, valid_days=email_.link_valid_days, has_reply_to=True, images=(True, False),
+    )
+    subject, text, html = compose.render_parts(layout, values)
+    frame = compose._frame(layout)
+    assert frame.subject == subject
+    assert frame.fill_text(values) == text
+    assert frame.fill_html(values) == compose._html_wire(html)
+    assert product in text
+    if buyer:
+        assert buyer in text.splitlines()[2]  # the greeting, one line however long the name
+
+
+def test_a_line_too_long_for_7bit_makes_the_part_quoted_printable() -> None:
+    msg = compose_invitation(make_email(product_name="Mug " + "ł" * 1000), now=NOW)
+    raw = msg.as_bytes()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    reparsed = email.message_from_bytes(raw, policy=policy.default)
+    html_part = reparsed.get_body(("html",))
+    assert html_part is not None and html_part["Content-Transfer-Encoding"] == "quoted-printable"
+    assert "Mug " + "ł" * 1000 in html_lib.unescape(html_part.get_content())
 
 
 def test_headers() -> None:
@@ -387,6 +431,7 @@ class RecordingHandler:
         self.tls: list[bool] = []
         self.logins: list[tuple[bytes, bytes]] = []
         self.rcpts: list[str] = []
+        self.mail_options: list[list[str]] = []
         self.drop_next_data = False
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
@@ -409,6 +454,7 @@ class RecordingHandler:
             server.transport.abort()  # the connection dies before the reply
             return "250 never seen"
         self.messages.append(envelope.original_content)
+        self.mail_options.append(list(envelope.mail_options))
         self.tls.append(server.transport.get_extra_info("ssl_object") is not None)
         return "250 2.0.0 Ok: queued"
 
@@ -509,7 +555,7 @@ async def test_data_waits_for_the_before_data_hook(server: Server) -> None:
 
     async with SmtpTransport(f"smtp://127.0.0.1:{server.port}").session() as session:
         sending = asyncio.ensure_future(
-            session.send(compose_invitation(make_email(message_id="<a@attest.example>")), recording_previous))
+            session.send(compose_invitation(make_email(message_id="<a@attest.example>")), recording_previous()))
         deadline = time.monotonic() + 10
         while not server.handler.rcpts and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
@@ -520,7 +566,7 @@ async def test_data_waits_for_the_before_data_hook(server: Server) -> None:
         assert len(server.handler.messages) == 1
 
         with pytest.raises(RuntimeError, match="database gone"):
-            await session.send(compose_invitation(make_email(message_id="<b@attest.example>")), failing_record)
+            await session.send(compose_invitation(make_email(message_id="<b@attest.example>")), failing_record())
         await session.send(compose_invitation(make_email(message_id="<c@attest.example>")))
     ids = [email.message_from_bytes(m, policy=policy.default)["Message-ID"] for m in server.handler.messages]
     assert ids == ["<a@attest.example>", "<c@attest.example>"]
@@ -528,8 +574,9 @@ async def test_data_waits_for_the_before_data_hook(server: Server) -> None:
 
 @pytest.mark.asyncio
 async def test_a_send_with_the_hook_is_the_same_smtp_transaction(start_server) -> None:  # type: ignore[no-untyped-def]
-    """With `before_data` the transaction is still aiosmtplib's own: SMTPUTF8 for an internationalised
-    address, and a refused recipient leaves the connection ready for the next message."""
+    """With `before_data` the transaction is still the one aiosmtplib's `sendmail` runs: the message's
+    SIZE, SMTPUTF8 for an internationalised address, and a refused recipient leaves the connection
+    ready for the next message."""
     server = start_server(enable_SMTPUTF8=True)
     done: list[str] = []
 
@@ -538,13 +585,16 @@ async def test_a_send_with_the_hook_is_the_same_smtp_transaction(start_server) -
 
     async with SmtpTransport(f"smtp://127.0.0.1:{server.port}").session() as session:
         await session.send(compose_invitation(make_email(to="anna@bücher.example", message_id="<u@attest.example>")),
-                           recorded)
+                           recorded())
         with pytest.raises(PermanentFailure):
-            await session.send(compose_invitation(make_email(to="nobody@example.com")), recorded)
-        await session.send(compose_invitation(make_email(message_id="<after@attest.example>")), recorded)
+            await session.send(compose_invitation(make_email(to="nobody@example.com")), recorded())
+        await session.send(compose_invitation(make_email(message_id="<after@attest.example>")), recorded())
     assert done == ["previous"] * 3
     assert server.handler.rcpts == ["anna@bücher.example", "anna@example.com"]
     assert len(server.handler.messages) == 2 and len(server.handler.peers) == 1
+    sizes = [[o for o in options if o.upper().startswith("SIZE=")] for options in server.handler.mail_options]
+    assert sizes == [[f"SIZE={len(m)}"] for m in server.handler.messages]
+    assert "SMTPUTF8" in server.handler.mail_options[0] and "SMTPUTF8" not in server.handler.mail_options[1]
 
 
 @pytest.mark.asyncio
