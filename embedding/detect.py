@@ -171,13 +171,18 @@ def _hours(a: Doc, b: Doc) -> float:
 
 def _link(a: _Feat, b: _Feat, stats: Background, p: Params) -> _Link | None:
     """The strongest informative similarity between two reviews, if any."""
+    # A scan links every pair of some twenty reviews, and most pairs link nothing: each measure is
+    # taken only when a decision needs it.
     cos = float(np.dot(a.doc.vector, b.doc.vector))
-    lex = T.jaccard(a.shingles, b.shingles)
-    shared = stats.info(a.words & b.words)
     if a.norm == b.norm and a.info >= p.min_info:
-        return _Link("exact", cos, 1.0, shared, None)
-    if lex >= p.lexical and shared >= p.min_info:
-        return _Link("near", cos, lex, shared, None)
+        return _Link("exact", cos, 1.0, stats.info(a.words & b.words), None)
+    # A Jaccard index is at most the ratio of the two set sizes.
+    small, large = sorted((len(a.shingles), len(b.shingles)))
+    lex = T.jaccard(a.shingles, b.shingles) if large and small / large >= p.lexical else None
+    if lex is not None and lex >= p.lexical:
+        shared = stats.info(a.words & b.words)
+        if shared >= p.min_info:
+            return _Link("near", cos, lex, shared, None)
     if a.profile is None or b.profile is None:
         return None
     if min(a.info, b.info) < p.min_info or _hours(a.doc, b.doc) > p.window.total_seconds() / 3600:
@@ -186,7 +191,8 @@ def _link(a: _Feat, b: _Feat, stats: Background, p: Params) -> _Link | None:
     sd = math.sqrt((a.profile[1] ** 2 + b.profile[1] ** 2) / 2)
     z = (cos - mu) / sd
     if z >= p.z:
-        return _Link("semantic", cos, lex, shared, z)
+        lex = T.jaccard(a.shingles, b.shingles) if lex is None else lex
+        return _Link("semantic", cos, lex, stats.info(a.words & b.words), z)
     return None
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import cache, lru_cache
 
 # Letters that NFKD does not decompose into base + combining mark.
 _FOLD = str.maketrans(
@@ -24,13 +26,24 @@ _NON_WORD = re.compile(r"[\W_]+")  # punctuation, emoji, symbols (unicode-aware)
 SHINGLE_SIZE = 4
 
 
+# A scan normalises its review and each of its twenty-odd neighbours, which come back scan after
+# scan: the latest texts are kept.
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """Casefolded, accent-free, punctuation- and emoji-free text, single-spaced."""
-    text = unicodedata.normalize("NFKD", (text or "").translate(_FOLD))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = text or ""
+    if text.isascii():  # nothing to decompose or fold, and casefold is lower
+        return " ".join(_NON_WORD.sub(" ", text.lower()).split())
+    text = unicodedata.normalize("NFKD", text.translate(_FOLD)).translate(_combining_marks()).casefold()
     # casefold may reintroduce composed forms (e.g. "İ"); fold once more.
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = unicodedata.normalize("NFKD", text).translate(_combining_marks())
     return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+@cache
+def _combining_marks() -> dict[int, None]:
+    """A translation table that deletes every combining mark (built once, in about a fifth of a second)."""
+    return {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))}
 
 
 def tokens(norm: str) -> list[str]:
@@ -38,6 +51,8 @@ def tokens(norm: str) -> list[str]:
     return norm.split()
 
 
+# As for normalize; a set of a few hundred shingles takes some tens of kilobytes.
+@lru_cache(maxsize=1024)
 def shingles(norm: str, k: int = SHINGLE_SIZE) -> frozenset[str]:
     """Character k-grams of a normalised text, padded so that short words count."""
     padded = f" {norm} "
