@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import shutil
 import sys
 import tempfile
@@ -14,6 +15,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg
 import numpy as np
 import psutil
 
@@ -71,6 +73,49 @@ def embedded_database(name: str = "bench", prefix: str = "attest-bench-") -> Ite
     whatever happens. For code outside an event loop; `aembedded_database` inside one."""
     with _server(prefix) as (server, tmp):
         yield server, asyncio.run(_prepare(server.get_uri(), name)), tmp
+
+
+@contextlib.contextmanager
+def kept_database(folder: Path, name: str,
+                  key: dict[str, Any]) -> Iterator[tuple[Any, str, Path, dict[str, Any] | None]]:
+    """An embedded PostgreSQL kept in `folder` across runs, for benchmarks whose setup takes long.
+
+    Yields (server, admin dsn, folder, what the setup of a database `name` made with the same `key`
+    recorded, or None when there is no such database yet: see `record_kept`). The server stops on
+    the way out; the folder stays."""
+    folder.mkdir(parents=True, exist_ok=True)
+    server = db.embedded_server(folder / "pgdata")
+    try:
+        marker = folder / f"{name}.json"
+        kept = json.loads(marker.read_text()) if marker.exists() else None
+        yield server, server.get_uri(), folder, kept["results"] if kept and kept["key"] == key else None
+    finally:
+        server.cleanup()
+
+
+def record_kept(folder: Path, name: str, key: dict[str, Any], results: dict[str, Any]) -> None:
+    (folder / f"{name}.json").write_text(json.dumps({"key": key, "results": results}, default=str))
+
+
+async def copy_database(admin: str, template: str, name: str) -> str:
+    """A fresh copy of the database `template` (a file copy), as `name`; returns its dsn."""
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    finally:
+        await conn.close()
+    return db._with_database(admin, name)
+
+
+async def fresh_database(admin: str, name: str) -> str:
+    """The database `name` dropped if it exists, created and migrated; returns its dsn."""
+    conn = await asyncpg.connect(admin)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        await conn.close()
+    return await _prepare(admin, name)
 
 
 @contextlib.asynccontextmanager

@@ -1,7 +1,7 @@
 """Duplicate check at scale: candidate search (HNSW) and the worker's full check of one review.
 
     .venv/bin/python bench/search.py [--n 200000] [--dim 384] [--queries 1000] [--random 200]
-    .venv/bin/python bench/search.py --n 1000000
+    .venv/bin/python bench/search.py --n 1000000 [--keep DIR]
 
 Starts a fresh embedded PostgreSQL in a temporary folder and loads N synthetic reviews with
 COPY (in a child process, so this process stays the size of a worker): unit vectors around a
@@ -14,8 +14,8 @@ Then it builds the model's HNSW index with `embedding.store.ensure_index` and, p
 worker, runs over every new review in submission order
 
 - the candidate search alone: `store.nearest(k=20, before=submitted_at)`;
-- the full check: `reviews.scanning.scan_one` (candidate search, neighbour documents, the
-  merchant's recent reviews, background profile, prefetch, `Detector.scan`, writes);
+- the full check: `reviews.scanning.scan_one` (candidate search with the neighbours' reviews,
+  the merchant's recent reviews, background profile, prefetch, `Detector.scan`, writes);
 - on every few reviews instead, a copy of scan_one timing each of its steps;
 
 and compares the candidate search with an exact float32 numpy search over the same N
@@ -24,12 +24,17 @@ baseline of the ANN speedup). Prints the load and index build times, table and i
 p50/p95/p99 latencies, this process's RSS (the worker's, without the embedding model) and
 the PostgreSQL server's memory. Targets at 1M: p95 of the full check <= 20 ms, recall >= 0.95
 on planted near-duplicates, worker RSS <= 1.5 GB.
+
+Loading and indexing 1M reviews takes about 12 minutes on 2 cores. With `--keep DIR` the loaded,
+indexed database stays in DIR, and a later run with the same parameters (and the same migrations)
+checks a fresh copy of it instead of building it again.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import multiprocessing as mp
@@ -48,7 +53,18 @@ sys.path.append(str(Path(__file__).resolve().parent))
 
 import asyncpg
 import numpy as np
-from _common import Phases, embedded_database, percentile, rss_mb, tree_memory_mb, verdict
+from _common import (
+    Phases,
+    copy_database,
+    embedded_database,
+    fresh_database,
+    kept_database,
+    percentile,
+    record_kept,
+    rss_mb,
+    tree_memory_mb,
+    verdict,
+)
 
 from embedding import store
 from embedding.detect import Detector
@@ -67,7 +83,8 @@ K = 10
 
 REVIEW_COLUMNS = ("id", "merchant_id", "product_id", "method", "rating", "title", "body", "display_name",
                   "author_hash", "locale", "state", "submitted_at", "published_at", "created_at", "updated_at")
-EMBEDDING_COLUMNS = ("review_id", "model", "dim", "text_hash", "embedding", "submitted_at", "bg_mean", "bg_sd")
+EMBEDDING_COLUMNS = ("review_id", "model", "dim", "text_hash", "embedding", "submitted_at")
+PROFILE_COLUMNS = ("review_id", "model", "bg_mean", "bg_sd")
 
 
 # --------------------------------------------------------------------------- synthetic data
@@ -264,7 +281,7 @@ async def _load(dsn: str, folder: Path, params: dict[str, Any]) -> dict[str, Any
         vectors[start - 1 : end - 1] = data["vectors"]
         ago = corpus.times(data["ids"])
         when = [T_END - timedelta(seconds=float(s)) for s in ago]
-        reviews, embeddings, counted = [], [], []
+        reviews, embeddings, counted, profiles = [], [], [], []
         vbytes = _vector_bytes(data["vectors"])
         for i, rid in enumerate(data["ids"].tolist()):
             new = rid > corpus.n_old
@@ -278,10 +295,9 @@ async def _load(dsn: str, folder: Path, params: dict[str, Any]) -> dict[str, Any
                 f"Buyer {int(data['author'][i])}", hashlib.sha256(b"a%d" % int(data["author"][i])).hexdigest(),
                 "en", "pending" if new else "published", when[i], None if new else when[i], when[i], when[i],
             ))
-            embeddings.append((
-                rid, model, dim, scanning.text_hash(text), vbytes[i], when[i],
-                None if new else float(data["bg_mean"][i]), None if new else float(data["bg_sd"][i]),
-            ))
+            embeddings.append((rid, model, dim, scanning.text_hash(text), vbytes[i], when[i]))
+            if not new:
+                profiles.append((rid, model, float(data["bg_mean"][i]), float(data["bg_sd"][i])))
         t1 = time.perf_counter()
         t_gen += t1 - t0
         await conns[0].copy_records_to_table("reviews", records=reviews, columns=REVIEW_COLUMNS)
@@ -289,6 +305,7 @@ async def _load(dsn: str, folder: Path, params: dict[str, Any]) -> dict[str, Any
             conns[1].copy_records_to_table("review_embeddings", records=embeddings, columns=EMBEDDING_COLUMNS),
             conns[2].copy_records_to_table("term_counted", records=counted, columns=("review_id",)),
         )
+        await conns[1].copy_records_to_table("review_profiles", records=profiles, columns=PROFILE_COLUMNS)
         t_copy += time.perf_counter() - t1
         if (start // chunk) % 10 == 0 or end > n:
             print(f"    loaded {end - 1:>9,} / {n:,}  (generate {t_gen:.0f}s, copy {t_copy:.0f}s)", flush=True)
@@ -306,6 +323,7 @@ async def _load(dsn: str, folder: Path, params: dict[str, Any]) -> dict[str, Any
     await conn.execute("SELECT setval('merchants_id_seq', $1)", corpus.merchants)
     await conn.execute("VACUUM ANALYZE reviews")
     await conn.execute("VACUUM ANALYZE review_embeddings")
+    await conn.execute("VACUUM ANALYZE review_profiles")
     await conn.execute("VACUUM ANALYZE term_counted")
     await conn.execute("VACUUM ANALYZE term_stats")
     t_stats = time.perf_counter() - t0
@@ -347,12 +365,9 @@ async def build_index(dsn: str, model: str, dim: int, mem: str, workers: int, m:
                       pg_indexes_size('review_embeddings') AS indexes,
                       pg_relation_size($1::regclass) AS hnsw,
                       pg_total_relation_size('reviews') AS reviews""", idx)
-        settings = {r["name"]: r["setting"] for r in await conn.fetch(
-            "SELECT name, setting || coalesce(unit, '') AS setting FROM pg_settings WHERE name = ANY($1)",
-            ["shared_buffers", "effective_cache_size", "work_mem", "max_parallel_workers", "jit"])}
     finally:
         await conn.close()
-    return {"build_s": build_s, "notices": notices, "settings": settings,
+    return {"build_s": build_s, "notices": notices,
             **{f"{k}_mb": v / 2**20 for k, v in dict(sizes).items()}}
 
 
@@ -375,6 +390,10 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, model: str, breakdo
             new_ids = corpus.new_ids.tolist()
             rows = await conn.fetch(scanning._REVIEWS_SQL, new_ids)  # submission order
             vecs = await store.vectors(conn, model, new_ids)
+            out["settings"] = {r["name"]: r["setting"] for r in await conn.fetch(
+                "SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1)",
+                ["shared_buffers", "effective_cache_size", "work_mem", "jit", "hnsw.ef_search",
+                 "hnsw.iterative_scan"])}
             # Warm up: the index pages into the OS cache, the statements prepared.
             rng = np.random.default_rng(1)
             warm = np.load(folder / "vectors.npy", mmap_mode="r")
@@ -545,6 +564,9 @@ def main() -> int:
                              f"(recall and latency; default none, the store's own is {store.EF_SEARCH})")
     parser.add_argument("--seed", type=int, default=20260101)
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the loaded and indexed database in DIR, and reuse it on later runs with the same "
+                             "parameters; each run checks a fresh copy of it")
     args = parser.parse_args()
     params = {"n": args.n, "dim": args.dim, "queries": args.queries, "random_queries": args.random,
               "clusters": args.clusters, "merchants": args.merchants, "merchant_skew": args.merchant_skew,
@@ -554,14 +576,32 @@ def main() -> int:
     res: dict[str, Any] = {"params": params, "started": datetime.now(UTC).isoformat(timespec="seconds")}
     print(f"search benchmark: N={args.n:,} dim={args.dim} planted={args.queries} random={args.random} "
           f"clusters={args.clusters} merchants={args.merchants} skew={args.merchant_skew}", flush=True)
-    with embedded_database(prefix="attest-bench-search-") as (server, dsn, folder):
-        with ph.phase("load (generate + COPY, child process)"):
-            with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
-                res["load"] = pool.submit(load, dsn, str(folder), params).result()
-        res["load"]["total_s"] = ph.seconds["load (generate + COPY, child process)"]
-        with ph.phase("HNSW index build (ensure_index)"):
-            res["index"] = asyncio.run(build_index(dsn, model, args.dim, args.build_mem, args.build_workers,
-                                                      args.m, args.ef_construction))
+    with contextlib.ExitStack() as stack:
+        kept = None
+        if args.keep:
+            key = {**params, "m": args.m, "ef_construction": args.ef_construction, "build_mem": args.build_mem,
+                   "build_workers": args.build_workers, "schema": [path.name for *_, path in db.migration_files()]}
+            server, admin, folder, kept = stack.enter_context(kept_database(args.keep, "bench_base", key))
+            if kept is None:
+                dsn = asyncio.run(fresh_database(admin, "bench_base"))
+        else:
+            server, dsn, folder = stack.enter_context(embedded_database(prefix="attest-bench-search-"))
+        if kept is None:
+            with ph.phase("load (generate + COPY, child process)"):
+                with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+                    res["load"] = pool.submit(load, dsn, str(folder), params).result()
+            res["load"]["total_s"] = ph.seconds["load (generate + COPY, child process)"]
+            with ph.phase("HNSW index build (ensure_index)"):
+                res["index"] = asyncio.run(build_index(dsn, model, args.dim, args.build_mem, args.build_workers,
+                                                          args.m, args.ef_construction))
+            if args.keep:
+                record_kept(folder, "bench_base", key, {"load": res["load"], "index": res["index"]})
+        else:
+            print(f"reusing the database loaded and indexed in {args.keep} (its load and build times)")
+            res["load"], res["index"] = kept["load"], kept["index"]
+        if args.keep:
+            with ph.phase("copy of the kept database"):
+                dsn = asyncio.run(copy_database(admin, "bench_base", "bench"))
         for notice in res["index"]["notices"]:
             print(f"    notice: {notice}")
         corpus = Corpus(**params)
@@ -590,7 +630,7 @@ def report(res: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"sizes: review_embeddings heap {ix['heap_mb']:,.0f} MB, HNSW index {ix['hnsw_mb']:,.0f} MB, "
           f"all its indexes {ix['indexes_mb']:,.0f} MB, total {ix['total_mb']:,.0f} MB; "
           f"reviews {ix['reviews_mb']:,.0f} MB")
-    print(f"server settings: {ix['settings']}")
+    print(f"server settings (the checks' connection): {ck['settings']}")
     s, c = ck["search"], ck["check"]
     print(f"candidate search (nearest k=20):  p50 {s['p50']:6.2f} ms  p95 {s['p95']:6.2f} ms  p99 {s['p99']:6.2f} ms"
           f"  ({ck['search_short']} returned fewer than k)")

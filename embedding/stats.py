@@ -61,53 +61,54 @@ async def prefetch(conn: asyncpg.Connection, model: str, new: Doc, merchant_id: 
                    new_profile: tuple[float, float] | None, others: list[Doc], params: Params,
                    known_profiles: dict[int, tuple[float, float] | None] | None = None) -> PrefetchedBackground:
     words = sorted({w for d in [new, *others] for w in T.tokens(T.normalize(d.text))})
-    df = {r["term"]: r["df"] for r in await conn.fetch(
-        "SELECT term, df FROM term_stats WHERE term = ANY($1)", words)}
-    n_docs = await conn.fetchval("SELECT n_docs FROM corpus_stats")
     known = dict(known_profiles or {})
     missing = [d.id for d in others if d.vector.size and d.id not in known]
     profiles = {**known, **(await store.profiles(conn, model, missing) if missing else {})}
     profiles[new.id] = new_profile
-    # The merchant's scanned reviews before this one, by rating: whole days from the daily
-    # counters, the rest of today from the reviews themselves.
+    # One round trip: the words' document frequencies, the corpus size, the merchant's scanned
+    # reviews before this one by rating (whole days from the daily counters, the rest of today
+    # from the reviews themselves), and its first scanned review.
     midnight = datetime.combine(new.created_at.astimezone(UTC).date(), time(), tzinfo=UTC)
-    history = await conn.fetch(
-        """SELECT rating, sum(n)::int AS n FROM (
-               SELECT rating, n FROM merchant_daily_ratings WHERE merchant_id = $1 AND day < $2::date
-               UNION ALL
-               SELECT r.rating, 1 FROM reviews r JOIN term_counted t ON t.review_id = r.id
-               WHERE r.merchant_id = $1 AND r.submitted_at >= $2 AND r.submitted_at < $3
-           ) counted GROUP BY rating""",
-        merchant_id, midnight, new.created_at,
+    row = await conn.fetchrow(
+        """SELECT (SELECT n_docs FROM corpus_stats) AS n_docs, t.terms, t.dfs, h.ratings, h.counts,
+                  (SELECT r.submitted_at FROM reviews r
+                   WHERE r.merchant_id = $2 AND r.submitted_at < $4
+                     AND EXISTS (SELECT 1 FROM term_counted c WHERE c.review_id = r.id)
+                   ORDER BY r.submitted_at LIMIT 1) AS first
+           FROM (SELECT array_agg(term) AS terms, array_agg(df) AS dfs FROM term_stats WHERE term = ANY($1)) t,
+                (SELECT array_agg(rating) AS ratings, array_agg(n) AS counts FROM (
+                     SELECT rating, sum(n)::int AS n FROM (
+                         SELECT rating, n FROM merchant_daily_ratings WHERE merchant_id = $2 AND day < $3::date
+                         UNION ALL
+                         SELECT r.rating, 1 FROM reviews r JOIN term_counted c ON c.review_id = r.id
+                         WHERE r.merchant_id = $2 AND r.submitted_at >= $3 AND r.submitted_at < $4
+                     ) counted GROUP BY rating
+                 ) by_rating) h""",
+        words, merchant_id, midnight, new.created_at,
     )
-    first = await conn.fetchval(
-        """SELECT r.submitted_at FROM reviews r
-           WHERE r.merchant_id = $1 AND r.submitted_at < $2
-             AND EXISTS (SELECT 1 FROM term_counted t WHERE t.review_id = r.id)
-           ORDER BY r.submitted_at LIMIT 1""",
-        merchant_id, new.created_at,
-    )
-    counts: Counter[tuple[str, int]] = Counter({(new.merchant, r["rating"]): r["n"] for r in history})
-    return PrefetchedBackground(params, df, n_docs, profiles, {new.merchant: first} if first else {}, counts)
+    df = dict(zip(row["terms"] or [], row["dfs"] or [], strict=True))
+    counts: Counter[tuple[str, int]] = Counter(
+        {(new.merchant, rating): n for rating, n in zip(row["ratings"] or [], row["counts"] or [], strict=True)})
+    first = row["first"]
+    return PrefetchedBackground(params, df, row["n_docs"], profiles, {new.merchant: first} if first else {}, counts)
 
 
 async def count_review(conn: asyncpg.Connection, doc: Doc, merchant_id: int) -> None:
     """Add a scanned review to the shared statistics (words, corpus size, the merchant's daily
     ratings), once per review: a rescan or an edit never counts twice."""
-    inserted = await conn.fetchval(
-        "INSERT INTO term_counted (review_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING review_id", doc.id)
-    if inserted is None:
-        return
     words = sorted(set(T.tokens(T.normalize(doc.text))))  # sorted: concurrent workers lock rows in one order
-    if words:
-        await conn.execute(
-            """INSERT INTO term_stats (term, df) SELECT unnest($1::text[]), 1
-               ON CONFLICT (term) DO UPDATE SET df = term_stats.df + 1""",
-            words,
-        )
-    await conn.execute("UPDATE corpus_stats SET n_docs = n_docs + 1")
+    # One statement, so one round trip; every part but the first acts only if the review was not counted yet.
     await conn.execute(
-        """INSERT INTO merchant_daily_ratings (merchant_id, day, rating, n) VALUES ($1, $2, $3, 1)
+        """WITH counted AS (
+               INSERT INTO term_counted (review_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING review_id
+           ), terms AS (
+               INSERT INTO term_stats (term, df)
+               SELECT term, 1 FROM unnest($2::text[]) AS term WHERE EXISTS (SELECT 1 FROM counted)
+               ON CONFLICT (term) DO UPDATE SET df = term_stats.df + 1
+           ), corpus AS (
+               UPDATE corpus_stats SET n_docs = n_docs + 1 WHERE EXISTS (SELECT 1 FROM counted)
+           )
+           INSERT INTO merchant_daily_ratings (merchant_id, day, rating, n) SELECT $3, $4, $5, 1 FROM counted
            ON CONFLICT (merchant_id, rating, day) DO UPDATE SET n = merchant_daily_ratings.n + 1""",
-        merchant_id, doc.created_at.astimezone(UTC).date(), doc.rating,
+        doc.id, words, merchant_id, doc.created_at.astimezone(UTC).date(), doc.rating,
     )

@@ -33,14 +33,6 @@ def index_name(model: str) -> str:
     return "review_embeddings_hnsw_" + hashlib.sha256(model.encode()).hexdigest()[:12]
 
 
-def vector_text(vec: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.6f}" for x in np.asarray(vec, dtype=np.float32).tolist()) + "]"
-
-
-def parse_vector(text: str) -> np.ndarray:
-    return np.array([float(x) for x in text.strip("[]").split(",")], dtype=np.float32)
-
-
 def from_binary(data: bytes) -> np.ndarray:
     """pgvector's binary form (vector_send): int16 dimension, int16 unused, big-endian float4s."""
     return np.frombuffer(data, dtype=">f4", offset=4).astype(np.float32)
@@ -84,16 +76,19 @@ async def save_many(conn: asyncpg.Connection, model: str,
         """INSERT INTO review_embeddings (review_id, model, dim, text_hash, embedding, submitted_at)
            VALUES ($1, $2, $3, $4, $5::real[]::vector, $6)
            ON CONFLICT (review_id, model) DO UPDATE SET dim = EXCLUDED.dim, text_hash = EXCLUDED.text_hash,
-               embedding = EXCLUDED.embedding, submitted_at = EXCLUDED.submitted_at, bg_mean = NULL,
-               bg_sd = NULL, created_at = now()""",
+               embedding = EXCLUDED.embedding, submitted_at = EXCLUDED.submitted_at, created_at = now()""",
         [(rid, model, int(vec.shape[0]), th, vec.tolist(), at) for rid, vec, th, at in rows],
     )
+    # A new text has no profile until it is scanned again.
+    await conn.execute("DELETE FROM review_profiles WHERE model = $1 AND review_id = ANY($2)",
+                       model, [rid for rid, *_ in rows])
 
 
 async def save_profile(conn: asyncpg.Connection, review_id: int, model: str,
                        profile: tuple[float, float] | None) -> None:
     await conn.execute(
-        "UPDATE review_embeddings SET bg_mean = $3, bg_sd = $4 WHERE review_id = $1 AND model = $2",
+        """INSERT INTO review_profiles (review_id, model, bg_mean, bg_sd) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (review_id, model) DO UPDATE SET bg_mean = EXCLUDED.bg_mean, bg_sd = EXCLUDED.bg_sd""",
         review_id, model, profile[0] if profile else None, profile[1] if profile else None,
     )
 
@@ -104,22 +99,32 @@ class Neighbour:
     similarity: float
 
 
+def nearest_sql(model: str, dim: int, columns: str = "") -> str:
+    """The candidate search as SQL: the stored reviews closest by cosine to $1 (the vector, as
+    real[]), at most $2 of them, submitted no later than $3 (any time when NULL), leaving out the
+    review $4 (see `nearest_args`). Each row has review_id, distance and the extra `columns` of
+    review_embeddings. It goes through the model's HNSW index; hnsw.ef_search and
+    hnsw.iterative_scan come from the connection's SESSION_SETTINGS, and iterative scan keeps the
+    time filter cheap. Rows may come slightly out of order (relaxed_order): sort them."""
+    query = f"$1::real[]::halfvec({dim})"
+    return f"""SELECT review_id, embedding::halfvec({dim}) <=> {query} AS distance{columns}
+               FROM review_embeddings
+               WHERE model = {_literal(model)} AND dim = {dim}
+                 AND ($3::timestamptz IS NULL OR submitted_at <= $3) AND review_id <> $4
+               ORDER BY embedding::halfvec({dim}) <=> {query}
+               LIMIT $2"""
+
+
+def nearest_args(vec: np.ndarray, k: int, before: datetime | None, exclude: int | None) -> tuple[object, ...]:
+    # As real[], which asyncpg sends in binary, rather than as the text of several hundred numbers.
+    return np.asarray(vec, dtype=np.float32).tolist(), k, before, exclude if exclude is not None else -1
+
+
 async def nearest(conn: asyncpg.Connection, model: str, vec: np.ndarray, k: int, *,
                   exclude: int | None = None, before: datetime | None = None) -> list[Neighbour]:
-    """The k stored reviews closest to `vec` by cosine, through the HNSW index, optionally
-    only among reviews submitted up to `before` (iterative scan keeps the filter cheap)."""
-    dim = int(vec.shape[0])
-    # hnsw.ef_search and hnsw.iterative_scan come from the connection's SESSION_SETTINGS.
-    rows = await conn.fetch(
-        f"""SELECT review_id, embedding::halfvec({dim}) <=> $1::halfvec({dim}) AS distance
-            FROM review_embeddings
-            WHERE model = {_literal(model)} AND dim = {dim}
-              AND ($3::timestamptz IS NULL OR submitted_at <= $3)
-              AND review_id <> $4
-            ORDER BY embedding::halfvec({dim}) <=> $1::halfvec({dim})
-            LIMIT $2""",
-        vector_text(vec), k, before, exclude if exclude is not None else -1,
-    )
+    """The k stored reviews closest to `vec` by cosine, optionally only among reviews submitted
+    up to `before` (see `nearest_sql`)."""
+    rows = await conn.fetch(nearest_sql(model, int(vec.shape[0])), *nearest_args(vec, k, before, exclude))
     found = [Neighbour(r["review_id"], 1.0 - float(r["distance"])) for r in rows]
     return sorted(found, key=lambda n: -n.similarity)
 
@@ -136,7 +141,7 @@ async def vectors(conn: asyncpg.Connection | asyncpg.Pool, model: str,
 async def profiles(conn: asyncpg.Connection | asyncpg.Pool, model: str,
                    review_ids: list[int]) -> dict[int, tuple[float, float] | None]:
     rows = await conn.fetch(
-        "SELECT review_id, bg_mean, bg_sd FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
+        "SELECT review_id, bg_mean, bg_sd FROM review_profiles WHERE model = $1 AND review_id = ANY($2)",
         model, review_ids,
     )
     return {r["review_id"]: (float(r["bg_mean"]), float(r["bg_sd"])) if r["bg_mean"] is not None else None

@@ -101,21 +101,24 @@ async def embed_rows(pool: asyncpg.Pool, embedder: Embedder, rows: list[asyncpg.
     return len(todo)
 
 
-async def _docs(conn: asyncpg.Connection, model: str,
-                ids: list[int]) -> tuple[list[Doc], dict[int, tuple[float, float] | None]]:
-    """The reviews with their vectors, and their background profiles, in one query."""
+async def _nearest_docs(conn: asyncpg.Connection, model: str, doc: Doc,
+                        k: int) -> tuple[list[tuple[Doc, float]], dict[int, tuple[float, float] | None]]:
+    """The review's k nearest earlier reviews (withdrawn ones left out), best first, with their
+    similarity; and their background profiles. One query: the candidate search joined with the
+    reviews it found."""
+    near = store.nearest_sql(model, int(doc.vector.shape[0]), ", vector_send(embedding) AS vec")
     rows = await conn.fetch(
-        """SELECT r.*, m.slug, vector_send(e.embedding) AS vec, e.bg_mean, e.bg_sd
-           FROM reviews r JOIN merchants m ON m.id = r.merchant_id
-           JOIN review_embeddings e ON e.review_id = r.id AND e.model = $2
-           WHERE r.id = ANY($1) AND r.state <> 'withdrawn'""",
-        ids, model,
+        f"""WITH near AS MATERIALIZED ({near})
+            SELECT near.distance, near.vec, p.bg_mean, p.bg_sd, r.*, m.slug
+            FROM near JOIN reviews r ON r.id = near.review_id JOIN merchants m ON m.id = r.merchant_id
+            LEFT JOIN review_profiles p ON p.review_id = near.review_id AND p.model = $5
+            WHERE r.state <> 'withdrawn'
+            ORDER BY near.distance, r.id""",
+        *store.nearest_args(doc.vector, k, doc.created_at, doc.id), model,
     )
-    order = {rid: i for i, rid in enumerate(ids)}
-    rows = sorted(rows, key=lambda r: order[r["id"]])
     profiles = {r["id"]: (float(r["bg_mean"]), float(r["bg_sd"])) if r["bg_mean"] is not None else None
                 for r in rows}
-    return [_doc(r, store.from_binary(r["vec"])) for r in rows], profiles
+    return [(_doc(r, store.from_binary(r["vec"])), 1.0 - float(r["distance"])) for r in rows], profiles
 
 
 async def _recent_same_rating(conn: asyncpg.Connection, row: asyncpg.Record,
@@ -171,16 +174,12 @@ async def scan_one(svc: Services, conn: asyncpg.Connection, detector: Detector, 
     doc = _doc(row, vec)
     p = detector.params
     # Extra candidates beyond the detector's k, so the background profile usually needs no search.
-    near = await store.nearest(conn, model, vec, p.k + p.background_k, exclude=doc.id, before=doc.created_at)
+    candidates, known = await _nearest_docs(conn, model, doc, p.k + p.background_k)
+    neighbours = [d for d, _ in candidates[:p.k]]
     tick("nearest")
-    candidates, known = await _docs(conn, model, [n.review_id for n in near])
-    neighbours = candidates[:p.k]
-    tick("neighbour docs")
     recent, window_others = await _recent_same_rating(conn, row, detector)
     tick("recent same rating")
-    similarity = {n.review_id: n.similarity for n in near}
-    profile = await bg.background_profile(conn, model, doc, p,
-                                          [(similarity[d.id], d.created_at) for d in candidates])
+    profile = await bg.background_profile(conn, model, doc, p, [(sim, d.created_at) for d, sim in candidates])
     tick("background profile")
     stats = await bg.prefetch(conn, model, doc, row["merchant_id"], profile, neighbours + recent, p,
                               known_profiles=known)

@@ -6,6 +6,7 @@ import pytest
 
 from reviews import cli
 from reviews.imports import detect_format, import_file
+from reviews.reindex import queue_rescan
 from reviews.services import Services
 from reviews.tasks import make_worker
 
@@ -104,6 +105,17 @@ async def test_imported_reviews_are_scanned_and_never_verified(client: object, s
     assert published == 12
     r = await client.get("/widgets/v1/tools-shop/summary.json")  # type: ignore[attr-defined]
     assert r.json()["count"] == 12
+    # Each scan keeps its review's background profile apart from the vector: a rescan writes 16
+    # profiles and leaves every review_embeddings row as it was (an update there would add the
+    # vector to the HNSW index again).
+    vectors = [tuple(r) for r in await services.pool.fetch(
+        "SELECT review_id, xmin::text, ctid::text FROM review_embeddings ORDER BY review_id")]
+    assert await queue_rescan(services, None) == 16
+    async with make_worker(services) as worker:
+        await worker.drain()
+    assert await services.pool.fetchval("SELECT count(*) FROM review_profiles") == 16
+    assert [tuple(r) for r in await services.pool.fetch(
+        "SELECT review_id, xmin::text, ctid::text FROM review_embeddings ORDER BY review_id")] == vectors
 
 
 async def test_a_cluster_that_forms_later_holds_its_earlier_members(services: Services, tmp_path: Path) -> None:

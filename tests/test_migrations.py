@@ -56,3 +56,34 @@ def test_migration_files_are_numbered_without_gaps(tmp_path: Path) -> None:
         assert "without gaps" in str(exc)
     else:
         raise AssertionError("a gap should be refused")
+
+
+async def test_profiles_move_out_of_the_embeddings_table_with_their_values(pg_admin_uri: str, tmp_path: Path) -> None:
+    """0004 moves each review's background profile to review_profiles: an upgraded database keeps them."""
+    for _, _, path in db.migration_files():
+        if path.name < "0004":
+            (tmp_path / path.name).write_text(path.read_text())
+    await db.ensure_database(pg_admin_uri, "t_profiles_migrate")
+    conn = await db.connect(db._with_database(pg_admin_uri, "t_profiles_migrate"))
+    try:
+        await db.migrate(conn, tmp_path)
+        await conn.execute(
+            """INSERT INTO merchants (id, slug, name) VALUES (1, 'shop', 'Shop');
+               INSERT INTO reviews (id, merchant_id, method, rating, state, submitted_at)
+               VALUES (1, 1, 'imported', 5, 'published', now()), (2, 1, 'imported', 4, 'pending', now());
+               INSERT INTO review_embeddings (review_id, model, dim, text_hash, embedding, submitted_at, bg_mean, bg_sd)
+               VALUES (1, 'm', 3, 'h1', '[1,0,0]', now(), 0.5, 0.25),
+                      (2, 'm', 3, 'h2', '[0,1,0]', now(), NULL, NULL)""")
+        assert await db.migrate(conn) == ["0004_review_profiles.sql"]
+        profiles = [tuple(r) for r in await conn.fetch("SELECT review_id, model, bg_mean, bg_sd FROM review_profiles")]
+        assert profiles == [(1, "m", 0.5, 0.25)]
+        columns = {r["column_name"] for r in await conn.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'review_embeddings'")}
+        assert "bg_mean" not in columns and "bg_sd" not in columns
+        await conn.execute("DELETE FROM review_embeddings WHERE review_id = 1")
+        assert await conn.fetchval("SELECT count(*) FROM review_profiles") == 0  # they go with their vector
+    finally:
+        await conn.close()
+        admin = await asyncpg.connect(pg_admin_uri)
+        await admin.execute('DROP DATABASE "t_profiles_migrate" WITH (FORCE)')
+        await admin.close()
