@@ -16,7 +16,6 @@ from email.utils import format_datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
@@ -33,6 +32,7 @@ FONT_STACK = "-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica,Arial,s
 
 _HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _HEADER_URL = re.compile(r"https?://[!-~]+")  # printable ASCII, no spaces
+_WEB_URL = re.compile(r"https?:", re.IGNORECASE)  # the scheme urlsplit would find
 _MESSAGE_ID = re.compile(r"[!-~]+")
 _PRINTABLE_ASCII = re.compile(r"[ -~]*")
 _SPECIALS = re.compile(r'[()<>@,:;.\\"\[\]]')  # RFC 5322: a display name with one of these is quoted
@@ -98,9 +98,9 @@ def compose_invitation(email: InvitationEmail, *, now: datetime | None = None) -
         raise ValueError("message_id must be printable ASCII without spaces")
     locale = negotiate(email.locale)
     branding = email.branding
-    sender = _mailbox(branding.sender_name or branding.shop_name, email.from_address)
+    sender = _shop_mailbox(branding.sender_name or branding.shop_name, email.from_address)
     to = _mailbox(email.to_name or "", email.to_address)
-    reply_to = _mailbox(branding.shop_name, branding.reply_to) if branding.reply_to else None
+    reply_to = _shop_mailbox(branding.shop_name, branding.reply_to) if branding.reply_to else None
     addresses = {"from": (sender,), "to": (to,)} | ({"reply-to": (reply_to,)} if reply_to else {})
     # RFC 6531: a non-ASCII domain needs SMTPUTF8, and then the headers are UTF-8 (RFC 6532).
     utf8 = not all(a.addr_spec.isascii() for (a,) in addresses.values())
@@ -119,11 +119,11 @@ def compose_invitation(email: InvitationEmail, *, now: datetime | None = None) -
     # 128 random bits: no part can contain the boundary by chance, nor by design of a buyer or shop name.
     boundary = "=_" + secrets.token_hex(16)
     head = [
-        _fold("From", _address(sender, utf8)),
+        _shop_header("From", sender.display_name, sender.addr_spec, utf8),
         _fold("To", _address(to, utf8)),
-        *([_fold("Reply-To", _address(reply_to, utf8))] if reply_to else []),
-        _fold("Subject", _unstructured(frame.subject, utf8)),
-        "Date: " + format_datetime(now or datetime.now(UTC)),
+        *([_shop_header("Reply-To", reply_to.display_name, reply_to.addr_spec, utf8)] if reply_to else []),
+        _subject_header(frame.subject, utf8),
+        _date_header((now or datetime.now(UTC)).replace(microsecond=0)),
         "Message-ID: " + email.message_id,
         # RFC 3834: auto-responders must not answer; no "Precedence: bulk", which some providers penalise.
         "Auto-Submitted: auto-generated",
@@ -303,6 +303,25 @@ def _mailbox(display_name: str, addr_spec: str) -> Address:
     return Address(display_name, addr_spec=addr_spec)
 
 
+# The shop's side of the headers is the same for every email of a shop: formatted once.
+_shop_mailbox = lru_cache(maxsize=1024)(_mailbox)
+
+
+@lru_cache(maxsize=1024)
+def _shop_header(name: str, display_name: str, addr_spec: str, utf8: bool) -> str:
+    return _fold(name, _address(Address(display_name, addr_spec=addr_spec), utf8))
+
+
+@lru_cache(maxsize=1024)
+def _subject_header(subject: str, utf8: bool) -> str:
+    return _fold("Subject", _unstructured(subject, utf8))
+
+
+@lru_cache(maxsize=8)
+def _date_header(now: datetime) -> str:
+    return "Date: " + format_datetime(now)  # whole seconds: a batch's emails share a few
+
+
 def _address(mailbox: Address, utf8: bool) -> str:
     if not mailbox.display_name:
         return mailbox.addr_spec
@@ -473,7 +492,7 @@ def _safe_image_url(url: str | None) -> str | None:
     # Only web images: data:, javascript: or file: sources from shop data are dropped, not rendered,
     # and so is a URL with a line break or another control character in it.
     url = url.strip() if url else None
-    if url and url.isprintable() and urlsplit(url).scheme.lower() in ("http", "https"):
+    if url and url.isprintable() and _WEB_URL.match(url):
         return url
     return None
 

@@ -15,6 +15,7 @@ import re
 import secrets
 import ssl
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -72,6 +73,8 @@ class Transport(Protocol):
     def session(self) -> AbstractAsyncContextManager[Session]: ...
 
     async def send(self, msg: EmailMessage) -> None: ...
+
+    async def close(self) -> None: ...
 
 
 def transport_from_settings(smtp_url: str | None, outbox_dir: Path, dkim: DkimConfig | None) -> Transport:
@@ -132,19 +135,52 @@ def parse_smtp_url(url: str) -> SmtpConfig:
     )
 
 
+# How long a connection may wait between two sessions (a worker's batches) and still be used:
+# servers drop idle clients after some time (Postfix after 300 s, some services much sooner).
+IDLE_REUSE_SECONDS = 5.0
+
+
 class SmtpTransport:
+    """SMTP sessions over one connection each. A session's connection is kept for the next one
+    when that comes within IDLE_REUSE_SECONDS, so a worker working through batches connects, says
+    EHLO (and STARTTLS, AUTH) and QUIT once, not once per batch."""
+
     def __init__(self, url: str, *, dkim: DkimConfig | None = None, timeout: float = 30) -> None:
         self.config = parse_smtp_url(url)
         self.dkim = dkim
         self.timeout = timeout
+        self._idle: aiosmtplib.SMTP | None = None
+        self._idle_since = 0.0
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[SmtpSession]:
-        session = SmtpSession(self)
+        session = SmtpSession(self, await self._take_idle())
         try:
             yield session
         finally:
-            await session.close()
+            smtp = session.detach()
+            if smtp is not None:
+                await self._park(smtp)
+
+    async def close(self) -> None:
+        """QUIT the connection kept for the next session, if any."""
+        smtp, self._idle = self._idle, None
+        if smtp is not None:
+            await _quit(smtp)
+
+    async def _take_idle(self) -> aiosmtplib.SMTP | None:
+        smtp, self._idle = self._idle, None
+        if smtp is None or not smtp.is_connected:
+            return None
+        if time.monotonic() - self._idle_since > IDLE_REUSE_SECONDS:
+            await _quit(smtp)
+            return None
+        return smtp
+
+    async def _park(self, smtp: aiosmtplib.SMTP) -> None:
+        previous, self._idle, self._idle_since = self._idle, smtp, time.monotonic()
+        if previous is not None:  # two sessions at once: one connection is enough to keep
+            await _quit(previous)
 
     async def send(self, msg: EmailMessage) -> None:
         async with self.session() as session:
@@ -173,9 +209,9 @@ class SmtpTransport:
 class SmtpSession:
     """One SMTP connection, opened on the first send and reopened after a drop."""
 
-    def __init__(self, transport: SmtpTransport) -> None:
+    def __init__(self, transport: SmtpTransport, smtp: aiosmtplib.SMTP | None = None) -> None:
         self._transport = transport
-        self._smtp: aiosmtplib.SMTP | None = None
+        self._smtp = smtp
         self._lock = asyncio.Lock()  # one transaction at a time on the shared connection
 
     async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None:
@@ -215,13 +251,14 @@ class SmtpSession:
             log.warning("some recipients refused", extra={"refused": {k: str(v) for k, v in refused.items()}})
 
     async def close(self) -> None:
+        smtp = self.detach()
+        if smtp is not None:
+            await _quit(smtp)
+
+    def detach(self) -> aiosmtplib.SMTP | None:
+        """The session's connection, if it is still usable; the session no longer has it."""
         smtp, self._smtp = self._smtp, None
-        if smtp is None or not smtp.is_connected:
-            return
-        try:
-            await smtp.quit()
-        except (aiosmtplib.SMTPException, OSError):
-            smtp.close()
+        return smtp if smtp is not None and smtp.is_connected else None
 
     async def _connected(self) -> aiosmtplib.SMTP:
         if self._smtp is not None and self._smtp.is_connected:
@@ -275,6 +312,13 @@ async def _transaction(smtp: aiosmtplib.SMTP, sender: str, recipients: list[str]
             await smtp.rset()
         raise
     return refused
+
+
+async def _quit(smtp: aiosmtplib.SMTP) -> None:
+    try:
+        await smtp.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def _envelope(msg: EmailMessage | OutgoingMessage) -> tuple[str, list[str]]:
@@ -350,6 +394,9 @@ class OutboxTransport:
 
     async def send(self, msg: EmailMessage) -> None:
         await self._write(msg)
+
+    async def close(self) -> None:
+        pass  # nothing held open
 
     async def _write(self, msg: EmailMessage) -> None:
         raw = _prepare(msg, self.dkim)

@@ -32,6 +32,10 @@ async def open_services(settings: Settings | None = None, *, migrate: bool = Fal
         pending = await db.pending_migrations(pool)
         if pending:
             raise SchemaNotReady(f"the database needs migrations first ({', '.join(pending)}): run `attest migrate`")
-        yield Services(settings=settings, clock=clock or Clock(), pool=pool, dsn=dsn)
+        svc = Services(settings=settings, clock=clock or Clock(), pool=pool, dsn=dsn)
+        try:
+            yield svc
+        finally:
+            await svc.close()
     finally:
         await pool.close()

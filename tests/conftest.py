@@ -75,9 +75,11 @@ def settings(tmp_path: Path, dsn: str) -> Settings:
 @pytest.fixture
 async def services(settings: Settings, dsn: str, clock: FrozenClock) -> AsyncIterator[Services]:
     pool = await db.create_pool(dsn, min_size=1, max_size=5)
+    svc = Services(settings=settings, clock=clock, pool=pool, dsn=dsn)
     try:
-        yield Services(settings=settings, clock=clock, pool=pool, dsn=dsn)
+        yield svc
     finally:
+        await svc.close()
         await pool.close()
 
 

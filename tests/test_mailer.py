@@ -42,6 +42,7 @@ from mailer import (
     sign_message,
     transport_from_settings,
 )
+from mailer import transport as transport_module
 from mailer.compose import DEFAULT_ACCENT, LOCALES_DIR, TEMPLATES_DIR
 from mailer.transport import parse_smtp_url, recipient_unknown
 
@@ -539,6 +540,24 @@ async def test_batch_uses_one_connection(server: Server, dkim_key: tuple[bytes, 
     received = email.message_from_bytes(server.handler.messages[0], policy=policy.default)
     assert received["Message-ID"] == "<inv-0@attest.example>"
     assert dkim.verify(server.handler.messages[0], dnsfunc=dnsfunc_for(record))
+
+
+@pytest.mark.asyncio
+async def test_sessions_in_quick_succession_share_one_connection(server: Server,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker's batches follow each other: the connection (and its EHLO) is kept between their
+    sessions, unless it waited longer than a server may keep an idle client."""
+    transport = SmtpTransport(f"smtp://127.0.0.1:{server.port}")
+    for n in range(3):
+        async with transport.session() as session:
+            await session.send(compose_invitation(make_email(message_id=f"<s{n}@attest.example>")))
+    assert len(server.handler.messages) == 3 and len(server.handler.peers) == 1
+    monkeypatch.setattr(transport_module, "IDLE_REUSE_SECONDS", 0.0)
+    async with transport.session() as session:
+        await session.send(compose_invitation(make_email(message_id="<late@attest.example>")))
+    assert len(server.handler.messages) == 4 and len(server.handler.peers) == 2
+    await transport.close()
+    assert transport._idle is None
 
 
 @pytest.mark.asyncio

@@ -108,3 +108,29 @@ def test_link_validity_speaks_each_languages_plurals(locale: str, days: int, exp
         "Review links are valid for %(days)d days after the email was sent. Thank you for your interest.",
         days) % {"days": days}
     assert expected in message
+
+
+def test_signed_links_are_itsdangerous_tokens_and_expire() -> None:
+    """The signer makes exactly the tokens of itsdangerous' URLSafeTimedSerializer (so links sent
+    earlier stay valid), one salt per purpose, bounded in age by our clock."""
+    from datetime import timedelta
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    from reviews import tokens
+    from reviews.clock import FrozenClock
+
+    clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
+    signer = tokens.Signer("secret", clock)
+    for purpose, payload in ((tokens.REVIEW, {"i": 42}), (tokens.UNSUBSCRIBE, {"m": 1, "h": "ab" * 32})):
+        token = signer.sign(purpose, payload)
+        reference = URLSafeTimedSerializer("secret", salt=purpose)
+        assert reference.loads(token) == payload
+        assert token == URLSafeTimedSerializer("secret", salt=purpose, signer=signer._signer_class).dumps(payload)
+        assert signer.load(purpose, token, max_age_seconds=60) == payload
+    with pytest.raises(tokens.TokenInvalid):
+        signer.load(tokens.UNSUBSCRIBE, signer.sign(tokens.REVIEW, {"i": 42}), max_age_seconds=60)
+    token = signer.sign(tokens.REVIEW, {"i": 42})
+    clock.advance(timedelta(seconds=61))
+    with pytest.raises(tokens.TokenExpired):
+        signer.load(tokens.REVIEW, token, max_age_seconds=60)
