@@ -1,6 +1,6 @@
 """Mail throughput: the real worker against a bare aiosmtplib loop, in the same run.
 
-    .venv/bin/python bench/mail.py [--messages 2000] [--rounds 5]
+    .venv/bin/python bench/mail.py [--messages 2000] [--rounds 9]
 
 Starts a fresh embedded PostgreSQL in a temporary folder, creates a merchant and N fulfilled
 orders (so N due invitations), and runs an aiosmtpd server in a separate process (its CPU must
@@ -259,7 +259,7 @@ async def _rounds(svc: Services, server: SmtpServer, rendered: list[tuple[str, s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the worker runs")
     args = parser.parse_args()
     return asyncio.run(bench(args.messages, args.rounds, args.profile))

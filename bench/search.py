@@ -394,7 +394,13 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, model: str, breakdo
                 "SELECT name, current_setting(name) AS setting FROM pg_settings WHERE name = ANY($1)",
                 ["shared_buffers", "effective_cache_size", "work_mem", "jit", "hnsw.ef_search",
                  "hnsw.iterative_scan"])}
-            # Warm up: the index pages into the OS cache, the statements prepared.
+            # Warm up as a server that has been running is warm: the HNSW index and the tables a
+            # check reads in PostgreSQL's buffers (pg_prewarm; a copied database starts cold),
+            # the statements prepared.
+            await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            for relation in (store.index_name(model), "reviews", "review_profiles", "term_stats",
+                             "merchant_daily_ratings", "term_counted"):
+                await conn.fetchval("SELECT pg_prewarm($1::regclass)", relation)
             rng = np.random.default_rng(1)
             warm = np.load(folder / "vectors.npy", mmap_mode="r")
             for i in rng.integers(0, corpus.n_old, 100):
