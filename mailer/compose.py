@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from mailer.wire import OutgoingMessage
 from reviews.i18n import negotiate, translations
@@ -248,7 +248,7 @@ def render_parts(layout: _Layout, values: list[str]) -> tuple[str, str, str]:
     """The subject, the text part and the HTML part, rendered by the templates with these slot values."""
     env = _environment(layout.locale)
     # Called from Python the macro returns HTML-escaped text; a header wants it plain.
-    subject = _one_line(html.unescape(env.globals["copy"].subject(layout.kind, layout.shop)))
+    subject = _one_line(html.unescape(env.get_template("_copy.html").module.subject(layout.kind, layout.shop)))
     products = []
     for n, has_image in enumerate(layout.images):
         first = _FIRST_PRODUCT_SLOT + _PER_PRODUCT * n
@@ -413,60 +413,12 @@ def _environment(locale: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        auto_reload=False,  # compiled once per process: no stat() of every template for every email
     )
     env.policies["ext.i18n.trimmed"] = True
     env.globals["font"] = FONT_STACK
     env.filters["plain"] = _plain
     env.install_gettext_translations(translations(LOCALES_DIR, DOMAIN, locale), newstyle=True)  # type: ignore[attr-defined]
-    env.globals["copy"] = _Wording(env)
     return env
-
-
-# Stands in for a buyer's name or a link while a wording is cached; it never occurs in a translation.
-_SLOT = "\ue000"
-# Macros that only interpolate this argument (position), testing it for nothing but being empty.
-_SLOTTED = {"greeting": 0, "write_review_at": 0, "rate_at": 1, "unsubscribe_at": 0}
-_WORDING_CACHE_SIZE = 4096
-
-
-class _Wording:
-    """The macros of `_copy.html` in one language (the templates' `copy`), memoised: a sentence is
-    rendered once per shop, number and language, not once per email and use.
-
-    A slotted argument (a buyer's name, a link) is rendered as a placeholder, which is then replaced
-    by the HTML-escaped value: the same Markup the macro returns, since it escapes and interpolates
-    the value and does nothing else with it.
-    """
-
-    def __init__(self, env: Environment) -> None:
-        self._env = env
-        self._cache: dict[tuple[Any, ...], Markup] = {}
-
-    def __getattr__(self, name: str) -> Callable[..., Markup]:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        macro = getattr(self._env.get_template("_copy.html").module, name)
-        slot = _SLOTTED.get(name)
-        cache = self._cache
-
-        def call(*args: Any) -> Markup:
-            value = None
-            if slot is not None and args[slot]:
-                value = args[slot]
-                args = (*args[:slot], _SLOT, *args[slot + 1 :])
-            key = (name, *args)
-            rendered = cache.get(key)
-            if rendered is None:
-                if len(cache) >= _WORDING_CACHE_SIZE:
-                    cache.clear()
-                rendered = cache[key] = macro(*args)
-            if value is None:
-                return rendered
-            return rendered.replace(_SLOT, value)  # Markup.replace escapes the value
-
-        setattr(self, name, call)
-        return call
 
 
 def _plain(value: str, wrap: int = 72) -> str:
@@ -474,11 +426,6 @@ def _plain(value: str, wrap: int = 72) -> str:
     text = html.unescape(str(value))
     if not wrap:
         return text
-    return _wrapped(text, wrap)
-
-
-@lru_cache(maxsize=4096)
-def _wrapped(text: str, wrap: int) -> str:
     # Long words (URLs) stay whole so that they remain clickable.
     return textwrap.fill(text, width=wrap, break_long_words=False, break_on_hyphens=False)
 

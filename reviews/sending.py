@@ -79,11 +79,6 @@ async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, 
 
 def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
              items: Sequence[asyncpg.Record], kind: str) -> OutgoingMessage:
-    return compose_invitation(_email(svc, merchant, invitation, order, items, kind), now=svc.clock.now())
-
-
-def _email(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
-           items: Sequence[asyncpg.Record], kind: str) -> InvitationEmail:
     link = review_link(svc, invitation["id"])
     products = [
         EmailProduct(
@@ -92,7 +87,7 @@ def _email(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order:
         )
         for item in items
     ]
-    return InvitationEmail(
+    return compose_invitation(InvitationEmail(
         kind=kind,
         to_address=order["buyer_email"],
         to_name=order["buyer_name"],
@@ -110,7 +105,7 @@ def _email(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order:
         message_id=message_id(svc, kind, invitation["id"]),
         from_address=svc.settings.mail_from,
         link_valid_days=svc.settings.review_link_days,
-    )
+    ), now=svc.clock.now())
 
 
 # --- loading a batch ------------------------------------------------------------------------

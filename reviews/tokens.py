@@ -34,33 +34,18 @@ class Signer:
             def get_timestamp(self) -> int:
                 return int(clock_.now().timestamp())
 
-            def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-                if secret_key is not None:
-                    return super().derive_key(secret_key)
-                if self._derived is None:  # the same key for every signature: derived once
-                    self._derived = super().derive_key()
-                return self._derived
-
-            _derived: bytes | None = None
-
         self._signer_class = _ClockSigner
-        # One serializer and signer per purpose: the worker signs two links for every email.
-        self._serializers: dict[str, tuple[URLSafeTimedSerializer, TimestampSigner]] = {}
+        self._serializers: dict[str, URLSafeTimedSerializer] = {}
 
     def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
-        return self._pair(purpose)[0]
-
-    def _pair(self, purpose: str) -> tuple[URLSafeTimedSerializer, TimestampSigner]:
-        pair = self._serializers.get(purpose)
-        if pair is None:
-            serializer = URLSafeTimedSerializer(self._secret_key, salt=purpose, signer=self._signer_class)
-            pair = self._serializers[purpose] = (serializer, serializer.make_signer())
-        return pair
+        serializer = self._serializers.get(purpose)
+        if serializer is None:  # one per purpose: the worker signs two links for every email
+            serializer = self._serializers[purpose] = URLSafeTimedSerializer(
+                self._secret_key, salt=purpose, signer=self._signer_class)
+        return serializer
 
     def sign(self, purpose: str, payload: Any) -> str:
-        # What URLSafeTimedSerializer.dumps does, with the signer made once instead of per token.
-        serializer, signer = self._pair(purpose)
-        return signer.sign(serializer.dump_payload(payload)).decode("utf-8")
+        return self._serializer(purpose).dumps(payload)
 
     def load(self, purpose: str, token: str, max_age_seconds: int) -> Any:
         try:
