@@ -19,7 +19,7 @@ import asyncpg
 import numpy as np
 import psutil
 
-from reviews import db
+from reviews.platform import db
 
 
 class Phases:

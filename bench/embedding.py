@@ -42,7 +42,8 @@ from _common import Phases, aembedded_database, rss_mb, verdict
 
 from embedding import store
 from embedding.model import BATCH_SIZE, DEFAULT_MODEL, get_embedder
-from reviews import db, scanning
+from reviews.platform import db
+from reviews.screening import scanning
 
 TARGET = 0.9
 WORKER_BATCH = scanning.SCAN_BATCH  # scan jobs the worker claims and embeds together

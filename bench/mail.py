@@ -38,10 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiosmtplib
 
 from mailer.wire import wire_bytes
-from reviews import db, merchants, orders
-from reviews.clock import Clock
-from reviews.services import Services
-from reviews.settings import Settings
+from reviews.intake import orders
+from reviews.merchants import store as merchants
+from reviews.platform import db
+from reviews.platform.clock import Clock
+from reviews.platform.services import Services
+from reviews.platform.settings import Settings
 
 TARGET = 0.8
 # This process's CPU seconds per run: on a busy machine wall time is noisy, CPU per message much less so.
@@ -124,8 +126,8 @@ async def seed(svc: Services, n: int) -> None:
 
 async def render_all(svc: Services) -> list[tuple[str, str, bytes]]:
     """Every due invitation as (sender, recipient, bytes), rendered the way the worker renders it."""
-    from reviews.merchants import by_slug
-    from reviews.sending import build_message
+    from reviews.invitations.sending import build_message
+    from reviews.merchants.store import by_slug
 
     merchant = await by_slug(svc.pool, "bench-shop")
     assert merchant is not None
@@ -159,7 +161,7 @@ async def reset(svc: Services) -> None:
 
 
 async def run_worker(svc: Services, profile: cProfile.Profile | None) -> float:
-    from reviews.tasks import make_worker
+    from reviews.worker import make_worker
 
     worker = make_worker(svc)
     async with worker:

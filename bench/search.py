@@ -14,7 +14,7 @@ Then it builds the model's HNSW index with `embedding.store.ensure_index` and, p
 worker, runs over every new review in submission order
 
 - the candidate search alone: `store.nearest(k=20, before=submitted_at)`;
-- the full check: `reviews.scanning.scan_one` (candidate search with the neighbours' reviews,
+- the full check: `reviews.screening.scanning.scan_one` (candidate search with the neighbours' reviews,
   the merchant's recent reviews, background profile, prefetch, `Detector.scan`, writes);
 - on every few reviews instead, a copy of scan_one timing each of its steps;
 
@@ -68,10 +68,11 @@ from _common import (
 
 from embedding import store
 from embedding.detect import Detector
-from reviews import db, scanning
-from reviews.clock import FrozenClock
-from reviews.services import Services
-from reviews.settings import Settings
+from reviews.platform import db
+from reviews.platform.clock import FrozenClock
+from reviews.platform.services import Services
+from reviews.platform.settings import Settings
+from reviews.screening import scanning
 
 T_END = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=730)
@@ -469,7 +470,7 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, model: str, breakdo
 
 async def _scan_one_timed(svc: Services, conn: asyncpg.Connection, detector: Detector, model: str,
                           row: asyncpg.Record, vec: np.ndarray, steps: dict[str, list[float]]) -> list[Any]:
-    """reviews.scanning.scan_one itself, with a clock between its steps."""
+    """reviews.screening.scanning.scan_one itself, with a clock between its steps."""
     t = time.perf_counter()
 
     def tick(name: str) -> None:

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import escape
 
 from mailer.wire import OutgoingMessage
-from reviews.i18n import negotiate, translations
+from reviews.platform.i18n import negotiate, translations
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LOCALES_DIR = Path(__file__).parent / "locales"

@@ -15,10 +15,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reviews import api, collect, metrics, pages, unsubscribe
-from reviews.errors import ApiError
-from reviews.i18n import translations
-from reviews.services import Services
+from reviews.buyer import pages, unsubscribe
+from reviews.buyer import review_page as collect
+from reviews.intake import api
+from reviews.platform import metrics
+from reviews.platform.errors import ApiError
+from reviews.platform.i18n import translations
+from reviews.platform.services import Services
 
 log = logging.getLogger("attest.web")
 
@@ -101,7 +104,8 @@ class SecurityHeaders:
 
 
 def routes() -> list[Route | Mount]:
-    from reviews import openapi, shopify, verification, woocommerce
+    from reviews.buyer import verification
+    from reviews.intake import openapi, shopify, woocommerce
     from widgets.routes import routes as widget_routes
 
     return [
@@ -137,7 +141,7 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
         if not run_worker:
             yield
             return
-        from reviews.tasks import make_worker
+        from reviews.worker import make_worker
 
         stop = asyncio.Event()
         worker = make_worker(svc)

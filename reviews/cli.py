@@ -11,11 +11,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from reviews import __version__, db, invitations, jobs, merchants
-from reviews.errors import ApiError
-from reviews.logs import configure as configure_logs
+from reviews import __version__
+from reviews.invitations import scheduling as invitations
+from reviews.merchants import store as merchants
+from reviews.platform import db, jobs
+from reviews.platform.errors import ApiError
+from reviews.platform.logs import configure as configure_logs
+from reviews.platform.settings import SUPPORTED_LOCALES, Settings
 from reviews.runtime import SchemaNotReady, open_services
-from reviews.settings import SUPPORTED_LOCALES, Settings
 
 
 def _print_json(value: Any) -> None:
@@ -36,7 +39,7 @@ def _run_server(settings: Settings, *, run_worker: bool, migrate: bool) -> None:
 
 
 async def _worker(settings: Settings, drain: bool) -> int:
-    from reviews.tasks import make_worker
+    from reviews.worker import make_worker
 
     async with open_services(settings) as svc:
         worker = make_worker(svc)
@@ -132,7 +135,7 @@ def _count_lines(path: Path) -> int | None:
 
 
 async def _import(settings: Settings, args: argparse.Namespace, path: Path, lines: int) -> int:
-    from reviews.imports import import_file
+    from reviews.collection.importing import import_file
 
     async with open_services(settings) as svc:
         with _progress(total=lines, desc="importing") as bar:
@@ -146,7 +149,7 @@ async def _import(settings: Settings, args: argparse.Namespace, path: Path, line
 
 
 async def _flags(settings: Settings, args: argparse.Namespace) -> int:
-    from reviews.flags import flagged_reviews
+    from reviews.screening.flags import flagged_reviews
 
     async with open_services(settings) as svc:
         states = ("open", "upheld", "dismissed") if args.all else ("open",)
@@ -163,7 +166,7 @@ async def _flags(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _scan(settings: Settings, args: argparse.Namespace) -> int:
-    from reviews import reindex
+    from reviews.screening import reindex
 
     async with open_services(settings) as svc:
         queued = await reindex.queue_rescan(svc, args.merchant)
@@ -178,7 +181,7 @@ async def _scan(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _reindex(settings: Settings) -> int:
-    from reviews import reindex
+    from reviews.screening import reindex
 
     async with open_services(settings) as svc:
         _print_json(await reindex.reindex(svc, _progress))
@@ -188,7 +191,7 @@ async def _reindex(settings: Settings) -> int:
 async def _moderate(settings: Settings, args: argparse.Namespace) -> int:
     import getpass
 
-    from reviews.moderation import decide
+    from reviews.moderation.decisions import decide
 
     async with open_services(settings) as svc, svc.pool.acquire() as conn:
         result = await decide(conn, args.review_id, "publish" if args.publish else "reject",

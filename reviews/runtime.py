@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from reviews import db
-from reviews.clock import Clock
-from reviews.services import Services
-from reviews.settings import Settings
+from reviews.platform import db
+from reviews.platform.clock import Clock
+from reviews.platform.services import Services
+from reviews.platform.settings import Settings
 
 
 class SchemaNotReady(RuntimeError):

@@ -24,7 +24,7 @@ import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Request, Route, async_playwright
 
 from reviews.app import create_app
-from reviews.services import Services
+from reviews.platform.services import Services
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

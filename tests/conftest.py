@@ -17,11 +17,12 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from reviews import db, merchants
 from reviews.app import create_app
-from reviews.clock import FrozenClock
-from reviews.services import Services
-from reviews.settings import Settings
+from reviews.merchants import store as merchants
+from reviews.platform import db
+from reviews.platform.clock import FrozenClock
+from reviews.platform.services import Services
+from reviews.platform.settings import Settings
 
 TEMPLATE_DB = "attest_template"
 

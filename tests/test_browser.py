@@ -16,11 +16,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.async_api import BrowserContext, Page
 
-from reviews import tokens
-from reviews.merchants import Merchant
-from reviews.services import Services
-from reviews.settings import SUPPORTED_LOCALES
-from reviews.tasks import make_worker
+from reviews.merchants.store import Merchant
+from reviews.platform import tokens
+from reviews.platform.services import Services
+from reviews.platform.settings import SUPPORTED_LOCALES
+from reviews.worker import make_worker
 from tests.browser_support import (
     DESKTOP,
     PHONE,

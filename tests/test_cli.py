@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from reviews import cli
-from reviews.services import Services
+from reviews.platform.services import Services
 
 COMMANDS = [[], ["serve"], ["web"], ["worker"], ["migrate"], ["merchant"], ["merchant", "create"],
             ["merchant", "set"], ["stats"], ["jobs"]]

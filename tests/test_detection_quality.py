@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from embedding.evaluation import failures, score
-from reviews.flags import flagged_reviews
-from reviews.imports import import_file
-from reviews.services import Services
-from reviews.tasks import make_worker
+from reviews.collection.importing import import_file
+from reviews.platform.services import Services
+from reviews.screening.flags import flagged_reviews
+from reviews.worker import make_worker
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
 LABEL_FIELDS = ("label", "campaign", "variant")

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from playwright import async_api as playwright_api
 
-from reviews import merchants
-from reviews.merchants import Merchant
-from reviews.sending import build_message
-from reviews.services import Services
-from reviews.settings import SUPPORTED_LOCALES
+from reviews.invitations.sending import build_message
+from reviews.merchants import store as merchants
+from reviews.merchants.store import Merchant
+from reviews.platform.services import Services
+from reviews.platform.settings import SUPPORTED_LOCALES
 from tests.test_invitations import ingest
 
 CHROMIUM = os.environ.get("ATTEST_CHROMIUM") or "/usr/bin/chromium"

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from reviews import cli
-from reviews.services import Services
-from reviews.tasks import make_worker
+from reviews.platform.services import Services
+from reviews.worker import make_worker
 from tests.conftest import RecordingHandler, smtp_url
 from tests.helpers import auth, order_event
 

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from reviews import cli
-from reviews.imports import detect_format, import_file
-from reviews.reindex import queue_rescan
-from reviews.services import Services
-from reviews.tasks import make_worker
+from reviews.collection.importing import detect_format, import_file
+from reviews.platform.services import Services
+from reviews.screening.reindex import queue_rescan
+from reviews.worker import make_worker
 
 CAMPAIGN = ("I was sceptical at first but this cordless drill changed my weekend projects completely. "
             "The battery lasts for hours, the torque settings are precise and the case is sturdy.")
@@ -189,7 +189,7 @@ async def test_a_sale_week_is_no_burst_but_bought_five_stars_are(services: Servi
     import random
     from datetime import UTC, datetime, timedelta
 
-    from reviews.flags import flagged_reviews
+    from reviews.screening.flags import flagged_reviews
 
     rng = random.Random(5)
     # Made-up words from a large vocabulary: each text informative, none like another.

@@ -8,10 +8,11 @@ from typing import Any
 
 import httpx
 
-from reviews import merchants, orders
-from reviews.merchants import Merchant
-from reviews.sending import unsubscribe_link
-from reviews.services import Services
+from reviews.intake import orders
+from reviews.invitations.sending import unsubscribe_link
+from reviews.merchants import store as merchants
+from reviews.merchants.store import Merchant
+from reviews.platform.services import Services
 from tests.helpers import order_event
 
 

@@ -3,8 +3,8 @@ from datetime import timedelta
 
 import asyncpg
 
-from reviews import jobs
-from reviews.services import Services
+from reviews.platform import jobs
+from reviews.platform.services import Services
 
 
 def worker_for(services: Services, handlers: dict[str, jobs.Handler], batch_size: int = 10) -> jobs.Worker:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import asyncpg
 
-from reviews import db
+from reviews.platform import db
 
 
 async def test_every_migration_applies_to_an_empty_database(pg_admin_uri: str) -> None:

@@ -4,9 +4,9 @@ import json
 import pytest
 
 from reviews import cli
-from reviews.errors import ValidationError
-from reviews.moderation import decide
-from reviews.services import Services
+from reviews.moderation.decisions import decide
+from reviews.platform.errors import ValidationError
+from reviews.platform.services import Services
 
 
 async def held_review(services: Services) -> int:

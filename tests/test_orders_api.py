@@ -2,8 +2,8 @@ import json
 
 import httpx
 
-from reviews.merchants import Merchant
-from reviews.services import Services
+from reviews.merchants.store import Merchant
+from reviews.platform.services import Services
 from tests.helpers import auth, order_event
 
 Fixture = tuple[Merchant, str]
@@ -28,7 +28,7 @@ async def test_fulfilled_order_with_consent_schedules_one_invitation(client: htt
 
 
 async def test_invite_delay_is_counted_from_fulfilment(client: httpx.AsyncClient, services: Services) -> None:
-    from reviews import merchants
+    from reviews.merchants import store as merchants
 
     async with services.pool.acquire() as conn:
         _, key = await merchants.create(conn, name="Slow Shop", settings={"invite_delay_days": 7})
@@ -132,7 +132,7 @@ async def test_keys_are_stored_hashed(merchant: Fixture, services: Services) -> 
 
 async def test_one_merchant_cannot_touch_another_merchants_order(client: httpx.AsyncClient, merchant: Fixture,
                                                                  services: Services) -> None:
-    from reviews import merchants
+    from reviews.merchants import store as merchants
 
     _, key = merchant
     async with services.pool.acquire() as conn:

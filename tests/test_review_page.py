@@ -7,12 +7,12 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 import reviews
-from reviews import tokens
-from reviews.merchants import Merchant
-from reviews.pages import LOCALES_DIR
-from reviews.ratelimit import Limit, RateLimiter, cleanup
-from reviews.services import Services
-from reviews.settings import SUPPORTED_LOCALES
+from reviews.buyer.pages import LOCALES_DIR
+from reviews.merchants.store import Merchant
+from reviews.platform import tokens
+from reviews.platform.ratelimit import Limit, RateLimiter, cleanup
+from reviews.platform.services import Services
+from reviews.platform.settings import SUPPORTED_LOCALES
 from tests.helpers import auth, order_event
 from tests.test_end_to_end import FormParser
 
@@ -299,7 +299,7 @@ async def test_the_enhancement_script_is_served_small_and_cacheable(client: http
     assert len(r.content) < 6000
     again = await client.get("/static/review.js", headers={"if-none-match": r.headers["etag"]})
     assert again.status_code == 304
-    assert (await client.get("/static/../collect.py")).status_code == 404
+    assert (await client.get("/static/../review_page.py")).status_code == 404
     assert (await client.get("/static/nope.js")).status_code == 404
 
 
@@ -307,11 +307,11 @@ def _page_messages() -> set[str | tuple[str, str]]:
     """Every message the buyer pages use: the templates' _()/ngettext and _(locale, ...) in the page modules."""
     root = Path(reviews.__file__).parent
     found: set[str | tuple[str, str]] = set()
-    for path in (root / "templates").glob("*.html"):
+    for path in (root / "buyer" / "templates").glob("*.html"):
         found |= {m for _, m, _, _ in extract_from_file(
             "jinja2", str(path), keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
             options={"extensions": "jinja2.ext.i18n"})}
-    for name in ("app.py", "collect.py", "unsubscribe.py", "verification.py"):
+    for name in ("app.py", "buyer/review_page.py", "buyer/unsubscribe.py", "buyer/verification.py"):
         found |= {m for _, m, _, _ in extract_from_file("python", str(root / name),
                                                         keywords={"_": (2,), "ngettext": (1, 2)})}
     return found

@@ -24,11 +24,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from reviews import cli, invitations, jobs
-from reviews.merchants import add_api_key
-from reviews.sending import message_id
-from reviews.services import Services
-from reviews.tasks import make_worker
+from reviews import cli
+from reviews.invitations import scheduling as invitations
+from reviews.invitations.sending import message_id
+from reviews.merchants.store import add_api_key
+from reviews.platform import jobs
+from reviews.platform.services import Services
+from reviews.worker import make_worker
 from tests.conftest import smtp_url
 from tests.helpers import auth
 from tests.smtp_servers import BlockingHandler, CountingHandler, FlakyHandler, running

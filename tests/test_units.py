@@ -4,13 +4,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reviews import merchants
-from reviews.collect import default_display_name, user_agent_family
-from reviews.errors import ValidationError
-from reviews.i18n import negotiate, negotiate_accept_language
-from reviews.invitations import apply_send_window
-from reviews.privacy import Hasher
-from reviews.settings import Settings
+from reviews.buyer.review_page import default_display_name, user_agent_family
+from reviews.invitations.scheduling import apply_send_window
+from reviews.merchants import store as merchants
+from reviews.platform.errors import ValidationError
+from reviews.platform.hashing import Hasher
+from reviews.platform.i18n import negotiate, negotiate_accept_language
+from reviews.platform.settings import Settings
 
 
 def test_settings_defaults_work_on_a_laptop(tmp_path: Path) -> None:
@@ -100,8 +100,8 @@ def test_keyed_hashes_normalise_and_depend_on_the_key() -> None:
 ])
 def test_link_validity_speaks_each_languages_plurals(locale: str, days: int, expected: str) -> None:
     """ATTEST_REVIEW_LINK_DAYS is configurable: every language says its number of days correctly."""
-    from reviews.collect import LOCALES_DIR
-    from reviews.i18n import translations
+    from reviews.buyer.review_page import LOCALES_DIR
+    from reviews.platform.i18n import translations
 
     message = translations(LOCALES_DIR, "pages", locale).ngettext(
         "Review links are valid for %(days)d day after the email was sent. Thank you for your interest.",
@@ -117,8 +117,8 @@ def test_signed_links_are_itsdangerous_tokens_and_expire() -> None:
 
     from itsdangerous import URLSafeTimedSerializer
 
-    from reviews import tokens
-    from reviews.clock import FrozenClock
+    from reviews.platform import tokens
+    from reviews.platform.clock import FrozenClock
 
     clock = FrozenClock(datetime(2026, 1, 1, tzinfo=UTC))
     signer = tokens.Signer("secret", clock)

@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from reviews import buyer_data, merchants, shopify, woocommerce
-from reviews.merchants import Merchant
-from reviews.services import Services
+from reviews.intake import shopify, woocommerce
+from reviews.merchants import store as merchants
+from reviews.merchants.store import Merchant
+from reviews.platform.services import Services
+from reviews.privacy import buyer_data
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHOPIFY_SECRET = "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"

@@ -15,10 +15,10 @@ import httpx
 import pytest
 from babel.messages.pofile import read_po
 
-from reviews import merchants
-from reviews.merchants import Merchant
-from reviews.services import Services
-from reviews.settings import SUPPORTED_LOCALES
+from reviews.merchants import store as merchants
+from reviews.merchants.store import Merchant
+from reviews.platform.services import Services
+from reviews.platform.settings import SUPPORTED_LOCALES
 
 WIDGETS = Path(__file__).resolve().parent.parent / "widgets"
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from playwright import async_api as playwright_api
 
-from reviews.merchants import Merchant
-from reviews.services import Services
+from reviews.merchants.store import Merchant
+from reviews.platform.services import Services
 from tests.test_widgets import HOSTILE, add_review
 
 ATTEST = "http://attest.test"

@@ -15,7 +15,7 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from markupsafe import Markup
 
-from reviews.i18n import babel_locale, jinja_environment, translations
+from reviews.platform.i18n import babel_locale, jinja_environment, translations
 from widgets.public import is_verified
 
 _HERE = Path(__file__).resolve().parent

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reviews.i18n import negotiate
-from reviews.settings import SUPPORTED_LOCALES
+from reviews.platform.i18n import negotiate
+from reviews.platform.settings import SUPPORTED_LOCALES
 from widgets import badge, feed, jsonld, page, public, queries, responses
 
 STATIC = Path(__file__).resolve().parent / "static"

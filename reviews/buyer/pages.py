@@ -1,0 +1,46 @@
+"""Server-rendered pages for buyers, in their language (gettext domain "pages")."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from reviews.platform.i18n import babel_locale, jinja_environment, negotiate, negotiate_accept_language
+from reviews.platform.settings import SUPPORTED_LOCALES
+
+_HERE = Path(__file__).resolve().parent
+LOCALES_DIR = _HERE / "locales"
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "it": "Italiano", "pl": "Polski", "ro": "Română",
+                  "de": "Deutsch", "fr": "Français"}
+
+
+@cache
+def _environment(locale: str) -> jinja2.Environment:
+    env = jinja_environment(_HERE / "templates", LOCALES_DIR, "pages", locale)
+    env.globals.update(locale=locale, languages=LANGUAGE_NAMES, supported=SUPPORTED_LOCALES,
+                       babel_locale=babel_locale(locale))
+    return env
+
+
+def page_locale(request: Request, *fallbacks: str | None) -> str:
+    """?lang= wins (the visible switch), then the buyer's own locale, then the browser's."""
+    return negotiate(request.query_params.get("lang"), *fallbacks,
+                     negotiate_accept_language(request.headers.get("accept-language")))
+
+
+def render(template: str, locale: str, status_code: int = 200, headers: dict[str, str] | None = None,
+           **context: Any) -> HTMLResponse:
+    html = _environment(locale).get_template(template).render(**context)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers["Content-Language"] = locale
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def error_page(locale: str, status_code: int, title: str, message: str) -> HTMLResponse:
+    return render("error.html", locale, status_code=status_code, title=title, message=message)

@@ -1,0 +1,439 @@
+"""The buyer's review page at /r/<token>: GET shows the form, POST stores the reviews.
+
+A GET never changes anything (mail scanners prefetch links). Every answer, errors included,
+is a whole page in the buyer's language, and a refused POST shows again everything typed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reviews.buyer.pages import LOCALES_DIR, page_locale, render
+from reviews.collection import store as submissions
+from reviews.merchants.store import Merchant, by_id
+from reviews.platform import tokens
+from reviews.platform.i18n import babel_locale, negotiate, translations
+from reviews.platform.ratelimit import Limit, RateLimiter
+from reviews.platform.services import Services
+from reviews.platform.settings import SUPPORTED_LOCALES
+
+BODY_MIN = 10
+BODY_MAX = 5000
+TITLE_MAX = 120
+NAME_MAX = 60
+CSRF_MAX_AGE = 24 * 3600
+SHOP = "shop"  # the form key of the review of the shop itself (stored with product_id NULL)
+
+# A buyer fixing a typo posts a few times; a script posts hundreds. Shared NATs get more room.
+LINK_LIMIT = Limit("review-link", 10, 600)
+IP_LIMIT = Limit("review-ip", 30, 600)
+
+DEFAULT_ACCENT = "#1f6feb"
+_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
+# Everything the page loads comes from us; the only exception is the shop's own images.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' https: http: data:; "
+       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+_STATIC_TYPES = {".js": "text/javascript; charset=utf-8"}
+
+
+def _(locale: str, message: str) -> str:
+    return translations(LOCALES_DIR, "pages", locale).gettext(message)
+
+
+def _n(locale: str, singular: str, plural: str, n: int) -> str:
+    return translations(LOCALES_DIR, "pages", locale).ngettext(singular, plural, n)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One thing the buyer may review: a product of the order, or the shop."""
+
+    key: str  # the form fields' suffix: the item's position, or SHOP
+    product_id: str | None
+    name: str
+    image_url: str | None
+    saved: asyncpg.Record | None  # the buyer's stored review, if any
+
+
+@dataclass
+class Context:
+    invitation: asyncpg.Record
+    order: asyncpg.Record
+    merchant: Merchant
+    items: list[asyncpg.Record]
+    existing: dict[str, asyncpg.Record]
+
+    @property
+    def slots(self) -> list[Slot]:
+        slots = [Slot(str(item["position"]), item["product_id"], item["name"], _safe_url(item["image_url"]),
+                      self.existing.get(item["product_id"])) for item in self.items]
+        return [*slots, Slot(SHOP, None, self.merchant.name, None, self.existing.get(""))]
+
+
+def default_display_name(name: str | None) -> str:
+    """First name and the initial of the last: "Anna K."."""
+    parts = (name or "").split()
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
+
+
+def user_agent_family(ua: str | None) -> str | None:
+    if not ua:
+        return None
+    for family in ("Edg", "OPR", "Firefox", "Chrome", "Safari"):
+        if family in ua:
+            return {"Edg": "Edge", "OPR": "Opera"}.get(family, family)
+    return "Other"
+
+
+# --- page helpers -----------------------------------------------------------------------------
+
+def _safe_url(url: str | None) -> str | None:
+    return url if url and re.match(r"^https?://", url) else None
+
+
+def _branding(merchant: Merchant | None) -> dict[str, Any]:
+    accent = merchant.setting("accent_color") if merchant else None
+    # The colour goes into CSS: only a hex colour may, or it could rewrite the page's styles.
+    if not isinstance(accent, str) or not _HEX_COLOR.fullmatch(accent):
+        accent = DEFAULT_ACCENT
+    on_accent = "#ffffff" if _contrast(accent, "#ffffff") >= 4.5 else "#000000"
+    # Stars need 3:1 against white to be seen (WCAG 1.4.11); a pale brand colour falls back to amber.
+    star = accent if _contrast(accent, "#ffffff") >= 3 else "#9a6700"
+    return {"accent": accent, "on_accent": on_accent, "star_color": star,
+            "logo_url": _safe_url(merchant.setting("logo_url")) if merchant else None}
+
+
+def _luminance(color: str) -> float:
+    h = color.lstrip("#")
+    if len(h) == 3:
+        h = "".join(c * 2 for c in h)
+    channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _switch(path: str, request: Request, keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """The language links: the same page in each language, keeping the query values that matter."""
+    kept = {k: request.query_params[k] for k in keep if k in request.query_params}
+    return {code: f"{path}?{urlencode({**kept, 'lang': code})}" for code in SUPPORTED_LOCALES}
+
+
+def _page(template: str, locale: str, *, status_code: int = 200, merchant: Merchant | None = None,
+          headers: dict[str, str] | None = None, **context: Any) -> Response:
+    response = render(template, locale, status_code=status_code, headers=headers, merchant=merchant,
+                      **_branding(merchant), **context)
+    response.headers["Content-Security-Policy"] = CSP
+    return response
+
+
+def _error(locale: str, status_code: int, title: str, message: str, *, merchant: Merchant | None = None,
+           switch: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Response:
+    return _page("error.html", locale, status_code=status_code, merchant=merchant, title=title, message=message,
+                 switch=switch, headers=headers)
+
+
+def _number(locale: str, n: int) -> str:
+    return format_decimal(n, locale=babel_locale(locale))
+
+
+def _date(locale: str, when: datetime | None) -> str | None:
+    return format_date(when, format="long", locale=babel_locale(locale)) if when else None
+
+
+# --- loading the link -------------------------------------------------------------------------
+
+async def _load(svc: Services, request: Request) -> Context | Response:
+    locale = page_locale(request)
+    # The error pages' language links lead to the GET page of the link, which says the same.
+    switch = _switch(f"/r/{request.path_params['token']}", request)
+    try:
+        payload = svc.signer.load(tokens.REVIEW, request.path_params["token"],
+                                  svc.settings.review_link_days * 86400)
+        invitation_id = int(payload["i"])
+    except tokens.TokenExpired:
+        return _error(locale, 410, _(locale, "This link has expired"),
+                      _n(locale,
+                         "Review links are valid for %(days)d day after the email was sent. "
+                         "Thank you for your interest.",
+                         "Review links are valid for %(days)d days after the email was sent. "
+                         "Thank you for your interest.",
+                         svc.settings.review_link_days) % {"days": svc.settings.review_link_days},
+                      switch=switch)
+    except (tokens.TokenInvalid, KeyError, TypeError, ValueError):
+        return _error(locale, 400, _(locale, "This link is not valid"),
+                      _(locale, "Please open the link exactly as it appears in the email. If you copied it, "
+                                "check that nothing is missing at the end."), switch=switch)
+    async with svc.pool.acquire() as conn:
+        invitation = await conn.fetchrow("SELECT * FROM invitations WHERE id = $1", invitation_id)
+        order = invitation and await conn.fetchrow("SELECT * FROM orders WHERE id = $1", invitation["order_id"])
+        if not invitation or not order:
+            return _error(locale, 410, _(locale, "This link is no longer valid"),
+                          _(locale, "The order this link belongs to no longer exists."), switch=switch)
+        merchant = await by_id(conn, invitation["merchant_id"])
+        assert merchant is not None
+        locale = page_locale(request, order["locale"], merchant.locale)
+        if order["status"] == "cancelled":
+            return _error(locale, 410, _(locale, "This order was cancelled"),
+                          _(locale, "Reviews can only be written for orders that were delivered."),
+                          merchant=merchant, switch=switch)
+        if order["status"] == "refunded":
+            return _error(locale, 410, _(locale, "This order was refunded"),
+                          _(locale, "Reviews can only be written for orders that were delivered."),
+                          merchant=merchant, switch=switch)
+        if invitation["state"] == "cancelled":
+            return _error(locale, 410, _(locale, "This link is no longer valid"),
+                          _(locale, "The shop has withdrawn this review request."), merchant=merchant, switch=switch)
+        items = await conn.fetch("SELECT * FROM order_items WHERE order_id = $1 ORDER BY position", order["id"])
+        rows = await conn.fetch("SELECT * FROM reviews WHERE invitation_id = $1", invitation_id)
+    existing = {r["product_id"] or "": r for r in rows}
+    return Context(invitation, order, merchant, list(items), existing)
+
+
+def _locale_of(request: Request, ctx: Context) -> str:
+    return page_locale(request, ctx.order["locale"], ctx.merchant.locale)
+
+
+# --- the form -----------------------------------------------------------------------------------
+
+def _form_state(ctx: Context, request: Request) -> dict[str, Any]:
+    """The values to show: saved reviews, then a rating preselected from the email's star link."""
+    values: dict[str, Any] = {"display_name": default_display_name(ctx.order["buyer_name"])}
+    for slot in ctx.slots:
+        saved = slot.saved
+        if saved and saved["state"] != "withdrawn":
+            values.update({f"rating_{slot.key}": str(saved["rating"]), f"title_{slot.key}": saved["title"],
+                           f"body_{slot.key}": saved["body"]})
+            values["display_name"] = saved["display_name"]
+    position, rating = request.query_params.get("p"), request.query_params.get("rating")
+    if position and rating in ("1", "2", "3", "4", "5") and not values.get(f"rating_{position}"):
+        values[f"rating_{position}"] = rating  # a saved rating wins: the buyer already decided
+    return values
+
+
+def _status(locale: str, saved: asyncpg.Record | None) -> str | None:
+    """One line on where the buyer's stored review stands."""
+    if saved is None:
+        return None
+    state = saved["state"]
+    if state == "pending":
+        line = _(locale, "Received on %(date)s. It is being checked and will then be published.")
+    elif state == "published":
+        line = _(locale, "Published on %(date)s.")
+    elif state == "held":
+        line = _(locale, "Received on %(date)s. A moderator is looking at it before it is published.")
+    elif state == "rejected":
+        line = _(locale, "Not published. You can change your review and send it again.")
+    else:
+        line = _(locale, "You withdrew this review. You can write a new one.")
+    line %= {"date": _date(locale, saved["published_at"] if state == "published" else saved["submitted_at"])}
+    if state == "rejected" and saved["reject_reason"]:
+        line += " " + _(locale, "The moderator's reason: %(reason)s") % {"reason": saved["reject_reason"]}
+    if saved["edited_at"] and state != "withdrawn":
+        line += " " + _(locale, "Edited on %(date)s.") % {"date": _date(locale, saved["edited_at"])}
+    return line
+
+
+def _anchor(field: str) -> str | None:
+    kind, _sep, key = field.partition("_")
+    return {"rating": f"rating-{key}-1", "title": f"title-{key}", "body": f"body-{key}",
+            "display": "display-name"}.get(kind)
+
+
+def _render_form(svc: Services, ctx: Context, request: Request, locale: str, values: dict[str, Any],
+                 errors: dict[str, str], status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    token = request.path_params["token"]
+    names = {s.key: s.name for s in ctx.slots}
+    summary = []  # the errors at the top, each a link to its field
+    for field, message in errors.items():
+        key = field.partition("_")[2]
+        prefix = f"{names[key]}: " if key in names else ""
+        summary.append({"href": _anchor(field), "text": prefix + message})
+    active = [s for s in ctx.slots if s.saved and s.saved["state"] != "withdrawn"]
+    return _page(
+        "review_form.html", locale, status_code=status_code, headers=headers, merchant=ctx.merchant,
+        slots=ctx.slots, shop_key=SHOP, values=values, errors=errors, summary=summary,
+        status={s.key: _status(locale, s.saved) for s in ctx.slots},
+        withdrawable=active,
+        csrf=svc.signer.sign(tokens.CSRF, {"i": ctx.invitation["id"]}), token=token,
+        switch=_switch(f"/r/{token}", request, keep=("p", "rating")),
+        switch_form="review-form",
+        body_min=BODY_MIN, body_max=BODY_MAX, title_max=TITLE_MAX, name_max=NAME_MAX,
+        body_min_text=_number(locale, BODY_MIN), body_max_text=_number(locale, BODY_MAX),
+        editing=bool(active),
+    )
+
+
+async def review_page(request: Request) -> Response:
+    svc: Services = request.app.state.services
+    ctx = await _load(svc, request)
+    if isinstance(ctx, Response):
+        return ctx
+    return _render_form(svc, ctx, request, _locale_of(request, ctx), _form_state(ctx, request), {})
+
+
+def validate(ctx: Context, form: dict[str, str], locale: str) -> tuple[list[submissions.Submission], dict[str, str]]:
+    errors: dict[str, str] = {}
+    items: list[submissions.Submission] = []
+    for slot in ctx.slots:
+        key = slot.key
+        rating = form.get(f"rating_{key}", "").strip()
+        title = re.sub(r"\s+", " ", form.get(f"title_{key}", "")).strip()
+        body = form.get(f"body_{key}", "").strip()
+        if not rating and not body and not title:
+            continue  # the buyer chose not to review this one
+        if rating not in ("1", "2", "3", "4", "5"):
+            errors[f"rating_{key}"] = _(locale, "Choose a rating from 1 to 5 stars.")
+        if len(title) > TITLE_MAX:
+            errors[f"title_{key}"] = _(locale, "The title can have at most %(n)s characters.") % {
+                "n": _number(locale, TITLE_MAX)}
+        if len(body) < BODY_MIN:
+            errors[f"body_{key}"] = _(locale, "Write at least %(n)s characters.") % {"n": _number(locale, BODY_MIN)}
+        elif len(body) > BODY_MAX:
+            errors[f"body_{key}"] = _(locale, "Write at most %(n)s characters.") % {"n": _number(locale, BODY_MAX)}
+        if not any(f"{kind}_{key}" in errors for kind in ("rating", "title", "body")):
+            name = None if key == SHOP else slot.name
+            items.append(submissions.Submission(slot.product_id, name, int(rating), title, body))
+    if not items and not errors:
+        errors["form"] = _(locale, "Rate at least one product or the shop.")
+    name = re.sub(r"\s+", " ", form.get("display_name", "")).strip()
+    if not name or len(name) > NAME_MAX:
+        errors["display_name"] = _(locale, "Enter a name of 1 to %(n)d characters.") % {"n": NAME_MAX}
+    return items, errors
+
+
+# --- posting ---------------------------------------------------------------------------------
+
+async def _posted(svc: Services, request: Request) -> tuple[Context, str, dict[str, str]] | Response:
+    """What every POST does first: count it, load the link, read the form, check the CSRF token.
+
+    A refusal shows the form again with what was typed, so nothing is lost.
+    """
+    ip = request.client.host if request.client else "unknown"
+    token = request.path_params["token"]
+    limiter = RateLimiter(svc.settings.secret_key)
+    decision = await limiter.hit(svc.pool, [(LINK_LIMIT, token), (IP_LIMIT, ip)], svc.clock.now())
+    ctx = await _load(svc, request)
+    retry = {"Retry-After": str(decision.retry_after)}
+    minutes = max(1, -(-decision.retry_after // 60))
+    if isinstance(ctx, Response):
+        if decision.allowed:
+            return ctx
+        locale = page_locale(request)
+        message = _n(
+            locale, "Too many attempts from here. Please try again in %(num)d minute.",
+            "Too many attempts from here. Please try again in %(num)d minutes.", minutes) % {"num": minutes}
+        return _error(locale, 429, _(locale, "Too many attempts"), message, headers=retry)
+    locale = negotiate(request.query_params.get("lang"), ctx.order["locale"], ctx.merchant.locale)
+    raw = await request.form()
+    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    if not decision.allowed:
+        return _render_form(svc, ctx, request, locale, form, {"form": _too_many(locale, minutes)}, 429, retry)
+    try:
+        csrf = svc.signer.load(tokens.CSRF, form.get("csrf", ""), CSRF_MAX_AGE)
+        if csrf.get("i") != ctx.invitation["id"]:
+            raise tokens.TokenInvalid("wrong form")
+    except (tokens.TokenInvalid, tokens.TokenExpired, AttributeError):
+        return _render_form(svc, ctx, request, locale, form, {"form": _(
+            locale, "The form had expired. Please check your review and send it again.")}, 400)
+    return ctx, locale, form
+
+
+def _too_many(locale: str, minutes: int) -> str:
+    return _n(
+        locale, "Too many attempts from here. Your text is kept below: please send it again in %(num)d minute.",
+        "Too many attempts from here. Your text is kept below: please send it again in %(num)d minutes.",
+        minutes) % {"num": minutes}
+
+
+async def submit_review(request: Request) -> Response:
+    svc: Services = request.app.state.services
+    posted = await _posted(svc, request)
+    if isinstance(posted, Response):
+        return posted
+    ctx, locale, form = posted
+    if "switch_lang" in form:  # the language switch, pressed with the form filled in: nothing is stored
+        return _render_form(svc, ctx, request, locale, form, {})
+    items, errors = validate(ctx, form, locale)
+    if errors:
+        return _render_form(svc, ctx, request, locale, form, errors, 422)
+    client_ip = request.client.host if request.client else None
+    async with svc.pool.acquire() as conn:
+        await submissions.save_invited(
+            conn, merchant_id=ctx.merchant.id, order_id=ctx.order["id"], invitation_id=ctx.invitation["id"],
+            author_hash=ctx.order["buyer_hash"], display_name=re.sub(r"\s+", " ", form["display_name"]).strip(),
+            locale=locale, items=items, now=svc.clock.now(), ip_hash=svc.hasher.ip(client_ip) if client_ip else None,
+            user_agent_family=user_agent_family(request.headers.get("user-agent")),
+        )
+    token = request.path_params["token"]
+    reviewed = {item.product_id for item in items}
+    return _page("review_thanks.html", locale, merchant=ctx.merchant, mode="thanks", token=token,
+                 names=[s.name for s in ctx.slots if s.product_id in reviewed], days=svc.settings.review_link_days,
+                 switch=_switch(f"/r/{token}", request))
+
+
+async def withdraw_review(request: Request) -> Response:
+    """Two steps, both POST: the first asks "are you sure?", the second (confirm=yes) withdraws."""
+    svc: Services = request.app.state.services
+    posted = await _posted(svc, request)
+    if isinstance(posted, Response):
+        return posted
+    ctx, locale, form = posted
+    token = request.path_params["token"]
+    slot = next((s for s in ctx.slots if s.key == form.get("review")), None)
+    if slot is None or slot.saved is None or slot.saved["state"] == "withdrawn":
+        return _render_form(svc, ctx, request, locale, _form_state(ctx, request),
+                            {"form": _(locale, "There is no review to withdraw here.")}, 409)
+    common = {"merchant": ctx.merchant, "token": token, "name": slot.name, "switch": _switch(f"/r/{token}", request)}
+    if form.get("confirm") != "yes":
+        return _page("review_thanks.html", locale, mode="confirm_withdraw", review_key=slot.key,
+                     csrf=svc.signer.sign(tokens.CSRF, {"i": ctx.invitation["id"]}), **common)
+    async with svc.pool.acquire() as conn:
+        await submissions.withdraw_by_buyer(conn, invitation_id=ctx.invitation["id"], product_id=slot.product_id,
+                                            now=svc.clock.now())
+    return _page("review_thanks.html", locale, mode="withdrawn", days=svc.settings.review_link_days, **common)
+
+
+# --- the enhancement script -------------------------------------------------------------------
+
+def _static_files() -> dict[str, tuple[bytes, str]]:
+    files = {}
+    for path in STATIC_DIR.iterdir():
+        if path.suffix in _STATIC_TYPES:
+            data = path.read_bytes()
+            files[path.name] = (data, hashlib.sha256(data).hexdigest()[:16])
+    return files
+
+
+_STATIC = _static_files()
+
+
+async def static_file(request: Request) -> Response:
+    """The page's optional script, from our own origin (the page must work without it)."""
+    name = request.path_params["name"]
+    if name not in _STATIC:
+        return Response(status_code=404)
+    data, etag = _STATIC[name]
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=3600"}
+    if request.headers.get("if-none-match") == f'"{etag}"':
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=_STATIC_TYPES[Path(name).suffix], headers=headers)

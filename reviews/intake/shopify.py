@@ -1,0 +1,183 @@
+"""Shopify webhooks at POST /hooks/shopify/{slug}: orders, refunds and the privacy topics.
+
+Shopify signs the raw body with the webhook secret (`X-Shopify-Hmac-Sha256`, base64), names the
+topic in `X-Shopify-Topic` and the delivery in `X-Shopify-Webhook-Id` (the same on retries).
+It retries anything but a 2xx for 48 hours, so whatever we choose not to act on still gets 200.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from reviews.intake import orders, webhooks
+from reviews.intake.api import read_body
+from reviews.intake.webhooks import full_name, text
+from reviews.merchants.store import Merchant
+from reviews.platform.errors import ApiError
+from reviews.platform.services import Services
+from reviews.privacy import buyer_data
+
+PLATFORM = "shopify"
+ORDER_TOPICS = {"orders/create": "placed", "orders/fulfilled": "fulfilled", "orders/cancelled": "cancelled"}
+PRIVACY_TOPICS = ("customers/redact", "customers/data_request", "shop/redact")
+TOPICS = (*ORDER_TOPICS, "refunds/create", *PRIVACY_TOPICS)
+_MAX_PRODUCTS = 100
+
+
+def consent(order: dict[str, Any]) -> bool | None:
+    """Only a yes or an explicit opt-out counts: an unticked marketing box is not a "no" to review
+    requests, so it stays None and the merchant's `require_consent` decides."""
+    customer = order.get("customer") or {}
+    state = str((customer.get("email_marketing_consent") or {}).get("state") or "").lower()
+    if order.get("buyer_accepts_marketing") is True or state == "subscribed":
+        return True
+    if state == "unsubscribed":
+        return False
+    return None
+
+
+def products(lines: Any) -> list[dict[str, str]]:
+    """Reviewable lines: product id (or SKU when the product is gone); no tips, custom lines or gift cards."""
+    found: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for line in lines if isinstance(lines, list) else []:
+        if not isinstance(line, dict) or line.get("gift_card") is True:
+            continue
+        pid = text(line.get("product_id"), 200) or text(line.get("sku"), 200)
+        name = text(line.get("title"), 500) or text(line.get("name"), 500)
+        # Variants of one product share its id: one review per product, as the API wants.
+        if pid and name and pid not in seen:
+            seen.add(pid)
+            found.append({"id": pid, "name": name})
+    return found[:_MAX_PRODUCTS]
+
+
+def _buyer_name(order: dict[str, Any]) -> str | None:
+    customer = order.get("customer") or {}
+    for source in (customer, order.get("billing_address") or {}, order.get("shipping_address") or {}):
+        name = full_name(source.get("first_name"), source.get("last_name")) or text(source.get("name"), 200)
+        if name:
+            return name[:200]
+    return None
+
+
+def order_body(topic: str, order: dict[str, Any]) -> dict[str, Any]:
+    """A Shopify order (the REST Order resource) as an order event for `orders.parse_event`."""
+    customer = order.get("customer") or {}
+    status = ORDER_TOPICS[topic]
+    when = {
+        "placed": (order.get("created_at"), order.get("processed_at")),
+        # orders/fulfilled is sent when the last item ships, which is also when updated_at moved.
+        "fulfilled": (order.get("updated_at"), order.get("processed_at")),
+        "cancelled": (order.get("cancelled_at"), order.get("updated_at")),
+    }[status]
+    body: dict[str, Any] = {
+        "order_id": text(order.get("id"), 200),
+        "status": status,
+        "occurred_at": next((w for w in when if w), None),
+        "customer": {
+            "email": text(order.get("email"), 320) or text(order.get("contact_email"), 320)
+            or text(customer.get("email"), 320),
+            "name": _buyer_name(order),
+            "locale": text(order.get("customer_locale"), 35),
+        },
+        "consent": consent(order),
+        "products": products(order.get("line_items")),
+    }
+    return body
+
+
+def refund_is_full(refund: dict[str, Any], ordered_products: set[str]) -> bool:
+    """Whether this refund takes back every product of the order.
+
+    Only then is the invitation cancelled: a refunded shipping fee or one returned item of three
+    says nothing about whether the buyer may review the rest, and cancelling on every partial
+    refund would quietly drop the unhappier buyers' reviews. Refunds are judged one at a time.
+    """
+    refunded: Counter[str] = Counter()
+    ordered: Counter[str] = Counter()
+    for entry in refund.get("refund_line_items") or []:
+        line = (entry or {}).get("line_item") or {}
+        pid = text(line.get("product_id"), 200) or text(line.get("sku"), 200)
+        if pid:
+            refunded[pid] += int(entry.get("quantity") or 0)
+            ordered[pid] += int(line.get("quantity") or 0)
+    if not refunded or any(refunded[p] < ordered[p] for p in refunded):
+        return False
+    return ordered_products <= set(refunded)
+
+
+async def _refund(conn: asyncpg.Connection, svc: Services, merchant: Merchant, refund: dict[str, Any]) -> dict:
+    order_id = text(refund.get("order_id"), 200)
+    stored = {r["product_id"] for r in await conn.fetch(
+        """SELECT i.product_id FROM order_items i JOIN orders o ON o.id = i.order_id
+           WHERE o.merchant_id = $1 AND o.external_id = $2""", merchant.id, order_id or "")}
+    if not refund_is_full(refund, stored):
+        return {"status": "ignored", "reason": "partial_refund"}
+    event = webhooks.to_event({"order_id": order_id, "status": "refunded",
+                               "occurred_at": refund.get("processed_at") or refund.get("created_at")})
+    assert not isinstance(event, str)
+    return await _ingest(conn, svc, merchant, event)
+
+
+async def _ingest(conn: asyncpg.Connection, svc: Services, merchant: Merchant, event: orders.OrderEvent) -> dict:
+    answer, replayed = await orders.ingest(conn, merchant, event, now=svc.clock.now(), hasher=svc.hasher,
+                                           source=PLATFORM)
+    return {"status": "replayed" if replayed else "processed", "order": answer}
+
+
+async def _privacy(conn: asyncpg.Connection, svc: Services, merchant: Merchant, topic: str,
+                   payload: dict[str, Any]) -> dict:
+    now = svc.clock.now()
+    actor = f"{PLATFORM}:{topic}"
+    if topic == "shop/redact":
+        return {"status": "erased", **await buyer_data.erase_merchant_buyers(conn, merchant.id, now=now, actor=actor)}
+    customer = payload.get("customer") or {}
+    email = text(customer.get("email"), 320)
+    key = "orders_to_redact" if topic == "customers/redact" else "orders_requested"
+    order_ids = [t for t in (text(i, 200) for i in payload.get(key) or []) if t]
+    if topic == "customers/redact":
+        result = await buyer_data.erase_buyer(conn, merchant.id, email, hasher=svc.hasher, now=now, actor=actor,
+                                              order_ids=order_ids)
+        return {"status": "erased", **result}
+    data = await buyer_data.export(conn, merchant.id, email, hasher=svc.hasher, order_ids=order_ids)
+    audit_id = await buyer_data.record_export(conn, merchant.id, data, actor=actor, now=now, hasher=svc.hasher,
+                                              request_id=(payload.get("data_request") or {}).get("id"))
+    return {"status": "exported", "audit_id": audit_id, "orders": len(data["orders"]),
+            "reviews": len(data["reviews"])}
+
+
+async def receive(request: Request) -> JSONResponse:
+    svc: Services = request.app.state.services
+    body = await read_body(request)  # 413 past 1 MB, before any other work
+    merchant = await webhooks.merchant_for(svc.pool, request)
+    webhooks.require_signature(merchant.setting("shopify_secret"), body,
+                               request.headers.get("x-shopify-hmac-sha256"), "shopify_secret")
+    topic = request.headers.get("x-shopify-topic", "").strip().lower()
+    payload = webhooks.parse_json(body)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "bad_json", "The body must be a JSON object.")
+    if topic not in TOPICS:
+        return webhooks.answer("ignored", reason="unknown_topic", topic=topic)
+
+    event: orders.OrderEvent | str | None = None
+    if topic in ORDER_TOPICS:
+        # Validate before taking the delivery, so a refused payload leaves no receipt behind.
+        event = webhooks.to_event(order_body(topic, payload))
+        if isinstance(event, str):
+            return webhooks.answer("ignored", reason=event, topic=topic)
+    async with svc.pool.acquire() as conn, conn.transaction():
+        if not await webhooks.claim(conn, merchant.id, PLATFORM, request.headers.get("x-shopify-webhook-id")):
+            return webhooks.answer("duplicate", topic=topic)
+        if isinstance(event, orders.OrderEvent):
+            result = await _ingest(conn, svc, merchant, event)
+        elif topic == "refunds/create":
+            result = await _refund(conn, svc, merchant, payload)
+        else:
+            result = await _privacy(conn, svc, merchant, topic, payload)
+    return webhooks.answer(result.pop("status"), topic=topic, **result)

@@ -1,0 +1,125 @@
+"""What the shop-platform webhooks share: the merchant by slug, HMAC checks over the raw body,
+delivery dedupe, and turning a platform's order into an `OrderEvent`.
+
+The platform modules (`shopify`, `woocommerce`) only translate payloads; everything that
+touches security or idempotency lives here so both get it the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import asyncpg
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from reviews.intake import orders
+from reviews.intake.orders import OrderEvent
+from reviews.merchants import store as merchants
+from reviews.merchants.store import Merchant
+from reviews.platform.errors import ApiError, NotFound, Unauthorized, ValidationError
+
+# Optional fields a platform may fill with something our API would refuse (a malformed address,
+# a relative image URL). They are dropped instead of refusing the order: the merchant cannot fix
+# the platform's data, and the platform would only retry the same payload.
+_DROPPABLE = ("customer.email", "customer.name", "customer.locale", "customer.timezone")
+_DROPPABLE_PRODUCT = ("url", "image_url", "gtin")
+
+
+async def merchant_for(conn: asyncpg.Connection | asyncpg.Pool, request: Request) -> Merchant:
+    merchant = await merchants.by_slug(conn, request.path_params["slug"])
+    if merchant is None:
+        raise NotFound("No shop with this address; check the webhook URL.")
+    return merchant
+
+
+def signature_ok(secret: str | None, body: bytes, signature: str | None) -> bool:
+    """Constant-time check of a base64 HMAC-SHA256 (what Shopify and WooCommerce both send) of the
+    exact bytes received: re-serialised JSON would not verify."""
+    if not secret or not signature:
+        return False
+    try:
+        given = base64.b64decode(signature.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return hmac.compare_digest(expected, given)
+
+
+def require_signature(secret: str | None, body: bytes, signature: str | None, setting: str) -> None:
+    if not secret:
+        # 401, not 500 or 200: the platform shows it in its delivery log and the merchant sees why.
+        raise Unauthorized(f"No webhook secret is set for this shop; set {setting} first.")
+    if not signature_ok(secret, body, signature):
+        raise Unauthorized("The webhook signature does not match the body.")
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "bad_json", f"The body is not valid JSON: {exc}") from None
+
+
+async def claim(conn: asyncpg.Connection, merchant_id: int, platform: str, delivery_id: str | None) -> bool:
+    """Record a delivery id; False if it was seen before. Call inside the transaction doing the
+    work, so a delivery that failed half-way leaves no receipt and its retry is processed.
+    A concurrent duplicate waits on the primary key until the first commits, then loses."""
+    if not delivery_id:
+        return True  # nothing to dedupe on; ingestion is idempotent per (order, status) anyway
+    return bool(await conn.fetchval(
+        """INSERT INTO webhook_receipts (merchant_id, platform, delivery_id) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING RETURNING true""",
+        merchant_id, platform, delivery_id[:200],
+    ))
+
+
+def answer(status: str, **extra: Any) -> JSONResponse:
+    # Always 200 for anything we accepted or chose to ignore: both platforms treat other codes as
+    # failures (Shopify retries for 48 hours, WooCommerce disables the hook after a few).
+    return JSONResponse({"status": status, **extra}, status_code=200)
+
+
+def text(value: Any, max_len: int) -> str | None:
+    """A platform string, trimmed to what our columns accept; numbers (ids) become strings."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:max_len]
+
+
+def full_name(first: Any, last: Any) -> str | None:
+    name = " ".join(p for p in (text(first, 100), text(last, 100)) if p)
+    return name or None
+
+
+def to_event(body: dict[str, Any]) -> OrderEvent | str:
+    """An API-shaped body → OrderEvent through the API's own validation, or why it is ignored.
+
+    Optional fields the API would refuse are dropped; a missing order id or time still fails (422).
+    """
+    if body["status"] in ("fulfilled", "delivered") and not body.get("products"):
+        # Nothing to review (a gift card, a tip): the API refuses these too.
+        return "no_reviewable_products"
+    try:
+        return orders.parse_event(body)
+    except ValidationError as exc:
+        droppable = [p for p in exc.fields if p in _DROPPABLE
+                     or (p.startswith("products.") and p.rsplit(".", 1)[-1] in _DROPPABLE_PRODUCT)]
+        if len(droppable) < len(exc.fields):
+            raise
+        for path in droppable:
+            parts = path.split(".")
+            target: Any = body
+            for part in parts[:-1]:
+                target = target[int(part)] if isinstance(target, list) else target[part]
+            target.pop(parts[-1], None)
+        return orders.parse_event(body)

@@ -1,0 +1,164 @@
+"""WooCommerce webhooks at POST /hooks/woocommerce/{slug}: `order.created` and `order.updated`.
+
+WooCommerce signs the body with the webhook's secret (`X-WC-Webhook-Signature`, base64
+HMAC-SHA256), names the topic in `X-WC-Webhook-Topic` and sends the order as the REST API's
+Order resource. When a webhook is saved it first posts an unsigned ping, `webhook_id=N`, and
+only activates the hook if that gets a 200.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from reviews.intake import orders, webhooks
+from reviews.intake.api import read_body
+from reviews.intake.webhooks import full_name, text
+from reviews.platform.errors import ApiError
+from reviews.platform.services import Services
+
+PLATFORM = "woocommerce"
+TOPICS = ("order.created", "order.updated")
+# Order status → event. `failed`, `checkout-draft` and custom statuses are not events for us.
+STATUSES = {
+    "pending": "placed", "on-hold": "placed", "processing": "placed",
+    "completed": "fulfilled",
+    "cancelled": "cancelled", "refunded": "refunded",
+}
+# WooCommerce knows no buyer language, so the billing country stands in for it: the country's
+# main language where Attest speaks it (Switzerland → German, its largest language; Belgium and
+# Luxembourg → French; Moldova → Romanian), English everywhere else. A site in several languages
+# can send the buyer's own choice in the order meta `attest_locale`, which wins.
+COUNTRY_LOCALES = {
+    "DE": "de", "AT": "de", "CH": "de",
+    "ES": "es",
+    "IT": "it",
+    "PL": "pl",
+    "RO": "ro", "MD": "ro",
+    "FR": "fr", "BE": "fr", "LU": "fr",
+}
+CONSENT_KEYS = {"attest_review_consent", "review_consent"}
+_YES = {"1", "yes", "y", "true", "on", "accepted"}
+_NO = {"0", "no", "n", "false", "off", "declined"}
+_PING = re.compile(rb"webhook_id=\d+")
+_MAX_PRODUCTS = 100
+
+
+def is_ping(body: bytes) -> bool:
+    return _PING.fullmatch(body.strip()) is not None
+
+
+def locale_for(country: Any) -> str:
+    return COUNTRY_LOCALES.get(str(country or "").strip().upper(), "en")
+
+
+def _meta(order: dict[str, Any]) -> dict[str, Any]:
+    # Plugins store the same field with or without the "hidden" underscore prefix.
+    entries = order.get("meta_data") if isinstance(order.get("meta_data"), list) else []
+    return {str(m.get("key", "")).lstrip("_").lower(): m.get("value") for m in entries if isinstance(m, dict)}
+
+
+def consent(order: dict[str, Any]) -> bool | None:
+    meta = _meta(order)
+    for key in CONSENT_KEYS:
+        value = meta.get(key)
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower() if value is not None else ""
+        if word in _YES:
+            return True
+        if word in _NO:
+            return False
+    return None
+
+
+def products(lines: Any) -> list[dict[str, str]]:
+    found: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for line in lines if isinstance(lines, list) else []:
+        if not isinstance(line, dict):
+            continue
+        # product_id is the parent product (variations share it) and 0 once the product is deleted.
+        pid = text(line.get("product_id") or None, 200) or text(line.get("sku"), 200)
+        name = text(line.get("parent_name"), 500) or text(line.get("name"), 500)
+        if not pid or not name or pid in seen:
+            continue
+        seen.add(pid)
+        item = {"id": pid, "name": name}
+        image = text((line.get("image") or {}).get("src") if isinstance(line.get("image"), dict) else None, 2000)
+        if image:
+            item["image_url"] = image
+        found.append(item)
+    return found[:_MAX_PRODUCTS]
+
+
+def order_body(order: dict[str, Any]) -> dict[str, Any] | None:
+    """A WooCommerce order as an order event for `orders.parse_event`; None if its status is no event."""
+    status = STATUSES.get(str(order.get("status") or ""))
+    if status is None:
+        return None
+    billing = order.get("billing") or {}
+    shipping = order.get("shipping") or {}
+    # The *_gmt fields are UTC without an offset; the others are the shop's local time.
+    when = {
+        "placed": ("date_created_gmt", "date_modified_gmt"),
+        "fulfilled": ("date_completed_gmt", "date_modified_gmt"),
+        "cancelled": ("date_modified_gmt", "date_created_gmt"),
+        "refunded": ("date_modified_gmt", "date_created_gmt"),
+    }[status]
+    meta_locale = text(_meta(order).get("attest_locale"), 35)
+    return {
+        "order_id": text(order.get("id"), 200),
+        "status": status,
+        "occurred_at": next((order[k] for k in when if order.get(k)), None),
+        "customer": {
+            "email": text(billing.get("email"), 320),
+            "name": full_name(billing.get("first_name"), billing.get("last_name"))
+            or full_name(shipping.get("first_name"), shipping.get("last_name")),
+            "locale": meta_locale or locale_for(billing.get("country") or shipping.get("country")),
+        },
+        "consent": consent(order),
+        "products": products(order.get("line_items")),
+    }
+
+
+def _delivery_key(delivery_id: str | None, body: bytes) -> str | None:
+    # WooCommerce makes the delivery id from the webhook id and the current *second*, so two orders
+    # sent in the same second share it; the body's digest keeps them apart, a true repeat still matches.
+    if not delivery_id:
+        return None
+    return f"{delivery_id.strip()[:100]}:{hashlib.sha256(body).hexdigest()[:32]}"
+
+
+async def receive(request: Request) -> JSONResponse:
+    svc: Services = request.app.state.services
+    body = await read_body(request)
+    merchant = await webhooks.merchant_for(svc.pool, request)
+    if is_ping(body):
+        # Signed or not, the ping carries no data; answering 200 is what activates the webhook.
+        return webhooks.answer("ping")
+    webhooks.require_signature(merchant.setting("woocommerce_secret"), body,
+                               request.headers.get("x-wc-webhook-signature"), "woocommerce_secret")
+    topic = request.headers.get("x-wc-webhook-topic", "").strip().lower()
+    payload = webhooks.parse_json(body)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "bad_json", "The body must be a JSON object.")
+    if topic not in TOPICS:
+        return webhooks.answer("ignored", reason="unknown_topic", topic=topic)
+    mapped = order_body(payload)
+    if mapped is None:
+        return webhooks.answer("ignored", reason=f"status_{str(payload.get('status'))[:40]}", topic=topic)
+    event = webhooks.to_event(mapped)
+    if isinstance(event, str):
+        return webhooks.answer("ignored", reason=event, topic=topic)
+    delivery = _delivery_key(request.headers.get("x-wc-webhook-delivery-id"), body)
+    async with svc.pool.acquire() as conn, conn.transaction():
+        if not await webhooks.claim(conn, merchant.id, PLATFORM, delivery):
+            return webhooks.answer("duplicate", topic=topic)
+        answer, replayed = await orders.ingest(conn, merchant, event, now=svc.clock.now(), hasher=svc.hasher,
+                                               source=PLATFORM)
+    return webhooks.answer("replayed" if replayed else "processed", topic=topic, order=answer)

@@ -1,0 +1,424 @@
+"""The worker's mail jobs: render due invitations and reminders, send them, record the outcome.
+
+Crash safety: an invitation is marked sent only after the SMTP server accepted the message, in one
+statement that also schedules its reminder, and that statement commits before the next message of
+the batch is handed to the server. A worker killed at any point therefore repeats at most the one
+message in flight, and never loses one. (The next message's envelope, MAIL and RCPT, goes to the
+server while that statement runs: a server accepts nothing before the data.) The jobs of accepted
+messages are marked done together when the batch ends; if the worker dies before that, each is
+requeued, finds its invitation sent, and is marked done without sending anything.
+
+Throughput: the next message is rendered while the server handles the current one.
+
+Outcomes per message:
+- accepted: `sent` (or the reminder `sent`), the reminder scheduled, the job done;
+- 4xx or a dropped connection: the job retried with exponential backoff and jitter; after its last
+  attempt the invitation is `failed` (reason `retries_exhausted`) and the job dead, visible in
+  `attest jobs --dead`. Retrying a dead job sends again: a job that runs for a `failed` invitation
+  can only be such a retry, because a permanent failure settles its job as done;
+- 5xx: `failed` with the server's reply kept in `last_error`, the job done; a 5xx saying the
+  mailbox does not exist also suppresses the address for this merchant (`hard_bounce`).
+
+Everything a batch needs is loaded in a few queries when it starts, so each message costs its SMTP
+transaction and one database round trip on its path. The batch acts on the state as loaded: an unsubscribe
+arriving while its batch runs (seconds) may still let that one message through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_invitation
+from mailer.transport import PermanentFailure, Session, TemporaryFailure
+from mailer.wire import OutgoingMessage
+from reviews.invitations.scheduling import MAX_AFTER_FULFILMENT, REMIND_JOB, SEND_JOB
+from reviews.merchants.store import Merchant, by_id
+from reviews.platform import jobs, tokens
+from reviews.platform.i18n import negotiate
+from reviews.platform.services import Services
+
+log = logging.getLogger("attest.sending")
+UNSUBSCRIBE_LINK_DAYS = 400
+# A retried invitation may go out a little after the 30-day limit; a dead job retried weeks later may not.
+LATE_GRACE = timedelta(days=2)
+# The states a job may act on; `failed` only comes back through an operator's retry of a dead job.
+SENDABLE = ("scheduled", "failed")
+
+
+def message_id(svc: Services, kind: str, invitation_id: int) -> str:
+    """Stable per invitation and kind: a resend after a crash carries the same id, so it can be spotted."""
+    domain = svc.settings.mail_from.rsplit("@", 1)[-1]
+    tag = hashlib.sha256(f"{svc.settings.secret_key}:{kind}:{invitation_id}".encode()).hexdigest()[:12]
+    return f"<{kind}-{invitation_id}.{tag}@{domain}>"
+
+
+def review_link(svc: Services, invitation_id: int) -> str:
+    return svc.url("/r/" + svc.signer.sign(tokens.REVIEW, {"i": invitation_id}))
+
+
+def unsubscribe_link(svc: Services, merchant_id: int, address_hash: str) -> str:
+    return svc.url("/u/" + svc.signer.sign(tokens.UNSUBSCRIBE, {"m": merchant_id, "h": address_hash}))
+
+
+async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, merchant: Merchant,
+                        invitation: asyncpg.Record, order: asyncpg.Record, kind: str,
+                        items: Sequence[asyncpg.Record] | None = None) -> OutgoingMessage:
+    """The invitation or reminder exactly as the worker sends it (items are fetched unless given)."""
+    if items is None:
+        items = await conn.fetch("SELECT * FROM order_items WHERE order_id = $1 ORDER BY position", order["id"])
+    return _compose(svc, merchant, invitation, order, items, kind)
+
+
+def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
+             items: Sequence[asyncpg.Record], kind: str) -> OutgoingMessage:
+    link = review_link(svc, invitation["id"])
+    products = [
+        EmailProduct(
+            name=item["name"], image_url=item["image_url"],
+            star_urls=[f"{link}?p={item['position']}&rating={n}" for n in range(1, 6)],
+        )
+        for item in items
+    ]
+    return compose_invitation(InvitationEmail(
+        kind=kind,
+        to_address=order["buyer_email"],
+        to_name=order["buyer_name"],
+        locale=negotiate(order["locale"], merchant.locale),
+        branding=Branding(
+            shop_name=merchant.name,
+            sender_name=merchant.setting("sender_name"),
+            reply_to=merchant.setting("reply_to"),
+            logo_url=merchant.setting("logo_url"),
+            accent_color=merchant.setting("accent_color") or "#1f6feb",
+        ),
+        products=products,
+        review_url=link,
+        unsubscribe_url=unsubscribe_link(svc, merchant.id, order["buyer_hash"]),
+        message_id=message_id(svc, kind, invitation["id"]),
+        from_address=svc.settings.mail_from,
+        link_valid_days=svc.settings.review_link_days,
+    ), now=svc.clock.now())
+
+
+# --- loading a batch ------------------------------------------------------------------------
+
+
+@dataclass
+class _Loaded:
+    """What the batch's jobs refer to, fetched in one go."""
+
+    invitations: dict[int, asyncpg.Record]
+    orders: dict[int, asyncpg.Record]
+    items: dict[int, list[asyncpg.Record]]
+    merchants: dict[int, Merchant | None]
+    suppressed: dict[tuple[int | None, str], str]  # (merchant id or None for all, address hash) -> reason
+    reviewed: set[int]  # invitations with a review
+
+    def suppression(self, merchant_id: int, address_hash: str | None) -> str | None:
+        if not address_hash:
+            return None
+        return self.suppressed.get((None, address_hash)) or self.suppressed.get((merchant_id, address_hash))
+
+
+async def _load(conn: asyncpg.Connection, invitation_ids: list[int], kind: str) -> _Loaded:
+    invs = {r["id"]: r for r in await conn.fetch("SELECT * FROM invitations WHERE id = ANY($1)", invitation_ids)}
+    order_ids = [r["order_id"] for r in invs.values()]
+    orders = {r["id"]: r for r in await conn.fetch("SELECT * FROM orders WHERE id = ANY($1)", order_ids)}
+    items: dict[int, list[asyncpg.Record]] = defaultdict(list)
+    for item in await conn.fetch("SELECT * FROM order_items WHERE order_id = ANY($1) ORDER BY order_id, position",
+                                 order_ids):
+        items[item["order_id"]].append(item)
+    hashes = [o["buyer_hash"] for o in orders.values() if o["buyer_hash"]]
+    suppressed = {
+        (r["merchant_id"], r["address_hash"]): r["reason"]
+        for r in await conn.fetch(
+            "SELECT merchant_id, address_hash, reason FROM suppressions WHERE address_hash = ANY($1)", hashes)
+    }
+    reviewed: set[int] = set()
+    if kind == "reminder":
+        reviewed = {r["invitation_id"] for r in await conn.fetch(
+            "SELECT DISTINCT invitation_id FROM reviews WHERE invitation_id = ANY($1)", invitation_ids)}
+    merchants = {mid: await by_id(conn, mid) for mid in {r["merchant_id"] for r in invs.values()}}
+    return _Loaded(invs, orders, items, merchants, suppressed, reviewed)
+
+
+def _why_not(loaded: _Loaded, inv: asyncpg.Record, kind: str, now: datetime) -> str | None:
+    """Why this message must not go out now (recorded as the reason), or None."""
+    order = loaded.orders.get(inv["order_id"])
+    merchant = loaded.merchants.get(inv["merchant_id"])
+    if merchant is None or order is None:
+        return "order_deleted"
+    if order["status"] in ("cancelled", "refunded"):
+        return f"order_{order['status']}"
+    if not order["buyer_email"]:
+        return "no_email"
+    suppressed = loaded.suppression(merchant.id, order["buyer_hash"])
+    if suppressed:
+        return suppressed
+    if kind == "reminder" and inv["id"] in loaded.reviewed:
+        return "already_reviewed"
+    fulfilled_at = order["fulfilled_at"] or order["delivered_at"]
+    if kind == "invitation" and fulfilled_at and now > fulfilled_at + MAX_AFTER_FULFILMENT + LATE_GRACE:
+        return "too_late"
+    return None
+
+
+# --- sending a batch ------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    """One job of the batch, checked and rendered ahead of its turn."""
+
+    job: jobs.Job
+    inv: asyncpg.Record | None  # None (or not sendable): nothing to do but settle the job
+    now: datetime
+    skip: str | None = None
+    message: OutgoingMessage | None = None
+    error: Exception | None = None  # rendering failed
+
+
+def _prepare(svc: Services, loaded: _Loaded, job: jobs.Job, kind: str) -> _Prepared:
+    """Everything about a message that needs no I/O: the checks, and rendering it."""
+    state_col = "state" if kind == "invitation" else "reminder_state"
+    now = svc.clock.now()
+    inv = loaded.invitations.get(job.payload["invitation_id"])
+    if inv is None or inv[state_col] not in SENDABLE:
+        return _Prepared(job, None, now)  # cancelled, skipped or already sent meanwhile
+    skip = _why_not(loaded, inv, kind, now)
+    if skip:
+        return _Prepared(job, inv, now, skip=skip)
+    order = loaded.orders[inv["order_id"]]
+    merchant = loaded.merchants[inv["merchant_id"]]
+    assert merchant is not None
+    try:
+        message = _compose(svc, merchant, inv, order, loaded.items.get(order["id"], []), kind)
+    except Exception as exc:  # a rendering bug in one message must not cost the rest of the batch
+        log.exception("mail not built", extra={"kind": kind, "invitation": inv["id"]})
+        return _Prepared(job, inv, now, error=exc)
+    return _Prepared(job, inv, now, message=message)
+
+
+async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
+    """Sends the batch in order over one session. Message i+1 is rendered while the server handles
+    message i; its envelope goes to the server while message i's outcome is recorded, and its data
+    only once that record is committed."""
+    async with svc.pool.acquire() as conn:
+        loaded = await _load(conn, [job.payload["invitation_id"] for job in batch.jobs], kind)
+        settling = _Settling(conn)
+        recording: asyncio.Future[None] | None = None  # the previous message's outcome, being committed
+        try:
+            async with svc.transport().session() as session:
+                upcoming: _Prepared | None = None
+                for n, job in enumerate(batch.jobs):
+                    current = upcoming or _prepare(svc, loaded, job, kind)
+                    upcoming = None
+                    following = batch.jobs[n + 1] if n + 1 < len(batch.jobs) else None
+                    if current.message is not None and following is not None:
+                        # While the server handles this message, the next one is rendered.
+                        sending = asyncio.ensure_future(_attempt(session, current, loaded, kind, recording))
+                        await _let_others_run()
+                        upcoming = _prepare(svc, loaded, following, kind)
+                        failure = await sending
+                    else:
+                        failure = await _attempt(session, current, loaded, kind, recording)
+                    if recording is not None:
+                        await recording  # done by now, unless the send never reached DATA; re-raises its error
+                    recording = asyncio.ensure_future(
+                        _settle(svc, conn, batch, current, loaded, kind, failure, settling))
+                    if not _accepted(current, failure):
+                        # A bounce may suppress an address the next message goes to: settle it first.
+                        await recording
+                        recording = None
+                if recording is not None:
+                    await recording
+                    recording = None
+        finally:
+            if recording is not None:
+                await asyncio.wait([recording])  # never left running on a connection going back to the pool
+            await settling.flush(batch)
+
+
+def _accepted(item: _Prepared, failure: Exception | None) -> bool:
+    return item.message is not None and item.error is None and failure is None
+
+
+async def _let_others_run() -> None:
+    await asyncio.sleep(0)  # one turn of the event loop: what arrived meanwhile is handled
+
+
+class _Settling:
+    """The jobs whose message was accepted and recorded: marked done together when the batch ends.
+    If the worker dies first, each is requeued, finds its invitation sent, and is marked done
+    without sending anything."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self._jobs: list[jobs.Job] = []
+
+    def add(self, job: jobs.Job) -> None:
+        self._jobs.append(job)
+
+    async def flush(self, batch: jobs.Batch) -> None:
+        pending, self._jobs = self._jobs, []
+        await batch.done_many(pending, self._conn)
+
+
+async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: str,
+                   recording: asyncio.Future[None] | None) -> Exception | None:
+    """Sends the prepared message, if it still may go; None when the server accepted it. The data
+    goes only after `recording` (the previous message's record) is done."""
+    if item.message is None:
+        return None
+    assert item.inv is not None
+    # Checked again: an earlier message of this batch may have bounced for the same address.
+    item.skip = _why_not(loaded, item.inv, kind, item.now)
+    if item.skip:
+        item.message = None
+        return None
+    try:
+        await session.send(item.message, recording)
+    except (TemporaryFailure, PermanentFailure) as exc:
+        return exc
+    except Exception as exc:  # as a rendering bug: this message is retried, the batch carries on
+        log.exception("mail not sent", extra={"kind": kind, "invitation": item.inv["id"]})
+        item.error = exc
+    return None
+
+
+async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, item: _Prepared, loaded: _Loaded,
+                  kind: str, failure: Exception | None, settling: _Settling) -> None:
+    """Records the outcome of one job (see the module docstring)."""
+    job, inv, now = item.job, item.inv, item.now
+    if inv is None:
+        await batch.done(job, conn)
+        return
+    if item.skip:
+        async with conn.transaction():
+            await _mark_skipped(conn, inv["id"], kind, item.skip, now)
+            await batch.done(job, conn)
+        return
+    if item.error is not None:
+        await _temporary(svc, conn, batch, job, inv["id"], kind, f"{type(item.error).__name__}: {item.error}")
+        return
+    if isinstance(failure, TemporaryFailure):
+        await _temporary(svc, conn, batch, job, inv["id"], kind, f"temporary: {failure}")
+        return
+    merchant = loaded.merchants[inv["merchant_id"]]
+    assert merchant is not None and item.message is not None
+    if isinstance(failure, PermanentFailure):
+        order = loaded.orders[inv["order_id"]]
+        async with conn.transaction():
+            if failure.recipient_unknown and order["buyer_hash"]:
+                await _suppress(conn, merchant.id, order["buyer_hash"], "hard_bounce", now)
+                loaded.suppressed[(merchant.id, order["buyer_hash"])] = "hard_bounce"
+            await _mark_failed(conn, inv["id"], kind, "rejected", str(failure), now)
+            await batch.done(job, conn)
+        log.warning("mail rejected", extra={"kind": kind, "invitation": inv["id"], "reply": str(failure)[:300]})
+        return
+    # Accepted: recorded, in one statement, before anything else goes to the server (see the module
+    # docstring); the job is marked done with the batch's others when the batch ends.
+    if kind == "invitation":
+        await _mark_sent(conn, merchant, inv["id"], item.message.message_id, now)
+    else:
+        await conn.execute(
+            """UPDATE invitations SET reminder_state = 'sent', reminded_at = $2, reason = NULL,
+                   last_error = NULL, updated_at = $2 WHERE id = $1""",
+            inv["id"], now,
+        )
+    settling.add(job)
+    log.info("mail sent", extra={"kind": kind, "invitation": inv["id"], "merchant": merchant.slug})
+
+
+async def _mark_sent(conn: asyncpg.Connection, merchant: Merchant, inv_id: int, mid: str, now: datetime) -> None:
+    """The invitation sent and its reminder scheduled, atomically: one statement, one round trip."""
+    reminder_days = int(merchant.setting("reminder_days") or 0)
+    remind_at = now + timedelta(days=reminder_days) if reminder_days else None
+    await conn.execute(_MARK_SENT, inv_id, now, mid, remind_at, REMIND_JOB)
+
+
+# The reminder job is what `jobs.enqueue(conn, REMIND_JOB, {"invitation_id": id}, remind_at,
+# dedupe_key=f"reminder:{id}")` inserts, folded into the invitation's update. Without the NOTIFY:
+# a reminder is due days later, and workers poll every few seconds for jobs that come due.
+_MARK_SENT = """
+WITH sent AS (
+    UPDATE invitations SET state = 'sent', reason = NULL, sent_at = $2, message_id = $3, last_error = NULL,
+        reminder_state = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE 'scheduled' END,
+        reminder_at = $4, updated_at = $2
+    WHERE id = $1
+    RETURNING id
+)
+INSERT INTO jobs (kind, payload, run_at, dedupe_key)
+SELECT $5, jsonb_build_object('invitation_id', id), $4, 'reminder:' || id FROM sent WHERE $4 IS NOT NULL
+""" + jobs.ON_DEDUPE_CONFLICT
+
+
+async def _temporary(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, job: jobs.Job, inv_id: int,
+                     kind: str, error: str) -> None:
+    """Retry later with backoff; after the last attempt, the invitation fails and the job dies."""
+    now = svc.clock.now()
+    async with conn.transaction():
+        if job.attempts >= job.max_attempts:
+            await _mark_failed(conn, inv_id, kind, "retries_exhausted", error, now)
+            await batch.failed(job, jobs.Fail(f"gave up after {job.attempts} attempts: {error}"), conn)
+        else:
+            await conn.execute("UPDATE invitations SET last_error = $2, updated_at = $3 WHERE id = $1",
+                               inv_id, error[:1000], now)
+            await batch.failed(job, jobs.Retry(error), conn)
+
+
+async def _suppress(conn: asyncpg.Connection, merchant_id: int | None, address_hash: str, reason: str,
+                    now: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO suppressions (merchant_id, address_hash, reason, created_at)
+           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
+        merchant_id, address_hash, reason, now,
+    )
+
+
+async def _mark_skipped(conn: asyncpg.Connection, inv_id: int, kind: str, reason: str, now: datetime) -> None:
+    if kind == "invitation":
+        await conn.execute(
+            """UPDATE invitations SET state = 'skipped', reason = $2, reminder_state = NULL, updated_at = $3
+               WHERE id = $1""", inv_id, reason, now,
+        )
+    else:
+        # The invitation was sent and has no reason of its own: the reason is the reminder's.
+        await conn.execute(
+            "UPDATE invitations SET reminder_state = 'skipped', reason = $2, updated_at = $3 WHERE id = $1",
+            inv_id, reason, now,
+        )
+
+
+async def _mark_failed(conn: asyncpg.Connection, inv_id: int, kind: str, reason: str, error: str,
+                       now: datetime) -> None:
+    if kind == "invitation":
+        await conn.execute(
+            """UPDATE invitations SET state = 'failed', reason = $2, last_error = $3, reminder_state = NULL,
+                   updated_at = $4 WHERE id = $1""", inv_id, reason, error[:1000], now,
+        )
+    else:
+        # As for a skipped reminder, the reason is the reminder's: the invitation itself was sent.
+        await conn.execute(
+            """UPDATE invitations SET reminder_state = 'failed', reason = $2, last_error = $3, updated_at = $4
+               WHERE id = $1""", inv_id, reason, error[:1000], now,
+        )
+
+
+def tasks(svc: Services, batch_size: int = 50) -> dict[str, jobs.Task]:
+    async def send_invitations(batch: jobs.Batch) -> None:
+        await _send_batch(svc, batch, "invitation")
+
+    async def send_reminders(batch: jobs.Batch) -> None:
+        await _send_batch(svc, batch, "reminder")
+
+    return {SEND_JOB: jobs.Task(send_invitations, batch_size), REMIND_JOB: jobs.Task(send_reminders, batch_size)}
+

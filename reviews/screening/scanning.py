@@ -1,0 +1,229 @@
+"""The worker's scan job: embed new and edited reviews in batches, look for duplicates, then
+publish the review or hold it with its flags. Detection only flags; a moderator decides.
+
+Reviews are scanned in the order they were submitted, each against the reviews submitted
+before it, so an import of history gives the same flags as the live stream would have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import numpy as np
+
+from embedding import stats as bg
+from embedding import store
+from embedding.detect import Detector, Doc, Flag, merge_flags
+from embedding.model import Embedder, get_embedder
+from reviews.collection import store as submissions
+from reviews.platform import jobs
+from reviews.platform.services import Services
+
+log = logging.getLogger("attest.scanning")
+SCANNABLE = ("pending", "published", "held")
+SCAN_BATCH = 256  # scan jobs claimed together: one embedding pass over all their texts (less padding)
+EMBED_CHUNK = 32  # texts per encode call, so writing one chunk overlaps encoding the next
+
+
+def review_text(row: asyncpg.Record | dict[str, Any]) -> str:
+    title, body = (row["title"] or "").strip(), (row["body"] or "").strip()
+    return f"{title}\n{body}" if title else body
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _author(row: asyncpg.Record) -> str:
+    # Without an address (some imports), the merchant-scoped display name stands for the author.
+    return row["author_hash"] or f"name:{row['merchant_id']}:{(row['display_name'] or '').strip().lower()}"
+
+
+def _doc(row: asyncpg.Record, vec: np.ndarray) -> Doc:
+    return Doc(id=row["id"], merchant=row["slug"], author=_author(row), product=row["product_id"],
+               rating=row["rating"], text=review_text(row), created_at=row["submitted_at"], vector=vec)
+
+
+_REVIEWS_SQL = """SELECT r.*, m.slug FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+                  WHERE r.id = ANY($1) AND r.state <> 'withdrawn' ORDER BY r.submitted_at, r.id"""
+
+
+async def scanning_embedder(svc: Services) -> Embedder:
+    """The embedder of the active model. The configured model becomes active only when it is
+    the first ever used; switching models is `attest reindex`, which keeps the old vectors
+    in use until the new ones are complete."""
+    active = await store.active_model(svc.pool)
+    name = active or svc.settings.embedding_model
+    embedder = await asyncio.to_thread(get_embedder, name)
+    if active is None:
+        await store.register_model(svc.pool, embedder.name, embedder.dim, active=True)
+        await store.ensure_index(svc.pool, embedder.name, embedder.dim)
+    elif active != svc.settings.embedding_model:
+        log.warning("configured model is not active yet; run `attest reindex`",
+                    extra={"configured": svc.settings.embedding_model, "active": active})
+    return embedder
+
+
+async def embed_rows(pool: asyncpg.Pool, embedder: Embedder, rows: list[asyncpg.Record]) -> int:
+    """Store vectors for these reviews under the embedder's model, embedding only what changed.
+
+    Texts are embedded shortest first (less padding per model batch), and each chunk is written
+    while the model already works on the next one.
+    """
+    stored = await pool.fetch(
+        "SELECT review_id, text_hash FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
+        embedder.name, [r["id"] for r in rows],
+    )
+    current = {r["review_id"]: r["text_hash"] for r in stored}
+    todo = sorted((r for r in rows if current.get(r["id"]) != text_hash(review_text(r))),
+                  key=lambda r: len(review_text(r)))
+    if not todo:
+        return 0
+    chunks = [todo[i:i + EMBED_CHUNK] for i in range(0, len(todo), EMBED_CHUNK)]
+
+    def encode(chunk: list[asyncpg.Record]) -> np.ndarray:
+        return embedder.encode([review_text(r) for r in chunk])
+
+    pending = asyncio.create_task(asyncio.to_thread(encode, chunks[0]))
+    async with pool.acquire() as conn:
+        for i, chunk in enumerate(chunks):
+            matrix = await pending
+            if i + 1 < len(chunks):
+                pending = asyncio.create_task(asyncio.to_thread(encode, chunks[i + 1]))
+            await store.save_many(conn, embedder.name, [
+                (row["id"], vec, text_hash(review_text(row)), row["submitted_at"])
+                for row, vec in zip(chunk, matrix, strict=True)])
+    return len(todo)
+
+
+async def _nearest_docs(conn: asyncpg.Connection, model: str, doc: Doc,
+                        k: int) -> tuple[list[tuple[Doc, float]], dict[int, tuple[float, float] | None]]:
+    """The review's k nearest earlier reviews (withdrawn ones left out), best first, with their
+    similarity; and their background profiles. One query: the candidate search joined with the
+    reviews it found."""
+    near = store.nearest_sql(model, int(doc.vector.shape[0]), ", vector_send(embedding) AS vec")
+    rows = await conn.fetch(
+        f"""WITH near AS MATERIALIZED ({near})
+            SELECT near.distance, near.vec, p.bg_mean, p.bg_sd, r.*, m.slug
+            FROM near JOIN reviews r ON r.id = near.review_id JOIN merchants m ON m.id = r.merchant_id
+            LEFT JOIN review_profiles p ON p.review_id = near.review_id AND p.model = $5
+            WHERE r.state <> 'withdrawn'
+            ORDER BY near.distance, r.id""",
+        *store.nearest_args(doc.vector, k, doc.created_at, doc.id), model,
+    )
+    profiles = {r["id"]: (float(r["bg_mean"]), float(r["bg_sd"])) if r["bg_mean"] is not None else None
+                for r in rows}
+    return [(_doc(r, store.from_binary(r["vec"])), 1.0 - float(r["distance"])) for r in rows], profiles
+
+
+async def _recent_same_rating(conn: asyncpg.Connection, row: asyncpg.Record,
+                              detector: Detector) -> tuple[list[Doc], list[datetime]]:
+    """The merchant's reviews of the same star value in the window before this one: all the burst
+    test reads (their time, and their text to weigh them), so no vectors are loaded; and when the
+    merchant's reviews of other star values in that window came in (the shop's pace)."""
+    window = (row["merchant_id"], row["rating"], row["id"], row["submitted_at"] - detector.params.window,
+              row["submitted_at"])
+    rows = await conn.fetch(
+        """SELECT r.*, m.slug,
+                  (SELECT array_agg(o.submitted_at) FROM reviews o
+                   WHERE o.merchant_id = $1 AND o.rating <> $2 AND o.state <> 'withdrawn'
+                     AND o.submitted_at >= $4 AND o.submitted_at < $5) AS others
+           FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+           WHERE r.merchant_id = $1 AND r.rating = $2 AND r.id <> $3 AND r.state <> 'withdrawn'
+             AND r.submitted_at >= $4 AND r.submitted_at <= $5
+           ORDER BY r.submitted_at DESC LIMIT 1000""",
+        *window,
+    )
+    # Without a review of its star value in the window there can be no burst: the pace is moot.
+    return [_doc(r, _NO_VECTOR) for r in rows], list(rows[0]["others"] or []) if rows else []
+
+
+_NO_VECTOR = np.zeros(0, dtype=np.float32)
+
+
+async def save_flags(conn: asyncpg.Connection, flags: list[Flag], now: Any) -> None:
+    for flag in merge_flags(flags):
+        await conn.execute(
+            """INSERT INTO flags (review_id, kind, score, evidence, created_at) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (review_id, kind) DO UPDATE SET score = GREATEST(flags.score, EXCLUDED.score),
+                   evidence = EXCLUDED.evidence
+               WHERE flags.state = 'open'""",
+            flag.review_id, flag.kind, float(flag.score), flag.evidence, now,
+        )
+        # A flag holds the review from the widgets until a moderator decides, an earlier one too.
+        # A moderator's earlier "dismissed" stands: the upsert above does not reopen it.
+        if await conn.fetchval("SELECT state FROM flags WHERE review_id = $1 AND kind = $2",
+                               flag.review_id, flag.kind) == "open":
+            await submissions.hold(conn, flag.review_id, now)
+
+
+Timer = Callable[[str], None]
+
+
+async def scan_one(svc: Services, conn: asyncpg.Connection, detector: Detector, model: str,
+                   row: asyncpg.Record, vec: np.ndarray, *, settle: Callable[[asyncpg.Connection], Awaitable[None]]
+                   | None = None, tick: Timer | None = None) -> list[Flag]:
+    """One review's full check. `settle` runs in the same transaction as the results (the job's
+    completion); `tick` marks the end of each step, for benchmarks."""
+    tick = tick or (lambda _step: None)
+    doc = _doc(row, vec)
+    p = detector.params
+    # Extra candidates beyond the detector's k, so the background profile usually needs no search.
+    candidates, known = await _nearest_docs(conn, model, doc, p.k + p.background_k)
+    neighbours = [d for d, _ in candidates[:p.k]]
+    tick("nearest")
+    recent, window_others = await _recent_same_rating(conn, row, detector)
+    tick("recent same rating")
+    profile = await bg.background_profile(conn, model, doc, p, [(sim, d.created_at) for d, sim in candidates])
+    tick("background profile")
+    stats = await bg.prefetch(conn, model, doc, row["merchant_id"], profile, neighbours + recent, p,
+                              known_profiles=known)
+    tick("prefetch")
+    flags = detector.scan(doc, neighbours, recent, stats, window_others)  # type: ignore[arg-type]
+    tick("detector")
+    async with conn.transaction():
+        # Scan results can always be computed again, and the job settles in this same transaction:
+        # if a crash loses the commit, the job runs again. So no need to wait for the disk.
+        await conn.execute("SET LOCAL synchronous_commit = off")
+        await store.save_profile(conn, doc.id, model, profile)
+        await save_flags(conn, flags, svc.clock.now())
+        await bg.count_review(conn, doc, row["merchant_id"])
+        if row["state"] == "pending" and not any(f.review_id == doc.id for f in flags):
+            await submissions.publish(conn, doc.id, svc.clock.now())
+        if settle is not None:
+            await settle(conn)
+    tick("writes and commit")
+    return flags
+
+
+async def scan(svc: Services, batch: jobs.Batch, detector: Detector) -> None:
+    by_review = {int(j.payload["review_id"]): j for j in batch.jobs}
+    rows = [r for r in await svc.pool.fetch(_REVIEWS_SQL, list(by_review)) if r["state"] in SCANNABLE]
+    for missing in set(by_review) - {r["id"] for r in rows}:
+        await batch.done(by_review[missing])  # withdrawn, rejected or deleted since
+    if not rows:
+        return
+    embedder = await scanning_embedder(svc)
+    await embed_rows(svc.pool, embedder, rows)
+    async with svc.pool.acquire() as conn:
+        vecs = await store.vectors(conn, embedder.name, [r["id"] for r in rows])
+        for row in rows:
+            job = by_review[row["id"]]
+            flags = await scan_one(svc, conn, detector, embedder.name, row, vecs[row["id"]],
+                                   settle=lambda c, job=job: batch.done(job, c))
+            log.info("review scanned", extra={"review": row["id"], "flags": sorted({f.kind for f in flags})})
+
+
+def tasks(svc: Services, batch_size: int = SCAN_BATCH) -> dict[str, jobs.Task]:
+    detector = Detector()
+
+    async def handler(batch: jobs.Batch) -> None:
+        await scan(svc, batch, detector)
+
+    return {submissions.SCAN_JOB: jobs.Task(handler, batch_size)}
