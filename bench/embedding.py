@@ -42,7 +42,7 @@ from _common import Phases, aembedded_database, rss_mb, verdict
 
 from embedding import store
 from embedding.model import BATCH_SIZE, DEFAULT_MODEL, get_embedder
-from reviews.platform import db
+from reviews import runtime
 from reviews.screening import scanning
 
 TARGET = 0.9
@@ -206,7 +206,7 @@ async def bench(n: int, rounds: int, profile: bool) -> int:
         await asyncio.to_thread(embedder.encode, [b for _, b, _, _ in texts[:64]])
     rss_model = rss_mb()
     async with aembedded_database(prefix="attest-bench-embedding-") as (_server, dsn, _folder):
-        pool = await db.create_pool(dsn, min_size=2, max_size=5)
+        pool = await runtime.create_pool(dsn, min_size=2, max_size=5)
         try:
             with ph.phase("seed reviews, register the model, create its index"):
                 rows = await seed_reviews(pool, texts)

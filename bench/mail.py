@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiosmtplib
 
 from mailer.wire import wire_bytes
+from reviews import runtime
 from reviews.intake import orders
 from reviews.merchants import store as merchants
 from reviews.platform import db
@@ -206,8 +207,8 @@ async def bench(n: int, rounds: int, profile: bool) -> int:
                                 base_url="https://reviews.bench.example", mail_from=SENDER,
                                 smtp_url=f"smtp://127.0.0.1:{server.port}?starttls=off", dev=False,
                                 log_level="WARNING")
-            pool = await db.create_pool(dsn, min_size=2, max_size=10)
-            svc = Services(settings=settings, clock=Clock(), pool=pool, dsn=dsn)
+            pool = await runtime.create_pool(dsn, min_size=2, max_size=10)
+            svc = runtime.services(settings, Clock(), pool, dsn)
             try:
                 t0 = time.perf_counter()
                 await seed(svc, n)

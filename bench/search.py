@@ -68,6 +68,7 @@ from _common import (
 
 from embedding import store
 from embedding.detect import Detector
+from reviews import runtime
 from reviews.platform import db
 from reviews.platform.clock import FrozenClock
 from reviews.platform.services import Services
@@ -381,8 +382,8 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, model: str, breakdo
                      ef_sweep: list[int]) -> dict[str, Any]:
     settings = Settings(data_dir=folder / "data", database_url=dsn, secret_key="bench-secret", dev=False,  # noqa: S106
                         log_level="WARNING")
-    pool = await db.create_pool(dsn, min_size=1, max_size=2)
-    svc = Services(settings=settings, clock=FrozenClock(T_END), pool=pool, dsn=dsn)
+    pool = await runtime.create_pool(dsn, min_size=1, max_size=2)
+    svc = runtime.services(settings, FrozenClock(T_END), pool, dsn)
     detector = Detector()
     k = detector.params.k
     out: dict[str, Any] = {}

@@ -32,7 +32,6 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 
@@ -425,6 +424,3 @@ def scan_corpus(docs: list[Doc], params: Params | None = None) -> list[Flag]:
         by_merchant[doc.merchant].append(doc)
     return merge_flags(flags)
 
-
-def flags_to_json(flags: list[Flag]) -> list[dict[str, Any]]:
-    return [{"review_id": f.review_id, "kind": f.kind, "score": f.score, "evidence": f.evidence} for f in flags]

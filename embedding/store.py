@@ -146,3 +146,8 @@ async def profiles(conn: asyncpg.Connection | asyncpg.Pool, model: str,
     )
     return {r["review_id"]: (float(r["bg_mean"]), float(r["bg_sd"])) if r["bg_mean"] is not None else None
             for r in rows}
+
+
+async def delete(conn: asyncpg.Connection | asyncpg.Pool, review_ids: list[int]) -> None:
+    """Forget the vectors of these reviews (they derive from the text)."""
+    await conn.execute("DELETE FROM review_embeddings WHERE review_id = ANY($1::bigint[])", list(review_ids))

@@ -17,20 +17,18 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import escape
 
 from mailer.wire import OutgoingMessage
-from reviews.platform.i18n import negotiate, translations
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "mailer"
-DEFAULT_ACCENT = "#1f6feb"
 KINDS = ("invitation", "reminder")
 FONT_STACK = "-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica,Arial,sans-serif"
 
-_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _HEADER_URL = re.compile(r"https?://[!-~]+")  # printable ASCII, no spaces
 _WEB_URL = re.compile(r"https?:", re.IGNORECASE)  # the scheme urlsplit would find
 _MESSAGE_ID = re.compile(r"[!-~]+")
@@ -45,15 +43,12 @@ _SIMPLE_ADDRESS = re.compile(rf"({_ATEXT}(?:\.{_ATEXT})*)@({_LABEL}(?:\.{_LABEL}
 @dataclass(frozen=True)
 class Branding:
     shop_name: str
+    # Both go into inline CSS: the caller hands in checked hex colours (Attest's merchants.branding).
+    accent_color: str
+    on_accent: str
     sender_name: str | None = None  # display name in From; default shop_name
     reply_to: str | None = None  # the merchant's own address, so buyers' replies reach the shop
     logo_url: str | None = None
-    accent_color: str = DEFAULT_ACCENT
-
-    def __post_init__(self) -> None:
-        # The colour is interpolated into inline CSS: anything but a hex colour could break out of it.
-        if not isinstance(self.accent_color, str) or not _HEX_COLOR.fullmatch(self.accent_color):
-            object.__setattr__(self, "accent_color", DEFAULT_ACCENT)
 
 
 @dataclass(frozen=True)
@@ -68,7 +63,8 @@ class InvitationEmail:
     kind: str  # "invitation" or "reminder"
     to_address: str
     to_name: str | None
-    locale: str
+    locale: str  # a language the caller chose, and `catalog` speaks
+    catalog: NullTranslations
     branding: Branding
     products: list[EmailProduct]
     review_url: str
@@ -96,7 +92,7 @@ def compose_invitation(email: InvitationEmail, *, now: datetime | None = None) -
         raise ValueError("unsubscribe_url must be an http(s) URL without spaces or angle brackets")
     if not _MESSAGE_ID.fullmatch(email.message_id):
         raise ValueError("message_id must be printable ASCII without spaces")
-    locale = negotiate(email.locale)
+    locale = email.locale
     branding = email.branding
     sender = _shop_mailbox(branding.sender_name or branding.shop_name, email.from_address)
     to = _mailbox(email.to_name or "", email.to_address)
@@ -107,7 +103,8 @@ def compose_invitation(email: InvitationEmail, *, now: datetime | None = None) -
 
     layout = _Layout(
         locale=locale, kind=email.kind, shop=branding.shop_name, named=bool(_one_line(email.to_name or "")),
-        logo_url=_safe_image_url(branding.logo_url), accent=branding.accent_color,
+        catalog=email.catalog, logo_url=_safe_image_url(branding.logo_url), accent=branding.accent_color,
+        on_accent=branding.on_accent,
         valid_days=email.link_valid_days, has_reply_to=bool(branding.reply_to),
         images=tuple(_safe_image_url(p.image_url) is not None for p in email.products),
     )
@@ -166,11 +163,13 @@ class _Layout:
     """Everything that shapes an email's wording and markup besides its slot values."""
 
     locale: str
+    catalog: NullTranslations
     kind: str
     shop: str
     named: bool  # a greeting with the buyer's name
     logo_url: str | None
     accent: str
+    on_accent: str
     valid_days: int
     has_reply_to: bool
     images: tuple[bool, ...]  # per product: whether it has an image
@@ -246,7 +245,7 @@ def _frame(layout: _Layout) -> _Frame:
 
 def render_parts(layout: _Layout, values: list[str]) -> tuple[str, str, str]:
     """The subject, the text part and the HTML part, rendered by the templates with these slot values."""
-    env = _environment(layout.locale)
+    env = _environment(layout.catalog)
     # Called from Python the macro returns HTML-escaped text; a header wants it plain.
     subject = _one_line(html.unescape(env.get_template("_copy.html").module.subject(layout.kind, layout.shop)))
     products = []
@@ -266,7 +265,7 @@ def render_parts(layout: _Layout, values: list[str]) -> tuple[str, str, str]:
         "valid_days": layout.valid_days,
         "has_reply_to": layout.has_reply_to,
         "accent": layout.accent,
-        "on_accent": _text_color_on(layout.accent),
+        "on_accent": layout.on_accent,
         "subject": subject,
     }
     text = env.get_template("invitation.txt").render(context)
@@ -403,7 +402,7 @@ def _fold(name: str, value: str) -> str:
 
 
 @cache
-def _environment(locale: str) -> Environment:
+def _environment(catalog: NullTranslations) -> Environment:
     # One environment per language: gettext is installed environment-wide, and templates compile once.
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -417,7 +416,7 @@ def _environment(locale: str) -> Environment:
     env.policies["ext.i18n.trimmed"] = True
     env.globals["font"] = FONT_STACK
     env.filters["plain"] = _plain
-    env.install_gettext_translations(translations(LOCALES_DIR, DOMAIN, locale), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -442,15 +441,3 @@ def _safe_image_url(url: str | None) -> str | None:
     if url and url.isprintable() and _WEB_URL.match(url):
         return url
     return None
-
-
-def _text_color_on(background: str) -> str:
-    """Black or white, whichever reads better on the merchant's accent colour (WCAG relative luminance)."""
-    hex_digits = background.lstrip("#")
-    if len(hex_digits) == 3:
-        hex_digits = "".join(c * 2 for c in hex_digits)
-    channels = [int(hex_digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    # Contrast against white is (1.05)/(L+0.05), against black (L+0.05)/0.05; pick the larger.
-    return "#ffffff" if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 else "#111111"

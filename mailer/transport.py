@@ -427,7 +427,7 @@ def _outbox_name(when: datetime, message_id: str) -> str:
 
 def _write_atomically(directory: Path, name: str, data: bytes) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    # Readers (the /dev/outbox page) only ever see complete files: write aside, then rename.
+    # Readers of the outbox only ever see complete files: write aside, then rename.
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".eml")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -13,21 +13,25 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from reviews.buyer import pages, unsubscribe
-from reviews.buyer import review_page as collect
-from reviews.intake import api
-from reviews.platform import metrics
+from reviews.buyer import pages, review_page, unsubscribe, verification
+from reviews.buyer.pages import _
+from reviews.collection import store as reviews
+from reviews.intake import api, openapi, shopify, woocommerce
+from reviews.invitations import store as invitations
+from reviews.merchants import branding
+from reviews.platform import db, http, metrics
 from reviews.platform.errors import ApiError
-from reviews.platform.i18n import translations
+from reviews.platform.i18n import Catalog
 from reviews.platform.services import Services
+from reviews.privacy import buyer_data
+from reviews.runtime import open_services
+from reviews.screening import flags
+from reviews.worker import make_worker
+from widgets import config as widgets_config
+from widgets.routes import routes as widget_routes
 
 log = logging.getLogger("attest.web")
-
-
-def _(locale: str, message: str) -> str:
-    return translations(pages.LOCALES_DIR, "pages", locale).gettext(message)
 
 
 def _wants_json(request: Request) -> bool:
@@ -68,65 +72,39 @@ async def server_error(request: Request, exc: Exception) -> Response:
 async def healthz(request: Request) -> JSONResponse:
     svc: Services = request.app.state.services
     try:
-        async with svc.pool.acquire(timeout=5) as conn:
-            await conn.fetchval("SELECT 1")
+        await db.ping(svc.pool)
     except Exception as exc:
         log.warning("health check failed", extra={"error": str(exc)})
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-class SecurityHeaders:
-    """Conservative headers on every response; widget routes relax framing for their iframe page."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        is_widget = scope["path"].startswith("/widgets/")
-
-        async def send_with_headers(message: dict) -> None:  # type: ignore[type-arg]
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                extra = [(b"x-content-type-options", b"nosniff"),
-                         (b"referrer-policy", b"strict-origin-when-cross-origin")]
-                if not is_widget:
-                    extra.append((b"x-frame-options", b"DENY"))
-                headers += [(k, v) for k, v in extra if k not in present]
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+WIDGETS = widgets_config.Config(catalog=Catalog(widgets_config.LOCALES_DIR, widgets_config.DOMAIN),
+                                accent=lambda setting: branding.colours(setting).accent)
 
 
 def routes() -> list[Route | Mount]:
-    from reviews.buyer import verification
-    from reviews.intake import openapi, shopify, woocommerce
-    from widgets.routes import routes as widget_routes
-
     return [
         Route("/healthz", healthz),
-        Route("/metrics", metrics.metrics),
+        Route("/metrics", metrics.endpoint(reviews_by_state=reviews.count_by_state,
+                                           invitations_by_state=invitations.count_by_state,
+                                           open_flags=flags.count_open)),
         Route("/openapi.json", openapi.openapi_json),
         Route("/api/v1/orders", api.post_order, methods=["POST"]),
         Route("/api/v1/merchant", api.get_merchant),
         Route("/api/v1/merchant/settings", api.patch_settings, methods=["PATCH"]),
         Route("/api/v1/stats", api.get_stats),
-        Route("/hooks/shopify/{slug}", shopify.receive, methods=["POST"]),
+        Route("/hooks/shopify/{slug}", shopify.receiver(privacy=buyer_data.shopify_topic), methods=["POST"]),
         Route("/hooks/woocommerce/{slug}", woocommerce.receive, methods=["POST"]),
-        Route("/r/{token}", collect.review_page, methods=["GET"]),
-        Route("/r/{token}", collect.submit_review, methods=["POST"]),
-        Route("/r/{token}/withdraw", collect.withdraw_review, methods=["POST"]),
-        Route("/static/{name}", collect.static_file),
+        Route("/r/{token}", review_page.review_page, methods=["GET"]),
+        Route("/r/{token}", review_page.submit_review, methods=["POST"]),
+        Route("/r/{token}/withdraw", review_page.withdraw_review, methods=["POST"]),
+        Route("/static/{name}", review_page.static_file),
         Route("/u/{token}", unsubscribe.confirm_page, methods=["GET"]),
         Route("/u/{token}", unsubscribe.unsubscribe, methods=["POST"]),
         Route("/verification", verification.page),
         Route("/verification/{slug}", verification.page),
-        Mount("/widgets/v1", routes=widget_routes),
+        Mount("/widgets/v1", routes=widget_routes(WIDGETS)),
     ]
 
 
@@ -141,7 +119,6 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
         if not run_worker:
             yield
             return
-        from reviews.worker import make_worker
 
         stop = asyncio.Event()
         worker = make_worker(svc)
@@ -161,8 +138,6 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
             async with with_worker(services):
                 yield
             return
-        from reviews.runtime import open_services
-
         async with open_services(migrate=migrate) as svc:
             app.state.services = svc
             async with with_worker(svc):
@@ -170,7 +145,7 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
 
     return Starlette(
         routes=routes(),
-        middleware=[Middleware(metrics.MetricsMiddleware), Middleware(SecurityHeaders)],
+        middleware=[Middleware(metrics.MetricsMiddleware), Middleware(http.SecurityHeaders)],
         exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )

@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import signal
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from reviews import __version__
-from reviews.invitations import scheduling as invitations
+import uvicorn
+from tqdm import tqdm
+
+from reviews import __version__, worker
+from reviews.app import create_app
+from reviews.collection import importing
+from reviews.invitations import store as invitations
+from reviews.merchants import keys
 from reviews.merchants import store as merchants
+from reviews.merchants.settings import DEFAULT_SETTINGS
+from reviews.moderation import decisions
 from reviews.platform import db, jobs
 from reviews.platform.errors import ApiError
 from reviews.platform.logs import configure as configure_logs
 from reviews.platform.settings import SUPPORTED_LOCALES, Settings
 from reviews.runtime import SchemaNotReady, open_services
+from reviews.screening import flags, reindex
 
 
 def _print_json(value: Any) -> None:
@@ -26,34 +38,12 @@ def _print_json(value: Any) -> None:
 
 
 def _run_server(settings: Settings, *, run_worker: bool, migrate: bool) -> None:
-    import uvicorn
-
-    from reviews.app import create_app
-
     app = create_app(run_worker=run_worker, migrate=migrate)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                             proxy_headers=True, forwarded_allow_ips="*", server_header=False)
     print(f"Attest {__version__} on http://{settings.host}:{settings.port}"
           f"{' (web + worker)' if run_worker else ''}", file=sys.stderr)
     uvicorn.Server(config).run()
-
-
-async def _worker(settings: Settings, drain: bool) -> int:
-    from reviews.worker import make_worker
-
-    async with open_services(settings) as svc:
-        worker = make_worker(svc)
-        async with worker:
-            if drain:
-                ran = await worker.drain()
-                print(json.dumps({"jobs_run": ran}))
-                return 0
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
-            await worker.run_forever(stop)
-    return 0
 
 
 async def _migrate(settings: Settings) -> int:
@@ -89,7 +79,7 @@ async def _merchant(settings: Settings, args: argparse.Namespace) -> int:
                 changes[key.strip()] = value
             merchant = await merchants.update_settings(conn, merchant, changes)
         elif args.merchant_command == "new-key":
-            _print_json({"slug": merchant.slug, "api_key": await merchants.add_api_key(conn, merchant.id)})
+            _print_json({"slug": merchant.slug, "api_key": await keys.add_api_key(conn, merchant.id)})
             return 0
         _print_json({"slug": merchant.slug, "name": merchant.name, "locale": merchant.locale,
                      "settings": merchant.public_settings()})
@@ -116,14 +106,11 @@ async def _jobs(settings: Settings, args: argparse.Namespace) -> int:
             for row in await jobs.dead_jobs(svc.pool):
                 print(json.dumps(dict(row), default=str))
             return 0
-        rows = await svc.pool.fetch("SELECT kind, state, count(*) AS n FROM jobs GROUP BY kind, state ORDER BY 1, 2")
-        _print_json([dict(r) for r in rows])
+        _print_json(await jobs.counts(svc.pool))
     return 0
 
 
 def _progress(**kwargs: Any) -> Any:
-    from tqdm import tqdm
-
     return tqdm(file=sys.stderr, unit="review", dynamic_ncols=True, **kwargs)
 
 
@@ -135,11 +122,9 @@ def _count_lines(path: Path) -> int | None:
 
 
 async def _import(settings: Settings, args: argparse.Namespace, path: Path, lines: int) -> int:
-    from reviews.collection.importing import import_file
-
     async with open_services(settings) as svc:
         with _progress(total=lines, desc="importing") as bar:
-            report = await import_file(svc.pool, path, hasher=svc.hasher, now=svc.clock.now(),
+            report = await importing.import_file(svc.pool, path, hasher=svc.hasher, now=svc.clock.now(),
                                        create_merchants=args.create_merchants, default_merchant=args.merchant,
                                        progress=bar)
     for line, reason in report.errors:
@@ -149,11 +134,9 @@ async def _import(settings: Settings, args: argparse.Namespace, path: Path, line
 
 
 async def _flags(settings: Settings, args: argparse.Namespace) -> int:
-    from reviews.screening.flags import flagged_reviews
-
     async with open_services(settings) as svc:
         states = ("open", "upheld", "dismissed") if args.all else ("open",)
-        entries = await flagged_reviews(svc.pool, args.merchant, states)
+        entries = await flags.flagged_reviews(svc.pool, args.merchant, states)
     if args.format == "jsonl":
         for entry in entries:
             print(json.dumps(entry, ensure_ascii=False))
@@ -166,22 +149,17 @@ async def _flags(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _scan(settings: Settings, args: argparse.Namespace) -> int:
-    from reviews.screening import reindex
 
     async with open_services(settings) as svc:
         queued = await reindex.queue_rescan(svc, args.merchant)
         with _progress(total=queued, desc="scanning") as bar:
             ran = await reindex.run_scans(svc, bar)
-        flagged = await svc.pool.fetchval(
-            """SELECT count(DISTINCT f.review_id) FROM flags f JOIN reviews r ON r.id = f.review_id
-               JOIN merchants m ON m.id = r.merchant_id WHERE f.state = 'open' AND ($1::text IS NULL OR m.slug = $1)""",
-            args.merchant)
+        flagged = await flags.flagged_count(svc.pool, args.merchant)
     _print_json({"queued": queued, "scanned": ran, "flagged_reviews": flagged})
     return 0
 
 
 async def _reindex(settings: Settings) -> int:
-    from reviews.screening import reindex
 
     async with open_services(settings) as svc:
         _print_json(await reindex.reindex(svc, _progress))
@@ -189,12 +167,9 @@ async def _reindex(settings: Settings) -> int:
 
 
 async def _moderate(settings: Settings, args: argparse.Namespace) -> int:
-    import getpass
-
-    from reviews.moderation.decisions import decide
 
     async with open_services(settings) as svc, svc.pool.acquire() as conn:
-        result = await decide(conn, args.review_id, "publish" if args.publish else "reject",
+        result = await decisions.decide(conn, args.review_id, "publish" if args.publish else "reject",
                               moderator=args.by or getpass.getuser(), now=svc.clock.now(), reason=args.reason)
     _print_json(result)
     return 0
@@ -234,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = msub.add_parser("set", help="change settings: attest merchant set SLUG key=value ...")
     p.add_argument("slug")
     p.add_argument("pairs", nargs="+", metavar="key=value",
-                   help=f"settings: {', '.join(merchants.DEFAULT_SETTINGS)}")
+                   help=f"settings: {', '.join(DEFAULT_SETTINGS)}")
     p = msub.add_parser("show", help="show a merchant and its settings")
     p.add_argument("slug")
     p = msub.add_parser("new-key", help="issue another API key")
@@ -270,8 +245,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _exit_on_sigterm() -> None:
     """Make SIGTERM a normal exit, so exit handlers run: the embedded PostgreSQL is stopped by
     the last process using it (uvicorn re-raises the signal after its graceful shutdown)."""
-    import threading
-
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
@@ -283,12 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     configure_logs(settings.log_level)
     if getattr(args, "host", None) or getattr(args, "port", None):
-        from dataclasses import replace
-
         settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     commands: dict[str, Callable[[], Awaitable[int] | None]] = {
         "migrate": lambda: _migrate(settings),
-        "worker": lambda: _worker(settings, args.drain),
+        "worker": lambda: worker.run(settings, drain=args.drain),
         "merchant": lambda: _merchant(settings, args),
         "stats": lambda: _stats(settings, args.slug),
         "jobs": lambda: _jobs(settings, args),

@@ -1,10 +1,16 @@
-"""Every job kind the worker runs, and its handler."""
+"""The worker process: every job kind it runs, wired to its handler, and its loop."""
 
 from __future__ import annotations
+
+import asyncio
+import json
+import signal
 
 from reviews.invitations import sending
 from reviews.platform import jobs
 from reviews.platform.services import Services
+from reviews.platform.settings import Settings
+from reviews.runtime import open_services
 from reviews.screening import scanning
 
 
@@ -14,3 +20,20 @@ def all_tasks(svc: Services) -> dict[str, jobs.Task]:
 
 def make_worker(svc: Services) -> jobs.Worker:
     return jobs.Worker(pool=svc.pool, dsn=svc.dsn, tasks=all_tasks(svc), clock=svc.clock)
+
+
+async def run(settings: Settings, *, drain: bool) -> int:
+    """`attest worker`: run jobs until SIGINT or SIGTERM, or (drain) until none is due."""
+    async with open_services(settings) as svc:
+        worker = make_worker(svc)
+        async with worker:
+            if drain:
+                ran = await worker.drain()
+                print(json.dumps({"jobs_run": ran}))
+                return 0
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            await worker.run_forever(stop)
+    return 0

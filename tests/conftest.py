@@ -17,8 +17,10 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from reviews import runtime
 from reviews.app import create_app
 from reviews.merchants import store as merchants
+from reviews.merchants.model import Merchant
 from reviews.platform import db
 from reviews.platform.clock import FrozenClock
 from reviews.platform.services import Services
@@ -75,8 +77,8 @@ def settings(tmp_path: Path, dsn: str) -> Settings:
 
 @pytest.fixture
 async def services(settings: Settings, dsn: str, clock: FrozenClock) -> AsyncIterator[Services]:
-    pool = await db.create_pool(dsn, min_size=1, max_size=5)
-    svc = Services(settings=settings, clock=clock, pool=pool, dsn=dsn)
+    pool = await runtime.create_pool(dsn, min_size=1, max_size=5)
+    svc = runtime.services(settings, clock, pool, dsn)
     try:
         yield svc
     finally:
@@ -94,7 +96,7 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def merchant(services: Services) -> tuple[merchants.Merchant, str]:
+async def merchant(services: Services) -> tuple[Merchant, str]:
     async with services.pool.acquire() as conn:
         return await merchants.create(conn, name="Demo Shop", slug="demo-shop", locale="en",
                                       settings={"invite_delay_days": 0})

@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.async_api import BrowserContext, Page
 
-from reviews.merchants.store import Merchant
+from reviews.merchants.model import Merchant
 from reviews.platform import tokens
 from reviews.platform.services import Services
 from reviews.platform.settings import SUPPORTED_LOCALES

@@ -14,7 +14,7 @@ from playwright import async_api as playwright_api
 
 from reviews.invitations.sending import build_message
 from reviews.merchants import store as merchants
-from reviews.merchants.store import Merchant
+from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from reviews.platform.settings import SUPPORTED_LOCALES
 from tests.test_invitations import ingest

@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 
-from reviews.intake import orders
-from reviews.invitations.sending import unsubscribe_link
+from reviews.intake import events, orders
+from reviews.invitations.links import unsubscribe_link
 from reviews.merchants import store as merchants
-from reviews.merchants.store import Merchant
+from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from tests.helpers import order_event
 
@@ -35,7 +35,7 @@ async def ingest(svc: Services, merchant: Merchant, order_id: str = "A-1", **kwa
     if timezone:
         body["customer"]["timezone"] = timezone
     async with svc.pool.acquire() as conn:
-        answer, _ = await orders.ingest(conn, merchant, orders.parse_event(body), now=svc.clock.now(),
+        answer, _ = await orders.ingest(conn, merchant, events.parse_event(body), now=svc.clock.now(),
                                         hasher=svc.hasher)
     return answer
 

@@ -43,12 +43,15 @@ from mailer import (
     transport_from_settings,
 )
 from mailer import transport as transport_module
-from mailer.compose import DEFAULT_ACCENT, LOCALES_DIR, TEMPLATES_DIR
+from mailer.compose import DOMAIN, LOCALES_DIR, TEMPLATES_DIR
 from mailer.transport import parse_smtp_url, recipient_unknown
+from reviews.merchants.branding import DEFAULT_ACCENT, colours
+from reviews.platform.i18n import Catalog
 
 LOCALES = ("en", "es", "it", "pl", "ro", "de", "fr")
 HOSTILE = "Bob's <script>alert(1)</script> & Co"
 NOW = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+MAIL = Catalog(LOCALES_DIR, DOMAIN)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -65,13 +68,18 @@ def make_email(
     unsubscribe_url: str = "https://attest.example/u/TOKEN",
     **branding: object,
 ) -> InvitationEmail:
+    # As Attest's caller does: the accent checked by merchants.branding, the catalog of the language.
+    colour = colours(branding.pop("accent_color", DEFAULT_ACCENT))
     return InvitationEmail(
         kind=kind,
         to_address=to,
         to_name="Anna Kowalska",
         locale=locale,
+        catalog=MAIL.translations(locale),
         branding=Branding(
             shop_name=shop,
+            accent_color=colour.accent,
+            on_accent=colour.on_accent,
             reply_to="hello@rossi.example",
             logo_url="https://rossi.example/logo.png",
             **branding,  # type: ignore[arg-type]
@@ -172,7 +180,8 @@ def test_cached_frame_renders_exactly_as_the_templates(locale: str, shop: str, b
     values = compose._slot_values(email_)
     layout = compose._Layout(
         locale=locale, kind=email_.kind, shop=shop, named=bool(buyer), logo_url="https://rossi.example/logo.png",
-        accent=DEFAULT_ACCENT, valid_days=email_.link_valid_days, has_reply_to=True, images=(True, False),
+        catalog=email_.catalog, accent=DEFAULT_ACCENT, on_accent="#ffffff", valid_days=email_.link_valid_days,
+        has_reply_to=True, images=(True, False),
     )
     subject, text, html = compose.render_parts(layout, values)
     frame = compose._frame(layout)
@@ -306,8 +315,8 @@ def test_layout_fits_small_screens() -> None:
 
 
 def test_accent_colour_is_validated() -> None:
-    assert Branding("S", accent_color="red;}body{background:url(x)").accent_color == DEFAULT_ACCENT
-    assert Branding("S", accent_color="#AbC").accent_color == "#AbC"
+    assert colours("red;}body{background:url(x)").accent == DEFAULT_ACCENT
+    assert colours("#AbC").accent == "#AbC"
     _, html = parts(compose_invitation(make_email(accent_color="#ffd700")))
     assert "background-color:#ffd700" in html
     assert "color:#111111" in html  # dark text on a light button

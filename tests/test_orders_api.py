@@ -2,7 +2,7 @@ import json
 
 import httpx
 
-from reviews.merchants.store import Merchant
+from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from tests.helpers import auth, order_event
 

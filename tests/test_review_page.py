@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 
 import reviews
 from reviews.buyer.pages import LOCALES_DIR
-from reviews.merchants.store import Merchant
+from reviews.merchants.model import Merchant
 from reviews.platform import tokens
 from reviews.platform.ratelimit import Limit, RateLimiter, cleanup
 from reviews.platform.services import Services

@@ -25,9 +25,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reviews import cli
-from reviews.invitations import scheduling as invitations
-from reviews.invitations.sending import message_id
-from reviews.merchants.store import add_api_key
+from reviews.invitations import store as invitations
+from reviews.invitations.links import message_id
+from reviews.merchants.keys import add_api_key
 from reviews.platform import jobs
 from reviews.platform.services import Services
 from reviews.worker import make_worker

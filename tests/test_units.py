@@ -4,8 +4,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reviews.buyer.review_page import default_display_name, user_agent_family
-from reviews.invitations.scheduling import apply_send_window
+from reviews.buyer.review_page import user_agent_family
+from reviews.collection.authors import default_display_name
+from reviews.invitations.policy import apply_send_window
+from reviews.merchants import settings as merchant_settings
 from reviews.merchants import store as merchants
 from reviews.platform.errors import ValidationError
 from reviews.platform.hashing import Hasher
@@ -60,7 +62,7 @@ def test_send_window_moves_into_local_daytime() -> None:
     ("send_window", "08:30-21:00", "08:30-21:00"), ("wait_for_delivery", "true", True),
     ("accent_color", "#aa0044", "#aa0044"), ("shopify_secret", "s3cr3t", "s3cr3t")])
 def test_parse_setting_accepts(key: str, raw: object, expected: object) -> None:
-    assert merchants.parse_setting(key, raw) == expected
+    assert merchant_settings.parse_setting(key, raw) == expected
 
 
 @pytest.mark.parametrize(("key", "raw"), [
@@ -69,7 +71,7 @@ def test_parse_setting_accepts(key: str, raw: object, expected: object) -> None:
     ("logo_url", "javascript:alert(1)")])
 def test_parse_setting_refuses(key: str, raw: object) -> None:
     with pytest.raises(ValidationError):
-        merchants.parse_setting(key, raw)
+        merchant_settings.parse_setting(key, raw)
 
 
 def test_slugify() -> None:
@@ -100,10 +102,9 @@ def test_keyed_hashes_normalise_and_depend_on_the_key() -> None:
 ])
 def test_link_validity_speaks_each_languages_plurals(locale: str, days: int, expected: str) -> None:
     """ATTEST_REVIEW_LINK_DAYS is configurable: every language says its number of days correctly."""
-    from reviews.buyer.review_page import LOCALES_DIR
-    from reviews.platform.i18n import translations
+    from reviews.buyer.pages import PAGES
 
-    message = translations(LOCALES_DIR, "pages", locale).ngettext(
+    message = PAGES.translations(locale).ngettext(
         "Review links are valid for %(days)d day after the email was sent. Thank you for your interest.",
         "Review links are valid for %(days)d days after the email was sent. Thank you for your interest.",
         days) % {"days": days}

@@ -16,7 +16,7 @@ import pytest
 
 from reviews.intake import shopify, woocommerce
 from reviews.merchants import store as merchants
-from reviews.merchants.store import Merchant
+from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from reviews.privacy import buyer_data
 

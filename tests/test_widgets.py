@@ -16,7 +16,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from reviews.merchants import store as merchants
-from reviews.merchants.store import Merchant
+from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from reviews.platform.settings import SUPPORTED_LOCALES
 

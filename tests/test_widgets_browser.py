@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright import async_api as playwright_api
 
-from reviews.merchants.store import Merchant
+from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from tests.test_widgets import HOSTILE, add_review
 

@@ -17,10 +17,6 @@ async def merchant(pool: asyncpg.Pool, slug: str) -> asyncpg.Record | None:
     return await pool.fetchrow("SELECT id, slug, name, locale, settings FROM merchants WHERE slug = $1", slug)
 
 
-async def merchant_id(pool: asyncpg.Pool, slug: str) -> int | None:
-    return await pool.fetchval("SELECT id FROM merchants WHERE slug = $1", slug)
-
-
 async def summary(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> dict[str, Any]:
     rows = await pool.fetch(
         """SELECT rating, count(*) AS n FROM reviews

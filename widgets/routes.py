@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -13,9 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from reviews.platform.i18n import negotiate
-from reviews.platform.settings import SUPPORTED_LOCALES
 from widgets import badge, feed, jsonld, page, public, queries, responses
+from widgets.config import Config
 
 STATIC = Path(__file__).resolve().parent / "static"
 PER_PAGE_DEFAULT = 10
@@ -49,17 +48,17 @@ def _verification_url(request: Request, slug: str) -> str:
     return f"{_base_url(request)}/verification/{quote(slug)}"
 
 
-def _lang(request: Request, merchant: asyncpg.Record) -> str:
-    return negotiate(request.query_params.get("lang"), merchant["locale"])
+def _lang(config: Config, request: Request, merchant: asyncpg.Record) -> str:
+    return config.catalog.negotiate(request.query_params.get("lang"), merchant["locale"])
 
 
-ShopHandler = Callable[[Request, asyncpg.Record, "str | None"], Awaitable[Response]]
+ShopHandler = Callable[[Config, Request, asyncpg.Record, "str | None"], Awaitable[Response]]
 
 
-def shop_endpoint(handler: ShopHandler) -> Callable[[Request], Awaitable[Response]]:
+def shop_endpoint(handler: ShopHandler) -> Callable[[Config, Request], Awaitable[Response]]:
     """Resolve the shop (404 if unknown) and the product (422 if malformed) before the handler."""
 
-    async def endpoint(request: Request) -> Response:
+    async def endpoint(config: Config, request: Request) -> Response:
         merchant = await queries.merchant(_pool(request), request.path_params["slug"])
         if merchant is None:
             return responses.not_found()
@@ -67,13 +66,13 @@ def shop_endpoint(handler: ShopHandler) -> Callable[[Request], Awaitable[Respons
         if product is not None and len(product) > MAX_PRODUCT_ID:
             return responses.error(422, "invalid", "The request has invalid fields.",
                                    {"product": f"at most {MAX_PRODUCT_ID} characters"})
-        return await handler(request, merchant, product)
+        return await handler(config, request, merchant, product)
 
     return endpoint
 
 
 @shop_endpoint
-async def summary_json(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def summary_json(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     return responses.json_response(request, await queries.summary(_pool(request), merchant["id"], product))
 
 
@@ -93,7 +92,7 @@ def _positive_int(raw: str | None, default: int, maximum: int | None, fields: di
 
 
 @shop_endpoint
-async def reviews_json(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def reviews_json(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     q = request.query_params
     fields: dict[str, str] = {}
     page_no = _positive_int(q.get("page"), 1, 100_000, fields, "page")
@@ -101,8 +100,8 @@ async def reviews_json(request: Request, merchant: asyncpg.Record, product: str 
     lang = q.get("lang") or None
     if lang is not None:
         lang = lang.replace("_", "-").split("-")[0].lower()
-        if lang not in SUPPORTED_LOCALES:
-            fields["lang"] = "must be one of " + ", ".join(SUPPORTED_LOCALES)
+        if lang not in config.catalog.supported:
+            fields["lang"] = "must be one of " + ", ".join(config.catalog.supported)
     if fields:
         return responses.error(422, "invalid", "The request has invalid fields.", fields)
     rows, total = await queries.reviews_page(_pool(request), merchant["id"], product_id=product, lang=lang,
@@ -112,10 +111,10 @@ async def reviews_json(request: Request, merchant: asyncpg.Record, product: str 
 
 
 @shop_endpoint
-async def badge_svg(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def badge_svg(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     pool = _pool(request)
     summary = await queries.summary(pool, merchant["id"], product)
-    t = page.gettext(_lang(request, merchant))
+    t = config.catalog.translations(_lang(config, request, merchant))
     subject = merchant["name"]
     if product:
         subject += " – " + (await queries.product_name(pool, merchant["id"], product) or product)
@@ -131,22 +130,23 @@ async def badge_svg(request: Request, merchant: asyncpg.Record, product: str | N
 
 
 @shop_endpoint
-async def widget_html(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def widget_html(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     pool = _pool(request)
-    locale = _lang(request, merchant)
+    locale = _lang(config, request, merchant)
     summary = await queries.summary(pool, merchant["id"], product)
     rows = await queries.latest(pool, merchant["id"], product, WIDGET_REVIEWS)
     name = (await queries.product_name(pool, merchant["id"], product) or product) if product else None
     settings = merchant["settings"] if isinstance(merchant["settings"], dict) else {}
-    html, style_hash = page.render(locale=locale, shop_name=merchant["name"], product_name=name, summary=summary,
-                                   rows=rows, verification_url=_verification_url(request, merchant["slug"]),
-                                   accent=settings.get("accent_color"))
+    html, style_hash = page.render(config, locale=locale, shop_name=merchant["name"], product_name=name,
+                                   summary=summary, rows=rows,
+                                   verification_url=_verification_url(request, merchant["slug"]),
+                                   accent=config.accent(settings.get("accent_color")))
     headers = {"Content-Security-Policy": _CSP.format(style=style_hash), "Content-Language": locale}
     return responses.cached(request, html, responses.HTML, headers=headers)
 
 
 @shop_endpoint
-async def jsonld_json(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     pool = _pool(request)
     summary = await queries.summary(pool, merchant["id"], product)
     rows = await queries.latest(pool, merchant["id"], product, JSONLD_REVIEWS)
@@ -159,34 +159,36 @@ async def jsonld_json(request: Request, merchant: asyncpg.Record, product: str |
 
 
 @shop_endpoint
-async def feed_xml(request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def feed_xml(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
     rows = await queries.feed_reviews(_pool(request), merchant["id"])
     url = f"{_base_url(request)}/widgets/v1/{quote(merchant['slug'])}/widget.html"
     body = feed.build(shop_name=merchant["name"], rows=rows, review_url=url)
     return responses.cached(request, body, responses.XML, max_age=responses.LONG_CACHE)
 
 
-async def embed_js(request: Request) -> Response:
+async def embed_js(config: Config, request: Request) -> Response:
     return responses.cached(request, _static("embed.js"), responses.JS, max_age=responses.LONG_CACHE)
 
 
-async def i18n_json(request: Request) -> Response:
+async def i18n_json(config: Config, request: Request) -> Response:
     lang = request.path_params["lang"]
-    if lang not in SUPPORTED_LOCALES:
+    if lang not in config.catalog.supported:
         return responses.not_found("No such language.")
     return responses.cached(request, _static(f"i18n/{lang}.json"), responses.JSON, max_age=responses.LONG_CACHE)
 
 
-routes = [
-    Route("/embed.js", embed_js),
-    Route("/{slug}/summary.json", summary_json),
-    Route("/{slug}/products/{product_id}/summary.json", summary_json),
-    Route("/{slug}/reviews.json", reviews_json),
-    Route("/{slug}/badge.svg", badge_svg),
-    Route("/{slug}/widget.html", widget_html),
-    Route("/{slug}/jsonld.json", jsonld_json),
-    Route("/{slug}/feed.xml", feed_xml),
-    # After the shop routes, so a shop whose slug is "i18n" still gets its own endpoints.
-    Route("/i18n/{lang}.json", i18n_json),
-    Route("/{rest:path}", responses.preflight, methods=["OPTIONS"]),
-]
+def routes(config: Config) -> list[Route]:
+    """The widget routes, to mount at /widgets/v1; the caller hands in its languages and branding."""
+    return [
+        Route("/embed.js", partial(embed_js, config)),
+        Route("/{slug}/summary.json", partial(summary_json, config)),
+        Route("/{slug}/products/{product_id}/summary.json", partial(summary_json, config)),
+        Route("/{slug}/reviews.json", partial(reviews_json, config)),
+        Route("/{slug}/badge.svg", partial(badge_svg, config)),
+        Route("/{slug}/widget.html", partial(widget_html, config)),
+        Route("/{slug}/jsonld.json", partial(jsonld_json, config)),
+        Route("/{slug}/feed.xml", partial(feed_xml, config)),
+        # After the shop routes, so a shop whose slug is "i18n" still gets its own endpoints.
+        Route("/i18n/{lang}.json", partial(i18n_json, config)),
+        Route("/{rest:path}", responses.preflight, methods=["OPTIONS"]),
+    ]

@@ -14,17 +14,26 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import asyncpg
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reviews.buyer.pages import LOCALES_DIR, page_locale, render
-from reviews.collection import store as submissions
-from reviews.merchants.store import Merchant, by_id
+from reviews.buyer.pages import _, _n, page_locale, render
+from reviews.collection import store as reviews
+from reviews.collection.authors import default_display_name
+from reviews.collection.store import Review
+from reviews.intake import orders
+from reviews.intake.orders import Order, OrderItem
+from reviews.invitations import links
+from reviews.invitations import store as invitation_store
+from reviews.invitations.store import Invitation
+from reviews.merchants import branding
+from reviews.merchants.model import Merchant
+from reviews.merchants.store import by_id
 from reviews.platform import tokens
-from reviews.platform.i18n import babel_locale, negotiate, translations
+from reviews.platform.http import client_ip
+from reviews.platform.i18n import babel_locale, negotiate
 from reviews.platform.ratelimit import Limit, RateLimiter
 from reviews.platform.services import Services
 from reviews.platform.settings import SUPPORTED_LOCALES
@@ -40,21 +49,11 @@ SHOP = "shop"  # the form key of the review of the shop itself (stored with prod
 LINK_LIMIT = Limit("review-link", 10, 600)
 IP_LIMIT = Limit("review-ip", 30, 600)
 
-DEFAULT_ACCENT = "#1f6feb"
-_HEX_COLOR = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 # Everything the page loads comes from us; the only exception is the shop's own images.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' https: http: data:; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 _STATIC_TYPES = {".js": "text/javascript; charset=utf-8"}
-
-
-def _(locale: str, message: str) -> str:
-    return translations(LOCALES_DIR, "pages", locale).gettext(message)
-
-
-def _n(locale: str, singular: str, plural: str, n: int) -> str:
-    return translations(LOCALES_DIR, "pages", locale).ngettext(singular, plural, n)
 
 
 @dataclass(frozen=True)
@@ -65,30 +64,22 @@ class Slot:
     product_id: str | None
     name: str
     image_url: str | None
-    saved: asyncpg.Record | None  # the buyer's stored review, if any
+    saved: Review | None  # the buyer's stored review, if any
 
 
 @dataclass
 class Context:
-    invitation: asyncpg.Record
-    order: asyncpg.Record
+    invitation: Invitation
+    order: Order
     merchant: Merchant
-    items: list[asyncpg.Record]
-    existing: dict[str, asyncpg.Record]
+    items: list[OrderItem]
+    existing: dict[str, Review]
 
     @property
     def slots(self) -> list[Slot]:
-        slots = [Slot(str(item["position"]), item["product_id"], item["name"], _safe_url(item["image_url"]),
-                      self.existing.get(item["product_id"])) for item in self.items]
+        slots = [Slot(str(item.position), item.product_id, item.name, branding.web_url(item.image_url),
+                      self.existing.get(item.product_id)) for item in self.items]
         return [*slots, Slot(SHOP, None, self.merchant.name, None, self.existing.get(""))]
-
-
-def default_display_name(name: str | None) -> str:
-    """First name and the initial of the last: "Anna K."."""
-    parts = (name or "").split()
-    if not parts:
-        return ""
-    return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
 
 
 def user_agent_family(ua: str | None) -> str | None:
@@ -102,34 +93,10 @@ def user_agent_family(ua: str | None) -> str | None:
 
 # --- page helpers -----------------------------------------------------------------------------
 
-def _safe_url(url: str | None) -> str | None:
-    return url if url and re.match(r"^https?://", url) else None
-
-
 def _branding(merchant: Merchant | None) -> dict[str, Any]:
-    accent = merchant.setting("accent_color") if merchant else None
-    # The colour goes into CSS: only a hex colour may, or it could rewrite the page's styles.
-    if not isinstance(accent, str) or not _HEX_COLOR.fullmatch(accent):
-        accent = DEFAULT_ACCENT
-    on_accent = "#ffffff" if _contrast(accent, "#ffffff") >= 4.5 else "#000000"
-    # Stars need 3:1 against white to be seen (WCAG 1.4.11); a pale brand colour falls back to amber.
-    star = accent if _contrast(accent, "#ffffff") >= 3 else "#9a6700"
-    return {"accent": accent, "on_accent": on_accent, "star_color": star,
-            "logo_url": _safe_url(merchant.setting("logo_url")) if merchant else None}
-
-
-def _luminance(color: str) -> float:
-    h = color.lstrip("#")
-    if len(h) == 3:
-        h = "".join(c * 2 for c in h)
-    channels = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
-    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-
-def _contrast(a: str, b: str) -> float:
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
+    colours = branding.colours(merchant.setting("accent_color") if merchant else None)
+    return {"accent": colours.accent, "on_accent": colours.on_accent, "star_color": colours.star,
+            "logo_url": branding.web_url(merchant.setting("logo_url")) if merchant else None}
 
 
 def _switch(path: str, request: Request, keep: tuple[str, ...] = ()) -> dict[str, str]:
@@ -167,8 +134,7 @@ async def _load(svc: Services, request: Request) -> Context | Response:
     # The error pages' language links lead to the GET page of the link, which says the same.
     switch = _switch(f"/r/{request.path_params['token']}", request)
     try:
-        payload = svc.signer.load(tokens.REVIEW, request.path_params["token"],
-                                  svc.settings.review_link_days * 86400)
+        payload = svc.signer.load(tokens.REVIEW, request.path_params["token"], links.review_max_age(svc))
         invitation_id = int(payload["i"])
     except tokens.TokenExpired:
         return _error(locale, 410, _(locale, "This link has expired"),
@@ -184,57 +150,57 @@ async def _load(svc: Services, request: Request) -> Context | Response:
                       _(locale, "Please open the link exactly as it appears in the email. If you copied it, "
                                 "check that nothing is missing at the end."), switch=switch)
     async with svc.pool.acquire() as conn:
-        invitation = await conn.fetchrow("SELECT * FROM invitations WHERE id = $1", invitation_id)
-        order = invitation and await conn.fetchrow("SELECT * FROM orders WHERE id = $1", invitation["order_id"])
+        invitation = await invitation_store.get(conn, invitation_id)
+        order = invitation and await orders.get(conn, invitation.order_id)
         if not invitation or not order:
             return _error(locale, 410, _(locale, "This link is no longer valid"),
                           _(locale, "The order this link belongs to no longer exists."), switch=switch)
-        merchant = await by_id(conn, invitation["merchant_id"])
+        merchant = await by_id(conn, invitation.merchant_id)
         assert merchant is not None
-        locale = page_locale(request, order["locale"], merchant.locale)
-        if order["status"] == "cancelled":
+        locale = page_locale(request, order.locale, merchant.locale)
+        if order.status == "cancelled":
             return _error(locale, 410, _(locale, "This order was cancelled"),
                           _(locale, "Reviews can only be written for orders that were delivered."),
                           merchant=merchant, switch=switch)
-        if order["status"] == "refunded":
+        if order.status == "refunded":
             return _error(locale, 410, _(locale, "This order was refunded"),
                           _(locale, "Reviews can only be written for orders that were delivered."),
                           merchant=merchant, switch=switch)
-        if invitation["state"] == "cancelled":
+        if invitation.state == "cancelled":
             return _error(locale, 410, _(locale, "This link is no longer valid"),
                           _(locale, "The shop has withdrawn this review request."), merchant=merchant, switch=switch)
-        items = await conn.fetch("SELECT * FROM order_items WHERE order_id = $1 ORDER BY position", order["id"])
-        rows = await conn.fetch("SELECT * FROM reviews WHERE invitation_id = $1", invitation_id)
-    existing = {r["product_id"] or "": r for r in rows}
+        items = await orders.items(conn, order.id)
+        rows = await reviews.for_invitation(conn, invitation_id)
+    existing = {r.product_id or "": r for r in rows}
     return Context(invitation, order, merchant, list(items), existing)
 
 
 def _locale_of(request: Request, ctx: Context) -> str:
-    return page_locale(request, ctx.order["locale"], ctx.merchant.locale)
+    return page_locale(request, ctx.order.locale, ctx.merchant.locale)
 
 
 # --- the form -----------------------------------------------------------------------------------
 
 def _form_state(ctx: Context, request: Request) -> dict[str, Any]:
     """The values to show: saved reviews, then a rating preselected from the email's star link."""
-    values: dict[str, Any] = {"display_name": default_display_name(ctx.order["buyer_name"])}
+    values: dict[str, Any] = {"display_name": default_display_name(ctx.order.buyer_name)}
     for slot in ctx.slots:
         saved = slot.saved
-        if saved and saved["state"] != "withdrawn":
-            values.update({f"rating_{slot.key}": str(saved["rating"]), f"title_{slot.key}": saved["title"],
-                           f"body_{slot.key}": saved["body"]})
-            values["display_name"] = saved["display_name"]
+        if saved and saved.state != "withdrawn":
+            values.update({f"rating_{slot.key}": str(saved.rating), f"title_{slot.key}": saved.title,
+                           f"body_{slot.key}": saved.body})
+            values["display_name"] = saved.display_name
     position, rating = request.query_params.get("p"), request.query_params.get("rating")
     if position and rating in ("1", "2", "3", "4", "5") and not values.get(f"rating_{position}"):
         values[f"rating_{position}"] = rating  # a saved rating wins: the buyer already decided
     return values
 
 
-def _status(locale: str, saved: asyncpg.Record | None) -> str | None:
+def _status(locale: str, saved: Review | None) -> str | None:
     """One line on where the buyer's stored review stands."""
     if saved is None:
         return None
-    state = saved["state"]
+    state = saved.state
     if state == "pending":
         line = _(locale, "Received on %(date)s. It is being checked and will then be published.")
     elif state == "published":
@@ -245,11 +211,11 @@ def _status(locale: str, saved: asyncpg.Record | None) -> str | None:
         line = _(locale, "Not published. You can change your review and send it again.")
     else:
         line = _(locale, "You withdrew this review. You can write a new one.")
-    line %= {"date": _date(locale, saved["published_at"] if state == "published" else saved["submitted_at"])}
-    if state == "rejected" and saved["reject_reason"]:
-        line += " " + _(locale, "The moderator's reason: %(reason)s") % {"reason": saved["reject_reason"]}
-    if saved["edited_at"] and state != "withdrawn":
-        line += " " + _(locale, "Edited on %(date)s.") % {"date": _date(locale, saved["edited_at"])}
+    line %= {"date": _date(locale, saved.published_at if state == "published" else saved.submitted_at)}
+    if state == "rejected" and saved.reject_reason:
+        line += " " + _(locale, "The moderator's reason: %(reason)s") % {"reason": saved.reject_reason}
+    if saved.edited_at and state != "withdrawn":
+        line += " " + _(locale, "Edited on %(date)s.") % {"date": _date(locale, saved.edited_at)}
     return line
 
 
@@ -268,13 +234,13 @@ def _render_form(svc: Services, ctx: Context, request: Request, locale: str, val
         key = field.partition("_")[2]
         prefix = f"{names[key]}: " if key in names else ""
         summary.append({"href": _anchor(field), "text": prefix + message})
-    active = [s for s in ctx.slots if s.saved and s.saved["state"] != "withdrawn"]
+    active = [s for s in ctx.slots if s.saved and s.saved.state != "withdrawn"]
     return _page(
         "review_form.html", locale, status_code=status_code, headers=headers, merchant=ctx.merchant,
         slots=ctx.slots, shop_key=SHOP, values=values, errors=errors, summary=summary,
         status={s.key: _status(locale, s.saved) for s in ctx.slots},
         withdrawable=active,
-        csrf=svc.signer.sign(tokens.CSRF, {"i": ctx.invitation["id"]}), token=token,
+        csrf=svc.signer.sign(tokens.CSRF, {"i": ctx.invitation.id}), token=token,
         switch=_switch(f"/r/{token}", request, keep=("p", "rating")),
         switch_form="review-form",
         body_min=BODY_MIN, body_max=BODY_MAX, title_max=TITLE_MAX, name_max=NAME_MAX,
@@ -291,9 +257,9 @@ async def review_page(request: Request) -> Response:
     return _render_form(svc, ctx, request, _locale_of(request, ctx), _form_state(ctx, request), {})
 
 
-def validate(ctx: Context, form: dict[str, str], locale: str) -> tuple[list[submissions.Submission], dict[str, str]]:
+def validate(ctx: Context, form: dict[str, str], locale: str) -> tuple[list[reviews.Submission], dict[str, str]]:
     errors: dict[str, str] = {}
-    items: list[submissions.Submission] = []
+    items: list[reviews.Submission] = []
     for slot in ctx.slots:
         key = slot.key
         rating = form.get(f"rating_{key}", "").strip()
@@ -312,7 +278,7 @@ def validate(ctx: Context, form: dict[str, str], locale: str) -> tuple[list[subm
             errors[f"body_{key}"] = _(locale, "Write at most %(n)s characters.") % {"n": _number(locale, BODY_MAX)}
         if not any(f"{kind}_{key}" in errors for kind in ("rating", "title", "body")):
             name = None if key == SHOP else slot.name
-            items.append(submissions.Submission(slot.product_id, name, int(rating), title, body))
+            items.append(reviews.Submission(slot.product_id, name, int(rating), title, body))
     if not items and not errors:
         errors["form"] = _(locale, "Rate at least one product or the shop.")
     name = re.sub(r"\s+", " ", form.get("display_name", "")).strip()
@@ -328,7 +294,7 @@ async def _posted(svc: Services, request: Request) -> tuple[Context, str, dict[s
 
     A refusal shows the form again with what was typed, so nothing is lost.
     """
-    ip = request.client.host if request.client else "unknown"
+    ip = client_ip(request) or "unknown"
     token = request.path_params["token"]
     limiter = RateLimiter(svc.settings.secret_key)
     decision = await limiter.hit(svc.pool, [(LINK_LIMIT, token), (IP_LIMIT, ip)], svc.clock.now())
@@ -343,14 +309,14 @@ async def _posted(svc: Services, request: Request) -> tuple[Context, str, dict[s
             locale, "Too many attempts from here. Please try again in %(num)d minute.",
             "Too many attempts from here. Please try again in %(num)d minutes.", minutes) % {"num": minutes}
         return _error(locale, 429, _(locale, "Too many attempts"), message, headers=retry)
-    locale = negotiate(request.query_params.get("lang"), ctx.order["locale"], ctx.merchant.locale)
+    locale = negotiate(request.query_params.get("lang"), ctx.order.locale, ctx.merchant.locale)
     raw = await request.form()
     form = {k: v for k, v in raw.items() if isinstance(v, str)}
     if not decision.allowed:
         return _render_form(svc, ctx, request, locale, form, {"form": _too_many(locale, minutes)}, 429, retry)
     try:
         csrf = svc.signer.load(tokens.CSRF, form.get("csrf", ""), CSRF_MAX_AGE)
-        if csrf.get("i") != ctx.invitation["id"]:
+        if csrf.get("i") != ctx.invitation.id:
             raise tokens.TokenInvalid("wrong form")
     except (tokens.TokenInvalid, tokens.TokenExpired, AttributeError):
         return _render_form(svc, ctx, request, locale, form, {"form": _(
@@ -376,12 +342,12 @@ async def submit_review(request: Request) -> Response:
     items, errors = validate(ctx, form, locale)
     if errors:
         return _render_form(svc, ctx, request, locale, form, errors, 422)
-    client_ip = request.client.host if request.client else None
+    ip = client_ip(request)
     async with svc.pool.acquire() as conn:
-        await submissions.save_invited(
-            conn, merchant_id=ctx.merchant.id, order_id=ctx.order["id"], invitation_id=ctx.invitation["id"],
-            author_hash=ctx.order["buyer_hash"], display_name=re.sub(r"\s+", " ", form["display_name"]).strip(),
-            locale=locale, items=items, now=svc.clock.now(), ip_hash=svc.hasher.ip(client_ip) if client_ip else None,
+        await reviews.save_invited(
+            conn, merchant_id=ctx.merchant.id, order_id=ctx.order.id, invitation_id=ctx.invitation.id,
+            author_hash=ctx.order.buyer_hash, display_name=re.sub(r"\s+", " ", form["display_name"]).strip(),
+            locale=locale, items=items, now=svc.clock.now(), ip_hash=svc.hasher.ip(ip) if ip else None,
             user_agent_family=user_agent_family(request.headers.get("user-agent")),
         )
     token = request.path_params["token"]
@@ -400,15 +366,15 @@ async def withdraw_review(request: Request) -> Response:
     ctx, locale, form = posted
     token = request.path_params["token"]
     slot = next((s for s in ctx.slots if s.key == form.get("review")), None)
-    if slot is None or slot.saved is None or slot.saved["state"] == "withdrawn":
+    if slot is None or slot.saved is None or slot.saved.state == "withdrawn":
         return _render_form(svc, ctx, request, locale, _form_state(ctx, request),
                             {"form": _(locale, "There is no review to withdraw here.")}, 409)
     common = {"merchant": ctx.merchant, "token": token, "name": slot.name, "switch": _switch(f"/r/{token}", request)}
     if form.get("confirm") != "yes":
         return _page("review_thanks.html", locale, mode="confirm_withdraw", review_key=slot.key,
-                     csrf=svc.signer.sign(tokens.CSRF, {"i": ctx.invitation["id"]}), **common)
+                     csrf=svc.signer.sign(tokens.CSRF, {"i": ctx.invitation.id}), **common)
     async with svc.pool.acquire() as conn:
-        await submissions.withdraw_by_buyer(conn, invitation_id=ctx.invitation["id"], product_id=slot.product_id,
+        await reviews.withdraw_by_buyer(conn, invitation_id=ctx.invitation.id, product_id=slot.product_id,
                                             now=svc.clock.now())
     return _page("review_thanks.html", locale, mode="withdrawn", days=svc.settings.review_link_days, **common)
 

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reviews.buyer.pages import page_locale, render
+from reviews.merchants import branding
 from reviews.merchants.store import by_slug
 from reviews.platform.services import Services
 
@@ -17,7 +18,8 @@ async def page(request: Request) -> Response:
     if slug:
         merchant = await by_slug(svc.pool, slug)
     locale = page_locale(request, merchant.locale if merchant else None)
-    response = render("verification.html", locale, merchant=merchant,
-                      accent=merchant.setting("accent_color") if merchant else None)
+    colours = branding.colours(merchant.setting("accent_color") if merchant else None)
+    response = render("verification.html", locale, merchant=merchant, accent=colours.accent,
+                      on_accent=colours.on_accent, star_color=colours.star)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

@@ -20,12 +20,12 @@ from typing import Any
 
 import asyncpg
 
-from reviews.collection.store import SCAN_JOB
+from reviews.collection import store
 from reviews.merchants import store as merchants
-from reviews.merchants.store import Merchant
-from reviews.platform import jobs
+from reviews.merchants.model import Merchant
 from reviews.platform.errors import ValidationError
 from reviews.platform.hashing import Hasher
+from reviews.platform.text import clean
 
 # Other platforms' column names → ours. Judge.me's export has no shop column (one file per
 # shop: pass --merchant) and no review id (one is derived from the review's content).
@@ -114,7 +114,7 @@ def _parse_time(value: Any) -> datetime:
 
 
 def _text(value: Any, name: str, *, required: bool = False) -> str:
-    text = "" if value is None else str(value).strip()
+    text = "" if value is None else (clean(str(value)) or "")
     if required and not text:
         raise ValueError(f"{name} is missing")
     if len(text) > MAX_TEXT:
@@ -181,24 +181,16 @@ async def import_file(
                         report.errors.append((rec.line, f"unknown merchant {rec.merchant!r} "
                                                         "(use --create-merchants)"))
                         continue
-                    review_id = await conn.fetchval(
-                        """INSERT INTO reviews (merchant_id, product_id, product_name, method, rating, title, body,
-                               display_name, author_hash, locale, state, external_id, external_order_id,
-                               submitted_at, created_at, updated_at)
-                           VALUES ($1, $2, NULL, 'imported', $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11,
-                                   $12, $12)
-                           ON CONFLICT (merchant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-                           RETURNING id""",
-                        merchant.id, rec.product_id, rec.rating, rec.title, rec.body, rec.author_name[:60],
-                        hasher.address(rec.author_email) if rec.author_email else None, rec.lang,
-                        rec.external_id, rec.order_id, rec.created_at, now,
-                    )
+                    review_id = await store.add_imported(conn, store.Imported(
+                        merchant_id=merchant.id, external_id=rec.external_id, product_id=rec.product_id,
+                        order_id=rec.order_id, locale=rec.lang, rating=rec.rating, title=rec.title, body=rec.body,
+                        display_name=rec.author_name[:60],
+                        author_hash=hasher.address(rec.author_email) if rec.author_email else None,
+                        submitted_at=rec.created_at), now)
                     if review_id is None:
                         report.already += 1
                     else:
                         report.imported += 1
-                        await jobs.enqueue(conn, SCAN_JOB, {"review_id": review_id}, now,
-                                           dedupe_key=f"scan:{review_id}")
                     if progress is not None:
                         progress.update(1)
     report.errors.sort()

@@ -1,15 +1,80 @@
-"""The reviews aggregate: storing submissions and edits with their provenance, and state changes."""
+"""The review state machine: storing submissions, edits and imports with their provenance, and
+every change of state. The only writer of `reviews` and `review_versions`.
+
+A review moves `pending` → `published`, or `pending` → `held` (flagged) → `published` or
+`rejected`; an edit sends it back to `pending`; its author may withdraw it. Each new or edited
+text is queued for a scan (`SCAN_JOB`, run by `reviews.screening`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
-from reviews.platform import jobs
+from reviews.platform import audit, jobs
 
 SCAN_JOB = "scan_review"
+
+
+MODERATABLE = ("pending", "held", "published", "rejected")
+
+
+@dataclass(frozen=True)
+class Review:
+    """A review as the buyer's page and other packages read it."""
+
+    id: int
+    product_id: str | None
+    rating: int
+    title: str
+    body: str
+    display_name: str
+    state: str
+    submitted_at: datetime
+    published_at: datetime | None
+    edited_at: datetime | None
+    reject_reason: str | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Review:
+        return cls(row["id"], row["product_id"], row["rating"], row["title"], row["body"], row["display_name"],
+                   row["state"], row["submitted_at"], row["published_at"], row["edited_at"], row["reject_reason"])
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A review collected elsewhere, as `importing` hands it over."""
+
+    merchant_id: int
+    external_id: str
+    product_id: str | None
+    order_id: str | None
+    locale: str | None
+    rating: int
+    title: str
+    body: str
+    display_name: str
+    author_hash: str | None
+    submitted_at: datetime
+
+
+async def queue_scan(conn: asyncpg.Connection, review_id: int, now: datetime, *, rescan: bool = False) -> None:
+    """Ask screening to check this review's text (once: a scan already waiting wins)."""
+    payload: dict[str, object] = {"review_id": review_id, **({"rescan": True} if rescan else {})}
+    await jobs.enqueue(conn, SCAN_JOB, payload, now, dedupe_key=f"scan:{review_id}")
+
+
+async def for_invitation(conn: asyncpg.Connection | asyncpg.Pool, invitation_id: int) -> list[Review]:
+    return [Review.from_row(r) for r in await conn.fetch("SELECT * FROM reviews WHERE invitation_id = $1",
+                                                         invitation_id)]
+
+
+async def count_by_state(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, int]:
+    rows = await conn.fetch("SELECT state, count(*) AS n FROM reviews GROUP BY state")
+    return {r["state"]: int(r["n"]) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -69,8 +134,8 @@ async def save_invited(
                     review_id, item.rating, item.title, item.body, display_name, locale, now, ip_hash,
                     user_agent_family,
                 )
-                await conn.execute("DELETE FROM flags WHERE review_id = $1 AND state = 'open'", review_id)
-            await jobs.enqueue(conn, SCAN_JOB, {"review_id": review_id}, now, dedupe_key=f"scan:{review_id}")
+                # Its open flags judged the old text: the scan of the new one replaces them.
+            await queue_scan(conn, review_id, now)
             ids.append(review_id)
     return ids
 
@@ -113,9 +178,57 @@ async def withdraw_by_buyer(conn: asyncpg.Connection, *, invitation_id: int, pro
         if before is None:
             return None
         await withdraw(conn, before["id"], now)
-        await conn.execute(
-            """INSERT INTO audit_log (actor, action, table_name, row_id, before, after, at)
-               VALUES ('buyer', 'review.withdraw', 'reviews', $1, $2, $3, $4)""",
-            before["id"], {"state": before["state"]}, {"state": "withdrawn"}, now,
-        )
+        await audit.record(conn, actor="buyer", action="review.withdraw", table="reviews", row_id=before["id"],
+                           before={"state": before["state"]}, after={"state": "withdrawn"}, now=now)
     return int(before["id"])
+
+
+async def add_imported(conn: asyncpg.Connection, review: Imported, now: datetime) -> int | None:
+    """Store an imported review as `pending` and queue its scan; None if this merchant already has
+    a review with its external id (imports are idempotent)."""
+    review_id = await conn.fetchval(
+        """INSERT INTO reviews (merchant_id, product_id, product_name, method, rating, title, body,
+               display_name, author_hash, locale, state, external_id, external_order_id,
+               submitted_at, created_at, updated_at)
+           VALUES ($1, $2, NULL, 'imported', $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $12)
+           ON CONFLICT (merchant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+           RETURNING id""",
+        review.merchant_id, review.product_id, review.rating, review.title, review.body, review.display_name,
+        review.author_hash, review.locale, review.external_id, review.order_id, review.submitted_at, now,
+    )
+    if review_id is not None:
+        await queue_scan(conn, review_id, now)
+    return review_id
+
+
+async def lock_for_decision(conn: asyncpg.Connection, review_id: int) -> asyncpg.Record | None:
+    """The review's state, locked for a moderator's decision until the transaction ends."""
+    return await conn.fetchrow("SELECT id, state, reject_reason FROM reviews WHERE id = $1 FOR UPDATE", review_id)
+
+
+async def publish_decided(conn: asyncpg.Connection, review_id: int, now: datetime) -> asyncpg.Record:
+    """A moderator found the flags wrong: published, whatever state it was in."""
+    return await conn.fetchrow(
+        """UPDATE reviews SET state = 'published', reject_reason = NULL,
+               published_at = COALESCE(published_at, $2), updated_at = $2 WHERE id = $1
+           RETURNING id, state, reject_reason""",
+        review_id, now)
+
+
+async def reject(conn: asyncpg.Connection, review_id: int, reason: str, now: datetime) -> asyncpg.Record:
+    """Rejected with the reason its author is shown; they may edit and send it again."""
+    return await conn.fetchrow(
+        """UPDATE reviews SET state = 'rejected', reject_reason = $3, published_at = NULL, updated_at = $2
+           WHERE id = $1 RETURNING id, state, reject_reason""",
+        review_id, now, reason)
+
+
+async def erase(conn: asyncpg.Connection, review_ids: Sequence[int], now: datetime) -> int:
+    """Withdraw and empty these reviews, and drop their earlier texts (a buyer's erasure): the row
+    stays as a withdrawn rating so counts and moderation history add up."""
+    await conn.execute("DELETE FROM review_versions WHERE review_id = ANY($1::bigint[])", list(review_ids))
+    return int(await conn.fetchval(
+        """WITH u AS (UPDATE reviews SET state = 'withdrawn', published_at = NULL, title = '', body = '',
+                          display_name = '', ip_hash = NULL, user_agent_family = NULL, updated_at = $2
+                      WHERE id = ANY($1::bigint[]) RETURNING 1) SELECT count(*) FROM u""",
+        list(review_ids), now))

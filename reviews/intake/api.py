@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from reviews.intake import orders
-from reviews.invitations import scheduling as invitations
+from reviews.intake import events, orders
+from reviews.invitations import store as invitations
+from reviews.merchants import keys
 from reviews.merchants import store as merchants
-from reviews.merchants.store import Merchant
-from reviews.platform.errors import ApiError, Unauthorized, ValidationError
+from reviews.merchants.model import Merchant
+from reviews.platform.errors import Unauthorized, ValidationError
+from reviews.platform.http import read_json
 from reviews.platform.services import Services
-
-MAX_BODY = 1024 * 1024
 
 
 async def authenticate(request: Request) -> Merchant:
@@ -24,38 +21,16 @@ async def authenticate(request: Request) -> Merchant:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized()
-    merchant = await merchants.by_api_key(svc.pool, key.strip())
+    merchant = await keys.by_api_key(svc.pool, key.strip())
     if merchant is None:
         raise Unauthorized("The API key is not valid.")
     return merchant
 
 
-async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
-    body = await read_body(request, limit)
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError({"": f"the body is not valid JSON: {exc}"}, "The body is not valid JSON.") from None
-
-
-async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
-    """The raw body, refused past the limit without reading it all into memory."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, "too_large", f"The body must be at most {limit} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, "too_large", f"The body must be at most {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def post_order(request: Request) -> JSONResponse:
     svc: Services = request.app.state.services
     merchant = await authenticate(request)
-    event = orders.parse_event(await read_json(request))
+    event = events.parse_event(await read_json(request))
     async with svc.pool.acquire() as conn:
         answer, replayed = await orders.ingest(conn, merchant, event, now=svc.clock.now(), hasher=svc.hasher)
     headers = {"Idempotent-Replayed": "true"} if replayed else {}

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from reviews import __version__
-from reviews.intake.orders import STATUSES
+from reviews.intake.events import MAX_PRODUCTS, STATUSES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -42,7 +42,7 @@ def document(base_url: str) -> dict[str, Any]:
                         "email": {"type": "string", "format": "email"}, "name": {"type": "string"},
                         "locale": {"type": "string"}, "timezone": {"type": "string"}}},
                     "consent": {"type": "boolean"},
-                    "products": {"type": "array", "maxItems": 100, "items": {
+                    "products": {"type": "array", "maxItems": MAX_PRODUCTS, "items": {
                         "type": "object", "required": ["id", "name"], "properties": {
                             "id": {"type": "string"}, "name": {"type": "string"},
                             "url": {"type": "string", "format": "uri"},

@@ -1,154 +1,86 @@
-"""Order events: validation, idempotent ingestion, the order's status history."""
+"""Orders: idempotent ingestion of order events, the order's status history, its items.
+
+The only writer of `orders`, `order_items` and `order_events`.
+"""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from reviews.invitations import scheduling as invitations
-from reviews.merchants.store import Merchant
-from reviews.platform.errors import ValidationError
+from reviews.intake.events import OrderEvent
+from reviews.invitations import scheduling
+from reviews.invitations.policy import EventFacts, OrderFacts
+from reviews.merchants.model import Merchant
 from reviews.platform.hashing import Hasher
 
-STATUSES = ("placed", "fulfilled", "delivered", "cancelled", "refunded")
+Conn = asyncpg.Connection | asyncpg.Pool
+
 # Events may arrive out of order; the order's status only moves forward along this rank.
 _RANK = {"placed": 0, "fulfilled": 1, "delivered": 2, "cancelled": 3, "refunded": 4}
-_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,255}\.[^@\s<>\"']{2,63}$")
-_MAX_PRODUCTS = 100
 
 
 @dataclass(frozen=True)
-class Product:
-    id: str
-    name: str
-    url: str | None = None
-    image_url: str | None = None
-    gtin: str | None = None
-
-
-@dataclass(frozen=True)
-class OrderEvent:
-    order_id: str
+class Order:
+    id: int
+    merchant_id: int
+    external_id: str
     status: str
-    occurred_at: datetime
-    email: str | None
-    name: str | None
+    buyer_email: str | None
+    buyer_hash: str | None
+    buyer_name: str | None
     locale: str | None
     consent: bool | None
-    products: list[Product] = field(default_factory=list)
-    timezone: str | None = None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Order:
+        return cls(row["id"], row["merchant_id"], row["external_id"], row["status"], row["buyer_email"],
+                   row["buyer_hash"], row["buyer_name"], row["locale"], row["consent"])
 
 
-def _text(value: Any, path: str, errors: dict[str, str], *, required: bool, max_len: int) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors[path] = "is required"
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        errors[path] = "must be a string"
-        return None
-    value = value.strip()
-    if len(value) > max_len:
-        errors[path] = f"must be at most {max_len} characters"
-        return None
-    return value
+@dataclass(frozen=True)
+class OrderItem:
+    position: int
+    product_id: str
+    name: str
+    url: str | None
+    image_url: str | None
+    gtin: str | None
 
 
-def _url(value: Any, path: str, errors: dict[str, str]) -> str | None:
-    text = _text(value, path, errors, required=False, max_len=2000)
-    if text and not re.match(r"^https?://[^\s]+$", text):
-        errors[path] = "must be an http(s) URL"
-        return None
-    return text
+def _facts(order: asyncpg.Record) -> OrderFacts:
+    return OrderFacts(id=order["id"], status=order["status"], consent=order["consent"],
+                      has_email=bool(order["buyer_email"]), buyer_hash=order["buyer_hash"], locale=order["locale"],
+                      fulfilled_at=order["fulfilled_at"], delivered_at=order["delivered_at"])
 
 
-def parse_datetime(value: Any, path: str, errors: dict[str, str]) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        errors[path] = "is required, as an ISO 8601 date and time"
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        errors[path] = "must be an ISO 8601 date and time, e.g. 2026-05-01T12:00:00Z"
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+async def get(conn: Conn, order_id: int) -> Order | None:
+    row = await conn.fetchrow("SELECT * FROM orders WHERE id = $1", order_id)
+    return Order.from_row(row) if row else None
 
 
-def parse_event(body: Any) -> OrderEvent:
-    """Check an order event from the API; every problem is reported at once, by field path."""
-    if not isinstance(body, dict):
-        raise ValidationError({"": "the body must be a JSON object"})
-    errors: dict[str, str] = {}
-    order_id = _text(body.get("order_id"), "order_id", errors, required=True, max_len=200)
-    status = body.get("status")
-    if status not in STATUSES:
-        errors["status"] = f"must be one of {', '.join(STATUSES)}"
-    occurred_at = parse_datetime(body.get("occurred_at"), "occurred_at", errors)
+async def items(conn: Conn, order_id: int) -> list[OrderItem]:
+    rows = await conn.fetch("SELECT * FROM order_items WHERE order_id = $1 ORDER BY position", order_id)
+    return [OrderItem(r["position"], r["product_id"], r["name"], r["url"], r["image_url"], r["gtin"]) for r in rows]
 
-    customer = body.get("customer")
-    email = name = locale = tz = None
-    if customer is None:
-        customer = {}
-    if not isinstance(customer, dict):
-        errors["customer"] = "must be an object"
-        customer = {}
-    email = _text(customer.get("email"), "customer.email", errors, required=False, max_len=320)
-    if email and not _EMAIL_RE.match(email):
-        errors["customer.email"] = "is not an email address"
-    name = _text(customer.get("name"), "customer.name", errors, required=False, max_len=200)
-    locale = _text(customer.get("locale"), "customer.locale", errors, required=False, max_len=35)
-    if locale and not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", locale):
-        errors["customer.locale"] = "must be a language tag such as de or de-AT"
-    tz = _text(customer.get("timezone"), "customer.timezone", errors, required=False, max_len=64)
 
-    consent = body.get("consent")
-    if consent is not None and not isinstance(consent, bool):
-        errors["consent"] = "must be true or false"
-        consent = None
+async def product_ids(conn: Conn, merchant_id: int, external_id: str) -> set[str]:
+    """The products of the merchant's order with this (platform) id."""
+    return {r["product_id"] for r in await conn.fetch(
+        """SELECT i.product_id FROM order_items i JOIN orders o ON o.id = i.order_id
+           WHERE o.merchant_id = $1 AND o.external_id = $2""", merchant_id, external_id)}
 
-    products: list[Product] = []
-    raw_products = body.get("products", [])
-    if raw_products is None:
-        raw_products = []
-    if not isinstance(raw_products, list):
-        errors["products"] = "must be a list"
-        raw_products = []
-    if len(raw_products) > _MAX_PRODUCTS:
-        errors["products"] = f"at most {_MAX_PRODUCTS} products"
-        raw_products = []
-    seen: set[str] = set()
-    for i, item in enumerate(raw_products):
-        p = f"products.{i}"
-        if not isinstance(item, dict):
-            errors[p] = "must be an object"
-            continue
-        pid = _text(item.get("id"), f"{p}.id", errors, required=True, max_len=200)
-        pname = _text(item.get("name"), f"{p}.name", errors, required=True, max_len=500)
-        url = _url(item.get("url"), f"{p}.url", errors)
-        image = _url(item.get("image_url"), f"{p}.image_url", errors)
-        gtin = _text(item.get("gtin"), f"{p}.gtin", errors, required=False, max_len=14)
-        if gtin and not gtin.isdigit():
-            errors[f"{p}.gtin"] = "must be digits"
-        if pid and pid in seen:
-            errors[f"{p}.id"] = "appears twice"
-        if pid:
-            seen.add(pid)
-        if pid and pname:
-            products.append(Product(pid, pname, url, image, gtin))
-    if status in ("fulfilled", "delivered") and not raw_products and "products" not in errors:
-        errors["products"] = "a fulfilled or delivered order needs at least one product"
-    if errors:
-        raise ValidationError(errors)
-    assert order_id is not None and occurred_at is not None and isinstance(status, str)
-    return OrderEvent(order_id, status, occurred_at, email, name, locale, consent, products, tz)
+
+async def erase_buyers(conn: asyncpg.Connection, order_ids: Sequence[int], now: datetime) -> int:
+    """Forget the buyer's address and name on these orders; the orders stay as proof of purchase."""
+    return int(await conn.fetchval(
+        """WITH u AS (UPDATE orders SET buyer_email = NULL, buyer_name = NULL, updated_at = $2
+                      WHERE id = ANY($1::bigint[]) RETURNING 1) SELECT count(*) FROM u""",
+        list(order_ids), now))
 
 
 async def ingest(
@@ -201,12 +133,13 @@ async def ingest(
                        gtin = COALESCE(EXCLUDED.gtin, order_items.gtin)""",
                 order["id"], position, product.id, product.name, product.url, product.image_url, product.gtin,
             )
-        invitation = await invitations.on_order_event(conn, merchant, order, event, now=now)
+        invitation = await scheduling.on_order_event(conn, merchant, _facts(order), EventFacts(
+            event.status, event.occurred_at, event.timezone), now=now)
         answer = {
             "order_id": event.order_id,
             "status": event.status,
             "order_status": order["status"],
-            "invitation": invitations.describe(invitation),
+            "invitation": invitation.describe() if invitation else None,
         }
         await conn.execute(
             """INSERT INTO order_events (merchant_id, order_id, status, occurred_at, source, response, received_at)

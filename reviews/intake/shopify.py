@@ -8,25 +8,24 @@ It retries anything but a 2xx for 48 hours, so whatever we choose not to act on 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from reviews.intake import orders, webhooks
-from reviews.intake.api import read_body
+from reviews.intake import events, orders, webhooks
 from reviews.intake.webhooks import full_name, text
-from reviews.merchants.store import Merchant
+from reviews.merchants.model import Merchant
 from reviews.platform.errors import ApiError
+from reviews.platform.http import read_body
 from reviews.platform.services import Services
-from reviews.privacy import buyer_data
 
 PLATFORM = "shopify"
 ORDER_TOPICS = {"orders/create": "placed", "orders/fulfilled": "fulfilled", "orders/cancelled": "cancelled"}
 PRIVACY_TOPICS = ("customers/redact", "customers/data_request", "shop/redact")
 TOPICS = (*ORDER_TOPICS, "refunds/create", *PRIVACY_TOPICS)
-_MAX_PRODUCTS = 100
 
 
 def consent(order: dict[str, Any]) -> bool | None:
@@ -54,7 +53,7 @@ def products(lines: Any) -> list[dict[str, str]]:
         if pid and name and pid not in seen:
             seen.add(pid)
             found.append({"id": pid, "name": name})
-    return found[:_MAX_PRODUCTS]
+    return found[:events.MAX_PRODUCTS]
 
 
 def _buyer_name(order: dict[str, Any]) -> str | None:
@@ -67,7 +66,7 @@ def _buyer_name(order: dict[str, Any]) -> str | None:
 
 
 def order_body(topic: str, order: dict[str, Any]) -> dict[str, Any]:
-    """A Shopify order (the REST Order resource) as an order event for `orders.parse_event`."""
+    """A Shopify order (the REST Order resource) as an order event for `events.parse_event`."""
     customer = order.get("customer") or {}
     status = ORDER_TOPICS[topic]
     when = {
@@ -114,9 +113,7 @@ def refund_is_full(refund: dict[str, Any], ordered_products: set[str]) -> bool:
 
 async def _refund(conn: asyncpg.Connection, svc: Services, merchant: Merchant, refund: dict[str, Any]) -> dict:
     order_id = text(refund.get("order_id"), 200)
-    stored = {r["product_id"] for r in await conn.fetch(
-        """SELECT i.product_id FROM order_items i JOIN orders o ON o.id = i.order_id
-           WHERE o.merchant_id = $1 AND o.external_id = $2""", merchant.id, order_id or "")}
+    stored = await orders.product_ids(conn, merchant.id, order_id or "")
     if not refund_is_full(refund, stored):
         return {"status": "ignored", "reason": "partial_refund"}
     event = webhooks.to_event({"order_id": order_id, "status": "refunded",
@@ -125,34 +122,27 @@ async def _refund(conn: asyncpg.Connection, svc: Services, merchant: Merchant, r
     return await _ingest(conn, svc, merchant, event)
 
 
-async def _ingest(conn: asyncpg.Connection, svc: Services, merchant: Merchant, event: orders.OrderEvent) -> dict:
+async def _ingest(conn: asyncpg.Connection, svc: Services, merchant: Merchant, event: events.OrderEvent) -> dict:
     answer, replayed = await orders.ingest(conn, merchant, event, now=svc.clock.now(), hasher=svc.hasher,
                                            source=PLATFORM)
     return {"status": "replayed" if replayed else "processed", "order": answer}
 
 
-async def _privacy(conn: asyncpg.Connection, svc: Services, merchant: Merchant, topic: str,
-                   payload: dict[str, Any]) -> dict:
-    now = svc.clock.now()
-    actor = f"{PLATFORM}:{topic}"
-    if topic == "shop/redact":
-        return {"status": "erased", **await buyer_data.erase_merchant_buyers(conn, merchant.id, now=now, actor=actor)}
-    customer = payload.get("customer") or {}
-    email = text(customer.get("email"), 320)
-    key = "orders_to_redact" if topic == "customers/redact" else "orders_requested"
-    order_ids = [t for t in (text(i, 200) for i in payload.get(key) or []) if t]
-    if topic == "customers/redact":
-        result = await buyer_data.erase_buyer(conn, merchant.id, email, hasher=svc.hasher, now=now, actor=actor,
-                                              order_ids=order_ids)
-        return {"status": "erased", **result}
-    data = await buyer_data.export(conn, merchant.id, email, hasher=svc.hasher, order_ids=order_ids)
-    audit_id = await buyer_data.record_export(conn, merchant.id, data, actor=actor, now=now, hasher=svc.hasher,
-                                              request_id=(payload.get("data_request") or {}).get("id"))
-    return {"status": "exported", "audit_id": audit_id, "orders": len(data["orders"]),
-            "reviews": len(data["reviews"])}
+# Shopify's privacy topics are answered by `reviews.privacy`, which sits above intake (it asks
+# every owner, orders included, to export or erase its part): the app hands its handler in.
+PrivacyHandler = Callable[[asyncpg.Connection, Services, Merchant, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-async def receive(request: Request) -> JSONResponse:
+def receiver(privacy: PrivacyHandler) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """The endpoint for POST /hooks/shopify/{slug}."""
+
+    async def receive(request: Request) -> JSONResponse:
+        return await _receive(request, privacy)
+
+    return receive
+
+
+async def _receive(request: Request, privacy: PrivacyHandler) -> JSONResponse:
     svc: Services = request.app.state.services
     body = await read_body(request)  # 413 past 1 MB, before any other work
     merchant = await webhooks.merchant_for(svc.pool, request)
@@ -165,7 +155,7 @@ async def receive(request: Request) -> JSONResponse:
     if topic not in TOPICS:
         return webhooks.answer("ignored", reason="unknown_topic", topic=topic)
 
-    event: orders.OrderEvent | str | None = None
+    event: events.OrderEvent | str | None = None
     if topic in ORDER_TOPICS:
         # Validate before taking the delivery, so a refused payload leaves no receipt behind.
         event = webhooks.to_event(order_body(topic, payload))
@@ -174,10 +164,10 @@ async def receive(request: Request) -> JSONResponse:
     async with svc.pool.acquire() as conn, conn.transaction():
         if not await webhooks.claim(conn, merchant.id, PLATFORM, request.headers.get("x-shopify-webhook-id")):
             return webhooks.answer("duplicate", topic=topic)
-        if isinstance(event, orders.OrderEvent):
+        if isinstance(event, events.OrderEvent):
             result = await _ingest(conn, svc, merchant, event)
         elif topic == "refunds/create":
             result = await _refund(conn, svc, merchant, payload)
         else:
-            result = await _privacy(conn, svc, merchant, topic, payload)
+            result = await privacy(conn, svc, merchant, topic, payload)
     return webhooks.answer(result.pop("status"), topic=topic, **result)

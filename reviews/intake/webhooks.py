@@ -18,11 +18,12 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from reviews.intake import orders
-from reviews.intake.orders import OrderEvent
+from reviews.intake import events
+from reviews.intake.events import OrderEvent
 from reviews.merchants import store as merchants
-from reviews.merchants.store import Merchant
+from reviews.merchants.model import Merchant
 from reviews.platform.errors import ApiError, NotFound, Unauthorized, ValidationError
+from reviews.platform.text import clean
 
 # Optional fields a platform may fill with something our API would refuse (a malformed address,
 # a relative image URL). They are dropped instead of refusing the order: the merchant cannot fix
@@ -87,13 +88,8 @@ def answer(status: str, **extra: Any) -> JSONResponse:
 
 def text(value: Any, max_len: int) -> str | None:
     """A platform string, trimmed to what our columns accept; numbers (ids) become strings."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return value.strip()[:max_len]
+    value = clean(value)
+    return value[:max_len] if value else None
 
 
 def full_name(first: Any, last: Any) -> str | None:
@@ -110,7 +106,7 @@ def to_event(body: dict[str, Any]) -> OrderEvent | str:
         # Nothing to review (a gift card, a tip): the API refuses these too.
         return "no_reviewable_products"
     try:
-        return orders.parse_event(body)
+        return events.parse_event(body)
     except ValidationError as exc:
         droppable = [p for p in exc.fields if p in _DROPPABLE
                      or (p.startswith("products.") and p.rsplit(".", 1)[-1] in _DROPPABLE_PRODUCT)]
@@ -122,4 +118,4 @@ def to_event(body: dict[str, Any]) -> OrderEvent | str:
             for part in parts[:-1]:
                 target = target[int(part)] if isinstance(target, list) else target[part]
             target.pop(parts[-1], None)
-        return orders.parse_event(body)
+        return events.parse_event(body)

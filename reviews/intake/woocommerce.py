@@ -15,10 +15,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from reviews.intake import orders, webhooks
-from reviews.intake.api import read_body
+from reviews.intake import events, orders, webhooks
 from reviews.intake.webhooks import full_name, text
 from reviews.platform.errors import ApiError
+from reviews.platform.http import read_body
 from reviews.platform.services import Services
 
 PLATFORM = "woocommerce"
@@ -45,7 +45,6 @@ CONSENT_KEYS = {"attest_review_consent", "review_consent"}
 _YES = {"1", "yes", "y", "true", "on", "accepted"}
 _NO = {"0", "no", "n", "false", "off", "declined"}
 _PING = re.compile(rb"webhook_id=\d+")
-_MAX_PRODUCTS = 100
 
 
 def is_ping(body: bytes) -> bool:
@@ -93,11 +92,11 @@ def products(lines: Any) -> list[dict[str, str]]:
         if image:
             item["image_url"] = image
         found.append(item)
-    return found[:_MAX_PRODUCTS]
+    return found[:events.MAX_PRODUCTS]
 
 
 def order_body(order: dict[str, Any]) -> dict[str, Any] | None:
-    """A WooCommerce order as an order event for `orders.parse_event`; None if its status is no event."""
+    """A WooCommerce order as an order event for `events.parse_event`; None if its status is no event."""
     status = STATUSES.get(str(order.get("status") or ""))
     if status is None:
         return None

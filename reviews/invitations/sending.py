@@ -27,7 +27,6 @@ arriving while its batch runs (seconds) may still let that one message through.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -36,40 +35,28 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_invitation
+from mailer.compose import DOMAIN, LOCALES_DIR, Branding, EmailProduct, InvitationEmail, compose_invitation
 from mailer.transport import PermanentFailure, Session, TemporaryFailure
 from mailer.wire import OutgoingMessage
-from reviews.invitations.scheduling import MAX_AFTER_FULFILMENT, REMIND_JOB, SEND_JOB
-from reviews.merchants.store import Merchant, by_id
-from reviews.platform import jobs, tokens
-from reviews.platform.i18n import negotiate
+from reviews.invitations import links, policy, store, suppressions
+from reviews.invitations.policy import OrderFacts
+from reviews.invitations.store import REMIND_JOB, SEND_JOB
+from reviews.merchants import branding
+from reviews.merchants.model import Merchant
+from reviews.merchants.store import by_id
+from reviews.platform import jobs
+from reviews.platform.i18n import Catalog, negotiate
 from reviews.platform.services import Services
 
 log = logging.getLogger("attest.sending")
-UNSUBSCRIBE_LINK_DAYS = 400
-# A retried invitation may go out a little after the 30-day limit; a dead job retried weeks later may not.
-LATE_GRACE = timedelta(days=2)
+# The emails' own gettext domain, kept in the mailer package.
+MAIL = Catalog(LOCALES_DIR, DOMAIN)
 # The states a job may act on; `failed` only comes back through an operator's retry of a dead job.
 SENDABLE = ("scheduled", "failed")
 
 
-def message_id(svc: Services, kind: str, invitation_id: int) -> str:
-    """Stable per invitation and kind: a resend after a crash carries the same id, so it can be spotted."""
-    domain = svc.settings.mail_from.rsplit("@", 1)[-1]
-    tag = hashlib.sha256(f"{svc.settings.secret_key}:{kind}:{invitation_id}".encode()).hexdigest()[:12]
-    return f"<{kind}-{invitation_id}.{tag}@{domain}>"
-
-
-def review_link(svc: Services, invitation_id: int) -> str:
-    return svc.url("/r/" + svc.signer.sign(tokens.REVIEW, {"i": invitation_id}))
-
-
-def unsubscribe_link(svc: Services, merchant_id: int, address_hash: str) -> str:
-    return svc.url("/u/" + svc.signer.sign(tokens.UNSUBSCRIBE, {"m": merchant_id, "h": address_hash}))
-
-
 async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, merchant: Merchant,
-                        invitation: asyncpg.Record, order: asyncpg.Record, kind: str,
+                        invitation: asyncpg.Record, order: asyncpg.Record, kind: store.Kind,
                         items: Sequence[asyncpg.Record] | None = None) -> OutgoingMessage:
     """The invitation or reminder exactly as the worker sends it (items are fetched unless given)."""
     if items is None:
@@ -78,8 +65,8 @@ async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, 
 
 
 def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, order: asyncpg.Record,
-             items: Sequence[asyncpg.Record], kind: str) -> OutgoingMessage:
-    link = review_link(svc, invitation["id"])
+             items: Sequence[asyncpg.Record], kind: store.Kind) -> OutgoingMessage:
+    link = links.review_link(svc, invitation["id"])
     products = [
         EmailProduct(
             name=item["name"], image_url=item["image_url"],
@@ -87,22 +74,26 @@ def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, orde
         )
         for item in items
     ]
+    locale = negotiate(order["locale"], merchant.locale)
+    colours = branding.colours(merchant.setting("accent_color"))
     return compose_invitation(InvitationEmail(
         kind=kind,
         to_address=order["buyer_email"],
         to_name=order["buyer_name"],
-        locale=negotiate(order["locale"], merchant.locale),
+        locale=locale,
+        catalog=MAIL.translations(locale),
         branding=Branding(
             shop_name=merchant.name,
             sender_name=merchant.setting("sender_name"),
             reply_to=merchant.setting("reply_to"),
             logo_url=merchant.setting("logo_url"),
-            accent_color=merchant.setting("accent_color") or "#1f6feb",
+            accent_color=colours.accent,
+            on_accent=colours.on_accent,
         ),
         products=products,
         review_url=link,
-        unsubscribe_url=unsubscribe_link(svc, merchant.id, order["buyer_hash"]),
-        message_id=message_id(svc, kind, invitation["id"]),
+        unsubscribe_url=links.unsubscribe_link(svc, merchant.id, order["buyer_hash"]),
+        message_id=links.message_id(svc, kind, invitation["id"]),
         from_address=svc.settings.mail_from,
         link_valid_days=svc.settings.review_link_days,
     ), now=svc.clock.now())
@@ -128,8 +119,8 @@ class _Loaded:
         return self.suppressed.get((None, address_hash)) or self.suppressed.get((merchant_id, address_hash))
 
 
-async def _load(conn: asyncpg.Connection, invitation_ids: list[int], kind: str) -> _Loaded:
-    invs = {r["id"]: r for r in await conn.fetch("SELECT * FROM invitations WHERE id = ANY($1)", invitation_ids)}
+async def _load(conn: asyncpg.Connection, invitation_ids: list[int], kind: store.Kind) -> _Loaded:
+    invs = await store.rows_by_id(conn, invitation_ids)
     order_ids = [r["order_id"] for r in invs.values()]
     orders = {r["id"]: r for r in await conn.fetch("SELECT * FROM orders WHERE id = ANY($1)", order_ids)}
     items: dict[int, list[asyncpg.Record]] = defaultdict(list)
@@ -137,11 +128,7 @@ async def _load(conn: asyncpg.Connection, invitation_ids: list[int], kind: str) 
                                  order_ids):
         items[item["order_id"]].append(item)
     hashes = [o["buyer_hash"] for o in orders.values() if o["buyer_hash"]]
-    suppressed = {
-        (r["merchant_id"], r["address_hash"]): r["reason"]
-        for r in await conn.fetch(
-            "SELECT merchant_id, address_hash, reason FROM suppressions WHERE address_hash = ANY($1)", hashes)
-    }
+    suppressed = await suppressions.for_hashes(conn, hashes)
     reviewed: set[int] = set()
     if kind == "reminder":
         reviewed = {r["invitation_id"] for r in await conn.fetch(
@@ -150,25 +137,18 @@ async def _load(conn: asyncpg.Connection, invitation_ids: list[int], kind: str) 
     return _Loaded(invs, orders, items, merchants, suppressed, reviewed)
 
 
-def _why_not(loaded: _Loaded, inv: asyncpg.Record, kind: str, now: datetime) -> str | None:
+def _why_not(loaded: _Loaded, inv: asyncpg.Record, kind: store.Kind, now: datetime) -> str | None:
     """Why this message must not go out now (recorded as the reason), or None."""
     order = loaded.orders.get(inv["order_id"])
     merchant = loaded.merchants.get(inv["merchant_id"])
     if merchant is None or order is None:
         return "order_deleted"
-    if order["status"] in ("cancelled", "refunded"):
-        return f"order_{order['status']}"
-    if not order["buyer_email"]:
-        return "no_email"
-    suppressed = loaded.suppression(merchant.id, order["buyer_hash"])
-    if suppressed:
-        return suppressed
-    if kind == "reminder" and inv["id"] in loaded.reviewed:
-        return "already_reviewed"
-    fulfilled_at = order["fulfilled_at"] or order["delivered_at"]
-    if kind == "invitation" and fulfilled_at and now > fulfilled_at + MAX_AFTER_FULFILMENT + LATE_GRACE:
-        return "too_late"
-    return None
+    facts = OrderFacts(id=order["id"], status=order["status"], consent=order["consent"],
+                       has_email=bool(order["buyer_email"]), buyer_hash=order["buyer_hash"], locale=order["locale"],
+                       fulfilled_at=order["fulfilled_at"], delivered_at=order["delivered_at"])
+    return policy.skip_reason(kind, merchant, facts, now=now, fulfilled_at=facts.fulfilled_at or facts.delivered_at,
+                              suppressed=loaded.suppression(merchant.id, order["buyer_hash"]),
+                              reviewed=inv["id"] in loaded.reviewed)
 
 
 # --- sending a batch ------------------------------------------------------------------------
@@ -186,7 +166,7 @@ class _Prepared:
     error: Exception | None = None  # rendering failed
 
 
-def _prepare(svc: Services, loaded: _Loaded, job: jobs.Job, kind: str) -> _Prepared:
+def _prepare(svc: Services, loaded: _Loaded, job: jobs.Job, kind: store.Kind) -> _Prepared:
     """Everything about a message that needs no I/O: the checks, and rendering it."""
     state_col = "state" if kind == "invitation" else "reminder_state"
     now = svc.clock.now()
@@ -207,7 +187,7 @@ def _prepare(svc: Services, loaded: _Loaded, job: jobs.Job, kind: str) -> _Prepa
     return _Prepared(job, inv, now, message=message)
 
 
-async def _send_batch(svc: Services, batch: jobs.Batch, kind: str) -> None:
+async def _send_batch(svc: Services, batch: jobs.Batch, kind: store.Kind) -> None:
     """Sends the batch in order over one session. Message i+1 is rendered while the server handles
     message i; its envelope goes to the server while message i's outcome is recorded, and its data
     only once that record is committed."""
@@ -272,7 +252,7 @@ class _Settling:
         await batch.done_many(pending, self._conn)
 
 
-async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: str,
+async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: store.Kind,
                    recording: asyncio.Future[None] | None) -> Exception | None:
     """Sends the prepared message, if it still may go; None when the server accepted it. The data
     goes only after `recording` (the previous message's record) is done."""
@@ -295,7 +275,7 @@ async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: str
 
 
 async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, item: _Prepared, loaded: _Loaded,
-                  kind: str, failure: Exception | None, settling: _Settling) -> None:
+                  kind: store.Kind, failure: Exception | None, settling: _Settling) -> None:
     """Records the outcome of one job (see the module docstring)."""
     job, inv, now = item.job, item.inv, item.now
     if inv is None:
@@ -303,7 +283,7 @@ async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, it
         return
     if item.skip:
         async with conn.transaction():
-            await _mark_skipped(conn, inv["id"], kind, item.skip, now)
+            await store.mark_skipped(conn, inv["id"], kind, item.skip, now)
             await batch.done(job, conn)
         return
     if item.error is not None:
@@ -318,99 +298,35 @@ async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, it
         order = loaded.orders[inv["order_id"]]
         async with conn.transaction():
             if failure.recipient_unknown and order["buyer_hash"]:
-                await _suppress(conn, merchant.id, order["buyer_hash"], "hard_bounce", now)
+                await suppressions.add(conn, merchant.id, order["buyer_hash"], "hard_bounce", now)
                 loaded.suppressed[(merchant.id, order["buyer_hash"])] = "hard_bounce"
-            await _mark_failed(conn, inv["id"], kind, "rejected", str(failure), now)
+            await store.mark_failed(conn, inv["id"], kind, "rejected", str(failure), now)
             await batch.done(job, conn)
         log.warning("mail rejected", extra={"kind": kind, "invitation": inv["id"], "reply": str(failure)[:300]})
         return
     # Accepted: recorded, in one statement, before anything else goes to the server (see the module
     # docstring); the job is marked done with the batch's others when the batch ends.
     if kind == "invitation":
-        await _mark_sent(conn, merchant, inv["id"], item.message.message_id, now)
+        reminder_days = int(merchant.setting("reminder_days") or 0)
+        remind_at = now + timedelta(days=reminder_days) if reminder_days else None
+        await store.mark_sent(conn, inv["id"], item.message.message_id, now, remind_at)
     else:
-        await conn.execute(
-            """UPDATE invitations SET reminder_state = 'sent', reminded_at = $2, reason = NULL,
-                   last_error = NULL, updated_at = $2 WHERE id = $1""",
-            inv["id"], now,
-        )
+        await store.mark_reminded(conn, inv["id"], now)
     settling.add(job)
     log.info("mail sent", extra={"kind": kind, "invitation": inv["id"], "merchant": merchant.slug})
 
 
-async def _mark_sent(conn: asyncpg.Connection, merchant: Merchant, inv_id: int, mid: str, now: datetime) -> None:
-    """The invitation sent and its reminder scheduled, atomically: one statement, one round trip."""
-    reminder_days = int(merchant.setting("reminder_days") or 0)
-    remind_at = now + timedelta(days=reminder_days) if reminder_days else None
-    await conn.execute(_MARK_SENT, inv_id, now, mid, remind_at, REMIND_JOB)
-
-
-# The reminder job is what `jobs.enqueue(conn, REMIND_JOB, {"invitation_id": id}, remind_at,
-# dedupe_key=f"reminder:{id}")` inserts, folded into the invitation's update. Without the NOTIFY:
-# a reminder is due days later, and workers poll every few seconds for jobs that come due.
-_MARK_SENT = """
-WITH sent AS (
-    UPDATE invitations SET state = 'sent', reason = NULL, sent_at = $2, message_id = $3, last_error = NULL,
-        reminder_state = CASE WHEN $4::timestamptz IS NULL THEN NULL ELSE 'scheduled' END,
-        reminder_at = $4, updated_at = $2
-    WHERE id = $1
-    RETURNING id
-)
-INSERT INTO jobs (kind, payload, run_at, dedupe_key)
-SELECT $5, jsonb_build_object('invitation_id', id), $4, 'reminder:' || id FROM sent WHERE $4 IS NOT NULL
-""" + jobs.ON_DEDUPE_CONFLICT
-
-
 async def _temporary(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, job: jobs.Job, inv_id: int,
-                     kind: str, error: str) -> None:
+                     kind: store.Kind, error: str) -> None:
     """Retry later with backoff; after the last attempt, the invitation fails and the job dies."""
     now = svc.clock.now()
     async with conn.transaction():
         if job.attempts >= job.max_attempts:
-            await _mark_failed(conn, inv_id, kind, "retries_exhausted", error, now)
+            await store.mark_failed(conn, inv_id, kind, "retries_exhausted", error, now)
             await batch.failed(job, jobs.Fail(f"gave up after {job.attempts} attempts: {error}"), conn)
         else:
-            await conn.execute("UPDATE invitations SET last_error = $2, updated_at = $3 WHERE id = $1",
-                               inv_id, error[:1000], now)
+            await store.record_error(conn, inv_id, error, now)
             await batch.failed(job, jobs.Retry(error), conn)
-
-
-async def _suppress(conn: asyncpg.Connection, merchant_id: int | None, address_hash: str, reason: str,
-                    now: datetime) -> None:
-    await conn.execute(
-        """INSERT INTO suppressions (merchant_id, address_hash, reason, created_at)
-           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
-        merchant_id, address_hash, reason, now,
-    )
-
-
-async def _mark_skipped(conn: asyncpg.Connection, inv_id: int, kind: str, reason: str, now: datetime) -> None:
-    if kind == "invitation":
-        await conn.execute(
-            """UPDATE invitations SET state = 'skipped', reason = $2, reminder_state = NULL, updated_at = $3
-               WHERE id = $1""", inv_id, reason, now,
-        )
-    else:
-        # The invitation was sent and has no reason of its own: the reason is the reminder's.
-        await conn.execute(
-            "UPDATE invitations SET reminder_state = 'skipped', reason = $2, updated_at = $3 WHERE id = $1",
-            inv_id, reason, now,
-        )
-
-
-async def _mark_failed(conn: asyncpg.Connection, inv_id: int, kind: str, reason: str, error: str,
-                       now: datetime) -> None:
-    if kind == "invitation":
-        await conn.execute(
-            """UPDATE invitations SET state = 'failed', reason = $2, last_error = $3, reminder_state = NULL,
-                   updated_at = $4 WHERE id = $1""", inv_id, reason, error[:1000], now,
-        )
-    else:
-        # As for a skipped reminder, the reason is the reminder's: the invitation itself was sent.
-        await conn.execute(
-            """UPDATE invitations SET reminder_state = 'failed', reason = $2, last_error = $3, updated_at = $4
-               WHERE id = $1""", inv_id, reason, error[:1000], now,
-        )
 
 
 def tasks(svc: Services, batch_size: int = 50) -> dict[str, jobs.Task]:

@@ -1,0 +1,1 @@
+"""Moderators' decisions on flagged reviews."""

@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,14 +93,20 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    from embedding.store import SESSION_SETTINGS
-
-    # Startup settings, not SET: they survive the RESET ALL the pool runs when a connection returns.
+async def create_pool(dsn: str, min_size: int = 1, max_size: int = 10,
+                      server_settings: Mapping[str, str] | None = None) -> asyncpg.Pool:
+    """The process's pool. `server_settings` are startup settings, not SET: they survive the RESET
+    ALL the pool runs when a connection returns (the vector search's are passed by `reviews.runtime`)."""
     pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection,
-                                     server_settings=SESSION_SETTINGS)
+                                     server_settings=dict(server_settings or {}))
     assert pool is not None
     return pool
+
+
+async def ping(pool: asyncpg.Pool, within: float = 5) -> None:
+    """Raises unless the database answers within so many seconds."""
+    async with pool.acquire(timeout=within) as conn:
+        await conn.fetchval("SELECT 1")
 
 
 async def connect(dsn: str) -> asyncpg.Connection:

@@ -1,8 +1,10 @@
-"""Translations shared by emails, buyer pages and widgets.
+"""Translations shared by emails, buyer pages and widgets: the one catalog loader and the one
+gettext helper.
 
 Each package keeps its own gettext domain as plain `.po` files
-(`<package>/locales/<lang>/LC_MESSAGES/<domain>.po`); they are compiled in memory on
-first use, so there is no build step and no binary file in the repository.
+(`<package>/locales/<lang>/LC_MESSAGES/<domain>.po`); they are compiled in memory on first use,
+so there is no build step and no binary file in the repository. `mailer/` and `widgets/` never
+import this module: the caller hands them a `Catalog` of their own domain.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ def negotiate_accept_language(header: str | None) -> str | None:
 
 
 @cache
-def translations(locales_dir: Path, domain: str, locale: str) -> NullTranslations:
+def _translations(locales_dir: Path, domain: str, locale: str) -> NullTranslations:
     po_path = locales_dir / locale / "LC_MESSAGES" / f"{domain}.po"
     if not po_path.exists():
         return NullTranslations()
@@ -76,9 +78,7 @@ def babel_locale(locale: str) -> Locale:
 
 
 @cache
-def jinja_environment(templates_dir: Path, locales_dir: Path, domain: str, locale: str) -> jinja2.Environment:
-    """An HTML environment (autoescaped) speaking one language; one per language because
-    gettext is installed environment-wide, and each compiles its templates once."""
+def _environment(templates_dir: Path, locales_dir: Path, domain: str, locale: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         autoescape=True,
@@ -86,5 +86,35 @@ def jinja_environment(templates_dir: Path, locales_dir: Path, domain: str, local
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(locales_dir, domain, locale), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(_translations(locales_dir, domain, locale), newstyle=True)  # type: ignore[attr-defined]
     return env
+
+
+class Catalog:
+    """One gettext domain in every supported language (pages, mailer, widgets)."""
+
+    supported: tuple[str, ...] = SUPPORTED_LOCALES
+
+    def __init__(self, locales_dir: Path, domain: str) -> None:
+        self.locales_dir = locales_dir
+        self.domain = domain
+
+    def translations(self, locale: str) -> NullTranslations:
+        return _translations(self.locales_dir, self.domain, locale)
+
+    def gettext(self, locale: str, message: str) -> str:
+        return self.translations(locale).gettext(message)
+
+    def ngettext(self, locale: str, singular: str, plural: str, n: int) -> str:
+        return self.translations(locale).ngettext(singular, plural, n)
+
+    def environment(self, templates_dir: Path, locale: str) -> jinja2.Environment:
+        """An HTML environment (autoescaped) speaking one language; one per language because
+        gettext is installed environment-wide, and each compiles its templates once."""
+        return _environment(templates_dir, self.locales_dir, self.domain, locale)
+
+    def negotiate(self, *candidates: str | None) -> str:
+        return negotiate(*candidates)
+
+    def babel_locale(self, locale: str) -> Locale:
+        return babel_locale(locale)

@@ -66,6 +66,13 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     return ceiling * r
 
 
+def enqueue_select_sql(select: str) -> str:
+    """The statement that enqueues the jobs a SELECT yields as (kind, payload, run_at, dedupe_key):
+    for a caller that folds its own write and the job into one statement (a CTE), so the SQL that
+    writes jobs still lives here. Without NOTIFY: such jobs come due later, and workers poll."""
+    return f"INSERT INTO jobs (kind, payload, run_at, dedupe_key) {select} {ON_DEDUPE_CONFLICT}"
+
+
 async def enqueue(
     conn: asyncpg.Connection | asyncpg.Pool, kind: str, payload: dict[str, Any], run_at: datetime,
     *, dedupe_key: str | None = None, max_attempts: int = 8,
@@ -251,6 +258,25 @@ class Worker:
         )
         log.warning("job failed", extra={"job": job.id, "kind": job.kind, "attempt": job.attempts,
                                          "dead": dead, "error": message[:500]})
+
+
+@dataclass(frozen=True)
+class QueueState:
+    counts: dict[tuple[str, str], int]  # (kind, state) -> jobs, finished ones left out
+    oldest_due_seconds: float  # how long the oldest due job has waited
+
+
+async def queue_state(conn: asyncpg.Connection | asyncpg.Pool, now: datetime) -> QueueState:
+    rows = await conn.fetch("SELECT kind, state, count(*) AS n FROM jobs WHERE state <> 'done' GROUP BY kind, state")
+    oldest = await conn.fetchval("SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at <= $1", now)
+    return QueueState({(r["kind"], r["state"]): int(r["n"]) for r in rows},
+                      (now - oldest).total_seconds() if oldest else 0.0)
+
+
+async def counts(conn: asyncpg.Connection | asyncpg.Pool) -> list[dict[str, Any]]:
+    """Jobs per kind and state, finished ones included (`attest jobs`)."""
+    rows = await conn.fetch("SELECT kind, state, count(*) AS n FROM jobs GROUP BY kind, state ORDER BY 1, 2")
+    return [dict(r) for r in rows]
 
 
 async def dead_jobs(conn: asyncpg.Connection | asyncpg.Pool) -> Sequence[asyncpg.Record]:

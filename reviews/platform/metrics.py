@@ -4,13 +4,17 @@ review state read from the database (the same from every web process)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 
+import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reviews.platform import jobs
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter("attest_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
@@ -58,21 +62,27 @@ class MetricsMiddleware:
             LATENCY.labels(route).observe(time.perf_counter() - started)
 
 
-async def metrics(request: Request) -> Response:
-    svc = request.app.state.services
-    now = svc.clock.now()
-    async with svc.pool.acquire() as conn:
-        JOBS.clear()
-        for r in await conn.fetch("SELECT kind, state, count(*) AS n FROM jobs WHERE state <> 'done' "
-                                  "GROUP BY kind, state"):
-            JOBS.labels(r["kind"], r["state"]).set(r["n"])
-        oldest = await conn.fetchval("SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at <= $1", now)
-        OLDEST_DUE.set((now - oldest).total_seconds() if oldest else 0)
-        REVIEWS.clear()
-        for r in await conn.fetch("SELECT state, count(*) AS n FROM reviews GROUP BY state"):
-            REVIEWS.labels(r["state"]).set(r["n"])
-        INVITATIONS.clear()
-        for r in await conn.fetch("SELECT state, count(*) AS n FROM invitations GROUP BY state"):
-            INVITATIONS.labels(r["state"]).set(r["n"])
-        OPEN_FLAGS.set(await conn.fetchval("SELECT count(*) FROM flags WHERE state = 'open'"))
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+Counts = Callable[[asyncpg.Connection], Awaitable[dict[str, int]]]
+
+
+def endpoint(*, reviews_by_state: Counts, invitations_by_state: Counts,
+             open_flags: Callable[[asyncpg.Connection], Awaitable[int]]) -> Callable[[Request], Awaitable[Response]]:
+    """The /metrics handler. The counts come from each table's owner (`reviews.app` wires them)."""
+
+    async def metrics(request: Request) -> Response:
+        svc = request.app.state.services
+        now = svc.clock.now()
+        async with svc.pool.acquire() as conn:
+            queue = await jobs.queue_state(conn, now)
+            JOBS.clear()
+            for (kind, state), n in queue.counts.items():
+                JOBS.labels(kind, state).set(n)
+            OLDEST_DUE.set(queue.oldest_due_seconds)
+            for gauge, count in ((REVIEWS, reviews_by_state), (INVITATIONS, invitations_by_state)):
+                gauge.clear()
+                for state, n in (await count(conn)).items():
+                    gauge.labels(state).set(n)
+            OPEN_FLAGS.set(await open_flags(conn))
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics

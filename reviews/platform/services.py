@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -13,34 +15,37 @@ from reviews.platform.settings import Settings
 from reviews.platform.tokens import Signer
 
 
+class MailTransport(Protocol):
+    """What `mailer.transport` provides; the platform only keeps and closes it."""
+
+    def session(self) -> AbstractAsyncContextManager[Any]: ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass
 class Services:
     settings: Settings
     clock: Clock
     pool: asyncpg.Pool
     dsn: str
+    # Builds the mail transport from the settings; the entry points pass mailer's (`reviews.runtime`).
+    transport_factory: Callable[[Settings], MailTransport] | None = None
     signer: Signer = field(init=False)
     hasher: Hasher = field(init=False)
-    # Set by tests or operators that want another transport (e.g. a misbehaving SMTP server).
-    transport_override: Any = None
-    _transport: Any = field(default=None, init=False, repr=False)
+    _transport: MailTransport | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.signer = Signer(self.settings.secret_key, self.clock)
         self.hasher = Hasher(self.settings.secret_key)
 
-    def transport(self) -> Any:
-        """The process's one mail transport (it keeps an SMTP connection between batches)."""
-        if self.transport_override is not None:
-            return self.transport_override
+    def transport(self) -> MailTransport:
+        """The process's one mail transport (it keeps an SMTP connection between batches), made on
+        first use from the settings of that moment."""
         if self._transport is None:
-            from mailer.dkim import load_dkim_config
-            from mailer.transport import transport_from_settings
-
-            s = self.settings
-            # None unless selector, domain and key file are all set: half a configuration signs nothing.
-            dkim = load_dkim_config(s.dkim_selector, s.dkim_domain, s.dkim_key_file)
-            self._transport = transport_from_settings(s.smtp_url, s.outbox_dir, dkim)
+            if self.transport_factory is None:
+                raise RuntimeError("these services were opened without a mail transport")
+            self._transport = self.transport_factory(self.settings)
         return self._transport
 
     async def close(self) -> None:

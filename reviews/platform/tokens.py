@@ -13,7 +13,6 @@ from reviews.platform.clock import Clock
 
 REVIEW = "attest.review.v1"
 UNSUBSCRIBE = "attest.unsubscribe.v1"
-MODERATION = "attest.moderation.v1"
 CSRF = "attest.csrf.v1"
 
 

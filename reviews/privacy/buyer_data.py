@@ -34,9 +34,18 @@ from typing import Any
 
 import asyncpg
 
+from embedding import store as embeddings
+from reviews.collection import store as reviews
+from reviews.intake import orders
+from reviews.intake.webhooks import text
+from reviews.invitations import store as invitation_store
+from reviews.invitations import suppressions as suppression_store
+from reviews.merchants.model import Merchant
+from reviews.platform import audit
 from reviews.platform.hashing import Hasher, normalize_email
+from reviews.platform.services import Services
+from reviews.screening import flags
 
-EXPORT_ACTION = "data_request"
 ERASE_ACTION = "redact"
 
 
@@ -89,11 +98,7 @@ async def export(conn: asyncpg.Connection, merchant_id: int, email: str | None, 
     versions = await conn.fetch(
         "SELECT * FROM review_versions WHERE review_id = ANY($1::bigint[]) ORDER BY saved_at, id", review_ids)
     hashes = {o["buyer_hash"] for o in orders if o["buyer_hash"]} | ({author_hash} if author_hash else set())
-    suppressions = await conn.fetch(
-        """SELECT merchant_id, reason, created_at FROM suppressions
-           WHERE address_hash = ANY($2::text[]) AND (merchant_id = $1 OR merchant_id IS NULL) ORDER BY id""",
-        merchant_id, sorted(hashes),
-    )
+    suppressions = await suppression_store.listed(conn, merchant_id, sorted(hashes))
     external = {o["id"]: o["external_id"] for o in orders}
 
     def invitation(order_id: int) -> dict[str, Any] | None:
@@ -136,58 +141,22 @@ async def record_export(conn: asyncpg.Connection, merchant_id: int, data: dict[s
     Keyed by the buyer's hash so a later erasure can find and empty it.
     """
     email = data.get("email")
-    return int(await conn.fetchval(
-        """INSERT INTO audit_log (actor, action, table_name, row_id, after, at)
-           VALUES ($1, $2, 'merchants', $3, $4, $5) RETURNING id""",
-        actor, EXPORT_ACTION, merchant_id,
-        {"buyer_hash": hasher.address(email) if email else None, "request_id": request_id,
-         "order_ids": [o["order_id"] for o in data["orders"]], "export": data},
-        now,
-    ))
+    return await audit.record(
+        conn, actor=actor, action=audit.EXPORT_ACTION, table="merchants", row_id=merchant_id, now=now,
+        after={"buyer_hash": hasher.address(email) if email else None, "request_id": request_id,
+               "order_ids": [o["order_id"] for o in data["orders"]], "export": data})
 
 
-async def _erase(conn: asyncpg.Connection, merchant_id: int, order_ids: list[int], review_ids: list[int],
-                 now: datetime, actor: str) -> dict[str, int]:
+async def _erase(conn: asyncpg.Connection, order_ids: list[int], review_ids: list[int], now: datetime,
+                 actor: str) -> dict[str, int]:
+    """Each owner erases its part, in one transaction."""
     async with conn.transaction():
-        erased_orders = await conn.fetchval(
-            """WITH u AS (UPDATE orders SET buyer_email = NULL, buyer_name = NULL, updated_at = $2
-                          WHERE id = ANY($1::bigint[]) RETURNING 1) SELECT count(*) FROM u""",
-            order_ids, now)
-        cancelled = await conn.fetchval(
-            """WITH u AS (UPDATE invitations SET
-                   state = CASE WHEN state = 'scheduled' THEN 'cancelled' ELSE state END,
-                   reason = CASE WHEN state = 'scheduled' THEN 'erased' ELSE reason END,
-                   reminder_state = CASE WHEN reminder_state = 'scheduled' THEN 'cancelled' ELSE reminder_state END,
-                   updated_at = $2
-                 WHERE order_id = ANY($1::bigint[]) AND (state = 'scheduled' OR reminder_state = 'scheduled')
-                 RETURNING 1) SELECT count(*) FROM u""",
-            order_ids, now)
-        await conn.execute("DELETE FROM review_versions WHERE review_id = ANY($1::bigint[])", review_ids)
-        await conn.execute("DELETE FROM review_embeddings WHERE review_id = ANY($1::bigint[])", review_ids)
-        await conn.execute(
-            """UPDATE flags SET state = 'dismissed', decided_by = $2, decided_at = $3
-               WHERE review_id = ANY($1::bigint[]) AND state = 'open'""",
-            review_ids, actor, now)
-        erased_reviews = await conn.fetchval(
-            """WITH u AS (UPDATE reviews SET state = 'withdrawn', published_at = NULL, title = '', body = '',
-                              display_name = '', ip_hash = NULL, user_agent_family = NULL, updated_at = $2
-                          WHERE id = ANY($1::bigint[]) RETURNING 1) SELECT count(*) FROM u""",
-            review_ids, now)
+        erased_orders = await orders.erase_buyers(conn, order_ids, now)
+        cancelled = await invitation_store.cancel_for_orders(conn, order_ids, "erased", now)
+        await embeddings.delete(conn, review_ids)
+        await flags.decide(conn, review_ids, "dismissed", actor, now)
+        erased_reviews = await reviews.erase(conn, review_ids, now)
     return {"orders": erased_orders, "invitations_cancelled": cancelled, "reviews": erased_reviews}
-
-
-async def _empty_exports(conn: asyncpg.Connection, merchant_id: int, buyer_hashes: Sequence[str],
-                         order_ids: list[str], now: datetime, *, everyone: bool = False) -> int:
-    return int(await conn.fetchval(
-        """WITH u AS (UPDATE audit_log SET after = jsonb_build_object(
-                          'buyer_hash', after->'buyer_hash', 'request_id', after->'request_id',
-                          'export', 'erased', 'erased_at', $5::text)
-              WHERE action = $6 AND table_name = 'merchants' AND row_id = $1 AND after ? 'export'
-                AND after->>'export' IS DISTINCT FROM 'erased'
-                AND ($4 OR after->>'buyer_hash' = ANY($2::text[]) OR (after->'order_ids') ?| $3::text[])
-              RETURNING 1) SELECT count(*) FROM u""",
-        merchant_id, list(buyer_hashes), order_ids, everyone, now.isoformat(), EXPORT_ACTION,
-    ))
 
 
 async def erase_buyer(conn: asyncpg.Connection, merchant_id: int, email: str | None, *, hasher: Hasher,
@@ -204,12 +173,10 @@ async def erase_buyer(conn: asyncpg.Connection, merchant_id: int, email: str | N
     external = [r["external_id"] for r in await conn.fetch(
         "SELECT external_id FROM orders WHERE id = ANY($1::bigint[]) ORDER BY id", ids)]
     async with conn.transaction():
-        counts = await _erase(conn, merchant_id, ids, review_ids, now, actor)
-        counts["exports_emptied"] = await _empty_exports(conn, merchant_id, hashes, external, now)
-        await conn.execute(
-            """INSERT INTO audit_log (actor, action, table_name, row_id, after, at)
-               VALUES ($1, $2, 'merchants', $3, $4, $5)""",
-            actor, ERASE_ACTION, merchant_id, {**counts, "order_ids": external}, now)
+        counts = await _erase(conn, ids, review_ids, now, actor)
+        counts["exports_emptied"] = await audit.empty_exports(conn, merchant_id, hashes, external, now)
+        await audit.record(conn, actor=actor, action=ERASE_ACTION, table="merchants", row_id=merchant_id,
+                           after={**counts, "order_ids": external}, now=now)
     return {**counts, "order_ids": external}
 
 
@@ -220,10 +187,30 @@ async def erase_merchant_buyers(conn: asyncpg.Connection, merchant_id: int, *, n
     ids = [r["id"] for r in await conn.fetch("SELECT id FROM orders WHERE merchant_id = $1", merchant_id)]
     review_ids = [r["id"] for r in await conn.fetch("SELECT id FROM reviews WHERE merchant_id = $1", merchant_id)]
     async with conn.transaction():
-        counts = await _erase(conn, merchant_id, ids, review_ids, now, actor)
-        counts["exports_emptied"] = await _empty_exports(conn, merchant_id, [], [], now, everyone=True)
-        await conn.execute(
-            """INSERT INTO audit_log (actor, action, table_name, row_id, after, at)
-               VALUES ($1, $2, 'merchants', $3, $4, $5)""",
-            actor, "redact_shop", merchant_id, counts, now)
+        counts = await _erase(conn, ids, review_ids, now, actor)
+        counts["exports_emptied"] = await audit.empty_exports(conn, merchant_id, [], [], now, everyone=True)
+        await audit.record(conn, actor=actor, action="redact_shop", table="merchants", row_id=merchant_id,
+                           after=dict(counts), now=now)
     return counts
+
+
+async def shopify_topic(conn: asyncpg.Connection, svc: Services, merchant: Merchant, topic: str,
+                        payload: dict[str, Any]) -> dict[str, Any]:
+    """Shopify's privacy topics (customers/redact, customers/data_request, shop/redact)."""
+    now = svc.clock.now()
+    actor = f"shopify:{topic}"
+    if topic == "shop/redact":
+        return {"status": "erased", **await erase_merchant_buyers(conn, merchant.id, now=now, actor=actor)}
+    customer = payload.get("customer") or {}
+    email = text(customer.get("email"), 320)
+    key = "orders_to_redact" if topic == "customers/redact" else "orders_requested"
+    order_ids = [t for t in (text(i, 200) for i in payload.get(key) or []) if t]
+    if topic == "customers/redact":
+        result = await erase_buyer(conn, merchant.id, email, hasher=svc.hasher, now=now, actor=actor,
+                                              order_ids=order_ids)
+        return {"status": "erased", **result}
+    data = await export(conn, merchant.id, email, hasher=svc.hasher, order_ids=order_ids)
+    audit_id = await record_export(conn, merchant.id, data, actor=actor, now=now, hasher=svc.hasher,
+                                              request_id=(payload.get("data_request") or {}).get("id"))
+    return {"status": "exported", "audit_id": audit_id, "orders": len(data["orders"]),
+            "reviews": len(data["reviews"])}

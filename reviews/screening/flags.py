@@ -1,10 +1,18 @@
-"""Flags raised by detection, as moderators and `attest flags` read them."""
+"""Flags raised by detection: storing them (a flag holds its review until a moderator decides),
+their decisions, and how moderators and `attest flags` read them. The only writer of `flags`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
+
+from embedding.detect import Flag, merge_flags
+from reviews.collection import store as reviews
+
+Conn = asyncpg.Connection | asyncpg.Pool
 
 # Each kind's raw score on a common 0-1 scale, so one number can rank a review's flags.
 _SCALES = {"campaign": 6.0, "burst": 10.0}
@@ -43,3 +51,47 @@ async def flagged_reviews(conn: asyncpg.Connection | asyncpg.Pool, merchant_slug
             if rid != r["review_id"] and ref not in entry["related"]:
                 entry["related"].append(ref)
     return list(out.values())
+
+
+async def save(conn: asyncpg.Connection, flags: list[Flag], now: datetime) -> None:
+    for flag in merge_flags(flags):
+        await conn.execute(
+            """INSERT INTO flags (review_id, kind, score, evidence, created_at) VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (review_id, kind) DO UPDATE SET score = GREATEST(flags.score, EXCLUDED.score),
+                   evidence = EXCLUDED.evidence
+               WHERE flags.state = 'open'""",
+            flag.review_id, flag.kind, float(flag.score), flag.evidence, now,
+        )
+        # A flag holds the review from the widgets until a moderator decides, an earlier one too.
+        # A moderator's earlier "dismissed" stands: the upsert above does not reopen it.
+        if await conn.fetchval("SELECT state FROM flags WHERE review_id = $1 AND kind = $2",
+                               flag.review_id, flag.kind) == "open":
+            await reviews.hold(conn, flag.review_id, now)
+
+
+async def clear_stale(conn: asyncpg.Connection, review_id: int, edited_at: datetime | None) -> None:
+    """Drop the open flags raised before the review's last edit: they judged a text it no longer has."""
+    if edited_at is not None:
+        await conn.execute("DELETE FROM flags WHERE review_id = $1 AND state = 'open' AND created_at <= $2",
+                           review_id, edited_at)
+
+
+async def decide(conn: asyncpg.Connection, review_ids: Sequence[int], state: str, by: str, now: datetime) -> int:
+    """Close the open flags of these reviews as `upheld` or `dismissed`."""
+    result = await conn.execute(
+        """UPDATE flags SET state = $2, decided_by = $3, decided_at = $4
+           WHERE review_id = ANY($1::bigint[]) AND state = 'open'""",
+        list(review_ids), state, by, now)
+    return int(result.split()[-1])
+
+
+async def count_open(conn: Conn) -> int:
+    return int(await conn.fetchval("SELECT count(*) FROM flags WHERE state = 'open'"))
+
+
+async def flagged_count(conn: Conn, merchant_slug: str | None) -> int:
+    """How many reviews (of one merchant, or all) have an open flag."""
+    return int(await conn.fetchval(
+        """SELECT count(DISTINCT f.review_id) FROM flags f JOIN reviews r ON r.id = f.review_id
+           JOIN merchants m ON m.id = r.merchant_id WHERE f.state = 'open' AND ($1::text IS NULL OR m.slug = $1)""",
+        merchant_slug))

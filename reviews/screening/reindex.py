@@ -9,7 +9,7 @@ from embedding import stats as bg
 from embedding import store
 from embedding.detect import Detector, Doc
 from embedding.model import get_embedder
-from reviews.collection.store import SCAN_JOB
+from reviews.collection import store as reviews
 from reviews.platform import jobs
 from reviews.platform.services import Services
 from reviews.screening import scanning
@@ -27,8 +27,7 @@ async def queue_rescan(svc: Services, merchant_slug: str | None) -> int:
     now = svc.clock.now()
     async with svc.pool.acquire() as conn, conn.transaction():
         for r in rows:
-            await jobs.enqueue(conn, SCAN_JOB, {"review_id": r["id"], "rescan": True}, now,
-                               dedupe_key=f"scan:{r['id']}")
+            await reviews.queue_scan(conn, r["id"], now, rescan=True)
     return len(rows)
 
 

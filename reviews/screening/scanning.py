@@ -19,11 +19,12 @@ import numpy as np
 
 from embedding import stats as bg
 from embedding import store
-from embedding.detect import Detector, Doc, Flag, merge_flags
+from embedding.detect import Detector, Doc, Flag
 from embedding.model import Embedder, get_embedder
-from reviews.collection import store as submissions
+from reviews.collection import store as reviews
 from reviews.platform import jobs
 from reviews.platform.services import Services
+from reviews.screening import flags as flag_store
 
 log = logging.getLogger("attest.scanning")
 SCANNABLE = ("pending", "published", "held")
@@ -147,22 +148,6 @@ async def _recent_same_rating(conn: asyncpg.Connection, row: asyncpg.Record,
 _NO_VECTOR = np.zeros(0, dtype=np.float32)
 
 
-async def save_flags(conn: asyncpg.Connection, flags: list[Flag], now: Any) -> None:
-    for flag in merge_flags(flags):
-        await conn.execute(
-            """INSERT INTO flags (review_id, kind, score, evidence, created_at) VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (review_id, kind) DO UPDATE SET score = GREATEST(flags.score, EXCLUDED.score),
-                   evidence = EXCLUDED.evidence
-               WHERE flags.state = 'open'""",
-            flag.review_id, flag.kind, float(flag.score), flag.evidence, now,
-        )
-        # A flag holds the review from the widgets until a moderator decides, an earlier one too.
-        # A moderator's earlier "dismissed" stands: the upsert above does not reopen it.
-        if await conn.fetchval("SELECT state FROM flags WHERE review_id = $1 AND kind = $2",
-                               flag.review_id, flag.kind) == "open":
-            await submissions.hold(conn, flag.review_id, now)
-
-
 Timer = Callable[[str], None]
 
 
@@ -192,10 +177,11 @@ async def scan_one(svc: Services, conn: asyncpg.Connection, detector: Detector, 
         # if a crash loses the commit, the job runs again. So no need to wait for the disk.
         await conn.execute("SET LOCAL synchronous_commit = off")
         await store.save_profile(conn, doc.id, model, profile)
-        await save_flags(conn, flags, svc.clock.now())
+        await flag_store.clear_stale(conn, doc.id, row["edited_at"])
+        await flag_store.save(conn, flags, svc.clock.now())
         await bg.count_review(conn, doc, row["merchant_id"])
         if row["state"] == "pending" and not any(f.review_id == doc.id for f in flags):
-            await submissions.publish(conn, doc.id, svc.clock.now())
+            await reviews.publish(conn, doc.id, svc.clock.now())
         if settle is not None:
             await settle(conn)
     tick("writes and commit")
@@ -226,4 +212,4 @@ def tasks(svc: Services, batch_size: int = SCAN_BATCH) -> dict[str, jobs.Task]:
     async def handler(batch: jobs.Batch) -> None:
         await scan(svc, batch, detector)
 
-    return {submissions.SCAN_JOB: jobs.Task(handler, batch_size)}
+    return {reviews.SCAN_JOB: jobs.Task(handler, batch_size)}
