@@ -1,10 +1,11 @@
 # Two commands: `make serve` and `make test`. Both set up everything on first use.
+# `make check` is the developer's loop: lint, import contracts, types and the fast tests.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint browser-deps clean
+.PHONY: serve test check lint browser-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,12 +25,17 @@ browser-deps:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 	@test -f node_modules/axe-core/axe.min.js || npm install --no-audit --no-fund --silent
 
-test: $(STAMP) browser-deps
-	$(BIN)/ruff check .
+test: lint browser-deps
 	$(BIN)/python -m pytest
 
+check: lint
+	$(BIN)/python -m pytest -m "not slow"
+
+# ruff, the layout's import contracts (pyproject.toml) and the type checker.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) node_modules test-artifacts

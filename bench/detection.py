@@ -1,6 +1,6 @@
 """Detection quality on a labeled corpus, end to end through the real commands.
 
-    .venv/bin/python bench/detection.py ../shared/eval/dev.jsonl
+    .venv/bin/python bench/detection.py tests/data/dev.jsonl
 
 Imports the corpus (without its label fields) into a fresh embedded database with
 `attest import`, drains the worker with `attest worker --drain`, reads `attest flags

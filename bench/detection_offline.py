@@ -1,6 +1,6 @@
 """Offline evaluation of embedding/detect.py on a labeled JSONL corpus.
 
-    .venv/bin/python bench/detection_offline.py /work/shared/eval/dev.jsonl [--no-robustness]
+    .venv/bin/python bench/detection_offline.py tests/data/dev.jsonl [--no-robustness]
 
 Encodes the texts once (cached as .npy under /tmp), replays them through scan_corpus
 and prints precision / recall / F1 per label and variant, false-positive rates on

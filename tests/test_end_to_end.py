@@ -8,7 +8,6 @@ import json
 import re
 from dataclasses import replace
 from email.message import Message
-from html.parser import HTMLParser
 
 import httpx
 import pytest
@@ -17,40 +16,7 @@ from reviews import cli
 from reviews.platform.services import Services
 from reviews.worker import make_worker
 from tests.conftest import RecordingHandler, smtp_url
-from tests.helpers import auth, order_event
-
-
-class FormParser(HTMLParser):
-    """The fields of the first form on a page, as a browser would submit them untouched."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.fields: dict[str, str] = {}
-        self.radios: dict[str, list[str]] = {}
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and self.action is None:
-            self.action = a.get("action")
-        elif tag == "input" and a.get("type") == "radio":
-            self.radios.setdefault(a["name"], []).append(a["value"])
-            if "checked" in a:
-                self.fields[a["name"]] = a["value"]
-        elif tag == "input" and "name" in a:
-            self.fields[a["name"]] = a.get("value", "")
-        elif tag == "textarea":
-            self._textarea = a["name"]
-            self.fields[a["name"]] = ""
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.fields[self._textarea] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "textarea":
-            self._textarea = None
+from tests.helpers import FormParser, auth, order_event
 
 
 def text_part(message: Message) -> str:

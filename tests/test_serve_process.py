@@ -18,6 +18,9 @@ import pytest
 
 from tests.conftest import free_port
 
+# Real processes: slow, so `make check` leaves it to `make test`.
+pytestmark = pytest.mark.slow
+
 ATTEST = str(Path(sys.executable).with_name("attest"))
 
 

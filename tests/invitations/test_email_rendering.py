@@ -17,12 +17,14 @@ from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from reviews.platform.settings import SUPPORTED_LOCALES
-from tests.test_invitations import ingest
+from tests.helpers import ingest
 
+# Real Chromium: slow, so `make check` leaves it to `make test`.
+pytestmark = pytest.mark.slow
 CHROMIUM = os.environ.get("ATTEST_CHROMIUM") or "/usr/bin/chromium"
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDTH = 360
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "emails"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "emails"
 # What the shop's images look like when a mail client loads them: a grey box of the right kind.
 PLACEHOLDER = (b'<svg xmlns="http://www.w3.org/2000/svg" width="240" height="160">'
                b'<rect width="240" height="160" fill="#c9d1d9"/></svg>')

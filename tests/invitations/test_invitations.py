@@ -8,36 +8,14 @@ from typing import Any
 
 import httpx
 
-from reviews.intake import events, orders
 from reviews.invitations.links import unsubscribe_link
-from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
-from tests.helpers import order_event
+from tests.helpers import ingest, make_merchant
 
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-async def make_merchant(svc: Services, slug: str = "shop", **settings: Any) -> Merchant:
-    async with svc.pool.acquire() as conn:
-        merchant, _ = await merchants.create(conn, name=f"Shop {slug}", slug=slug,
-                                             settings={"invite_delay_days": 0, **settings})
-    return merchant
-
-
-async def ingest(svc: Services, merchant: Merchant, order_id: str = "A-1", **kwargs: Any) -> dict[str, Any]:
-    """One order event (tests.helpers.order_event's fields) at the clock's now; returns the API's answer."""
-    kwargs.setdefault("occurred_at", svc.clock.now().isoformat())
-    timezone = kwargs.pop("timezone", None)
-    body = order_event(order_id, **kwargs)
-    if timezone:
-        body["customer"]["timezone"] = timezone
-    async with svc.pool.acquire() as conn:
-        answer, _ = await orders.ingest(conn, merchant, events.parse_event(body), now=svc.clock.now(),
-                                        hasher=svc.hasher)
-    return answer
 
 
 def send_at(answer: dict[str, Any]) -> datetime:

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,38 +19,17 @@ from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from reviews.platform.settings import SUPPORTED_LOCALES
+from tests.helpers import HOSTILE, add_review
 
-WIDGETS = Path(__file__).resolve().parent.parent / "widgets"
+WIDGETS = Path(__file__).resolve().parents[2] / "widgets"
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-HOSTILE = "<script>alert(1)</script> & \"quotes\" 'single'"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
-_seq = 0
 
 
 def parse_xml(data: bytes) -> ET.Element:
     """Parse our own output strictly: raises on anything not well-formed."""
     return ET.fromstring(data)  # noqa: S314 (the app's own response, not untrusted input)
-
-
-async def add_review(svc: Services, merchant_id: int, rating: int, *, state: str = "published",
-                     method: str = "invited", product_id: str | None = None, product_name: str | None = None,
-                     title: str = "Nice", body: str = "Good product.", display_name: str = "Anna K.",
-                     edited: bool = False, locale: str = "en") -> int:
-    global _seq
-    _seq += 1
-    at = T0 + timedelta(minutes=_seq)
-    return await svc.pool.fetchval(
-        """INSERT INTO reviews (merchant_id, product_id, product_name, method, rating, title, body, display_name,
-                                author_hash, ip_hash, locale, state, submitted_at, published_at, edited_at,
-                                external_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'secret-author-hash', 'secret-ip-hash', $9, $10, $11, $12, $13,
-                   $14)
-           RETURNING id""",
-        merchant_id, product_id, product_name, method, rating, title, body, display_name, locale, state,
-        at - timedelta(hours=1), at if state == "published" else None, at if edited else None,
-        f"ext-{_seq}" if method == "imported" else None,
-    )
 
 
 async def other_merchant(svc: Services, name: str = "Other Shop") -> Merchant:

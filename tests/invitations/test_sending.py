@@ -32,11 +32,10 @@ from reviews.platform import jobs
 from reviews.platform.services import Services
 from reviews.worker import make_worker
 from tests.conftest import smtp_url
-from tests.helpers import auth
+from tests.helpers import auth, ingest, make_merchant
 from tests.smtp_servers import BlockingHandler, CountingHandler, FlakyHandler, running
-from tests.test_invitations import ingest, make_merchant
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -384,6 +383,7 @@ async def _wait_until_requeued(svc: Services, worker: jobs.Worker, deadline_s: f
         await asyncio.sleep(0.05)
 
 
+@pytest.mark.slow  # a real worker process, killed
 async def test_a_killed_worker_duplicates_at_most_the_message_in_flight(services: Services, tmp_path: Path) -> None:
     handler = BlockingHandler(block_at=5)
     with running(handler) as controller:

@@ -13,8 +13,7 @@ from reviews.platform import tokens
 from reviews.platform.ratelimit import Limit, RateLimiter, cleanup
 from reviews.platform.services import Services
 from reviews.platform.settings import SUPPORTED_LOCALES
-from tests.helpers import auth, order_event
-from tests.test_end_to_end import FormParser
+from tests.helpers import FormParser, auth, order_event
 
 Fixture = tuple[Merchant, str]
 

@@ -38,6 +38,9 @@ from tests.browser_support import (
 from tests.conftest import RecordingHandler, smtp_url
 from tests.helpers import auth, order_event
 
+# Real Chromium: slow, so `make check` leaves it to `make test`.
+pytestmark = pytest.mark.slow
+
 Fixture = tuple[Merchant, str]
 PLAIN_PRODUCTS = [{"id": "SKU-1", "name": "Trail running shoes"}, {"id": "SKU-2", "name": "Merino socks"}]
 SUBMIT = "#review-form button[type=submit]"

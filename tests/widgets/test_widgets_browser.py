@@ -13,7 +13,10 @@ from playwright import async_api as playwright_api
 
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
-from tests.test_widgets import HOSTILE, add_review
+from tests.helpers import HOSTILE, add_review
+
+# Real Chromium: slow, so `make check` leaves it to `make test`.
+pytestmark = pytest.mark.slow
 
 ATTEST = "http://attest.test"
 SHOP = "http://shop.test"

@@ -14,7 +14,10 @@ from reviews.platform.services import Services
 from reviews.screening.flags import flagged_reviews
 from reviews.worker import make_worker
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
+# The whole labeled corpus through the real model: slow, so `make check` leaves it to `make test`.
+pytestmark = pytest.mark.slow
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "dev.jsonl"
 LABEL_FIELDS = ("label", "campaign", "variant")
 
 

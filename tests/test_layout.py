@@ -1,0 +1,75 @@
+"""The layout's rules (docs/architecture.md): one writing module per table, no SQL in routes or
+commands, and the import contracts of pyproject.toml."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from importlinter.cli import lint_imports
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = ("reviews", "embedding", "mailer", "widgets")
+# Each table and the one module that may INSERT, UPDATE or DELETE its rows.
+OWNERS = {
+    "api_keys": "reviews/merchants/keys.py",
+    "audit_log": "reviews/platform/audit.py",
+    "corpus_stats": "embedding/stats.py",
+    "embedding_models": "embedding/store.py",
+    "flags": "reviews/screening/flags.py",
+    "invitations": "reviews/invitations/store.py",
+    "jobs": "reviews/platform/jobs.py",
+    "merchant_daily_ratings": "embedding/stats.py",
+    "merchants": "reviews/merchants/store.py",
+    "order_events": "reviews/intake/orders.py",
+    "order_items": "reviews/intake/orders.py",
+    "orders": "reviews/intake/orders.py",
+    "rate_limits": "reviews/platform/ratelimit.py",
+    "review_embeddings": "embedding/store.py",
+    "review_profiles": "embedding/store.py",
+    "review_versions": "reviews/collection/store.py",
+    "reviews": "reviews/collection/store.py",
+    "schema_migrations": "reviews/platform/db.py",
+    "suppressions": "reviews/invitations/suppressions.py",
+    "term_counted": "embedding/stats.py",
+    "term_stats": "embedding/stats.py",
+    "webhook_receipts": "reviews/intake/webhooks.py",
+}
+# Routes and commands: they parse, call the owner, shape the answer.
+NO_SQL = ("reviews/app.py", "reviews/cli.py", "reviews/worker.py", "reviews/buyer/*.py", "reviews/intake/api.py",
+          "reviews/intake/shopify.py", "reviews/intake/woocommerce.py", "widgets/routes.py")
+_WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z_]+)\b")
+_SQL = re.compile(r"\b(?:SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b")
+
+
+def _python_files() -> list[Path]:
+    return [p for source in SOURCES for p in sorted((ROOT / source).rglob("*.py"))]
+
+
+def _tables() -> set[str]:
+    found = {"schema_migrations"}  # the migrations runner's own
+    for path in (ROOT / "migrations").glob("*.sql"):
+        found |= set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?([a-z_]+)", path.read_text()))
+    return found
+
+
+def test_each_table_has_one_writing_module() -> None:
+    tables = _tables()
+    assert set(OWNERS) == tables, "every table needs its owner here (and in docs/architecture.md)"
+    writers: dict[str, set[str]] = {}
+    for path in _python_files():
+        for table in _WRITE.findall(path.read_text()):
+            if table in tables:
+                writers.setdefault(table, set()).add(str(path.relative_to(ROOT)))
+    assert writers == {table: {owner} for table, owner in OWNERS.items()}
+
+
+def test_routes_and_commands_hold_no_sql() -> None:
+    for pattern in NO_SQL:
+        for path in ROOT.glob(pattern):
+            assert not _SQL.search(path.read_text()), f"{path.relative_to(ROOT)} holds SQL"
+
+
+def test_import_contracts_hold() -> None:
+    """The layers and forbidden imports of pyproject.toml (also run by `make lint`)."""
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml")) == 0
