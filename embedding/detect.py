@@ -362,6 +362,8 @@ class Detector:
             pval = min(1.0, _nb_tail(m, r, q) * n_starts)
             if best is None or pval < best[0]:
                 best = (pval, s, span, surge)
+        if best is None:  # no earlier review of this star value: no window to test
+            return []
         pval, s, w_days, surge = best
         if pval >= p.burst_alpha or len(same) - s < p.burst_min:
             return []

@@ -23,7 +23,9 @@ def score(labeled: list[dict[str, Any]], flagged_ids: set[str]) -> dict[str, Any
     for row in sorted((r for r in labeled if r.get("label") == "self_duplicate"),
                       key=lambda r: (r["created_at"], r["id"])):
         firsts.setdefault(row["campaign"], row["id"])
-    positives, negatives, neutral = set(), set(), set()
+    positives: set[str] = set()
+    negatives: set[str] = set()
+    neutral: set[str] = set()
     for row in labeled:
         if row.get("label") == "bought":
             positives.add(row["id"])

@@ -40,7 +40,10 @@ class Embedder:
         self.name = name
         self._model = SentenceTransformer(_model_path(name), device="cpu")
         getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(getter())
+        dim = getter()
+        if dim is None:
+            raise RuntimeError(f"the model {name} does not tell its embedding dimension")
+        self.dim = int(dim)
 
     def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, time
 
-import asyncpg
 import numpy as np
 
 from embedding import store
@@ -37,7 +36,7 @@ class PrefetchedBackground:
         return self.profiles.get(doc.id)
 
 
-async def background_profile(conn: asyncpg.Connection, model: str, doc: Doc, params: Params,
+async def background_profile(conn: store.Connection, model: str, doc: Doc, params: Params,
                              candidates: list[tuple[float, datetime]] | None = None) -> tuple[float, float] | None:
     """(mean, sd) of the cosine to the review's nearest reviews older than the window, or None
     when there are too few: old reviews share its language and topic but cannot belong to a
@@ -57,7 +56,7 @@ async def background_profile(conn: asyncpg.Connection, model: str, doc: Doc, par
     return float(sims.mean()), max(float(sims.std()), params.sd_floor)
 
 
-async def prefetch(conn: asyncpg.Connection, model: str, new: Doc, merchant_id: int,
+async def prefetch(conn: store.Connection, model: str, new: Doc, merchant_id: int,
                    new_profile: tuple[float, float] | None, others: list[Doc], params: Params,
                    known_profiles: dict[int, tuple[float, float] | None] | None = None) -> PrefetchedBackground:
     words = sorted({w for d in [new, *others] for w in T.tokens(T.normalize(d.text))})
@@ -86,6 +85,7 @@ async def prefetch(conn: asyncpg.Connection, model: str, new: Doc, merchant_id: 
                  ) by_rating) h""",
         words, merchant_id, midnight, new.created_at,
     )
+    assert row is not None  # aggregates over a cross join: always exactly one row
     df = dict(zip(row["terms"] or [], row["dfs"] or [], strict=True))
     counts: Counter[tuple[str, int]] = Counter(
         {(new.merchant, rating): n for rating, n in zip(row["ratings"] or [], row["counts"] or [], strict=True)})
@@ -93,7 +93,7 @@ async def prefetch(conn: asyncpg.Connection, model: str, new: Doc, merchant_id: 
     return PrefetchedBackground(params, df, row["n_docs"], profiles, {new.merchant: first} if first else {}, counts)
 
 
-async def count_review(conn: asyncpg.Connection, doc: Doc, merchant_id: int) -> None:
+async def count_review(conn: store.Connection, doc: Doc, merchant_id: int) -> None:
     """Add a scanned review to the shared statistics (words, corpus size, the merchant's daily
     ratings), once per review: a rescan or an edit never counts twice."""
     words = sorted(set(T.tokens(T.normalize(doc.text))))  # sorted: concurrent workers lock rows in one order

@@ -13,6 +13,12 @@ from datetime import datetime
 
 import asyncpg
 import numpy as np
+from asyncpg.pool import PoolConnectionProxy
+
+# A connection of its own or one lent by the pool (`async with pool.acquire() as conn`); an Executor may also be
+# the pool, for a function that runs single statements. (The service has the same in `reviews.platform.db`.)
+Connection = asyncpg.Connection | PoolConnectionProxy
+Executor = Connection | asyncpg.Pool
 
 # Candidates the HNSW search keeps while walking the graph. With the graph below, bench/search.py
 # at 1M synthetic vectors found 99.8% of planted copies in the top 10 (ef_search 100: 99.3%).
@@ -38,7 +44,7 @@ def from_binary(data: bytes) -> np.ndarray:
     return np.frombuffer(data, dtype=">f4", offset=4).astype(np.float32)
 
 
-async def ensure_index(conn: asyncpg.Connection | asyncpg.Pool, model: str, dim: int, *,
+async def ensure_index(conn: Executor, model: str, dim: int, *,
                        m: int = HNSW_M, ef_construction: int = HNSW_EF_CONSTRUCTION) -> None:
     await conn.execute(
         f"""CREATE INDEX IF NOT EXISTS {index_name(model)} ON review_embeddings
@@ -48,11 +54,11 @@ async def ensure_index(conn: asyncpg.Connection | asyncpg.Pool, model: str, dim:
     )
 
 
-async def active_model(conn: asyncpg.Connection | asyncpg.Pool) -> str | None:
+async def active_model(conn: Executor) -> str | None:
     return await conn.fetchval("SELECT name FROM embedding_models WHERE state = 'active'")
 
 
-async def register_model(conn: asyncpg.Connection | asyncpg.Pool, model: str, dim: int, *, active: bool) -> None:
+async def register_model(conn: Executor, model: str, dim: int, *, active: bool) -> None:
     """Record a model; the first model ever seen becomes the active one."""
     await conn.execute(
         """INSERT INTO embedding_models (name, dim, state, activated_at)
@@ -63,13 +69,13 @@ async def register_model(conn: asyncpg.Connection | asyncpg.Pool, model: str, di
     )
 
 
-async def activate(conn: asyncpg.Connection, model: str) -> None:
+async def activate(conn: Connection, model: str) -> None:
     async with conn.transaction():
         await conn.execute("UPDATE embedding_models SET state = 'retired' WHERE state = 'active' AND name <> $1", model)
         await conn.execute("UPDATE embedding_models SET state = 'active', activated_at = now() WHERE name = $1", model)
 
 
-async def save_many(conn: asyncpg.Connection, model: str,
+async def save_many(conn: Connection, model: str,
                     rows: list[tuple[int, np.ndarray, str, datetime]]) -> None:
     """Store (review id, vector, text hash, submitted at) rows in one round trip."""
     await conn.executemany(
@@ -84,7 +90,7 @@ async def save_many(conn: asyncpg.Connection, model: str,
                        model, [rid for rid, *_ in rows])
 
 
-async def save_profile(conn: asyncpg.Connection, review_id: int, model: str,
+async def save_profile(conn: Connection, review_id: int, model: str,
                        profile: tuple[float, float] | None) -> None:
     await conn.execute(
         """INSERT INTO review_profiles (review_id, model, bg_mean, bg_sd) VALUES ($1, $2, $3, $4)
@@ -120,7 +126,7 @@ def nearest_args(vec: np.ndarray, k: int, before: datetime | None, exclude: int 
     return np.asarray(vec, dtype=np.float32).tolist(), k, before, exclude if exclude is not None else -1
 
 
-async def nearest(conn: asyncpg.Connection, model: str, vec: np.ndarray, k: int, *,
+async def nearest(conn: Connection, model: str, vec: np.ndarray, k: int, *,
                   exclude: int | None = None, before: datetime | None = None) -> list[Neighbour]:
     """The k stored reviews closest to `vec` by cosine, optionally only among reviews submitted
     up to `before` (see `nearest_sql`)."""
@@ -129,7 +135,7 @@ async def nearest(conn: asyncpg.Connection, model: str, vec: np.ndarray, k: int,
     return sorted(found, key=lambda n: -n.similarity)
 
 
-async def vectors(conn: asyncpg.Connection | asyncpg.Pool, model: str,
+async def vectors(conn: Executor, model: str,
                   review_ids: list[int]) -> dict[int, np.ndarray]:
     rows = await conn.fetch(
         "SELECT review_id, vector_send(embedding) AS v FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
@@ -138,7 +144,7 @@ async def vectors(conn: asyncpg.Connection | asyncpg.Pool, model: str,
     return {r["review_id"]: from_binary(r["v"]) for r in rows}
 
 
-async def profiles(conn: asyncpg.Connection | asyncpg.Pool, model: str,
+async def profiles(conn: Executor, model: str,
                    review_ids: list[int]) -> dict[int, tuple[float, float] | None]:
     rows = await conn.fetch(
         "SELECT review_id, bg_mean, bg_sd FROM review_profiles WHERE model = $1 AND review_id = ANY($2)",
@@ -148,6 +154,6 @@ async def profiles(conn: asyncpg.Connection | asyncpg.Pool, model: str,
             for r in rows}
 
 
-async def delete(conn: asyncpg.Connection | asyncpg.Pool, review_ids: list[int]) -> None:
+async def delete(conn: Executor, review_ids: list[int]) -> None:
     """Forget the vectors of these reviews (they derive from the text)."""
     await conn.execute("DELETE FROM review_embeddings WHERE review_id = ANY($1::bigint[])", list(review_ids))

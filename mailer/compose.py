@@ -97,7 +97,9 @@ def compose_invitation(email: InvitationEmail, *, now: datetime | None = None) -
     sender = _shop_mailbox(branding.sender_name or branding.shop_name, email.from_address)
     to = _mailbox(email.to_name or "", email.to_address)
     reply_to = _shop_mailbox(branding.shop_name, branding.reply_to) if branding.reply_to else None
-    addresses = {"from": (sender,), "to": (to,)} | ({"reply-to": (reply_to,)} if reply_to else {})
+    addresses: dict[str, tuple[Address, ...]] = {"from": (sender,), "to": (to,)}
+    if reply_to:
+        addresses["reply-to"] = (reply_to,)
     # RFC 6531: a non-ASCII domain needs SMTPUTF8, and then the headers are UTF-8 (RFC 6532).
     utf8 = not all(a.addr_spec.isascii() for (a,) in addresses.values())
 
@@ -247,7 +249,9 @@ def render_parts(layout: _Layout, values: list[str]) -> tuple[str, str, str]:
     """The subject, the text part and the HTML part, rendered by the templates with these slot values."""
     env = _environment(layout.catalog)
     # Called from Python the macro returns HTML-escaped text; a header wants it plain.
-    subject = _one_line(html.unescape(env.get_template("_copy.html").module.subject(layout.kind, layout.shop)))
+    # (jinja2 sets a template's macros as attributes of its module at run time, unknown to its types)
+    subject_macro = env.get_template("_copy.html").module.subject  # type: ignore[attr-defined]
+    subject = _one_line(html.unescape(subject_macro(layout.kind, layout.shop)))
     products = []
     for n, has_image in enumerate(layout.images):
         first = _FIRST_PRODUCT_SLOT + _PER_PRODUCT * n

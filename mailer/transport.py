@@ -66,13 +66,13 @@ BeforeData = Awaitable[None]
 
 
 class Session(Protocol):
-    async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None: ...
+    async def send(self, msg: EmailMessage | OutgoingMessage, before_data: BeforeData | None = None) -> None: ...
 
 
 class Transport(Protocol):
     def session(self) -> AbstractAsyncContextManager[Session]: ...
 
-    async def send(self, msg: EmailMessage) -> None: ...
+    async def send(self, msg: EmailMessage | OutgoingMessage) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -84,7 +84,7 @@ def transport_from_settings(smtp_url: str | None, outbox_dir: Path, dkim: DkimCo
     return OutboxTransport(outbox_dir, dkim=dkim)
 
 
-def _prepare(msg: EmailMessage, dkim: DkimConfig | None) -> bytes:
+def _prepare(msg: EmailMessage | OutgoingMessage, dkim: DkimConfig | None) -> bytes:
     raw = wire_bytes(msg)
     return sign_bytes(raw, dkim) if dkim else raw
 
@@ -182,7 +182,7 @@ class SmtpTransport:
         if previous is not None:  # two sessions at once: one connection is enough to keep
             await _quit(previous)
 
-    async def send(self, msg: EmailMessage) -> None:
+    async def send(self, msg: EmailMessage | OutgoingMessage) -> None:
         async with self.session() as session:
             await session.send(msg)
 
@@ -214,7 +214,7 @@ class SmtpSession:
         self._smtp = smtp
         self._lock = asyncio.Lock()  # one transaction at a time on the shared connection
 
-    async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None:
+    async def send(self, msg: EmailMessage | OutgoingMessage, before_data: BeforeData | None = None) -> None:
         """One SMTP transaction. `before_data` runs while the envelope (MAIL, RCPT) is with the server,
         and DATA waits for it: the caller's bookkeeping overlaps round trips that cannot lead to an
         acceptance."""
@@ -392,13 +392,13 @@ class OutboxTransport:
     async def session(self) -> AsyncIterator[OutboxSession]:
         yield OutboxSession(self._write)
 
-    async def send(self, msg: EmailMessage) -> None:
+    async def send(self, msg: EmailMessage | OutgoingMessage) -> None:
         await self._write(msg)
 
     async def close(self) -> None:
         pass  # nothing held open
 
-    async def _write(self, msg: EmailMessage) -> None:
+    async def _write(self, msg: EmailMessage | OutgoingMessage) -> None:
         raw = _prepare(msg, self.dkim)
         name = _outbox_name(self._now(), str(msg.get("Message-ID", "")))
         try:
@@ -409,10 +409,10 @@ class OutboxTransport:
 
 
 class OutboxSession:
-    def __init__(self, write: Callable[[EmailMessage], Awaitable[None]]) -> None:
+    def __init__(self, write: Callable[[EmailMessage | OutgoingMessage], Awaitable[None]]) -> None:
         self._write = write
 
-    async def send(self, msg: EmailMessage, before_data: BeforeData | None = None) -> None:
+    async def send(self, msg: EmailMessage | OutgoingMessage, before_data: BeforeData | None = None) -> None:
         if before_data is not None:
             await before_data
         await self._write(msg)

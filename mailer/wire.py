@@ -119,7 +119,7 @@ def needs_smtputf8(msg: EmailMessage | OutgoingMessage) -> bool:
     return False
 
 
-def wire_policy(msg: EmailMessage | OutgoingMessage) -> policy.EmailPolicy:
+def wire_policy(msg: EmailMessage | OutgoingMessage) -> policy.EmailPolicy[EmailMessage]:
     return POLICY_UTF8 if needs_smtputf8(msg) else POLICY
 
 

@@ -61,9 +61,9 @@ async def _merchant(settings: Settings, args: argparse.Namespace) -> int:
     async with open_services(settings) as svc, svc.pool.acquire() as conn:
         if args.merchant_command == "create":
             extra = {"invite_delay_days": args.invite_delay_days} if args.invite_delay_days is not None else {}
-            merchant, key = await merchants.create(conn, name=args.name, slug=args.slug, locale=args.locale,
-                                                   settings=extra)
-            _print_json({"slug": merchant.slug, "api_key": key})
+            created, key = await merchants.create(conn, name=args.name, slug=args.slug, locale=args.locale,
+                                                  settings=extra)
+            _print_json({"slug": created.slug, "api_key": key})
             return 0
         merchant = await merchants.by_slug(conn, args.slug)
         if merchant is None:

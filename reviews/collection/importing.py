@@ -23,6 +23,7 @@ import asyncpg
 from reviews.collection import store
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
+from reviews.platform.db import Connection
 from reviews.platform.errors import ValidationError
 from reviews.platform.hashing import Hasher
 from reviews.platform.text import clean
@@ -197,7 +198,7 @@ async def import_file(
     return report
 
 
-async def _merchant(conn: asyncpg.Connection, slug: str, create: bool, report: Report) -> Merchant | None:
+async def _merchant(conn: Connection, slug: str, create: bool, report: Report) -> Merchant | None:
     merchant = await merchants.by_slug(conn, slug)
     if merchant is None and create:
         try:

@@ -15,6 +15,7 @@ from datetime import datetime
 import asyncpg
 
 from reviews.platform import audit, jobs
+from reviews.platform.db import Connection, Executor
 
 SCAN_JOB = "scan_review"
 
@@ -61,18 +62,18 @@ class Imported:
     submitted_at: datetime
 
 
-async def queue_scan(conn: asyncpg.Connection, review_id: int, now: datetime, *, rescan: bool = False) -> None:
+async def queue_scan(conn: Connection, review_id: int, now: datetime, *, rescan: bool = False) -> None:
     """Ask screening to check this review's text (once: a scan already waiting wins)."""
     payload: dict[str, object] = {"review_id": review_id, **({"rescan": True} if rescan else {})}
     await jobs.enqueue(conn, SCAN_JOB, payload, now, dedupe_key=f"scan:{review_id}")
 
 
-async def for_invitation(conn: asyncpg.Connection | asyncpg.Pool, invitation_id: int) -> list[Review]:
+async def for_invitation(conn: Executor, invitation_id: int) -> list[Review]:
     return [Review.from_row(r) for r in await conn.fetch("SELECT * FROM reviews WHERE invitation_id = $1",
                                                          invitation_id)]
 
 
-async def count_by_state(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, int]:
+async def count_by_state(conn: Executor) -> dict[str, int]:
     rows = await conn.fetch("SELECT state, count(*) AS n FROM reviews GROUP BY state")
     return {r["state"]: int(r["n"]) for r in rows}
 
@@ -87,7 +88,7 @@ class Submission:
 
 
 async def save_invited(
-    conn: asyncpg.Connection, *, merchant_id: int, order_id: int, invitation_id: int, author_hash: str | None,
+    conn: Connection, *, merchant_id: int, order_id: int, invitation_id: int, author_hash: str | None,
     display_name: str, locale: str, items: list[Submission], now: datetime, ip_hash: str | None,
     user_agent_family: str | None,
 ) -> list[int]:
@@ -140,13 +141,13 @@ async def save_invited(
     return ids
 
 
-async def withdraw(conn: asyncpg.Connection, review_id: int, now: datetime) -> None:
+async def withdraw(conn: Connection, review_id: int, now: datetime) -> None:
     await conn.execute(
         "UPDATE reviews SET state = 'withdrawn', published_at = NULL, updated_at = $2 WHERE id = $1", review_id, now
     )
 
 
-async def publish(conn: asyncpg.Connection, review_id: int, now: datetime) -> None:
+async def publish(conn: Connection, review_id: int, now: datetime) -> None:
     await conn.execute(
         """UPDATE reviews SET state = 'published', published_at = COALESCE(published_at, $2), updated_at = $2
            WHERE id = $1 AND state IN ('pending', 'held')""",
@@ -154,7 +155,7 @@ async def publish(conn: asyncpg.Connection, review_id: int, now: datetime) -> No
     )
 
 
-async def hold(conn: asyncpg.Connection, review_id: int, now: datetime) -> None:
+async def hold(conn: Connection, review_id: int, now: datetime) -> None:
     await conn.execute(
         """UPDATE reviews SET state = 'held', published_at = NULL, updated_at = $2
            WHERE id = $1 AND state IN ('pending', 'published')""",
@@ -162,7 +163,7 @@ async def hold(conn: asyncpg.Connection, review_id: int, now: datetime) -> None:
     )
 
 
-async def withdraw_by_buyer(conn: asyncpg.Connection, *, invitation_id: int, product_id: str | None,
+async def withdraw_by_buyer(conn: Connection, *, invitation_id: int, product_id: str | None,
                             now: datetime) -> int | None:
     """The buyer withdraws their own review (product_id None: the shop review) from their link.
 
@@ -183,10 +184,10 @@ async def withdraw_by_buyer(conn: asyncpg.Connection, *, invitation_id: int, pro
     return int(before["id"])
 
 
-async def add_imported(conn: asyncpg.Connection, review: Imported, now: datetime) -> int | None:
+async def add_imported(conn: Connection, review: Imported, now: datetime) -> int | None:
     """Store an imported review as `pending` and queue its scan; None if this merchant already has
     a review with its external id (imports are idempotent)."""
-    review_id = await conn.fetchval(
+    review_id: int | None = await conn.fetchval(
         """INSERT INTO reviews (merchant_id, product_id, product_name, method, rating, title, body,
                display_name, author_hash, locale, state, external_id, external_order_id,
                submitted_at, created_at, updated_at)
@@ -201,29 +202,33 @@ async def add_imported(conn: asyncpg.Connection, review: Imported, now: datetime
     return review_id
 
 
-async def lock_for_decision(conn: asyncpg.Connection, review_id: int) -> asyncpg.Record | None:
+async def lock_for_decision(conn: Connection, review_id: int) -> asyncpg.Record | None:
     """The review's state, locked for a moderator's decision until the transaction ends."""
     return await conn.fetchrow("SELECT id, state, reject_reason FROM reviews WHERE id = $1 FOR UPDATE", review_id)
 
 
-async def publish_decided(conn: asyncpg.Connection, review_id: int, now: datetime) -> asyncpg.Record:
+async def publish_decided(conn: Connection, review_id: int, now: datetime) -> asyncpg.Record:
     """A moderator found the flags wrong: published, whatever state it was in."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """UPDATE reviews SET state = 'published', reject_reason = NULL,
                published_at = COALESCE(published_at, $2), updated_at = $2 WHERE id = $1
            RETURNING id, state, reject_reason""",
         review_id, now)
+    assert row is not None  # locked by `lock_for_decision`: it exists
+    return row
 
 
-async def reject(conn: asyncpg.Connection, review_id: int, reason: str, now: datetime) -> asyncpg.Record:
+async def reject(conn: Connection, review_id: int, reason: str, now: datetime) -> asyncpg.Record:
     """Rejected with the reason its author is shown; they may edit and send it again."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """UPDATE reviews SET state = 'rejected', reject_reason = $3, published_at = NULL, updated_at = $2
            WHERE id = $1 RETURNING id, state, reject_reason""",
         review_id, now, reason)
+    assert row is not None  # locked by `lock_for_decision`: it exists
+    return row
 
 
-async def erase(conn: asyncpg.Connection, review_ids: Sequence[int], now: datetime) -> int:
+async def erase(conn: Connection, review_ids: Sequence[int], now: datetime) -> int:
     """Withdraw and empty these reviews, and drop their earlier texts (a buyer's erasure): the row
     stays as a withdrawn rating so counts and moderation history add up."""
     await conn.execute("DELETE FROM review_versions WHERE review_id = ANY($1::bigint[])", list(review_ids))

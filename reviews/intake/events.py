@@ -46,11 +46,10 @@ def _text(value: Any, path: str, errors: dict[str, str], *, required: bool, max_
         else:
             errors[path] = "must be a string"
         return None
-    value = text
-    if len(value) > max_len:
+    if len(text) > max_len:
         errors[path] = f"must be at most {max_len} characters"
         return None
-    return value
+    return text
 
 
 def _url(value: Any, path: str, errors: dict[str, str]) -> str | None:

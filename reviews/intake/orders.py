@@ -16,9 +16,8 @@ from reviews.intake.events import OrderEvent
 from reviews.invitations import scheduling
 from reviews.invitations.policy import EventFacts, OrderFacts
 from reviews.merchants.model import Merchant
+from reviews.platform.db import Connection, Executor
 from reviews.platform.hashing import Hasher
-
-Conn = asyncpg.Connection | asyncpg.Pool
 
 # Events may arrive out of order; the order's status only moves forward along this rank.
 _RANK = {"placed": 0, "fulfilled": 1, "delivered": 2, "cancelled": 3, "refunded": 4}
@@ -58,24 +57,24 @@ def _facts(order: asyncpg.Record) -> OrderFacts:
                       fulfilled_at=order["fulfilled_at"], delivered_at=order["delivered_at"])
 
 
-async def get(conn: Conn, order_id: int) -> Order | None:
+async def get(conn: Executor, order_id: int) -> Order | None:
     row = await conn.fetchrow("SELECT * FROM orders WHERE id = $1", order_id)
     return Order.from_row(row) if row else None
 
 
-async def items(conn: Conn, order_id: int) -> list[OrderItem]:
+async def items(conn: Executor, order_id: int) -> list[OrderItem]:
     rows = await conn.fetch("SELECT * FROM order_items WHERE order_id = $1 ORDER BY position", order_id)
     return [OrderItem(r["position"], r["product_id"], r["name"], r["url"], r["image_url"], r["gtin"]) for r in rows]
 
 
-async def product_ids(conn: Conn, merchant_id: int, external_id: str) -> set[str]:
+async def product_ids(conn: Executor, merchant_id: int, external_id: str) -> set[str]:
     """The products of the merchant's order with this (platform) id."""
     return {r["product_id"] for r in await conn.fetch(
         """SELECT i.product_id FROM order_items i JOIN orders o ON o.id = i.order_id
            WHERE o.merchant_id = $1 AND o.external_id = $2""", merchant_id, external_id)}
 
 
-async def erase_buyers(conn: asyncpg.Connection, order_ids: Sequence[int], now: datetime) -> int:
+async def erase_buyers(conn: Connection, order_ids: Sequence[int], now: datetime) -> int:
     """Forget the buyer's address and name on these orders; the orders stay as proof of purchase."""
     return int(await conn.fetchval(
         """WITH u AS (UPDATE orders SET buyer_email = NULL, buyer_name = NULL, updated_at = $2
@@ -84,7 +83,7 @@ async def erase_buyers(conn: asyncpg.Connection, order_ids: Sequence[int], now: 
 
 
 async def ingest(
-    conn: asyncpg.Connection, merchant: Merchant, event: OrderEvent, *, now: datetime, hasher: Hasher,
+    conn: Connection, merchant: Merchant, event: OrderEvent, *, now: datetime, hasher: Hasher,
     source: str = "api",
 ) -> tuple[dict[str, Any], bool]:
     """Record one order event and act on it. Returns (answer, replayed).
@@ -101,6 +100,7 @@ async def ingest(
             "SELECT * FROM orders WHERE merchant_id = $1 AND external_id = $2 FOR UPDATE",
             merchant.id, event.order_id,
         )
+        assert order is not None  # inserted just above, if it was not there
         previous = await conn.fetchval(
             "SELECT response FROM order_events WHERE order_id = $1 AND status = $2", order["id"], event.status
         )
@@ -123,6 +123,7 @@ async def ingest(
             order["id"], status, event.email, hasher.address(event.email) if event.email else None,
             event.name, event.locale, event.consent, event.occurred_at, now,
         )
+        assert order is not None  # locked above: it exists
         for position, product in enumerate(event.products):
             await conn.execute(
                 """INSERT INTO order_items (order_id, position, product_id, name, url, image_url, gtin)

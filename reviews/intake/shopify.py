@@ -11,13 +11,13 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from reviews.intake import events, orders, webhooks
 from reviews.intake.webhooks import full_name, text
 from reviews.merchants.model import Merchant
+from reviews.platform.db import Connection
 from reviews.platform.errors import ApiError
 from reviews.platform.http import read_body
 from reviews.platform.services import Services
@@ -111,7 +111,7 @@ def refund_is_full(refund: dict[str, Any], ordered_products: set[str]) -> bool:
     return ordered_products <= set(refunded)
 
 
-async def _refund(conn: asyncpg.Connection, svc: Services, merchant: Merchant, refund: dict[str, Any]) -> dict:
+async def _refund(conn: Connection, svc: Services, merchant: Merchant, refund: dict[str, Any]) -> dict[str, Any]:
     order_id = text(refund.get("order_id"), 200)
     stored = await orders.product_ids(conn, merchant.id, order_id or "")
     if not refund_is_full(refund, stored):
@@ -122,7 +122,7 @@ async def _refund(conn: asyncpg.Connection, svc: Services, merchant: Merchant, r
     return await _ingest(conn, svc, merchant, event)
 
 
-async def _ingest(conn: asyncpg.Connection, svc: Services, merchant: Merchant, event: events.OrderEvent) -> dict:
+async def _ingest(conn: Connection, svc: Services, merchant: Merchant, event: events.OrderEvent) -> dict[str, Any]:
     answer, replayed = await orders.ingest(conn, merchant, event, now=svc.clock.now(), hasher=svc.hasher,
                                            source=PLATFORM)
     return {"status": "replayed" if replayed else "processed", "order": answer}
@@ -130,7 +130,7 @@ async def _ingest(conn: asyncpg.Connection, svc: Services, merchant: Merchant, e
 
 # Shopify's privacy topics are answered by `reviews.privacy`, which sits above intake (it asks
 # every owner, orders included, to export or erase its part): the app hands its handler in.
-PrivacyHandler = Callable[[asyncpg.Connection, Services, Merchant, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+PrivacyHandler = Callable[[Connection, Services, Merchant, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def receiver(privacy: PrivacyHandler) -> Callable[[Request], Awaitable[JSONResponse]]:

@@ -14,7 +14,6 @@ import hmac
 import json
 from typing import Any
 
-import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -22,6 +21,7 @@ from reviews.intake import events
 from reviews.intake.events import OrderEvent
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
+from reviews.platform.db import Connection, Executor
 from reviews.platform.errors import ApiError, NotFound, Unauthorized, ValidationError
 from reviews.platform.text import clean
 
@@ -32,7 +32,7 @@ _DROPPABLE = ("customer.email", "customer.name", "customer.locale", "customer.ti
 _DROPPABLE_PRODUCT = ("url", "image_url", "gtin")
 
 
-async def merchant_for(conn: asyncpg.Connection | asyncpg.Pool, request: Request) -> Merchant:
+async def merchant_for(conn: Executor, request: Request) -> Merchant:
     merchant = await merchants.by_slug(conn, request.path_params["slug"])
     if merchant is None:
         raise NotFound("No shop with this address; check the webhook URL.")
@@ -67,7 +67,7 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, "bad_json", f"The body is not valid JSON: {exc}") from None
 
 
-async def claim(conn: asyncpg.Connection, merchant_id: int, platform: str, delivery_id: str | None) -> bool:
+async def claim(conn: Connection, merchant_id: int, platform: str, delivery_id: str | None) -> bool:
     """Record a delivery id; False if it was seen before. Call inside the transaction doing the
     work, so a delivery that failed half-way leaves no receipt and its retry is processed.
     A concurrent duplicate waits on the primary key until the first commits, then loses."""

@@ -57,7 +57,8 @@ def locale_for(country: Any) -> str:
 
 def _meta(order: dict[str, Any]) -> dict[str, Any]:
     # Plugins store the same field with or without the "hidden" underscore prefix.
-    entries = order.get("meta_data") if isinstance(order.get("meta_data"), list) else []
+    meta_data = order.get("meta_data")
+    entries = meta_data if isinstance(meta_data, list) else []
     return {str(m.get("key", "")).lstrip("_").lower(): m.get("value") for m in entries if isinstance(m, dict)}
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
-
 from reviews.invitations import policy, store, suppressions
 from reviews.invitations.policy import EventFacts, OrderFacts
 from reviews.invitations.store import Invitation
 from reviews.merchants.model import Merchant
+from reviews.platform.db import Connection
 
 
-async def on_order_event(conn: asyncpg.Connection, merchant: Merchant, order: OrderFacts, event: EventFacts,
+async def on_order_event(conn: Connection, merchant: Merchant, order: OrderFacts, event: EventFacts,
                          *, now: datetime) -> Invitation | None:
     """Schedule, skip or cancel the order's invitation after an event; returns the invitation."""
     invitation = await store.for_order_locked(conn, order.id)
@@ -41,7 +40,7 @@ async def on_order_event(conn: asyncpg.Connection, merchant: Merchant, order: Or
     return await store.add_scheduled(conn, merchant.id, order.id, send_at, now)
 
 
-async def _recently_invited(conn: asyncpg.Connection, merchant: Merchant, order: OrderFacts,
+async def _recently_invited(conn: Connection, merchant: Merchant, order: OrderFacts,
                             send_at: datetime) -> bool:
     cap = int(merchant.setting("invite_cap_days") or 0)
     if not cap or not order.buyer_hash:

@@ -45,6 +45,7 @@ from reviews.merchants import branding
 from reviews.merchants.model import Merchant
 from reviews.merchants.store import by_id
 from reviews.platform import jobs
+from reviews.platform.db import Connection, Executor
 from reviews.platform.i18n import Catalog, negotiate
 from reviews.platform.services import Services
 
@@ -55,7 +56,7 @@ MAIL = Catalog(LOCALES_DIR, DOMAIN)
 SENDABLE = ("scheduled", "failed")
 
 
-async def build_message(svc: Services, conn: asyncpg.Connection | asyncpg.Pool, merchant: Merchant,
+async def build_message(svc: Services, conn: Executor, merchant: Merchant,
                         invitation: asyncpg.Record, order: asyncpg.Record, kind: store.Kind,
                         items: Sequence[asyncpg.Record] | None = None) -> OutgoingMessage:
     """The invitation or reminder exactly as the worker sends it (items are fetched unless given)."""
@@ -119,7 +120,7 @@ class _Loaded:
         return self.suppressed.get((None, address_hash)) or self.suppressed.get((merchant_id, address_hash))
 
 
-async def _load(conn: asyncpg.Connection, invitation_ids: list[int], kind: store.Kind) -> _Loaded:
+async def _load(conn: Connection, invitation_ids: list[int], kind: store.Kind) -> _Loaded:
     invs = await store.rows_by_id(conn, invitation_ids)
     order_ids = [r["order_id"] for r in invs.values()]
     orders = {r["id"]: r for r in await conn.fetch("SELECT * FROM orders WHERE id = ANY($1)", order_ids)}
@@ -240,7 +241,7 @@ class _Settling:
     If the worker dies first, each is requeued, finds its invitation sent, and is marked done
     without sending anything."""
 
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._jobs: list[jobs.Job] = []
 
@@ -274,7 +275,7 @@ async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: sto
     return None
 
 
-async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, item: _Prepared, loaded: _Loaded,
+async def _settle(svc: Services, conn: Connection, batch: jobs.Batch, item: _Prepared, loaded: _Loaded,
                   kind: store.Kind, failure: Exception | None, settling: _Settling) -> None:
     """Records the outcome of one job (see the module docstring)."""
     job, inv, now = item.job, item.inv, item.now
@@ -316,7 +317,7 @@ async def _settle(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, it
     log.info("mail sent", extra={"kind": kind, "invitation": inv["id"], "merchant": merchant.slug})
 
 
-async def _temporary(svc: Services, conn: asyncpg.Connection, batch: jobs.Batch, job: jobs.Job, inv_id: int,
+async def _temporary(svc: Services, conn: Connection, batch: jobs.Batch, job: jobs.Job, inv_id: int,
                      kind: store.Kind, error: str) -> None:
     """Retry later with backoff; after the last attempt, the invitation fails and the job dies."""
     now = svc.clock.now()

@@ -15,8 +15,8 @@ from typing import Any, Literal
 import asyncpg
 
 from reviews.platform import jobs
+from reviews.platform.db import Connection, Executor
 
-Conn = asyncpg.Connection | asyncpg.Pool
 Kind = Literal["invitation", "reminder"]
 
 SEND_JOB = "send_invitation"
@@ -50,21 +50,21 @@ def _invitation(row: asyncpg.Record | None) -> Invitation | None:
 
 # --- reads ---------------------------------------------------------------------------------------
 
-async def get(conn: Conn, invitation_id: int) -> Invitation | None:
+async def get(conn: Executor, invitation_id: int) -> Invitation | None:
     return _invitation(await conn.fetchrow("SELECT * FROM invitations WHERE id = $1", invitation_id))
 
 
-async def for_order_locked(conn: asyncpg.Connection, order_id: int) -> Invitation | None:
+async def for_order_locked(conn: Connection, order_id: int) -> Invitation | None:
     """The order's invitation, locked until the transaction ends."""
     return _invitation(await conn.fetchrow("SELECT * FROM invitations WHERE order_id = $1 FOR UPDATE", order_id))
 
 
-async def rows_by_id(conn: Conn, invitation_ids: Sequence[int]) -> dict[int, asyncpg.Record]:
+async def rows_by_id(conn: Executor, invitation_ids: Sequence[int]) -> dict[int, asyncpg.Record]:
     """Whole rows, for the sending pipeline inside this package."""
     return {r["id"]: r for r in await conn.fetch("SELECT * FROM invitations WHERE id = ANY($1)", list(invitation_ids))}
 
 
-async def recently_invited(conn: asyncpg.Connection, merchant_id: int, buyer_hash: str, order_id: int,
+async def recently_invited(conn: Connection, merchant_id: int, buyer_hash: str, order_id: int,
                            send_at: datetime, cap_days: int) -> bool:
     """Whether another of this buyer's invitations from this merchant falls within the cap around send_at."""
     # Two orders of one buyer ingested at once must not both pass the check: serialise per buyer.
@@ -80,12 +80,12 @@ async def recently_invited(conn: asyncpg.Connection, merchant_id: int, buyer_has
     ))
 
 
-async def count_by_state(conn: Conn) -> dict[str, int]:
+async def count_by_state(conn: Executor) -> dict[str, int]:
     return {r["state"]: int(r["n"]) for r in await conn.fetch(
         "SELECT state, count(*) AS n FROM invitations GROUP BY state")}
 
 
-async def funnel(conn: Conn, merchant_id: int) -> dict[str, Any]:
+async def funnel(conn: Executor, merchant_id: int) -> dict[str, Any]:
     """Each merchant's invitation funnel: ordered, skipped (by reason), scheduled, sent, failed, reminded, reviewed.
 
     `sent` counts invitations the SMTP server accepted; `reminded` the reminders it accepted. A skipped
@@ -112,6 +112,7 @@ async def funnel(conn: Conn, merchant_id: int) -> dict[str, Any]:
            GROUP BY 1, 2 ORDER BY 1, 2""",
         merchant_id,
     )
+    assert row is not None  # counts: always one row
     result = dict(row)
     result["skipped"] = {r["reason"]: r["n"] for r in reasons if r["what"] == "skipped"}
     result["reminder_skipped"] = {r["reason"]: r["n"] for r in reasons if r["what"] == "reminder_skipped"}
@@ -120,17 +121,18 @@ async def funnel(conn: Conn, merchant_id: int) -> dict[str, Any]:
 
 # --- scheduling ----------------------------------------------------------------------------------
 
-async def add_skipped(conn: asyncpg.Connection, merchant_id: int, order_id: int, reason: str,
+async def add_skipped(conn: Connection, merchant_id: int, order_id: int, reason: str,
                       now: datetime) -> Invitation:
     row = await conn.fetchrow(
         """INSERT INTO invitations (merchant_id, order_id, state, reason, created_at, updated_at)
            VALUES ($1, $2, 'skipped', $3, $4, $4) RETURNING *""",
         merchant_id, order_id, reason, now,
     )
+    assert row is not None  # an INSERT ... RETURNING yields its row
     return Invitation.from_row(row)
 
 
-async def add_scheduled(conn: asyncpg.Connection, merchant_id: int, order_id: int, send_at: datetime,
+async def add_scheduled(conn: Connection, merchant_id: int, order_id: int, send_at: datetime,
                         now: datetime) -> Invitation:
     """The invitation and the job that sends it, in the caller's transaction."""
     row = await conn.fetchrow(
@@ -138,28 +140,31 @@ async def add_scheduled(conn: asyncpg.Connection, merchant_id: int, order_id: in
            VALUES ($1, $2, 'scheduled', $3, $4, $4) RETURNING *""",
         merchant_id, order_id, send_at, now,
     )
+    assert row is not None  # an INSERT ... RETURNING yields its row
     await jobs.enqueue(conn, SEND_JOB, {"invitation_id": row["id"]}, send_at, dedupe_key=f"invitation:{row['id']}")
     return Invitation.from_row(row)
 
 
-async def cancel(conn: asyncpg.Connection, invitation_id: int, reason: str, now: datetime) -> Invitation:
+async def cancel(conn: Connection, invitation_id: int, reason: str, now: datetime) -> Invitation:
     row = await conn.fetchrow(
         """UPDATE invitations SET state = 'cancelled', reason = $2, reminder_state = NULL,
                updated_at = $3 WHERE id = $1 RETURNING *""",
         invitation_id, reason, now,
     )
+    assert row is not None  # the caller holds the invitation
     return Invitation.from_row(row)
 
 
-async def cancel_reminder(conn: asyncpg.Connection, invitation_id: int, now: datetime) -> Invitation:
+async def cancel_reminder(conn: Connection, invitation_id: int, now: datetime) -> Invitation:
     row = await conn.fetchrow(
         "UPDATE invitations SET reminder_state = 'cancelled', updated_at = $2 WHERE id = $1 RETURNING *",
         invitation_id, now,
     )
+    assert row is not None  # the caller holds the invitation
     return Invitation.from_row(row)
 
 
-async def cancel_for_address(conn: Conn, merchant_id: int | None, address_hash: str, reason: str,
+async def cancel_for_address(conn: Executor, merchant_id: int | None, address_hash: str, reason: str,
                              now: datetime) -> int:
     """Cancel what is still scheduled for this address (at this merchant, or everywhere)."""
     result = await conn.execute(
@@ -171,7 +176,7 @@ async def cancel_for_address(conn: Conn, merchant_id: int | None, address_hash: 
     return int(result.split()[-1])
 
 
-async def cancel_for_orders(conn: asyncpg.Connection, order_ids: Sequence[int], reason: str, now: datetime) -> int:
+async def cancel_for_orders(conn: Connection, order_ids: Sequence[int], reason: str, now: datetime) -> int:
     """Cancel these orders' scheduled invitations and reminders; sent ones keep their state."""
     return int(await conn.fetchval(
         """WITH u AS (UPDATE invitations SET
@@ -200,13 +205,13 @@ WITH sent AS (
     "SELECT $5, jsonb_build_object('invitation_id', id), $4, 'reminder:' || id FROM sent WHERE $4 IS NOT NULL")
 
 
-async def mark_sent(conn: asyncpg.Connection, invitation_id: int, message_id: str, now: datetime,
+async def mark_sent(conn: Connection, invitation_id: int, message_id: str, now: datetime,
                     remind_at: datetime | None) -> None:
     """Sent, with its reminder scheduled when `remind_at` is given, atomically."""
     await conn.execute(_MARK_SENT, invitation_id, now, message_id, remind_at, REMIND_JOB)
 
 
-async def mark_reminded(conn: asyncpg.Connection, invitation_id: int, now: datetime) -> None:
+async def mark_reminded(conn: Connection, invitation_id: int, now: datetime) -> None:
     await conn.execute(
         """UPDATE invitations SET reminder_state = 'sent', reminded_at = $2, reason = NULL,
                last_error = NULL, updated_at = $2 WHERE id = $1""",
@@ -214,7 +219,7 @@ async def mark_reminded(conn: asyncpg.Connection, invitation_id: int, now: datet
     )
 
 
-async def mark_skipped(conn: asyncpg.Connection, invitation_id: int, kind: Kind, reason: str, now: datetime) -> None:
+async def mark_skipped(conn: Connection, invitation_id: int, kind: Kind, reason: str, now: datetime) -> None:
     if kind == "invitation":
         await conn.execute(
             """UPDATE invitations SET state = 'skipped', reason = $2, reminder_state = NULL, updated_at = $3
@@ -228,7 +233,7 @@ async def mark_skipped(conn: asyncpg.Connection, invitation_id: int, kind: Kind,
         )
 
 
-async def mark_failed(conn: asyncpg.Connection, invitation_id: int, kind: Kind, reason: str, error: str,
+async def mark_failed(conn: Connection, invitation_id: int, kind: Kind, reason: str, error: str,
                       now: datetime) -> None:
     if kind == "invitation":
         await conn.execute(
@@ -243,7 +248,7 @@ async def mark_failed(conn: asyncpg.Connection, invitation_id: int, kind: Kind, 
         )
 
 
-async def record_error(conn: asyncpg.Connection, invitation_id: int, error: str, now: datetime) -> None:
+async def record_error(conn: Connection, invitation_id: int, error: str, now: datetime) -> None:
     """A temporary failure, kept for operators while the job retries."""
     await conn.execute("UPDATE invitations SET last_error = $2, updated_at = $3 WHERE id = $1",
                        invitation_id, error[:1000], now)

@@ -12,22 +12,22 @@ from datetime import datetime
 import asyncpg
 
 from reviews.invitations import store
+from reviews.platform.db import Connection, Executor
 
-Conn = asyncpg.Connection | asyncpg.Pool
 
-
-async def reason_for(conn: Conn, merchant_id: int, address_hash: str | None) -> str | None:
+async def reason_for(conn: Executor, merchant_id: int, address_hash: str | None) -> str | None:
     """Why this merchant may not mail the address ('unsubscribed', 'hard_bounce', ...), or None."""
     if not address_hash:
         return None
-    return await conn.fetchval(
+    reason: str | None = await conn.fetchval(
         """SELECT reason FROM suppressions WHERE address_hash = $2 AND (merchant_id = $1 OR merchant_id IS NULL)
            ORDER BY merchant_id NULLS FIRST LIMIT 1""",
         merchant_id, address_hash,
     )
+    return reason
 
 
-async def for_hashes(conn: Conn, address_hashes: Sequence[str]) -> dict[tuple[int | None, str], str]:
+async def for_hashes(conn: Executor, address_hashes: Sequence[str]) -> dict[tuple[int | None, str], str]:
     """(merchant id, or None for everywhere; address hash) → reason, for a batch of addresses."""
     return {
         (r["merchant_id"], r["address_hash"]): r["reason"]
@@ -37,7 +37,7 @@ async def for_hashes(conn: Conn, address_hashes: Sequence[str]) -> dict[tuple[in
     }
 
 
-async def listed(conn: Conn, merchant_id: int, address_hashes: Sequence[str]) -> list[asyncpg.Record]:
+async def listed(conn: Executor, merchant_id: int, address_hashes: Sequence[str]) -> list[asyncpg.Record]:
     """This merchant's (and the global) suppressions of these addresses, for a buyer's data export."""
     return await conn.fetch(
         """SELECT merchant_id, reason, created_at FROM suppressions
@@ -46,7 +46,7 @@ async def listed(conn: Conn, merchant_id: int, address_hashes: Sequence[str]) ->
     )
 
 
-async def add(conn: Conn, merchant_id: int | None, address_hash: str, reason: str, now: datetime) -> None:
+async def add(conn: Executor, merchant_id: int | None, address_hash: str, reason: str, now: datetime) -> None:
     await conn.execute(
         """INSERT INTO suppressions (merchant_id, address_hash, reason, created_at)
            VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING""",
@@ -54,7 +54,7 @@ async def add(conn: Conn, merchant_id: int | None, address_hash: str, reason: st
     )
 
 
-async def unsubscribe(conn: asyncpg.Connection, merchant_id: int | None, address_hash: str, now: datetime) -> None:
+async def unsubscribe(conn: Connection, merchant_id: int | None, address_hash: str, now: datetime) -> None:
     """The buyer asked to hear no more (from this merchant, or from any: `merchant_id` None). What
     was already scheduled for the address is not sent either."""
     async with conn.transaction():

@@ -8,9 +8,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-import asyncpg
-
 from reviews.merchants.model import Merchant, from_row
+from reviews.platform.db import Connection, Executor
 
 
 def hash_key(key: str) -> str:
@@ -21,7 +20,7 @@ def new_api_key() -> str:
     return "atk_" + secrets.token_urlsafe(32)
 
 
-async def add_api_key(conn: asyncpg.Connection, merchant_id: int) -> str:
+async def add_api_key(conn: Connection, merchant_id: int) -> str:
     key = new_api_key()
     await conn.execute(
         "INSERT INTO api_keys (merchant_id, key_hash, prefix) VALUES ($1, $2, $3)",
@@ -30,7 +29,7 @@ async def add_api_key(conn: asyncpg.Connection, merchant_id: int) -> str:
     return key
 
 
-async def by_api_key(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> Merchant | None:
+async def by_api_key(conn: Executor, key: str) -> Merchant | None:
     row = await conn.fetchrow(
         """SELECT m.* FROM api_keys k JOIN merchants m ON m.id = k.merchant_id
            WHERE k.key_hash = $1 AND k.revoked_at IS NULL""",

@@ -11,6 +11,7 @@ import asyncpg
 from reviews.merchants.keys import add_api_key
 from reviews.merchants.model import Merchant, from_row
 from reviews.merchants.settings import parse_setting
+from reviews.platform.db import Connection, Executor
 from reviews.platform.errors import ValidationError
 from reviews.platform.settings import SUPPORTED_LOCALES
 
@@ -24,7 +25,7 @@ def slugify(name: str) -> str:
 
 
 async def create(
-    conn: asyncpg.Connection, *, name: str, slug: str | None = None, locale: str = "en",
+    conn: Connection, *, name: str, slug: str | None = None, locale: str = "en",
     settings: dict[str, Any] | None = None,
 ) -> tuple[Merchant, str]:
     """Create a merchant and its first API key. The key is returned once and only its hash is kept."""
@@ -48,21 +49,22 @@ async def create(
             )
         except asyncpg.UniqueViolationError:
             raise ValidationError({"slug": "is already taken"}) from None
+        assert row is not None  # an INSERT ... RETURNING yields its row
         key = await add_api_key(conn, row["id"])
     return from_row(row), key
 
 
-async def by_slug(conn: asyncpg.Connection | asyncpg.Pool, slug: str) -> Merchant | None:
+async def by_slug(conn: Executor, slug: str) -> Merchant | None:
     row = await conn.fetchrow("SELECT * FROM merchants WHERE slug = $1", slug)
     return from_row(row) if row else None
 
 
-async def by_id(conn: asyncpg.Connection | asyncpg.Pool, merchant_id: int) -> Merchant | None:
+async def by_id(conn: Executor, merchant_id: int) -> Merchant | None:
     row = await conn.fetchrow("SELECT * FROM merchants WHERE id = $1", merchant_id)
     return from_row(row) if row else None
 
 
-async def update_settings(conn: asyncpg.Connection, merchant: Merchant, changes: dict[str, Any]) -> Merchant:
+async def update_settings(conn: Connection, merchant: Merchant, changes: dict[str, Any]) -> Merchant:
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}
     for key, raw in changes.items():
@@ -75,4 +77,5 @@ async def update_settings(conn: asyncpg.Connection, merchant: Merchant, changes:
     row = await conn.fetchrow(
         "UPDATE merchants SET settings = settings || $2 WHERE id = $1 RETURNING *", merchant.id, parsed
     )
+    assert row is not None  # the caller's merchant exists
     return from_row(row)

@@ -8,15 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from reviews.collection import store as reviews
 from reviews.platform import audit
+from reviews.platform.db import Connection
 from reviews.platform.errors import NotFound, ValidationError
 from reviews.screening import flags
 
 
-async def decide(conn: asyncpg.Connection, review_id: int, decision: str, *, moderator: str, now: datetime,
+async def decide(conn: Connection, review_id: int, decision: str, *, moderator: str, now: datetime,
                  reason: str | None = None) -> dict[str, Any]:
     if decision not in ("publish", "reject"):
         raise ValidationError({"decision": "must be publish or reject"})

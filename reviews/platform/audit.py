@@ -10,14 +10,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-Conn = asyncpg.Connection | asyncpg.Pool
+from reviews.platform.db import Executor
 
 EXPORT_ACTION = "data_request"
 
 
-async def record(conn: Conn, *, actor: str, action: str, table: str, row_id: int | None, now: datetime,
+async def record(conn: Executor, *, actor: str, action: str, table: str, row_id: int | None, now: datetime,
                  before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> int:
     """Append one entry; returns its id."""
     return int(await conn.fetchval(
@@ -27,7 +25,7 @@ async def record(conn: Conn, *, actor: str, action: str, table: str, row_id: int
     ))
 
 
-async def empty_exports(conn: Conn, merchant_id: int, buyer_hashes: Sequence[str], order_ids: Sequence[str],
+async def empty_exports(conn: Executor, merchant_id: int, buyer_hashes: Sequence[str], order_ids: Sequence[str],
                         now: datetime, *, everyone: bool = False) -> int:
     """Replace the data of the merchant's earlier exports for these buyers (or all) by a note."""
     return int(await conn.fetchval(

@@ -13,10 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from reviews.platform.settings import Settings
 
 log = logging.getLogger("attest.db")
+
+# A connection of its own, or one lent by the pool (`async with pool.acquire() as conn`): either runs queries and
+# transactions the same way.
+Connection = asyncpg.Connection | PoolConnectionProxy
+# Anything that runs a single query: a connection, or the pool (which lends one for the query).
+Executor = Connection | asyncpg.Pool
 
 # The SQL files live at the top of the source tree; an installed image points here explicitly.
 MIGRATIONS_DIR = Path(os.environ.get("ATTEST_MIGRATIONS_DIR") or Path(__file__).resolve().parents[2] / "migrations")
@@ -128,7 +135,7 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, str, Pa
     return found
 
 
-async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
+async def migrate(conn: Connection, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply pending migrations in order, each in its own transaction, under an advisory lock.
 
     Returns the names applied. Safe to run from many processes at once.
@@ -165,8 +172,7 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
     return applied_now
 
 
-async def pending_migrations(conn: asyncpg.Connection | asyncpg.Pool,
-                             directory: Path = MIGRATIONS_DIR) -> list[str]:
+async def pending_migrations(conn: Executor, directory: Path = MIGRATIONS_DIR) -> list[str]:
     exists = await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL")
     done = set()
     if exists:

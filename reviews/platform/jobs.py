@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 
 from reviews.platform.clock import Clock
+from reviews.platform.db import Connection, Executor
 
 log = logging.getLogger("attest.jobs")
 
@@ -61,7 +62,7 @@ ON_DEDUPE_CONFLICT = ("ON CONFLICT (kind, dedupe_key) WHERE dedupe_key IS NOT NU
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     """Exponential backoff with full jitter on the upper half, so retries spread out."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(attempts - 1, 0)))
+    ceiling: timedelta = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** max(attempts - 1, 0)))  # (int ** int is typed Any)
     r = (rng or random).uniform(0.5, 1.0)
     return ceiling * r
 
@@ -74,11 +75,11 @@ def enqueue_select_sql(select: str) -> str:
 
 
 async def enqueue(
-    conn: asyncpg.Connection | asyncpg.Pool, kind: str, payload: dict[str, Any], run_at: datetime,
+    conn: Executor, kind: str, payload: dict[str, Any], run_at: datetime,
     *, dedupe_key: str | None = None, max_attempts: int = 8,
 ) -> int | None:
     """Add a job; with a dedupe key, a job of that kind and key already waiting wins."""
-    job_id = await conn.fetchval(
+    job_id: int | None = await conn.fetchval(
         "INSERT INTO jobs (kind, payload, run_at, dedupe_key, max_attempts) VALUES ($1, $2, $3, $4, $5) "
         + ON_DEDUPE_CONFLICT + " RETURNING id",
         kind, payload, run_at, dedupe_key, max_attempts,
@@ -95,17 +96,17 @@ class Batch:
         self._worker = worker
         self.settled: set[int] = set()
 
-    async def done(self, job: Job, conn: asyncpg.Connection | None = None) -> None:
+    async def done(self, job: Job, conn: Connection | None = None) -> None:
         await self._worker._settle_done(job, conn)
         self.settled.add(job.id)
 
-    async def done_many(self, jobs: Sequence[Job], conn: asyncpg.Connection | None = None) -> None:
+    async def done_many(self, jobs: Sequence[Job], conn: Connection | None = None) -> None:
         """`done` for several jobs in one statement."""
         if jobs:
             await self._worker._settle_done_many(jobs, conn)
             self.settled.update(job.id for job in jobs)
 
-    async def failed(self, job: Job, error: BaseException | str, conn: asyncpg.Connection | None = None) -> None:
+    async def failed(self, job: Job, error: BaseException | str, conn: Connection | None = None) -> None:
         await self._worker._settle_failed(job, error, conn)
         self.settled.add(job.id)
 
@@ -127,7 +128,7 @@ class Worker:
     clock: Clock
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     poll_interval: float = 5.0
-    _conn: asyncpg.Connection | None = None
+    _conn: Connection | None = None
     _pid: int | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -232,22 +233,22 @@ class Worker:
         log.info("worker stopped", extra={"worker": self.name})
 
     async def _seconds_until_next_due(self) -> float:
-        next_at = await self.pool.fetchval("SELECT min(run_at) FROM jobs WHERE state = 'queued'")
+        next_at: datetime | None = await self.pool.fetchval("SELECT min(run_at) FROM jobs WHERE state = 'queued'")
         if next_at is None:
             return self.poll_interval
         return max(0.05, min(self.poll_interval, (next_at - self.clock.now()).total_seconds()))
 
-    async def _settle_done(self, job: Job, conn: asyncpg.Connection | None) -> None:
+    async def _settle_done(self, job: Job, conn: Connection | None) -> None:
         await self._settle_done_many([job], conn)
 
-    async def _settle_done_many(self, jobs: Sequence[Job], conn: asyncpg.Connection | None) -> None:
+    async def _settle_done_many(self, jobs: Sequence[Job], conn: Connection | None) -> None:
         await (conn or self.pool).execute(
             """UPDATE jobs SET state = 'done', last_error = NULL, locked_by = NULL, locked_pid = NULL,
                    updated_at = $2 WHERE id = ANY($1::bigint[])""",
             [job.id for job in jobs], self.clock.now(),
         )
 
-    async def _settle_failed(self, job: Job, error: BaseException | str, conn: asyncpg.Connection | None) -> None:
+    async def _settle_failed(self, job: Job, error: BaseException | str, conn: Connection | None) -> None:
         message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         dead = isinstance(error, Fail) or job.attempts >= job.max_attempts
         delay = error.delay if isinstance(error, Retry) and error.delay else backoff(job.attempts)
@@ -266,26 +267,26 @@ class QueueState:
     oldest_due_seconds: float  # how long the oldest due job has waited
 
 
-async def queue_state(conn: asyncpg.Connection | asyncpg.Pool, now: datetime) -> QueueState:
+async def queue_state(conn: Executor, now: datetime) -> QueueState:
     rows = await conn.fetch("SELECT kind, state, count(*) AS n FROM jobs WHERE state <> 'done' GROUP BY kind, state")
     oldest = await conn.fetchval("SELECT min(run_at) FROM jobs WHERE state = 'queued' AND run_at <= $1", now)
     return QueueState({(r["kind"], r["state"]): int(r["n"]) for r in rows},
                       (now - oldest).total_seconds() if oldest else 0.0)
 
 
-async def counts(conn: asyncpg.Connection | asyncpg.Pool) -> list[dict[str, Any]]:
+async def counts(conn: Executor) -> list[dict[str, Any]]:
     """Jobs per kind and state, finished ones included (`attest jobs`)."""
     rows = await conn.fetch("SELECT kind, state, count(*) AS n FROM jobs GROUP BY kind, state ORDER BY 1, 2")
     return [dict(r) for r in rows]
 
 
-async def dead_jobs(conn: asyncpg.Connection | asyncpg.Pool) -> Sequence[asyncpg.Record]:
+async def dead_jobs(conn: Executor) -> Sequence[asyncpg.Record]:
     return await conn.fetch(
         "SELECT id, kind, payload, attempts, last_error, updated_at FROM jobs WHERE state = 'dead' ORDER BY id"
     )
 
 
-async def retry_dead(conn: asyncpg.Connection | asyncpg.Pool, now: datetime, job_ids: Sequence[int] | None) -> int:
+async def retry_dead(conn: Executor, now: datetime, job_ids: Sequence[int] | None) -> int:
     """Give dead jobs a fresh set of attempts (all of them, or the ids given)."""
     result = await conn.execute(
         """UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $1

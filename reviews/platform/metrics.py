@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
@@ -15,6 +14,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reviews.platform import jobs
+from reviews.platform.db import Connection
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 REQUESTS = Counter("attest_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
@@ -62,11 +62,11 @@ class MetricsMiddleware:
             LATENCY.labels(route).observe(time.perf_counter() - started)
 
 
-Counts = Callable[[asyncpg.Connection], Awaitable[dict[str, int]]]
+Counts = Callable[[Connection], Awaitable[dict[str, int]]]
 
 
 def endpoint(*, reviews_by_state: Counts, invitations_by_state: Counts,
-             open_flags: Callable[[asyncpg.Connection], Awaitable[int]]) -> Callable[[Request], Awaitable[Response]]:
+             open_flags: Callable[[Connection], Awaitable[int]]) -> Callable[[Request], Awaitable[Response]]:
     """The /metrics handler. The counts come from each table's owner (`reviews.app` wires them)."""
 
     async def metrics(request: Request) -> Response:

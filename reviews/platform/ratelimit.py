@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
+from reviews.platform.db import Executor
 
 _HIT_SQL = """
 INSERT INTO rate_limits (key_hash, window_start, expires_at, hits) VALUES ($1, $2, $3, 1)
@@ -43,7 +43,7 @@ class RateLimiter:
         message = f"{limit.scope}:{limit.window_seconds}:{value}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
-    async def hit(self, conn: asyncpg.Connection | asyncpg.Pool, checks: list[tuple[Limit, str]],
+    async def hit(self, conn: Executor, checks: list[tuple[Limit, str]],
                   now: datetime) -> Decision:
         """Count one request against every (limit, value) and say whether all are still within limits.
 
@@ -67,7 +67,7 @@ def window_start(now: datetime, window_seconds: int) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % window_seconds, tz=UTC)
 
 
-async def cleanup(conn: asyncpg.Connection | asyncpg.Pool, now: datetime) -> int:
+async def cleanup(conn: Executor, now: datetime) -> int:
     """Delete every ended window (also done on the fly; here for operators and tests)."""
     result = await conn.execute(_CLEANUP_SQL, now)
     return int(result.split()[-1])

@@ -32,8 +32,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from embedding import store as embeddings
 from reviews.collection import store as reviews
 from reviews.intake import orders
@@ -42,6 +40,7 @@ from reviews.invitations import store as invitation_store
 from reviews.invitations import suppressions as suppression_store
 from reviews.merchants.model import Merchant
 from reviews.platform import audit
+from reviews.platform.db import Connection
 from reviews.platform.hashing import Hasher, normalize_email
 from reviews.platform.services import Services
 from reviews.screening import flags
@@ -53,7 +52,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def _order_ids(conn: asyncpg.Connection, merchant_id: int, email: str | None, hasher: Hasher | None,
+async def _order_ids(conn: Connection, merchant_id: int, email: str | None, hasher: Hasher | None,
                      external_ids: Sequence[str]) -> list[int]:
     email_n = normalize_email(email) if email else None
     address_hash = hasher.address(email) if (email and hasher) else None
@@ -68,7 +67,7 @@ async def _order_ids(conn: asyncpg.Connection, merchant_id: int, email: str | No
     return [r["id"] for r in rows]
 
 
-async def _review_ids(conn: asyncpg.Connection, merchant_id: int, order_ids: list[int],
+async def _review_ids(conn: Connection, merchant_id: int, order_ids: list[int],
                       author_hashes: Sequence[str]) -> list[int]:
     rows = await conn.fetch(
         """SELECT id FROM reviews WHERE merchant_id = $1
@@ -78,7 +77,7 @@ async def _review_ids(conn: asyncpg.Connection, merchant_id: int, order_ids: lis
     return [r["id"] for r in rows]
 
 
-async def export(conn: asyncpg.Connection, merchant_id: int, email: str | None, *, hasher: Hasher | None = None,
+async def export(conn: Connection, merchant_id: int, email: str | None, *, hasher: Hasher | None = None,
                  order_ids: Sequence[str] = ()) -> dict[str, Any]:
     """Everything this shop's Attest holds about a buyer, as JSON-ready data.
 
@@ -134,7 +133,7 @@ async def export(conn: asyncpg.Connection, merchant_id: int, email: str | None, 
     }
 
 
-async def record_export(conn: asyncpg.Connection, merchant_id: int, data: dict[str, Any], *, actor: str,
+async def record_export(conn: Connection, merchant_id: int, data: dict[str, Any], *, actor: str,
                         now: datetime, hasher: Hasher, request_id: Any = None) -> int:
     """Keep an export in the audit log for the merchant to hand over; returns the entry id.
 
@@ -147,7 +146,7 @@ async def record_export(conn: asyncpg.Connection, merchant_id: int, data: dict[s
                "order_ids": [o["order_id"] for o in data["orders"]], "export": data})
 
 
-async def _erase(conn: asyncpg.Connection, order_ids: list[int], review_ids: list[int], now: datetime,
+async def _erase(conn: Connection, order_ids: list[int], review_ids: list[int], now: datetime,
                  actor: str) -> dict[str, int]:
     """Each owner erases its part, in one transaction."""
     async with conn.transaction():
@@ -159,7 +158,7 @@ async def _erase(conn: asyncpg.Connection, order_ids: list[int], review_ids: lis
     return {"orders": erased_orders, "invitations_cancelled": cancelled, "reviews": erased_reviews}
 
 
-async def erase_buyer(conn: asyncpg.Connection, merchant_id: int, email: str | None, *, hasher: Hasher,
+async def erase_buyer(conn: Connection, merchant_id: int, email: str | None, *, hasher: Hasher,
                       now: datetime, actor: str, order_ids: Sequence[str] = ()) -> dict[str, Any]:
     """Erase one buyer's personal data in one shop (see the module docstring for what that means)."""
     ids = await _order_ids(conn, merchant_id, email, hasher, order_ids)
@@ -180,7 +179,7 @@ async def erase_buyer(conn: asyncpg.Connection, merchant_id: int, email: str | N
     return {**counts, "order_ids": external}
 
 
-async def erase_merchant_buyers(conn: asyncpg.Connection, merchant_id: int, *, now: datetime,
+async def erase_merchant_buyers(conn: Connection, merchant_id: int, *, now: datetime,
                                 actor: str) -> dict[str, Any]:
     """Erase the personal data of every buyer of one shop (Shopify's `shop/redact`), imported
     reviews included. The merchant itself, its settings and its suppressions stay."""
@@ -194,7 +193,7 @@ async def erase_merchant_buyers(conn: asyncpg.Connection, merchant_id: int, *, n
     return counts
 
 
-async def shopify_topic(conn: asyncpg.Connection, svc: Services, merchant: Merchant, topic: str,
+async def shopify_topic(conn: Connection, svc: Services, merchant: Merchant, topic: str,
                         payload: dict[str, Any]) -> dict[str, Any]:
     """Shopify's privacy topics (customers/redact, customers/data_request, shop/redact)."""
     now = svc.clock.now()

@@ -7,12 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from embedding.detect import Flag, merge_flags
 from reviews.collection import store as reviews
-
-Conn = asyncpg.Connection | asyncpg.Pool
+from reviews.platform.db import Connection, Executor
 
 # Each kind's raw score on a common 0-1 scale, so one number can rank a review's flags.
 _SCALES = {"campaign": 6.0, "burst": 10.0}
@@ -23,7 +20,7 @@ def confidence(kind: str, score: float) -> float:
     return round(min(1.0, max(0.0, score / scale)), 4)
 
 
-async def flagged_reviews(conn: asyncpg.Connection | asyncpg.Pool, merchant_slug: str | None = None,
+async def flagged_reviews(conn: Executor, merchant_slug: str | None = None,
                           states: tuple[str, ...] = ("open",)) -> list[dict[str, Any]]:
     """One entry per flagged review: its reasons, the reviews it relates to, a score."""
     rows = await conn.fetch(
@@ -53,7 +50,7 @@ async def flagged_reviews(conn: asyncpg.Connection | asyncpg.Pool, merchant_slug
     return list(out.values())
 
 
-async def save(conn: asyncpg.Connection, flags: list[Flag], now: datetime) -> None:
+async def save(conn: Connection, flags: list[Flag], now: datetime) -> None:
     for flag in merge_flags(flags):
         await conn.execute(
             """INSERT INTO flags (review_id, kind, score, evidence, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -69,14 +66,14 @@ async def save(conn: asyncpg.Connection, flags: list[Flag], now: datetime) -> No
             await reviews.hold(conn, flag.review_id, now)
 
 
-async def clear_stale(conn: asyncpg.Connection, review_id: int, edited_at: datetime | None) -> None:
+async def clear_stale(conn: Connection, review_id: int, edited_at: datetime | None) -> None:
     """Drop the open flags raised before the review's last edit: they judged a text it no longer has."""
     if edited_at is not None:
         await conn.execute("DELETE FROM flags WHERE review_id = $1 AND state = 'open' AND created_at <= $2",
                            review_id, edited_at)
 
 
-async def decide(conn: asyncpg.Connection, review_ids: Sequence[int], state: str, by: str, now: datetime) -> int:
+async def decide(conn: Connection, review_ids: Sequence[int], state: str, by: str, now: datetime) -> int:
     """Close the open flags of these reviews as `upheld` or `dismissed`."""
     result = await conn.execute(
         """UPDATE flags SET state = $2, decided_by = $3, decided_at = $4
@@ -85,11 +82,11 @@ async def decide(conn: asyncpg.Connection, review_ids: Sequence[int], state: str
     return int(result.split()[-1])
 
 
-async def count_open(conn: Conn) -> int:
+async def count_open(conn: Executor) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM flags WHERE state = 'open'"))
 
 
-async def flagged_count(conn: Conn, merchant_slug: str | None) -> int:
+async def flagged_count(conn: Executor, merchant_slug: str | None) -> int:
     """How many reviews (of one merchant, or all) have an open flag."""
     return int(await conn.fetchval(
         """SELECT count(DISTINCT f.review_id) FROM flags f JOIN reviews r ON r.id = f.review_id

@@ -8,6 +8,7 @@ before it, so an import of history gives the same flags as the live stream would
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from embedding.detect import Detector, Doc, Flag
 from embedding.model import Embedder, get_embedder
 from reviews.collection import store as reviews
 from reviews.platform import jobs
+from reviews.platform.db import Connection
 from reviews.platform.services import Services
 from reviews.screening import flags as flag_store
 
@@ -103,7 +105,7 @@ async def embed_rows(pool: asyncpg.Pool, embedder: Embedder, rows: list[asyncpg.
     return len(todo)
 
 
-async def _nearest_docs(conn: asyncpg.Connection, model: str, doc: Doc,
+async def _nearest_docs(conn: Connection, model: str, doc: Doc,
                         k: int) -> tuple[list[tuple[Doc, float]], dict[int, tuple[float, float] | None]]:
     """The review's k nearest earlier reviews (withdrawn ones left out), best first, with their
     similarity; and their background profiles. One query: the candidate search joined with the
@@ -123,7 +125,7 @@ async def _nearest_docs(conn: asyncpg.Connection, model: str, doc: Doc,
     return [(_doc(r, store.from_binary(r["vec"])), 1.0 - float(r["distance"])) for r in rows], profiles
 
 
-async def _recent_same_rating(conn: asyncpg.Connection, row: asyncpg.Record,
+async def _recent_same_rating(conn: Connection, row: asyncpg.Record,
                               detector: Detector) -> tuple[list[Doc], list[datetime]]:
     """The merchant's reviews of the same star value in the window before this one: all the burst
     test reads (their time, and their text to weigh them), so no vectors are loaded; and when the
@@ -151,8 +153,8 @@ _NO_VECTOR = np.zeros(0, dtype=np.float32)
 Timer = Callable[[str], None]
 
 
-async def scan_one(svc: Services, conn: asyncpg.Connection, detector: Detector, model: str,
-                   row: asyncpg.Record, vec: np.ndarray, *, settle: Callable[[asyncpg.Connection], Awaitable[None]]
+async def scan_one(svc: Services, conn: Connection, detector: Detector, model: str,
+                   row: asyncpg.Record, vec: np.ndarray, *, settle: Callable[[Connection], Awaitable[None]]
                    | None = None, tick: Timer | None = None) -> list[Flag]:
     """One review's full check. `settle` runs in the same transaction as the results (the job's
     completion); `tick` marks the end of each step, for benchmarks."""
@@ -202,7 +204,7 @@ async def scan(svc: Services, batch: jobs.Batch, detector: Detector) -> None:
         for row in rows:
             job = by_review[row["id"]]
             flags = await scan_one(svc, conn, detector, embedder.name, row, vecs[row["id"]],
-                                   settle=lambda c, job=job: batch.done(job, c))
+                                   settle=functools.partial(batch.done, job))
             log.info("review scanned", extra={"review": row["id"], "flags": sorted({f.kind for f in flags})})
 
 
