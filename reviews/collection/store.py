@@ -202,12 +202,26 @@ async def add_imported(conn: Connection, review: Imported, now: datetime) -> int
     return review_id
 
 
-async def lock_for_decision(conn: Connection, review_id: int) -> asyncpg.Record | None:
+@dataclass(frozen=True)
+class Standing:
+    """Where a review stands, as a moderator's decision and its audit entry see it."""
+
+    id: int
+    state: str
+    reject_reason: str | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Standing:
+        return cls(row["id"], row["state"], row["reject_reason"])
+
+
+async def lock_for_decision(conn: Connection, review_id: int) -> Standing | None:
     """The review's state, locked for a moderator's decision until the transaction ends."""
-    return await conn.fetchrow("SELECT id, state, reject_reason FROM reviews WHERE id = $1 FOR UPDATE", review_id)
+    row = await conn.fetchrow("SELECT id, state, reject_reason FROM reviews WHERE id = $1 FOR UPDATE", review_id)
+    return Standing.from_row(row) if row else None
 
 
-async def publish_decided(conn: Connection, review_id: int, now: datetime) -> asyncpg.Record:
+async def publish_decided(conn: Connection, review_id: int, now: datetime) -> Standing:
     """A moderator found the flags wrong: published, whatever state it was in."""
     row = await conn.fetchrow(
         """UPDATE reviews SET state = 'published', reject_reason = NULL,
@@ -215,17 +229,17 @@ async def publish_decided(conn: Connection, review_id: int, now: datetime) -> as
            RETURNING id, state, reject_reason""",
         review_id, now)
     assert row is not None  # locked by `lock_for_decision`: it exists
-    return row
+    return Standing.from_row(row)
 
 
-async def reject(conn: Connection, review_id: int, reason: str, now: datetime) -> asyncpg.Record:
+async def reject(conn: Connection, review_id: int, reason: str, now: datetime) -> Standing:
     """Rejected with the reason its author is shown; they may edit and send it again."""
     row = await conn.fetchrow(
         """UPDATE reviews SET state = 'rejected', reject_reason = $3, published_at = NULL, updated_at = $2
            WHERE id = $1 RETURNING id, state, reject_reason""",
         review_id, now, reason)
     assert row is not None  # locked by `lock_for_decision`: it exists
-    return row
+    return Standing.from_row(row)
 
 
 async def erase(conn: Connection, review_ids: Sequence[int], now: datetime) -> int:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-
-import asyncpg
+from typing import TypedDict
 
 from reviews.invitations import store
 from reviews.platform.db import Connection, Executor
@@ -37,13 +36,20 @@ async def for_hashes(conn: Executor, address_hashes: Sequence[str]) -> dict[tupl
     }
 
 
-async def listed(conn: Executor, merchant_id: int, address_hashes: Sequence[str]) -> list[asyncpg.Record]:
+class Listed(TypedDict):
+    merchant_id: int | None
+    reason: str
+    created_at: datetime
+
+
+async def listed(conn: Executor, merchant_id: int, address_hashes: Sequence[str]) -> list[Listed]:
     """This merchant's (and the global) suppressions of these addresses, for a buyer's data export."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT merchant_id, reason, created_at FROM suppressions
            WHERE address_hash = ANY($2::text[]) AND (merchant_id = $1 OR merchant_id IS NULL) ORDER BY id""",
         merchant_id, sorted(address_hashes),
     )
+    return [Listed(merchant_id=r["merchant_id"], reason=r["reason"], created_at=r["created_at"]) for r in rows]
 
 
 async def add(conn: Executor, merchant_id: int | None, address_hash: str, reason: str, now: datetime) -> None:

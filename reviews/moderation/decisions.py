@@ -5,6 +5,7 @@ through collection, its flags through screening."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +27,8 @@ async def decide(conn: Connection, review_id: int, decision: str, *, moderator: 
         before = await reviews.lock_for_decision(conn, review_id)
         if before is None:
             raise NotFound(f"No review {review_id}.")
-        if before["state"] not in reviews.MODERATABLE:
-            raise ValidationError({"review": f"a {before['state']} review cannot be moderated"})
+        if before.state not in reviews.MODERATABLE:
+            raise ValidationError({"review": f"a {before.state} review cannot be moderated"})
         if decision == "publish":
             after = await reviews.publish_decided(conn, review_id, now)
             await flags.decide(conn, [review_id], "dismissed", moderator, now)
@@ -35,5 +36,5 @@ async def decide(conn: Connection, review_id: int, decision: str, *, moderator: 
             after = await reviews.reject(conn, review_id, reason, now)
             await flags.decide(conn, [review_id], "upheld", moderator, now)
         await audit.record(conn, actor=moderator, action=f"moderation.{decision}", table="reviews", row_id=review_id,
-                           before=dict(before), after=dict(after), now=now)
-    return dict(after)
+                           before=asdict(before), after=asdict(after), now=now)
+    return asdict(after)
