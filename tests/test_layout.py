@@ -15,6 +15,7 @@ OWNERS = {
     "api_keys": "reviews/merchants/keys.py",
     "audit_log": "reviews/platform/audit.py",
     "corpus_stats": "embedding/stats.py",
+    "data_exports": "reviews/privacy/exports.py",
     "embedding_models": "embedding/store.py",
     "flags": "reviews/screening/flags.py",
     "invitations": "reviews/invitations/store.py",
@@ -23,6 +24,8 @@ OWNERS = {
     "merchants": "reviews/merchants/store.py",
     "order_events": "reviews/intake/orders.py",
     "order_items": "reviews/intake/orders.py",
+    "order_lines": "reviews/intake/orders.py",
+    "order_refunds": "reviews/intake/orders.py",
     "orders": "reviews/intake/orders.py",
     "rate_limits": "reviews/platform/ratelimit.py",
     "review_embeddings": "embedding/store.py",
@@ -37,7 +40,7 @@ OWNERS = {
 }
 # Routes and commands: they parse, call the owner, shape the answer.
 NO_SQL = ("reviews/app.py", "reviews/cli.py", "reviews/worker.py", "reviews/buyer/*.py", "reviews/intake/api.py",
-          "reviews/intake/shopify.py", "reviews/intake/woocommerce.py", "widgets/routes.py")
+          "reviews/intake/shopify.py", "reviews/intake/woocommerce.py", "reviews/privacy/api.py", "widgets/routes.py")
 _WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z_]+)\b")
 _SQL = re.compile(r"\b(?:SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b")
 

@@ -48,6 +48,16 @@ def document(base_url: str) -> dict[str, Any]:
                             "url": {"type": "string", "format": "uri"},
                             "image_url": {"type": "string", "format": "uri"}, "gtin": {"type": "string"}}}}}},
                 "Summary": summary,
+                "DataExports": {"type": "object", "properties": {"exports": {"type": "array", "items": {
+                    "type": "object", "properties": {
+                        "id": {"type": "integer"}, "source": {"type": "string"},
+                        "request_id": {"type": ["string", "null"]},
+                        "requested_at": {"type": "string", "format": "date-time"},
+                        "state": {"type": "string", "enum": ["waiting", "delivered", "erased"]},
+                        "delivered_at": {"type": ["string", "null"], "format": "date-time"},
+                        "delivered_by": {"type": ["string", "null"]},
+                        "erased_at": {"type": ["string", "null"], "format": "date-time"},
+                        "orders": {"type": "integer"}, "reviews": {"type": "integer"}}}}}},
             },
         },
         "paths": {
@@ -67,6 +77,19 @@ def document(base_url: str) -> dict[str, Any]:
                 "responses": {"200": {"description": "OK"}, **_errors(401, 422)}}},
             "/api/v1/stats": {"get": {"summary": "The invitation funnel", "security": [{"bearer": []}],
                                       "responses": {"200": {"description": "OK"}, **_errors(401)}}},
+            "/api/v1/privacy/exports": {"get": {
+                "summary": "Buyers' data exports (from Shopify's customers/data_request or `attest privacy request`): "
+                           "when each was asked for and whether it was delivered",
+                "security": [{"bearer": []}],
+                "responses": {"200": {"description": "OK", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/DataExports"}}}}, **_errors(401)}}},
+            "/api/v1/privacy/exports/{export_id}": {"get": {
+                "summary": "Download one export as a JSON file to hand to the buyer; the first download marks it "
+                           "delivered",
+                "security": [{"bearer": []}],
+                "parameters": [{"name": "export_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "The export (an attachment), or a note that the buyer was "
+                                                     "erased since"}, **_errors(401, 404)}}},
             "/widgets/v1/{slug}/summary.json": {"get": {
                 "summary": "Rating summary of a shop's published reviews",
                 "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],

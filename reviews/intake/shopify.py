@@ -7,7 +7,6 @@ It retries anything but a 2xx for 48 hours, so whatever we choose not to act on 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,20 +39,19 @@ def consent(order: dict[str, Any]) -> bool | None:
     return None
 
 
-def products(lines: Any) -> list[dict[str, str]]:
-    """Reviewable lines: product id (or SKU when the product is gone); no tips, custom lines or gift cards."""
-    found: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for line in lines if isinstance(lines, list) else []:
+def lines(raw: Any) -> list[events.LineItem]:
+    """Reviewable lines, one per line as Shopify sends them: product id (or SKU when the product is
+    gone), no tips, custom lines or gift cards. Variants of one product stay separate lines."""
+    found: list[events.LineItem] = []
+    for line in raw if isinstance(raw, list) else []:
         if not isinstance(line, dict) or line.get("gift_card") is True:
             continue
         pid = text(line.get("product_id"), 200) or text(line.get("sku"), 200)
         name = text(line.get("title"), 500) or text(line.get("name"), 500)
-        # Variants of one product share its id: one review per product, as the API wants.
-        if pid and name and pid not in seen:
-            seen.add(pid)
-            found.append({"id": pid, "name": name})
-    return found[:events.MAX_PRODUCTS]
+        if pid and name:
+            found.append(webhooks.line(line, pid, name, variant=line.get("variant_id"),
+                                       detail=text(line.get("variant_title"), 500), n=len(found)))
+    return found[:webhooks.MAX_LINES]
 
 
 def _buyer_name(order: dict[str, Any]) -> str | None:
@@ -86,39 +84,42 @@ def order_body(topic: str, order: dict[str, Any]) -> dict[str, Any]:
             "locale": text(order.get("customer_locale"), 35),
         },
         "consent": consent(order),
-        "products": products(order.get("line_items")),
     }
+    found = lines(order.get("line_items"))
+    # One review per product, as the API wants: the variants share the product's id.
+    body.update(products=webhooks.products(found), lines=found, customer_id=text(customer.get("id"), 200))
     return body
 
 
-def refund_is_full(refund: dict[str, Any], ordered_products: set[str]) -> bool:
-    """Whether this refund takes back every product of the order.
-
-    Only then is the invitation cancelled: a refunded shipping fee or one returned item of three
-    says nothing about whether the buyer may review the rest, and cancelling on every partial
-    refund would quietly drop the unhappier buyers' reviews. Refunds are judged one at a time.
-    """
-    refunded: Counter[str] = Counter()
-    ordered: Counter[str] = Counter()
+def refunded_lines(refund: dict[str, Any]) -> list[orders.RefundedLine]:
+    """What one refund takes back, line by line; a shipping-only refund has none."""
+    found: list[orders.RefundedLine] = []
     for entry in refund.get("refund_line_items") or []:
-        line = (entry or {}).get("line_item") or {}
-        pid = text(line.get("product_id"), 200) or text(line.get("sku"), 200)
-        if pid:
-            refunded[pid] += int(entry.get("quantity") or 0)
-            ordered[pid] += int(line.get("quantity") or 0)
-    if not refunded or any(refunded[p] < ordered[p] for p in refunded):
-        return False
-    return ordered_products <= set(refunded)
+        if not isinstance(entry, dict):
+            continue
+        item: dict[str, Any] = entry["line_item"] if isinstance(entry.get("line_item"), dict) else {}
+        line_id = text(entry.get("line_item_id"), 200) or text(item.get("id"), 200)
+        if line_id:
+            found.append(orders.RefundedLine(line_id, webhooks.quantity(entry.get("quantity"))))
+    return found
 
 
 async def _refund(conn: Connection, svc: Services, merchant: Merchant, refund: dict[str, Any]) -> dict[str, Any]:
+    """Cancel the invitation only when nothing reviewable is left of the whole order.
+
+    A refunded shipping fee or one returned colour of three says nothing about whether the buyer
+    may review the rest, and cancelling on every partial refund would quietly drop the unhappier
+    buyers' reviews. The order's refunds add up: the last line taken back cancels.
+    """
     order_id = text(refund.get("order_id"), 200)
-    stored = await orders.product_ids(conn, merchant.id, order_id or "")
-    if not refund_is_full(refund, stored):
-        return {"status": "ignored", "reason": "partial_refund"}
     event = webhooks.to_event({"order_id": order_id, "status": "refunded",
                                "occurred_at": refund.get("processed_at") or refund.get("created_at")})
-    assert not isinstance(event, str)
+    assert not isinstance(event, str)  # a refunded event needs no products: only its id and time
+    refund_id = text(refund.get("id"), 200) or f"{event.occurred_at.isoformat()}"
+    left = await orders.record_refund(conn, merchant.id, event.order_id, refund_id, refunded_lines(refund),
+                                      now=svc.clock.now())
+    if left != "nothing_left":
+        return {"status": "ignored", "reason": left}
     return await _ingest(conn, svc, merchant, event)
 
 

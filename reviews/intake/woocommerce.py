@@ -9,6 +9,7 @@ only activates the hook if that gets a 200.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from typing import Any
 
@@ -76,24 +77,61 @@ def consent(order: dict[str, Any]) -> bool | None:
     return None
 
 
-def products(lines: Any) -> list[dict[str, str]]:
-    found: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for line in lines if isinstance(lines, list) else []:
+def _entities(value: Any, max_len: int) -> str | None:
+    """A WooCommerce string with its HTML entities decoded, once: it sends product names escaped
+    for a web page ("Ship Your Idea &ndash; Color: Black"), and the email escapes them again."""
+    raw = text(value, max_len * 2)
+    return text(html.unescape(raw), max_len) if raw else None
+
+
+def _attributes(meta_data: Any) -> str | None:
+    """The variation's attributes as WooCommerce shows them ("Colour: Black, Size: M")."""
+    shown = []
+    for m in meta_data if isinstance(meta_data, list) else []:
+        # Keys with the "hidden" underscore are plugins' bookkeeping, not what the buyer chose.
+        if not isinstance(m, dict) or str(m.get("key", "")).startswith("_"):
+            continue
+        key, value = _entities(m.get("display_key"), 100), _entities(m.get("display_value"), 200)
+        if key and value:
+            shown.append(f"{key}: {value}")
+    return ", ".join(shown)[:500] or None
+
+
+def _name_and_detail(line: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The product's name, and the variation's attributes as a detail, never part of the name.
+
+    A variation's line is named "Parent – attributes". Newer WooCommerce sends the parent's name
+    too (`parent_name`); without it, the part before WooCommerce's " – " is the product's name.
+    """
+    name = _entities(line.get("name"), 500)
+    parent = _entities(line.get("parent_name"), 500)
+    attributes = _attributes(line.get("meta_data"))
+    if not name or not (parent or line.get("variation_id")):
+        return parent or name, attributes
+    if parent:
+        rest = name[len(parent):].strip(" -–") if name.startswith(parent) else ""
+        return parent, rest or attributes
+    base, sep, rest = name.partition(" – ")
+    return (base.strip(), rest.strip() or attributes) if sep and base.strip() else (name, attributes)
+
+
+def lines(raw: Any) -> tuple[list[events.LineItem], dict[str, str]]:
+    """The order's lines and each product's image."""
+    found: list[events.LineItem] = []
+    images: dict[str, str] = {}
+    for line in raw if isinstance(raw, list) else []:
         if not isinstance(line, dict):
             continue
         # product_id is the parent product (variations share it) and 0 once the product is deleted.
         pid = text(line.get("product_id") or None, 200) or text(line.get("sku"), 200)
-        name = text(line.get("parent_name"), 500) or text(line.get("name"), 500)
-        if not pid or not name or pid in seen:
+        name, detail = _name_and_detail(line)
+        if not pid or not name:
             continue
-        seen.add(pid)
-        item = {"id": pid, "name": name}
+        found.append(webhooks.line(line, pid, name, variant=line.get("variation_id"), detail=detail, n=len(found)))
         image = text((line.get("image") or {}).get("src") if isinstance(line.get("image"), dict) else None, 2000)
         if image:
-            item["image_url"] = image
-        found.append(item)
-    return found[:events.MAX_PRODUCTS]
+            images.setdefault(pid, image)
+    return found[:webhooks.MAX_LINES], images
 
 
 def order_body(order: dict[str, Any]) -> dict[str, Any] | None:
@@ -111,6 +149,7 @@ def order_body(order: dict[str, Any]) -> dict[str, Any] | None:
         "refunded": ("date_modified_gmt", "date_created_gmt"),
     }[status]
     meta_locale = text(_meta(order).get("attest_locale"), 35)
+    found, images = lines(order.get("line_items"))
     return {
         "order_id": text(order.get("id"), 200),
         "status": status,
@@ -122,7 +161,10 @@ def order_body(order: dict[str, Any]) -> dict[str, Any] | None:
             "locale": meta_locale or locale_for(billing.get("country") or shipping.get("country")),
         },
         "consent": consent(order),
-        "products": products(order.get("line_items")),
+        "products": webhooks.products(found, images),
+        "lines": found,
+        # 0 is a guest checkout: no account to match a data request on.
+        "customer_id": text(order.get("customer_id") or None, 200),
     }
 
 

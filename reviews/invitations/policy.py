@@ -86,7 +86,13 @@ def skip_reason(stage: Stage, merchant: Merchant, order: OrderFacts, *, now: dat
                 reviewed: bool = False) -> str | None:
     """Why this buyer must not be invited (or reminded) now, or None; the first reason found is
     the one recorded. Consent and the invitation cap are settled when the invitation is scheduled;
-    the rest is checked again when the mail is about to go out, because it may have changed."""
+    the rest is checked again when the mail is about to go out, because it may have changed.
+    An order already past the limit when it arrives (an import of past orders) is "too_late" before
+    anything else: no answer about consent or address would make it invitable."""
+    grace = LATE_GRACE if stage == "invitation" else timedelta(0)
+    late = stage != "reminder" and fulfilled_at is not None and now > fulfilled_at + MAX_AFTER_FULFILMENT + grace
+    if stage == "schedule" and late:
+        return "too_late"
     if stage == "schedule":
         if order.consent is False:
             return "no_consent"
@@ -100,8 +106,7 @@ def skip_reason(stage: Stage, merchant: Merchant, order: OrderFacts, *, now: dat
         return suppressed
     if stage == "reminder" and reviewed:
         return "already_reviewed"
-    grace = LATE_GRACE if stage == "invitation" else timedelta(0)
-    if stage != "reminder" and fulfilled_at and now > fulfilled_at + MAX_AFTER_FULFILMENT + grace:
+    if late:
         return "too_late"
     if stage == "schedule" and recently_invited:
         return "recently_invited"

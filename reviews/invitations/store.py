@@ -90,6 +90,10 @@ async def funnel(conn: Executor, merchant_id: int) -> dict[str, Any]:
 
     `sent` counts invitations the SMTP server accepted; `reminded` the reminders it accepted. A skipped
     reminder keeps its reason in the invitation's `reason` (the invitation itself was sent, so it has none).
+
+    `too_old_to_invite` counts orders that were already past the invitation limit when they arrived
+    (an import of past orders): never scheduled, they are history, not failures. One that expired
+    while it waited to be sent (a worker down for weeks) stays under `skipped.too_late`.
     """
     row = await conn.fetchrow(
         """SELECT
@@ -98,6 +102,8 @@ async def funnel(conn: Executor, merchant_id: int) -> dict[str, Any]:
              count(*) FILTER (WHERE state = 'sent') AS sent,
              count(*) FILTER (WHERE state = 'failed') AS failed,
              count(*) FILTER (WHERE state = 'cancelled') AS cancelled,
+             count(*) FILTER (WHERE state = 'skipped' AND reason = 'too_late' AND send_at IS NULL)
+               AS too_old_to_invite,
              count(*) FILTER (WHERE reminder_state = 'scheduled') AS reminder_scheduled,
              count(*) FILTER (WHERE reminder_state = 'sent') AS reminded,
              (SELECT count(DISTINCT invitation_id) FROM reviews
@@ -109,6 +115,7 @@ async def funnel(conn: Executor, merchant_id: int) -> dict[str, Any]:
         """SELECT CASE WHEN state = 'skipped' THEN 'skipped' ELSE 'reminder_skipped' END AS what,
                   COALESCE(reason, 'unknown') AS reason, count(*) AS n
            FROM invitations WHERE merchant_id = $1 AND (state = 'skipped' OR reminder_state = 'skipped')
+             AND NOT (state = 'skipped' AND reason = 'too_late' AND send_at IS NULL)
            GROUP BY 1, 2 ORDER BY 1, 2""",
         merchant_id,
     )

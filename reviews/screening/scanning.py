@@ -151,6 +151,22 @@ _NO_VECTOR = np.zeros(0, dtype=np.float32)
 
 
 Timer = Callable[[str], None]
+SOURCE_FLAG = "import_moderation"
+
+
+def source_flags(row: asyncpg.Record) -> list[Flag]:
+    """A flag for an imported review its source had not approved ("curated=spam").
+
+    The importer (`reviews.collection`, below screening) can only record the export's state on the
+    review; raising the flag here, in the scan every new review goes through before it can be
+    published, holds it in the same transaction that would otherwise publish it. A moderator's
+    dismissal stands on a rescan, as for any flag.
+    """
+    state = row["source_state"]
+    if not state:
+        return []
+    return [Flag(row["id"], SOURCE_FLAG, 1.0, {"source_state": state,
+                                               "reason": f"the export marked this review {state}"})]
 
 
 async def scan_one(svc: Services, conn: Connection, detector: Detector, model: str,
@@ -173,6 +189,7 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, model: s
                               known_profiles=known)
     tick("prefetch")
     flags = detector.scan(doc, neighbours, recent, stats, window_others)  # type: ignore[arg-type]
+    flags += source_flags(row)
     tick("detector")
     async with conn.transaction():
         # Scan results can always be computed again, and the job settles in this same transaction:

@@ -329,22 +329,25 @@ async def _review(services: Services, order_external_id: str, *, body: str = "Pa
         services.clock.now())
 
 
-async def test_shopify_data_request_exports_the_buyers_data_into_the_audit_log(
+async def test_shopify_data_request_keeps_the_export_for_the_merchant_and_audits_the_request(
         client: httpx.AsyncClient, shop: Merchant, services: Services) -> None:
     await post_shopify(client, "orders/fulfilled", fulfilled_order())
     await _review(services, "5820398174281")
     r = await post_shopify(client, "customers/data_request", fixture("shopify_customers_data_request"))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "exported"
-    entry = await services.pool.fetchrow("SELECT * FROM audit_log WHERE id = $1", r.json()["audit_id"])
-    assert (entry["action"], entry["table_name"], entry["row_id"]) == ("data_request", "merchants", shop.id)
-    export = entry["after"]["export"]
+    entry = await services.pool.fetchrow("SELECT * FROM audit_log WHERE action = 'data_request'")
+    assert (entry["table_name"], entry["row_id"]) == ("merchants", shop.id)
+    assert entry["after"] == {"export_id": r.json()["export_id"], "request_id": "9012345",
+                              "order_ids": ["5820398174281"]}
+    stored = await services.pool.fetchrow("SELECT * FROM data_exports WHERE id = $1", r.json()["export_id"])
+    assert (stored["merchant_id"], stored["request_id"], stored["delivered_at"]) == (shop.id, "9012345", None)
+    export = stored["export"]
     assert export["orders"][0]["email"] == BUYER
     assert export["orders"][0]["order_id"] == "5820398174281"
     assert export["orders"][0]["invitation"]["state"] == "scheduled"
     assert [p["name"] for p in export["orders"][0]["products"]] == ["Trail-Laufschuh Alpin", "Merino-Socken Trail"]
     assert export["reviews"][0]["body"] == "Passt perfekt, super Grip."
-    assert entry["after"]["request_id"] == 9012345
 
 
 async def test_buyer_data_export_finds_the_buyer_by_address(shop: Merchant, services: Services,
@@ -383,8 +386,8 @@ async def test_shopify_customer_redact_erases_the_buyer_but_keeps_the_hash(
         "withdrawn", "", "", "", None)
     assert review["author_hash"] == buyer_hash
     assert await count(services, "review_versions") == 0
-    export = await services.pool.fetchval("SELECT after FROM audit_log WHERE action = 'data_request'")
-    assert export["export"] == "erased"
+    export = await services.pool.fetchrow("SELECT export, erased_at FROM data_exports")
+    assert export["export"] is None and export["erased_at"] is not None
     assert BUYER not in json.dumps(await services.pool.fetchval(
         "SELECT json_agg(after) FROM audit_log"))
     # Another buyer of the same shop is untouched.

@@ -74,7 +74,8 @@ async def test_profiles_move_out_of_the_embeddings_table_with_their_values(pg_ad
                INSERT INTO review_embeddings (review_id, model, dim, text_hash, embedding, submitted_at, bg_mean, bg_sd)
                VALUES (1, 'm', 3, 'h1', '[1,0,0]', now(), 0.5, 0.25),
                       (2, 'm', 3, 'h2', '[0,1,0]', now(), NULL, NULL)""")
-        assert await db.migrate(conn) == ["0004_review_profiles.sql"]
+        # 0004 first; later migrations follow it.
+        assert (await db.migrate(conn))[0] == "0004_review_profiles.sql"
         profiles = [tuple(r) for r in await conn.fetch("SELECT review_id, model, bg_mean, bg_sd FROM review_profiles")]
         assert profiles == [(1, "m", 0.5, 0.25)]
         columns = {r["column_name"] for r in await conn.fetch(
