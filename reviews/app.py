@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -24,6 +26,7 @@ from reviews.platform import db, http, metrics
 from reviews.platform.errors import ApiError
 from reviews.platform.i18n import Catalog
 from reviews.platform.services import Services
+from reviews.privacy import api as privacy_api
 from reviews.privacy import buyer_data
 from reviews.runtime import open_services
 from reviews.screening import flags
@@ -32,6 +35,20 @@ from widgets import config as widgets_config
 from widgets.routes import routes as widget_routes
 
 log = logging.getLogger("attest.web")
+# How long a client is asked to wait while the database is out of reach.
+RETRY_AFTER_SECONDS = 5
+# The worker loop comes round at least every few seconds, and between the job kinds of a batch.
+WORKER_STALL_SECONDS = float(os.environ.get("ATTEST_WORKER_STALL_SECONDS") or 120)
+
+
+def _worker_ended(app: Starlette, task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """The worker ends only when told to; if it died anyway, the process must end with an error
+    (`attest serve` exits non-zero) so that a supervisor restarts it."""
+    if stop.is_set() or task.cancelled() or task.exception() is None:
+        return
+    log.critical("worker died; stopping the process", exc_info=task.exception())
+    app.state.worker_failed = True
+    signal.raise_signal(signal.SIGTERM)
 
 
 def _wants_json(request: Request) -> bool:
@@ -41,7 +58,7 @@ def _wants_json(request: Request) -> bool:
 
 async def api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return JSONResponse(exc.body(), status_code=exc.status)
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -55,8 +72,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     locale = pages.page_locale(request)
     if exc.status_code == 404:
         return pages.error_page(locale, 404, _(locale, "Page not found"), _(locale, "This page does not exist."))
-    return pages.error_page(locale, exc.status_code, _(locale, "Something is not right"),
-                            _(locale, "This request could not be handled."))
+    response = pages.error_page(locale, exc.status_code, _(locale, "Something is not right"),
+                                _(locale, "This request could not be handled."))
+    response.headers.update(getattr(exc, "headers", None) or {})  # a 405 names the methods allowed
+    return response
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -69,14 +88,40 @@ async def server_error(request: Request, exc: Exception) -> Response:
                             _(locale, "Something went wrong on our side. Please try again in a moment."))
 
 
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """The database is out of reach: 503 with Retry-After, which clients and platforms retry,
+    instead of a 500. The pool reconnects by itself once it is back."""
+    log.warning("database unavailable", extra={"path": request.url.path, "error": f"{type(exc).__name__}: {exc}"})
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if _wants_json(request):
+        return JSONResponse({"error": {"code": "unavailable", "message": "The service is briefly unavailable; "
+                                       "please try again shortly.", "fields": {}}}, status_code=503, headers=headers)
+    locale = pages.page_locale(request)
+    response = pages.error_page(locale, 503, _(locale, "Back in a moment"),
+                                _(locale, "We cannot save or show reviews right now. Please try again in a minute; "
+                                          "nothing you sent before this page is lost."))
+    response.headers.update(headers)
+    return response
+
+
 async def healthz(request: Request) -> JSONResponse:
+    """The database, and the worker when this process runs one: 503 when either is unwell, so a
+    supervisor or load balancer acts."""
     svc: Services = request.app.state.services
+    body: dict[str, object] = {"status": "ok", "database": "ok"}
     try:
         await db.ping(svc.pool)
     except Exception as exc:
         log.warning("health check failed", extra={"error": str(exc)})
-        return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        body.update(status="error", database="unreachable")
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None:
+        idle = worker.seconds_since_loop
+        body["worker"] = {"state": "ok" if idle < WORKER_STALL_SECONDS else "stalled",
+                          "seconds_since_loop": round(idle, 1)}
+        if idle >= WORKER_STALL_SECONDS:
+            body["status"] = "degraded" if body["status"] == "ok" else body["status"]
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
 WIDGETS = widgets_config.Config(catalog=Catalog(widgets_config.LOCALES_DIR, widgets_config.DOMAIN),
@@ -85,6 +130,8 @@ WIDGETS = widgets_config.Config(catalog=Catalog(widgets_config.LOCALES_DIR, widg
 
 def routes() -> list[Route | Mount]:
     return [
+        # First: every shop page loads widgets, and the router tries routes in order.
+        *widget_routes(WIDGETS, prefix="/widgets/v1"),
         Route("/healthz", healthz),
         Route("/metrics", metrics.endpoint(reviews_by_state=reviews.count_by_state,
                                            invitations_by_state=invitations.count_by_state,
@@ -94,6 +141,8 @@ def routes() -> list[Route | Mount]:
         Route("/api/v1/merchant", api.get_merchant),
         Route("/api/v1/merchant/settings", api.patch_settings, methods=["PATCH"]),
         Route("/api/v1/stats", api.get_stats),
+        Route("/api/v1/privacy/exports", privacy_api.list_exports),
+        Route("/api/v1/privacy/exports/{export_id}", privacy_api.get_export),
         Route("/hooks/shopify/{slug}", shopify.receiver(privacy=buyer_data.shopify_topic), methods=["POST"]),
         Route("/hooks/woocommerce/{slug}", woocommerce.receive, methods=["POST"]),
         Route("/r/{token}", review_page.review_page, methods=["GET"]),
@@ -104,7 +153,6 @@ def routes() -> list[Route | Mount]:
         Route("/u/{token}", unsubscribe.unsubscribe, methods=["POST"]),
         Route("/verification", verification.page),
         Route("/verification/{slug}", verification.page),
-        Mount("/widgets/v1", routes=widget_routes(WIDGETS)),
     ]
 
 
@@ -115,37 +163,53 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
     """
 
     @contextlib.asynccontextmanager
-    async def with_worker(svc: Services) -> AsyncIterator[None]:
+    async def with_worker(app: Starlette, svc: Services) -> AsyncIterator[None]:
         if not run_worker:
             yield
             return
-
         stop = asyncio.Event()
-        worker = make_worker(svc)
-        await worker.start()
+        worker = app.state.worker = make_worker(svc)
         task = asyncio.create_task(worker.run_forever(stop))
+        task.add_done_callback(lambda done: _worker_ended(app, done, stop))
         try:
             yield
         finally:
             stop.set()
-            await task
+            await asyncio.wait([task])
             await worker.stop()
+
+    @contextlib.asynccontextmanager
+    async def with_embedded_watch(svc: Services) -> AsyncIterator[None]:
+        # Attest owns the embedded database: if its PostgreSQL dies, start it again. An external
+        # DATABASE_URL is the operator's to restart.
+        if svc.settings.database_url or not run_worker:
+            yield
+            return
+        stop = asyncio.Event()
+        watch = asyncio.create_task(db.keep_embedded_running(svc.settings.data_dir, stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await asyncio.wait([watch])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if services is not None:
             app.state.services = services
-            async with with_worker(services):
+            async with with_worker(app, services):
                 yield
             return
         async with open_services(migrate=migrate) as svc:
             app.state.services = svc
-            async with with_worker(svc):
+            async with with_embedded_watch(svc), with_worker(app, svc):
                 yield
 
     return Starlette(
         routes=routes(),
-        middleware=[Middleware(metrics.MetricsMiddleware), Middleware(http.SecurityHeaders)],
-        exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
+        middleware=[Middleware(http.TrustedProxies), Middleware(metrics.MetricsMiddleware),
+                    Middleware(http.SecurityHeaders)],
+        exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error,
+                            **dict.fromkeys(db.UNAVAILABLE, unavailable)},
         lifespan=lifespan,
     )

@@ -1,4 +1,5 @@
-"""The `attest` command: serve, web, worker, migrate, merchant, stats, jobs, scan, reindex, import, flags."""
+"""The `attest` command: serve, web, worker, migrate, merchant, stats, jobs, scan, reindex, import, flags,
+privacy."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from reviews.platform import db, jobs
 from reviews.platform.errors import ApiError
 from reviews.platform.logs import configure as configure_logs
 from reviews.platform.settings import SUPPORTED_LOCALES, Settings
+from reviews.privacy import buyer_data, exports
 from reviews.runtime import SchemaNotReady, open_services
 from reviews.screening import flags, reindex
 
@@ -37,13 +39,16 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
-def _run_server(settings: Settings, *, run_worker: bool, migrate: bool) -> None:
+def _run_server(settings: Settings, *, run_worker: bool, migrate: bool) -> int:
     app = create_app(run_worker=run_worker, migrate=migrate)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
-                            proxy_headers=True, forwarded_allow_ips="*", server_header=False)
+                            # Forwarded headers are the app's to judge (ATTEST_TRUSTED_PROXIES), not uvicorn's.
+                            proxy_headers=False, server_header=False)
     print(f"Attest {__version__} on http://{settings.host}:{settings.port}"
           f"{' (web + worker)' if run_worker else ''}", file=sys.stderr)
     uvicorn.Server(config).run()
+    # A worker that died takes the process down with it, with an error a supervisor sees.
+    return 1 if getattr(app.state, "worker_failed", False) else 0
 
 
 async def _migrate(settings: Settings) -> int:
@@ -175,6 +180,38 @@ async def _moderate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _privacy(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_services(settings) as svc, svc.pool.acquire() as conn:
+        merchant = await merchants.by_slug(conn, args.slug)
+        if merchant is None:
+            print(f"no merchant with slug {args.slug!r}", file=sys.stderr)
+            return 1
+        if args.privacy_command == "exports":
+            _print_json([e.describe() for e in await exports.listed(conn, merchant.id)])
+            return 0
+        if args.privacy_command == "request":
+            if not (args.email or args.order or args.customer_id):
+                print("name the buyer: --email, --order or --customer-id", file=sys.stderr)
+                return 2
+            entry = await buyer_data.request_export(conn, svc, merchant, email=args.email, order_ids=args.order or [],
+                                                    customer_id=args.customer_id, actor="cli")
+            _print_json(entry.describe())
+            return 0
+        found = await exports.download(conn, merchant.id, args.export_id, by=args.by or getpass.getuser(),
+                                       now=svc.clock.now())
+    if found is None:
+        print(f"no data export {args.export_id} for {args.slug!r}", file=sys.stderr)
+        return 1
+    if found.data is None:
+        print(f"data export {args.export_id} was erased with its buyer", file=sys.stderr)
+        return 1
+    out = Path(args.out or found.filename)
+    await asyncio.to_thread(out.write_text, json.dumps(found.data, indent=2, ensure_ascii=False) + "\n",
+                            encoding="utf-8")
+    _print_json({**found.entry.describe(), "file": str(out)})
+    return 0
+
+
 def _import_command(settings: Settings, args: argparse.Namespace) -> Awaitable[int] | None:
     path = Path(args.file)
     lines = _count_lines(path)
@@ -239,6 +276,21 @@ def build_parser() -> argparse.ArgumentParser:
     decision.add_argument("--reject", action="store_true", help="reject; the author sees --reason and may edit")
     p.add_argument("--reason", help="shown to the author (required with --reject)")
     p.add_argument("--by", help="moderator name for the audit log (default: your user name)")
+
+    pp = sub.add_parser("privacy", help="buyers' data requests: the exports to hand over")
+    psub = pp.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
+    p = psub.add_parser("exports", help="a merchant's data exports: when asked for, whether delivered")
+    p.add_argument("slug")
+    p = psub.add_parser("export", help="write one export to a JSON file for the buyer; marks it delivered")
+    p.add_argument("slug")
+    p.add_argument("export_id", type=int)
+    p.add_argument("--out", help="the file to write (default: data-export-ID-DATE.json here)")
+    p.add_argument("--by", help="who took it, for the list (default: your user name)")
+    p = psub.add_parser("request", help="record a data request the shop received by other means")
+    p.add_argument("slug")
+    p.add_argument("--email")
+    p.add_argument("--order", action="append", metavar="ORDER_ID", help="the shop's order id (repeatable)")
+    p.add_argument("--customer-id", dest="customer_id", help="the platform's customer account id")
     return parser
 
 
@@ -268,11 +320,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scan": lambda: _scan(settings, args),
         "reindex": lambda: _reindex(settings),
         "moderate": lambda: _moderate(settings, args),
+        "privacy": lambda: _privacy(settings, args),
     }
     try:
         if args.command in ("serve", "web"):
-            _run_server(settings, run_worker=args.command == "serve", migrate=args.command == "serve")
-            return 0
+            return _run_server(settings, run_worker=args.command == "serve", migrate=args.command == "serve")
         result = commands[args.command]()
         return asyncio.run(result) if result is not None else 2  # type: ignore[arg-type]
     except ApiError as exc:

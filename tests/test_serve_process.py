@@ -85,3 +85,39 @@ def test_serve_and_the_cli_share_the_embedded_database(served: tuple[str, dict[s
     stats = subprocess.run([ATTEST, "stats", "corner-shop"], env=env, capture_output=True, text=True, check=True,
                            timeout=120)
     assert json.loads(stats.stdout)["invitations"]["sent"] == 1
+
+
+def test_serve_rides_out_its_database_being_killed(served: tuple[str, dict[str, str], Path]) -> None:
+    """SIGKILL of the embedded postmaster: `serve` notices, starts it again, answers 503 meanwhile,
+    and its worker carries on without a restart of Attest."""
+    base, env, data = served
+    out = subprocess.run([ATTEST, "merchant", "create", "--name", "Night Shop", "--invite-delay-days", "0"],
+                         env=env, capture_output=True, text=True, check=True, timeout=120)
+    key = json.loads(out.stdout)["api_key"]
+    pid_file = data / "pg" / "postmaster.pid"
+    postmaster = int(pid_file.read_text().split()[0])
+    os.kill(postmaster, signal.SIGKILL)
+
+    def restarted() -> bool:
+        try:
+            return pid_file.exists() and int(pid_file.read_text().split()[0]) != postmaster
+        except (OSError, ValueError, IndexError):
+            return False
+
+    def answers(status: int) -> bool:
+        try:
+            return httpx.get(base + "/widgets/v1/night-shop/summary.json", timeout=5).status_code == status
+        except httpx.HTTPError:
+            return False
+
+    wait_for(restarted, 60, "serve to start its PostgreSQL again")
+    wait_for(lambda: answers(200), 60, "the widgets to answer again")
+    r = httpx.post(base + "/api/v1/orders", headers={"Authorization": f"Bearer {key}"}, timeout=30, json={
+        "order_id": "after-outage", "status": "fulfilled", "occurred_at": datetime.now(UTC).isoformat(),
+        "consent": True, "customer": {"email": "ola@example.com", "name": "Ola Nowak", "locale": "pl"},
+        "products": [{"id": "P1", "name": "Czajnik"}]})
+    assert r.status_code == 200 and r.json()["invitation"]["state"] == "scheduled"
+    outbox = data / "outbox"
+    wait_for(lambda: outbox.exists() and any(outbox.glob("*.eml")), 90, "the invitation sent after the outage")
+    health = httpx.get(base + "/healthz", timeout=10).json()
+    assert health["status"] == "ok" and health["worker"]["state"] == "ok"

@@ -32,7 +32,8 @@ from reviews.merchants import branding
 from reviews.merchants.model import Merchant
 from reviews.merchants.store import by_id
 from reviews.platform import tokens
-from reviews.platform.http import client_ip
+from reviews.platform.errors import ApiError
+from reviews.platform.http import client_ip, read_body
 from reviews.platform.i18n import babel_locale, negotiate
 from reviews.platform.ratelimit import Limit, RateLimiter
 from reviews.platform.services import Services
@@ -46,6 +47,8 @@ CSRF_MAX_AGE = 24 * 3600
 SHOP = "shop"  # the form key of the review of the shop itself (stored with product_id NULL)
 
 # A buyer fixing a typo posts a few times; a script posts hundreds. Shared NATs get more room.
+# Every field at its longest is a fraction of this; more is not a review.
+FORM_MAX = 256 * 1024
 LINK_LIMIT = Limit("review-link", 10, 600)
 IP_LIMIT = Limit("review-ip", 30, 600)
 
@@ -295,9 +298,9 @@ async def _posted(svc: Services, request: Request) -> tuple[Context, str, dict[s
     A refusal shows the form again with what was typed, so nothing is lost.
     """
     ip = client_ip(request) or "unknown"
-    token = request.path_params["token"]
     limiter = RateLimiter(svc.settings.secret_key)
-    decision = await limiter.hit(svc.pool, [(LINK_LIMIT, token), (IP_LIMIT, ip)], svc.clock.now())
+    decision = await limiter.hit(svc.pool, [(LINK_LIMIT, _link_key(svc, request)), (IP_LIMIT, ip)],
+                                 svc.clock.now())
     ctx = await _load(svc, request)
     retry = {"Retry-After": str(decision.retry_after)}
     minutes = max(1, -(-decision.retry_after // 60))
@@ -310,8 +313,14 @@ async def _posted(svc: Services, request: Request) -> tuple[Context, str, dict[s
             "Too many attempts from here. Please try again in %(num)d minutes.", minutes) % {"num": minutes}
         return _error(locale, 429, _(locale, "Too many attempts"), message, headers=retry)
     locale = negotiate(request.query_params.get("lang"), ctx.order.locale, ctx.merchant.locale)
+    try:
+        await read_body(request, FORM_MAX)  # kept by the request: the form is parsed from it
+    except ApiError:
+        return _error(locale, 413, _(locale, "This form is too large"),
+                      _(locale, "Please shorten your texts and send the form again."), merchant=ctx.merchant)
     raw = await request.form()
-    form = {k: v for k, v in raw.items() if isinstance(v, str)}
+    # A NUL cannot be typed and PostgreSQL cannot store it: dropped, not a reason to lose the text.
+    form = {k: v.replace("\x00", "") for k, v in raw.items() if isinstance(v, str)}
     if not decision.allowed:
         return _render_form(svc, ctx, request, locale, form, {"form": _too_many(locale, minutes)}, 429, retry)
     try:
@@ -322,6 +331,16 @@ async def _posted(svc: Services, request: Request) -> tuple[Context, str, dict[s
         return _render_form(svc, ctx, request, locale, form, {"form": _(
             locale, "The form had expired. Please check your review and send it again.")}, 400)
     return ctx, locale, form
+
+
+def _link_key(svc: Services, request: Request) -> str:
+    """What the per-link limit counts: the invitation the token signs, so that other spellings of
+    one signature (base64 allows several) share one counter."""
+    token = request.path_params["token"]
+    try:
+        return f"invitation:{int(svc.signer.load(tokens.REVIEW, token, links.review_max_age(svc))['i'])}"
+    except (tokens.TokenInvalid, tokens.TokenExpired, KeyError, TypeError, ValueError):
+        return f"token:{token}"
 
 
 def _too_many(locale: str, minutes: int) -> str:

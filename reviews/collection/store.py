@@ -9,7 +9,7 @@ text is queued for a scan (`SCAN_JOB`, run by `reviews.screening`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
@@ -60,6 +60,13 @@ class Imported:
     display_name: str
     author_hash: str | None
     submitted_at: datetime
+    product_name: str | None = None
+    # The source's moderation state when it had not approved the review ("curated=spam"):
+    # screening holds such a review with a flag saying so (see `reviews.screening.scanning`).
+    source_state: str | None = None
+    source_reply: str | None = None  # kept for the day Attest shows public replies
+    source_reply_at: datetime | None = None
+    media_urls: list[str] = field(default_factory=list)  # kept for the day Attest shows media
 
 
 async def queue_scan(conn: Connection, review_id: int, now: datetime, *, rescan: bool = False) -> None:
@@ -98,6 +105,9 @@ async def save_invited(
     """
     ids: list[int] = []
     async with conn.transaction():
+        # The same form sent twice at once (a double click, a retrying browser) must not race to
+        # insert the same review: one waits for the other, then finds its review and changes nothing.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"review-form:{invitation_id}")
         for item in items:
             existing = await conn.fetchrow(
                 """SELECT * FROM reviews WHERE invitation_id = $1 AND coalesce(product_id, '') = coalesce($2, '')
@@ -190,12 +200,14 @@ async def add_imported(conn: Connection, review: Imported, now: datetime) -> int
     review_id: int | None = await conn.fetchval(
         """INSERT INTO reviews (merchant_id, product_id, product_name, method, rating, title, body,
                display_name, author_hash, locale, state, external_id, external_order_id,
-               submitted_at, created_at, updated_at)
-           VALUES ($1, $2, NULL, 'imported', $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $12)
+               submitted_at, created_at, updated_at, source_state, source_reply, source_reply_at, media_urls)
+           VALUES ($1, $2, $13, 'imported', $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $12, $14, $15, $16,
+                   $17)
            ON CONFLICT (merchant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
            RETURNING id""",
         review.merchant_id, review.product_id, review.rating, review.title, review.body, review.display_name,
         review.author_hash, review.locale, review.external_id, review.order_id, review.submitted_at, now,
+        review.product_name, review.source_state, review.source_reply, review.source_reply_at, review.media_urls,
     )
     if review_id is not None:
         await queue_scan(conn, review_id, now)
@@ -248,6 +260,7 @@ async def erase(conn: Connection, review_ids: Sequence[int], now: datetime) -> i
     await conn.execute("DELETE FROM review_versions WHERE review_id = ANY($1::bigint[])", list(review_ids))
     return int(await conn.fetchval(
         """WITH u AS (UPDATE reviews SET state = 'withdrawn', published_at = NULL, title = '', body = '',
-                          display_name = '', ip_hash = NULL, user_agent_family = NULL, updated_at = $2
+                          display_name = '', ip_hash = NULL, user_agent_family = NULL, media_urls = '{}',
+                          source_reply = NULL, source_reply_at = NULL, updated_at = $2
                       WHERE id = ANY($1::bigint[]) RETURNING 1) SELECT count(*) FROM u""",
         list(review_ids), now))

@@ -10,9 +10,13 @@ from reviews.invitations import store as invitations
 from reviews.merchants import keys
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
-from reviews.platform.errors import Unauthorized, ValidationError
-from reviews.platform.http import read_json
+from reviews.platform.errors import ApiError, Unauthorized, ValidationError
+from reviews.platform.http import client_ip, read_json
+from reviews.platform.ratelimit import Limit, RateLimiter
 from reviews.platform.services import Services
+
+# Wrong keys a client may try in five minutes before it is refused for the rest of the window.
+KEY_FAILURES = Limit("api-key-failures", 20, 300)
 
 
 async def authenticate(request: Request) -> Merchant:
@@ -23,6 +27,12 @@ async def authenticate(request: Request) -> Merchant:
         raise Unauthorized()
     merchant = await keys.by_api_key(svc.pool, key.strip())
     if merchant is None:
+        # Only failures count: a shop's own traffic is never slowed by someone guessing beside it.
+        decision = await RateLimiter(svc.settings.secret_key).hit(
+            svc.pool, [(KEY_FAILURES, client_ip(request) or "unknown")], svc.clock.now())
+        if not decision.allowed:
+            raise ApiError(429, "too_many_attempts", "Too many wrong API keys from this address; try again later.",
+                           headers={"Retry-After": str(decision.retry_after)})
         raise Unauthorized("The API key is not valid.")
     return merchant
 
@@ -30,7 +40,7 @@ async def authenticate(request: Request) -> Merchant:
 async def post_order(request: Request) -> JSONResponse:
     svc: Services = request.app.state.services
     merchant = await authenticate(request)
-    event = events.parse_event(await read_json(request))
+    event = events.parse_event(await read_json(request), smtputf8=svc.settings.smtputf8)
     async with svc.pool.acquire() as conn:
         answer, replayed = await orders.ingest(conn, merchant, event, now=svc.clock.now(), hasher=svc.hasher)
     headers = {"Idempotent-Replayed": "true"} if replayed else {}

@@ -6,13 +6,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mailer import addresses
 from reviews.platform.errors import ValidationError
-from reviews.platform.text import clean
+from reviews.platform.text import clean, unstorable
 
 STATUSES = ("placed", "fulfilled", "delivered", "cancelled", "refunded")
-_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,255}\.[^@\s<>\"']{2,63}$")
 MAX_PRODUCTS = 100
+# Before this, a date is a mistake (a zeroed field), not an order.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,22 @@ class Product:
     url: str | None = None
     image_url: str | None = None
     gtin: str | None = None
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One line of a platform's order as it was sent: three colours of one product are three lines.
+
+    The API's `products` name what may be reviewed; a platform's lines also say how many of what
+    were bought, which a partial refund is judged against (`reviews.intake.orders`).
+    """
+
+    line_id: str
+    product_id: str
+    name: str
+    quantity: int
+    variant_id: str | None = None
+    detail: str | None = None  # the variant's attributes, never part of the product's name
 
 
 @dataclass(frozen=True)
@@ -35,10 +54,19 @@ class OrderEvent:
     consent: bool | None
     products: list[Product] = field(default_factory=list)
     timezone: str | None = None
+    # Only the platforms send these (the API has no lines nor accounts); see `webhooks.to_event`.
+    lines: list[LineItem] = field(default_factory=list)
+    customer_id: str | None = None
 
 
 def _text(value: Any, path: str, errors: dict[str, str], *, required: bool, max_len: int) -> str | None:
+    if isinstance(value, float):  # NaN, Infinity, 1e400 or 1.5: never an id or a name
+        errors[path] = "must be a string"
+        return None
     text = clean(value)
+    if text is not None and (trouble := unstorable(text)):
+        errors[path] = trouble
+        return None
     if text is None:
         if value is None or isinstance(value, str):
             if required:
@@ -60,21 +88,33 @@ def _url(value: Any, path: str, errors: dict[str, str]) -> str | None:
     return text
 
 
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def parse_datetime(value: Any, path: str, errors: dict[str, str]) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         errors[path] = "is required, as an ISO 8601 date and time"
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: the calendar's edges moved to UTC
         errors[path] = "must be an ISO 8601 date and time, e.g. 2026-05-01T12:00:00Z"
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    if parsed < EARLIEST:
+        errors[path] = f"must be after {EARLIEST.year}"
+        return None
+    return parsed
 
 
-def parse_event(body: Any) -> OrderEvent:
+def parse_event(body: Any, *, smtputf8: bool = True) -> OrderEvent:
     """Check an order event from the API; every problem is reported at once, by field path."""
     if not isinstance(body, dict):
         raise ValidationError({"": "the body must be a JSON object"})
@@ -93,13 +133,18 @@ def parse_event(body: Any) -> OrderEvent:
         errors["customer"] = "must be an object"
         customer = {}
     email = _text(customer.get("email"), "customer.email", errors, required=False, max_len=320)
-    if email and not _EMAIL_RE.match(email):
-        errors["customer.email"] = "is not an email address"
+    if email:
+        try:
+            email = addresses.parse(email, smtputf8=smtputf8).normalized
+        except addresses.AddressError as exc:
+            errors["customer.email"] = f"is not an address we can mail: {exc}"
     name = _text(customer.get("name"), "customer.name", errors, required=False, max_len=200)
     locale = _text(customer.get("locale"), "customer.locale", errors, required=False, max_len=35)
     if locale and not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", locale):
         errors["customer.locale"] = "must be a language tag such as de or de-AT"
     tz = _text(customer.get("timezone"), "customer.timezone", errors, required=False, max_len=64)
+    if tz and not _known_zone(tz):
+        errors["customer.timezone"] = "must be an IANA time zone such as Europe/Berlin"
 
     consent = body.get("consent")
     if consent is not None and not isinstance(consent, bool):

@@ -1,13 +1,14 @@
-"""Orders: idempotent ingestion of order events, the order's status history, its items.
+"""Orders: idempotent ingestion of order events, the order's status history, its items, the
+platform's lines and what refunds took back of them.
 
-The only writer of `orders`, `order_items` and `order_events`.
+The only writer of `orders`, `order_items`, `order_lines`, `order_refunds` and `order_events`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -17,8 +18,12 @@ from reviews.invitations import scheduling
 from reviews.invitations.policy import EventFacts, OrderFacts
 from reviews.merchants.model import Merchant
 from reviews.platform.db import Connection, Executor
+from reviews.platform.errors import ValidationError
 from reviews.platform.hashing import Hasher
 
+# A shop may date a shipment ahead (and clocks differ); an event dated months or years ahead is a
+# mistake that would schedule its invitation for then.
+FUTURE_SKEW = timedelta(days=60)
 # Events may arrive out of order; the order's status only moves forward along this rank.
 _RANK = {"placed": 0, "fulfilled": 1, "delivered": 2, "cancelled": 3, "refunded": 4}
 
@@ -67,11 +72,45 @@ async def items(conn: Executor, order_id: int) -> list[OrderItem]:
     return [OrderItem(r["position"], r["product_id"], r["name"], r["url"], r["image_url"], r["gtin"]) for r in rows]
 
 
-async def product_ids(conn: Executor, merchant_id: int, external_id: str) -> set[str]:
-    """The products of the merchant's order with this (platform) id."""
-    return {r["product_id"] for r in await conn.fetch(
-        """SELECT i.product_id FROM order_items i JOIN orders o ON o.id = i.order_id
-           WHERE o.merchant_id = $1 AND o.external_id = $2""", merchant_id, external_id)}
+@dataclass(frozen=True)
+class RefundedLine:
+    """One line of a refund: which of the order's lines, and how many of it."""
+
+    line_id: str
+    quantity: int
+
+
+async def record_refund(conn: Connection, merchant_id: int, external_id: str, refund_id: str,
+                        refunded: Sequence[RefundedLine], *, now: datetime) -> str:
+    """Record a refund's lines against the order's own; what is left of the order to review:
+    "nothing_left", "partial_refund" (some is left, or only shipping was refunded),
+    "unknown_order", or "lines_unknown" (an order stored before Attest kept lines: a refund never
+    silences its buyer, a cancellation still does).
+
+    Each (refund, line) counts once, so a refund delivered twice is not counted twice.
+    """
+    order_id = await conn.fetchval("SELECT id FROM orders WHERE merchant_id = $1 AND external_id = $2 FOR UPDATE",
+                                   merchant_id, external_id)
+    if order_id is None:
+        return "unknown_order"
+    if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM order_lines WHERE order_id = $1)", order_id):
+        return "lines_unknown"
+    if not refunded:
+        return "partial_refund"
+    for item in refunded:
+        # Lines the order does not have (a tip, a gift card) are not Attest's to count.
+        await conn.execute(
+            """INSERT INTO order_refunds (order_id, refund_id, line_id, quantity, refunded_at)
+               SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM order_lines WHERE order_id = $1 AND line_id = $3)
+               ON CONFLICT DO NOTHING""",
+            order_id, refund_id, item.line_id, item.quantity, now)
+    left = await conn.fetchval(
+        """SELECT coalesce(sum(greatest(l.quantity - coalesce(r.quantity, 0), 0)), 0) FROM order_lines l
+           LEFT JOIN (SELECT line_id, sum(quantity) AS quantity FROM order_refunds WHERE order_id = $1
+                      GROUP BY line_id) r ON r.line_id = l.line_id
+           WHERE l.order_id = $1""",
+        order_id)
+    return "nothing_left" if int(left) == 0 else "partial_refund"
 
 
 async def erase_buyers(conn: Connection, order_ids: Sequence[int], now: datetime) -> int:
@@ -90,6 +129,8 @@ async def ingest(
 
     Idempotent per (merchant, order, status): a repeat changes nothing and gets the first answer.
     """
+    if event.occurred_at > now + FUTURE_SKEW:
+        raise ValidationError({"occurred_at": f"is more than {FUTURE_SKEW.days} days in the future"})
     async with conn.transaction():
         await conn.execute(
             """INSERT INTO orders (merchant_id, external_id, status, created_at, updated_at)
@@ -118,12 +159,22 @@ async def ingest(
                     locale = COALESCE($6, locale),
                     consent = COALESCE($7, consent),
                     {stamp} = COALESCE({stamp}, $8),
+                    customer_id = COALESCE($10, customer_id),
                     updated_at = $9
                 WHERE id = $1 RETURNING *""",
             order["id"], status, event.email, hasher.address(event.email) if event.email else None,
-            event.name, event.locale, event.consent, event.occurred_at, now,
+            event.name, event.locale, event.consent, event.occurred_at, now, event.customer_id,
         )
         assert order is not None  # locked above: it exists
+        for item in event.lines:
+            await conn.execute(
+                """INSERT INTO order_lines (order_id, line_id, product_id, variant_id, name, detail, quantity)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)
+                   ON CONFLICT (order_id, line_id) DO UPDATE SET product_id = EXCLUDED.product_id,
+                       variant_id = EXCLUDED.variant_id, name = EXCLUDED.name, detail = EXCLUDED.detail,
+                       quantity = EXCLUDED.quantity""",
+                order["id"], item.line_id, item.product_id, item.variant_id, item.name, item.detail, item.quantity,
+            )
         for position, product in enumerate(event.products):
             await conn.execute(
                 """INSERT INTO order_items (order_id, position, product_id, name, url, image_url, gtin)

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import hashlib
 import hmac
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from reviews.intake import events
-from reviews.intake.events import OrderEvent
+from reviews.intake.events import LineItem, OrderEvent
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform.db import Connection, Executor
 from reviews.platform.errors import ApiError, NotFound, Unauthorized, ValidationError
+from reviews.platform.http import loads
 from reviews.platform.text import clean
 
 # Optional fields a platform may fill with something our API would refuse (a malformed address,
@@ -30,6 +31,9 @@ from reviews.platform.text import clean
 # the platform's data, and the platform would only retry the same payload.
 _DROPPABLE = ("customer.email", "customer.name", "customer.locale", "customer.timezone")
 _DROPPABLE_PRODUCT = ("url", "image_url", "gtin")
+# More lines than this is no shop's order; the rest would only be stored, never reviewed.
+MAX_LINES = 500
+MAX_QUANTITY = 1_000_000
 
 
 async def merchant_for(conn: Executor, request: Request) -> Merchant:
@@ -62,8 +66,8 @@ def require_signature(secret: str | None, body: bytes, signature: str | None, se
 
 def parse_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return loads(body)
+    except ValueError as exc:  # not JSON, not UTF-8, NaN, nested past the stack
         raise ApiError(400, "bad_json", f"The body is not valid JSON: {exc}") from None
 
 
@@ -97,11 +101,51 @@ def full_name(first: Any, last: Any) -> str | None:
     return name or None
 
 
+def quantity(value: Any) -> int:
+    """A line's quantity; a line that is there but says no number counts as one."""
+    if isinstance(value, bool):
+        return 1
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return min(value, MAX_QUANTITY) if isinstance(value, int) and value >= 0 else 1
+
+
+def line(raw: dict[str, Any], pid: str, name: str, *, variant: Any, detail: str | None, n: int) -> LineItem:
+    # A line without an id (a hand-made payload) still needs one that is stable across deliveries.
+    line_id = text(raw.get("id"), 200) or f"{pid}#{n}"
+    return LineItem(line_id, pid, name, quantity(raw.get("quantity")), text(variant or None, 200), detail)
+
+
+def products(lines: list[LineItem], images: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """The reviewable products of these lines, in order: one per product id, whatever its variants."""
+    found: dict[str, dict[str, str]] = {}
+    for item in lines:
+        if item.product_id not in found:
+            found[item.product_id] = {"id": item.product_id, "name": item.name}
+            image = (images or {}).get(item.product_id)
+            if image:
+                found[item.product_id]["image_url"] = image
+    return list(found.values())[:events.MAX_PRODUCTS]
+
+
 def to_event(body: dict[str, Any]) -> OrderEvent | str:
     """An API-shaped body → OrderEvent through the API's own validation, or why it is ignored.
 
     Optional fields the API would refuse are dropped; a missing order id or time still fails (422).
+    The platform's extras beside the API's fields (`lines`, `customer_id`) are carried over as given:
+    the platform modules built them and the API never sees them.
     """
+    lines: list[LineItem] = body.pop("lines", None) or []
+    customer_id = body.pop("customer_id", None)
+    event = _to_event(body)
+    if isinstance(event, str):
+        return event
+    return dataclasses.replace(event, lines=lines[:MAX_LINES], customer_id=customer_id)
+
+
+def _to_event(body: dict[str, Any]) -> OrderEvent | str:
     if body["status"] in ("fulfilled", "delivered") and not body.get("products"):
         # Nothing to review (a gift card, a tip): the API refuses these too.
         return "no_reviewable_products"

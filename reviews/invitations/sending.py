@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from mailer.addresses import AddressError
 from mailer.compose import DOMAIN, LOCALES_DIR, Branding, EmailProduct, InvitationEmail, compose_invitation
 from mailer.transport import PermanentFailure, Session, TemporaryFailure
 from mailer.wire import OutgoingMessage
@@ -182,6 +183,9 @@ def _prepare(svc: Services, loaded: _Loaded, job: jobs.Job, kind: store.Kind) ->
     assert merchant is not None
     try:
         message = _compose(svc, merchant, inv, order, loaded.items.get(order["id"], []), kind)
+    except AddressError as exc:  # stored before addresses were checked as they are now: never sendable
+        log.warning("address cannot be mailed", extra={"kind": kind, "invitation": inv["id"], "error": str(exc)})
+        return _Prepared(job, inv, now, skip="invalid_address")
     except Exception as exc:  # a rendering bug in one message must not cost the rest of the batch
         log.exception("mail not built", extra={"kind": kind, "invitation": inv["id"]})
         return _Prepared(job, inv, now, error=exc)

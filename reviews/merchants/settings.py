@@ -7,6 +7,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from mailer import addresses
 from reviews.merchants.branding import DEFAULT_ACCENT, is_hex_colour
 from reviews.platform.errors import ValidationError
 
@@ -70,8 +71,11 @@ def parse_setting(key: str, raw: Any) -> Any:
         return text
     if key in ("logo_url",) and text and not re.match(r"^https?://", text):
         raise ValidationError({key: "must be an http(s) URL"})
-    if key == "reply_to" and text and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
-        raise ValidationError({key: "must be an email address"})
+    if key == "reply_to" and text:
+        try:
+            text = addresses.parse(text).normalized
+        except addresses.AddressError as exc:
+            raise ValidationError({key: f"is not an address we can mail: {exc}"}) from None
     if len(text) > 500:
         raise ValidationError({key: "too long"})
     return text or None

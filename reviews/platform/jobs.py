@@ -14,6 +14,7 @@ import logging
 import os
 import random
 import socket
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
 # A job running for longer than this is assumed lost even if its worker's connection lives.
 LEASE = timedelta(hours=1)
+# While the database is unreachable the worker tries again after 1, 2, 4 ... seconds, at most this.
+OUTAGE_BACKOFF_CAP = 15.0
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ class Worker:
     _conn: Connection | None = None
     _pid: int | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _heartbeat: float = field(default_factory=time.monotonic)
 
     async def start(self) -> None:
         """Open the worker's own connection: its pid marks the jobs it holds."""
@@ -139,9 +143,18 @@ class Worker:
         await self._conn.add_listener(CHANNEL, lambda *_: self._wake.set())
 
     async def stop(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        conn, self._conn = self._conn, None
+        if conn is None or conn.is_closed():
+            return
+        try:
+            await asyncio.wait_for(conn.close(), timeout=5)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            conn.terminate()  # the server is gone: drop the socket without a goodbye
+
+    @property
+    def seconds_since_loop(self) -> float:
+        """How long ago the loop last came round (the health check reads it)."""
+        return time.monotonic() - self._heartbeat
 
     async def __aenter__(self) -> Worker:
         await self.start()
@@ -183,6 +196,7 @@ class Worker:
         await self.requeue_orphans()
         ran = 0
         for kind, task in self.tasks.items():
+            self._heartbeat = time.monotonic()  # a long batch of one kind is not a stalled loop
             jobs = await self.claim(kind, task.batch_size)
             if not jobs:
                 continue
@@ -211,25 +225,30 @@ class Worker:
         return total
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        """Run jobs until `stop` is set. A database outage of any length is waited out with
+        backoff (the connection is opened again each time), so the worker resumes on its own."""
         log.info("worker started", extra={"worker": self.name})
+        failures = 0
         while not stop.is_set():
+            self._heartbeat = time.monotonic()
             try:
-                ran = await self.run_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                log.exception("worker loop error; retrying")
-                ran = 0
-                await asyncio.sleep(1)
                 if self._conn is None or self._conn.is_closed():
                     await self.stop()
                     await self.start()
-            if ran:
-                continue
-            self._wake.clear()
-            timeout = await self._seconds_until_next_due()
-            waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-            for w in waiters:
-                w.cancel()
+                if await self.run_once():
+                    failures = 0
+                    continue
+                self._wake.clear()
+                timeout = await self._seconds_until_next_due()
+                failures = 0
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+                failures += 1
+                timeout = min(OUTAGE_BACKOFF_CAP, 0.5 * 2 ** min(failures, 10))
+                log.warning("worker loop error; retrying", extra={
+                    "worker": self.name, "error": f"{type(exc).__name__}: {exc}", "attempt": failures,
+                    "retry_in_seconds": timeout})
+                await self.stop()
+            await _first_of(self._wake, stop, timeout)
         log.info("worker stopped", extra={"worker": self.name})
 
     async def _seconds_until_next_due(self) -> float:
@@ -278,6 +297,14 @@ async def counts(conn: Executor) -> list[dict[str, Any]]:
     """Jobs per kind and state, finished ones included (`attest jobs`)."""
     rows = await conn.fetch("SELECT kind, state, count(*) AS n FROM jobs GROUP BY kind, state ORDER BY 1, 2")
     return [dict(r) for r in rows]
+
+
+async def _first_of(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
+    """Wait until either event is set, or so many seconds."""
+    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
+    await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    for w in waiters:
+        w.cancel()
 
 
 async def dead_jobs(conn: Executor) -> Sequence[asyncpg.Record]:

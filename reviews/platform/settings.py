@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 SUPPORTED_LOCALES = ("en", "es", "it", "pl", "ro", "de", "fr")
@@ -35,6 +36,10 @@ class Settings:
     dev: bool = True
     log_level: str = "INFO"
     worker_concurrency: int = 1
+    # Whether the SMTP server takes addresses with a non-ASCII local part (RFC 6531); most do.
+    smtputf8: bool = True
+    # The load balancers whose X-Forwarded-For and X-Forwarded-Proto are believed; nobody else's.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -66,7 +71,17 @@ class Settings:
             dev=_bool(env.get("ATTEST_DEV"), default=not env.get("DATABASE_URL")),
             log_level=(env.get("ATTEST_LOG_LEVEL") or "INFO").upper(),
             worker_concurrency=int(env.get("ATTEST_WORKER_CONCURRENCY") or 1),
+            smtputf8=_bool(env.get("ATTEST_SMTPUTF8"), default=True),
+            trusted_proxies=_networks(env.get("ATTEST_TRUSTED_PROXIES") or ""),
         )
+
+
+def _networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """"10.0.0.5, 10.1.0.0/16" → networks; a wrong entry stops the process at start, not later."""
+    try:
+        return tuple(ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise SystemExit(f"ATTEST_TRUSTED_PROXIES: {exc}") from None
 
 
 def _local_secret(data_dir: Path) -> str:

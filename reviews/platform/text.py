@@ -15,3 +15,14 @@ def clean(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     return value.strip() or None
+
+
+def unstorable(value: str) -> str | None:
+    """Why PostgreSQL cannot store this text (a field error), or None."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode text (lone surrogates)"
+    return None

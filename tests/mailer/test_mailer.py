@@ -257,12 +257,16 @@ def test_headers_round_trip_hostile_and_long_names(shop: str, buyer: str) -> Non
     assert len(reparsed.get_all("From")) == len(reparsed.get_all("To")) == 1
 
 
-def test_non_ascii_domain_needs_smtputf8() -> None:
+def test_non_ascii_domain_goes_out_in_idna_and_a_non_ascii_mailbox_needs_smtputf8() -> None:
+    # An internationalised domain needs nothing of the server: its IDNA form is ASCII (issue 14).
     msg = compose_invitation(make_email(to="anna@bücher.example", shop="Café Żółw"), now=NOW)
+    assert not msg.smtputf8 and msg.addresses["to"][0].addr_spec == "anna@xn--bcher-kva.example"
+    # A non-ASCII mailbox does (RFC 6531): the headers are then UTF-8 (RFC 6532), which the bytes
+    # parser does not decode: parse them as text.
+    msg = compose_invitation(make_email(to="zoë@bücher.example", shop="Café Żółw"), now=NOW)
     assert msg.smtputf8
-    # The headers are UTF-8 (RFC 6532), which the bytes parser does not decode: parse them as text.
     reparsed = email.message_from_string(msg.as_bytes().decode("utf-8"), policy=policy.default)
-    assert reparsed["To"].addresses[0].addr_spec == "anna@bücher.example"
+    assert reparsed["To"].addresses[0].addr_spec == "zoë@bücher.example"  # SMTPUTF8 takes the domain as it is
     assert "Café Żółw" in reparsed["Subject"]
 
 
@@ -612,13 +616,13 @@ async def test_a_send_with_the_hook_is_the_same_smtp_transaction(start_server) -
         done.append("previous")
 
     async with SmtpTransport(f"smtp://127.0.0.1:{server.port}").session() as session:
-        await session.send(compose_invitation(make_email(to="anna@bücher.example", message_id="<u@attest.example>")),
+        await session.send(compose_invitation(make_email(to="zoë@bücher.example", message_id="<u@attest.example>")),
                            recorded())
         with pytest.raises(PermanentFailure):
             await session.send(compose_invitation(make_email(to="nobody@example.com")), recorded())
         await session.send(compose_invitation(make_email(message_id="<after@attest.example>")), recorded())
     assert done == ["previous"] * 3
-    assert server.handler.rcpts == ["anna@bücher.example", "anna@example.com"]
+    assert server.handler.rcpts == ["zoë@bücher.example", "anna@example.com"]
     assert len(server.handler.messages) == 2 and len(server.handler.peers) == 1
     sizes = [[o for o in options if o.upper().startswith("SIZE=")] for options in server.handler.mail_options]
     assert sizes == [[f"SIZE={len(m)}"] for m in server.handler.messages]
