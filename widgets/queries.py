@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 # Only what a public widget may show: never author_hash, ip_hash, order or invitation ids.
 _PUBLIC_COLUMNS = """id, rating, title, body, display_name, product_id, product_name, method, locale,
@@ -13,8 +14,26 @@ _PUBLIC_COLUMNS = """id, rating, title, body, display_name, product_id, product_
 FEED_CAP = 10_000
 
 
-async def merchant(pool: asyncpg.Pool, slug: str) -> asyncpg.Record | None:
-    return await pool.fetchrow("SELECT id, slug, name, locale, settings FROM merchants WHERE slug = $1", slug)
+class Shop(NamedTuple):
+    merchant: asyncpg.Record
+    # Changes whenever anything a widget shows of the shop may have: its row, or any published review
+    # of it. Every UPDATE writes a new row version with a newer xmin, so a review that is edited,
+    # published, withdrawn or held changes the count or the sum; SELECT ... FOR UPDATE does not.
+    version: str
+
+
+async def shops(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str]) -> dict[str, Shop]:
+    """The shops of these slugs (the unknown ones left out), each with its version."""
+    rows = await conn.fetch(
+        """SELECT m.id, m.slug, m.name, m.locale, m.settings,
+                  m.xmin::text || ':' || r.n || ':' || r.xmins AS version
+           FROM merchants m
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM reviews WHERE merchant_id = m.id AND state = 'published') r
+           WHERE m.slug = ANY($1::text[])""",
+        slugs,
+    )
+    return {r["slug"]: Shop(r, r["version"]) for r in rows}
 
 
 async def summary(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> dict[str, Any]:

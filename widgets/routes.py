@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 from urllib.parse import quote
@@ -14,7 +15,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from widgets import badge, feed, jsonld, page, public, queries, responses
+from widgets.cache import Cache
 from widgets.config import Config
+from widgets.responses import Rendered
 
 STATIC = Path(__file__).resolve().parent / "static"
 PER_PAGE_DEFAULT = 10
@@ -28,8 +31,16 @@ _CSP = "default-src 'none'; style-src {style}; img-src 'self' data:; base-uri 'n
 
 
 @cache
-def _static(name: str) -> bytes:
-    return (STATIC / name).read_bytes()
+def _static(name: str, media_type: str) -> responses.Static:
+    return responses.Static.of((STATIC / name).read_bytes(), media_type)
+
+
+@dataclass(frozen=True)
+class Widgets:
+    """What one app's widget endpoints share: the caller's config and this process's cache of answers."""
+
+    config: Config
+    cache: Cache
 
 
 def _pool(request: Request) -> asyncpg.Pool:
@@ -52,28 +63,38 @@ def _lang(config: Config, request: Request, merchant: asyncpg.Record) -> str:
     return config.catalog.negotiate(request.query_params.get("lang"), merchant["locale"])
 
 
-ShopHandler = Callable[[Config, Request, asyncpg.Record, "str | None"], Awaitable[Response]]
+ShopHandler = Callable[[Config, Request, asyncpg.Record, "str | None"], Awaitable["Response | Rendered"]]
 
 
-def shop_endpoint(handler: ShopHandler) -> Callable[[Config, Request], Awaitable[Response]]:
-    """Resolve the shop (404 if unknown) and the product (422 if malformed) before the handler."""
+def shop_endpoint(handler: ShopHandler) -> Callable[[Widgets, Request], Awaitable[Response]]:
+    """Resolve the shop (404 if unknown) and the product (422 if malformed) before the handler, and
+    reuse the answer rendered for this very URL while the shop is at the same version."""
 
-    async def endpoint(config: Config, request: Request) -> Response:
-        merchant = await queries.merchant(_pool(request), request.path_params["slug"])
-        if merchant is None:
+    async def endpoint(widgets: Widgets, request: Request) -> Response:
+        shop = await widgets.cache.versions.of(_pool(request), request.path_params["slug"])
+        if shop is None:
             return responses.not_found()
         product = _product(request)
         if product is not None and len(product) > MAX_PRODUCT_ID:
             return responses.error(422, "invalid", "The request has invalid fields.",
                                    {"product": f"at most {MAX_PRODUCT_ID} characters"})
-        return await handler(config, request, merchant, product)
+        # An answer depends on the path, the query and the database only (never on request headers).
+        key = (request.scope["path"], request.scope["query_string"])
+        rendered = widgets.cache.answers.get(key, shop.version)
+        if rendered is None:
+            answer = await handler(widgets.config, request, shop.merchant, product)
+            if isinstance(answer, Response):
+                return answer
+            widgets.cache.answers.put(key, shop.version, answer)
+            rendered = answer
+        return responses.send(request, rendered)
 
     return endpoint
 
 
 @shop_endpoint
-async def summary_json(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
-    return responses.json_response(request, await queries.summary(_pool(request), merchant["id"], product))
+async def summary_json(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Rendered:
+    return Rendered.of(responses.dumps(await queries.summary(_pool(request), merchant["id"], product)), responses.JSON)
 
 
 def _positive_int(raw: str | None, default: int, maximum: int | None, fields: dict[str, str], name: str) -> int:
@@ -92,7 +113,8 @@ def _positive_int(raw: str | None, default: int, maximum: int | None, fields: di
 
 
 @shop_endpoint
-async def reviews_json(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def reviews_json(config: Config, request: Request, merchant: asyncpg.Record,
+                       product: str | None) -> Response | Rendered:
     q = request.query_params
     fields: dict[str, str] = {}
     page_no = _positive_int(q.get("page"), 1, 100_000, fields, "page")
@@ -106,12 +128,13 @@ async def reviews_json(config: Config, request: Request, merchant: asyncpg.Recor
         return responses.error(422, "invalid", "The request has invalid fields.", fields)
     rows, total = await queries.reviews_page(_pool(request), merchant["id"], product_id=product, lang=lang,
                                              limit=per_page, offset=(page_no - 1) * per_page)
-    return responses.json_response(request, {"reviews": [public.review(r) for r in rows], "page": page_no,
-                                   "per_page": per_page, "total": total, "pages": math.ceil(total / per_page)})
+    return Rendered.of(responses.dumps({"reviews": [public.review(r) for r in rows], "page": page_no,
+                                        "per_page": per_page, "total": total, "pages": math.ceil(total / per_page)}),
+                       responses.JSON)
 
 
 @shop_endpoint
-async def badge_svg(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def badge_svg(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Rendered:
     pool = _pool(request)
     summary = await queries.summary(pool, merchant["id"], product)
     t = config.catalog.translations(_lang(config, request, merchant))
@@ -126,11 +149,11 @@ async def badge_svg(config: Config, request: Request, merchant: asyncpg.Record, 
     else:
         value = spoken = t.gettext("none yet")
     svg = badge.render(t.gettext("reviews"), value, f"{subject}: {spoken}", badge.colour(summary["average"]))
-    return responses.cached(request, svg, responses.SVG)
+    return Rendered.of(svg, responses.SVG)
 
 
 @shop_endpoint
-async def widget_html(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def widget_html(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Rendered:
     pool = _pool(request)
     locale = _lang(config, request, merchant)
     summary = await queries.summary(pool, merchant["id"], product)
@@ -142,11 +165,11 @@ async def widget_html(config: Config, request: Request, merchant: asyncpg.Record
                                    verification_url=_verification_url(request, merchant["slug"]),
                                    accent=config.accent(settings.get("accent_color")))
     headers = {"Content-Security-Policy": _CSP.format(style=style_hash), "Content-Language": locale}
-    return responses.cached(request, html, responses.HTML, headers=headers)
+    return Rendered.of(html, responses.HTML, headers=headers)
 
 
 @shop_endpoint
-async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Rendered:
     pool = _pool(request)
     summary = await queries.summary(pool, merchant["id"], product)
     rows = await queries.latest(pool, merchant["id"], product, JSONLD_REVIEWS)
@@ -155,40 +178,60 @@ async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record
         doc = jsonld.document(kind="Product", name=name, summary=summary, rows=rows, sku=product)
     else:
         doc = jsonld.document(kind="Organization", name=merchant["name"], summary=summary, rows=rows)
-    return responses.cached(request, jsonld.dumps(doc), responses.JSON_LD)
+    return Rendered.of(jsonld.dumps(doc), responses.JSON_LD)
 
 
 @shop_endpoint
-async def feed_xml(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Response:
+async def feed_xml(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Rendered:
     rows = await queries.feed_reviews(_pool(request), merchant["id"])
     url = f"{_base_url(request)}/widgets/v1/{quote(merchant['slug'])}/widget.html"
     body = feed.build(shop_name=merchant["name"], rows=rows, review_url=url)
-    return responses.cached(request, body, responses.XML, max_age=responses.LONG_CACHE)
+    return Rendered.of(body, responses.XML, max_age=responses.LONG_CACHE)
 
 
-async def embed_js(config: Config, request: Request) -> Response:
-    return responses.cached(request, _static("embed.js"), responses.JS, max_age=responses.LONG_CACHE)
+async def embed_js(widgets: Widgets, request: Request) -> Response:
+    return _static("embed.js", responses.JS).send(request)
 
 
-async def i18n_json(config: Config, request: Request) -> Response:
+async def i18n_json(widgets: Widgets, request: Request) -> Response:
     lang = request.path_params["lang"]
-    if lang not in config.catalog.supported:
+    if lang not in widgets.config.catalog.supported:
         return responses.not_found("No such language.")
-    return responses.cached(request, _static(f"i18n/{lang}.json"), responses.JSON, max_age=responses.LONG_CACHE)
+    return _static(f"i18n/{lang}.json", responses.JSON).send(request)
 
 
-def routes(config: Config) -> list[Route]:
-    """The widget routes, to mount at /widgets/v1; the caller hands in its languages and branding."""
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _get(path: str, endpoint: Endpoint) -> Route:
+    """GET (and HEAD) with its CORS preflight on the same route, so that a path that is no widget's
+    is a 404: a catch-all OPTIONS route would make every unknown path a 405."""
+
+    async def answer(request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return await responses.preflight(request)
+        return await endpoint(request)
+
+    return Route(path, answer, methods=["GET", "HEAD", "OPTIONS"])
+
+
+def routes(config: Config, prefix: str = "") -> list[Route]:
+    """The widget routes, under `prefix` (/widgets/v1 in Attest) or to mount there; the caller hands in
+    its languages and branding. With the prefix they can sit in the app's own router, which spares
+    every widget request a mount's second routing pass.
+
+    Each call has a cache of its own, so two apps in one process (tests) never share answers."""
+    widgets = Widgets(config, Cache())
     return [
-        Route("/embed.js", partial(embed_js, config)),
-        Route("/{slug}/summary.json", partial(summary_json, config)),
-        Route("/{slug}/products/{product_id}/summary.json", partial(summary_json, config)),
-        Route("/{slug}/reviews.json", partial(reviews_json, config)),
-        Route("/{slug}/badge.svg", partial(badge_svg, config)),
-        Route("/{slug}/widget.html", partial(widget_html, config)),
-        Route("/{slug}/jsonld.json", partial(jsonld_json, config)),
-        Route("/{slug}/feed.xml", partial(feed_xml, config)),
+        _get(prefix + "/embed.js", partial(embed_js, widgets)),
+        _get(prefix + "/{slug}/summary.json", partial(summary_json, widgets)),
+        # A product id may hold "/" (Shopify handles do not, SKUs may): the path form takes it too.
+        _get(prefix + "/{slug}/products/{product_id:path}/summary.json", partial(summary_json, widgets)),
+        _get(prefix + "/{slug}/reviews.json", partial(reviews_json, widgets)),
+        _get(prefix + "/{slug}/badge.svg", partial(badge_svg, widgets)),
+        _get(prefix + "/{slug}/widget.html", partial(widget_html, widgets)),
+        _get(prefix + "/{slug}/jsonld.json", partial(jsonld_json, widgets)),
+        _get(prefix + "/{slug}/feed.xml", partial(feed_xml, widgets)),
         # After the shop routes, so a shop whose slug is "i18n" still gets its own endpoints.
-        Route("/i18n/{lang}.json", partial(i18n_json, config)),
-        Route("/{rest:path}", responses.preflight, methods=["OPTIONS"]),
+        _get(prefix + "/i18n/{lang}.json", partial(i18n_json, widgets)),
     ]

@@ -100,7 +100,7 @@ def refunded_lines(refund: dict[str, Any]) -> list[orders.RefundedLine]:
         item: dict[str, Any] = entry["line_item"] if isinstance(entry.get("line_item"), dict) else {}
         line_id = text(entry.get("line_item_id"), 200) or text(item.get("id"), 200)
         if line_id:
-            found.append(orders.RefundedLine(line_id, webhooks.quantity(entry.get("quantity"))))
+            found.append(orders.RefundedLine(line_id, webhooks.quantity(entry.get("quantity"), strict=True)))
     return found
 
 
@@ -138,7 +138,7 @@ def receiver(privacy: PrivacyHandler) -> Callable[[Request], Awaitable[JSONRespo
     """The endpoint for POST /hooks/shopify/{slug}."""
 
     async def receive(request: Request) -> JSONResponse:
-        return await _receive(request, privacy)
+        return await webhooks.refusing_unusable(PLATFORM, request, lambda: _receive(request, privacy))
 
     return receive
 

@@ -12,6 +12,8 @@ import binascii
 import dataclasses
 import hashlib
 import hmac
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -25,6 +27,8 @@ from reviews.platform.db import Connection, Executor
 from reviews.platform.errors import ApiError, NotFound, Unauthorized, ValidationError
 from reviews.platform.http import loads
 from reviews.platform.text import clean
+
+log = logging.getLogger("attest.webhooks")
 
 # Optional fields a platform may fill with something our API would refuse (a malformed address,
 # a relative image URL). They are dropped instead of refusing the order: the merchant cannot fix
@@ -64,6 +68,22 @@ def require_signature(secret: str | None, body: bytes, signature: str | None, se
         raise Unauthorized("The webhook signature does not match the body.")
 
 
+async def refusing_unusable(platform: str, request: Request,
+                            handle: Callable[[], Awaitable[JSONResponse]]) -> JSONResponse:
+    """A signed delivery whose fields have the wrong types (a string where an object belongs, a
+    quantity "abc"): a 422 the platform shows in its delivery log, not a 500 it retries for two
+    days, and a warning with the reason for the operator. Nothing of it is stored: the error
+    leaves the transaction that would have taken the receipt."""
+    try:
+        return await handle()
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"[:300]
+        log.warning("webhook refused", exc_info=True, extra={
+            "platform": platform, "shop": request.path_params.get("slug"), "reason": reason,
+            "topic": request.headers.get("x-shopify-topic") or request.headers.get("x-wc-webhook-topic")})
+        raise ApiError(422, "unusable_payload", f"The delivery is signed but cannot be used ({reason}).") from None
+
+
 def parse_json(body: bytes) -> Any:
     try:
         return loads(body)
@@ -101,8 +121,13 @@ def full_name(first: Any, last: Any) -> str | None:
     return name or None
 
 
-def quantity(value: Any) -> int:
-    """A line's quantity; a line that is there but says no number counts as one."""
+def quantity(value: Any, *, strict: bool = False) -> int:
+    """A line's quantity; a line that is there but says no number counts as one, except where the
+    number decides something (`strict`: a refund's), where it is a ValueError."""
+    number = (isinstance(value, int) and not isinstance(value, bool) and value >= 0) or (
+        isinstance(value, str) and value.strip().isdigit())
+    if strict and not number:
+        raise ValueError(f"quantity {str(value)[:40]!r} is not a number")
     if isinstance(value, bool):
         return 1
     if isinstance(value, str) and value.strip().isdigit():

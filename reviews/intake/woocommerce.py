@@ -177,6 +177,10 @@ def _delivery_key(delivery_id: str | None, body: bytes) -> str | None:
 
 
 async def receive(request: Request) -> JSONResponse:
+    return await webhooks.refusing_unusable(PLATFORM, request, lambda: _receive(request))
+
+
+async def _receive(request: Request) -> JSONResponse:
     svc: Services = request.app.state.services
     body = await read_body(request)
     merchant = await webhooks.merchant_for(svc.pool, request)

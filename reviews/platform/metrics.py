@@ -4,13 +4,14 @@ review state read from the database (the same from every web process)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reviews.platform import jobs
@@ -27,19 +28,47 @@ INVITATIONS = Gauge("attest_invitations", "Invitations by state", ["state"], reg
 OPEN_FLAGS = Gauge("attest_flags_open", "Flags waiting for a moderator", registry=REGISTRY)
 
 
-def _route_name(scope: Scope) -> str:
+def templates(routes: Iterable[BaseRoute], prefix: str = "") -> dict[int, str]:
+    """Each route's full path template (a mount's prefix and its own), by the route's identity."""
+    found: dict[int, str] = {}
+    for route in routes:
+        path = prefix + str(getattr(route, "path", ""))
+        if isinstance(route, Mount) and route.routes:
+            # Left in the scope only when none of its routes matched: that request is "unmatched".
+            found.update(templates(route.routes, path))
+        else:
+            found[id(route)] = path or "other"
+    return found
+
+
+def _route_name(scope: Scope, names: dict[int, str]) -> str:
     # The route's path template, never the raw path: tokens and slugs would explode the label set.
-    app = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "unmatched"
+    # The router leaves the route it chose in the scope, the innermost one when it went through a mount.
+    route = scope.get("route")
+    return "unmatched" if route is None else names.get(id(route), "unmatched")
 
 
 class MetricsMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._names: dict[int, str] | None = None
+        # prometheus_client's labels() locks and validates on every call; a request needs only a lookup.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[str, Any] = {}
+
+    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        if self._names is None:
+            self._names = templates(getattr(getattr(scope.get("app"), "router", None), "routes", []))
+        route = _route_name(scope, self._names)
+        key = (scope["method"], route, status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = REQUESTS.labels(scope["method"], route, str(status))
+        timer = self._timers.get(route)
+        if timer is None:
+            timer = self._timers[route] = LATENCY.labels(route)
+        counter.inc()
+        timer.observe(seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,9 +86,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = _route_name(scope)
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(route).observe(time.perf_counter() - started)
+            self._observe(scope, status, time.perf_counter() - started)
 
 
 Counts = Callable[[Connection], Awaitable[dict[str, int]]]

@@ -569,3 +569,37 @@ async def test_shopify_refused_payload_leaves_no_receipt_so_its_retry_counts(cli
     assert await count(services, "webhook_receipts") == 0
     r = await post_shopify(client, "orders/create", shopify_order(), webhook_id="retry-me")
     assert r.json()["status"] == "processed"
+
+
+# --- signed deliveries that cannot be used (issue 14, item 7) ---------------------------------
+
+
+@pytest.mark.parametrize(("platform", "topic", "change"), [
+    ("shopify", "orders/fulfilled", {"customer": "str"}),
+    ("shopify", "orders/fulfilled", {"billing_address": "str", "customer": None}),
+    ("woocommerce", "order.updated", {"billing": "str"}),
+])
+async def test_a_signed_delivery_that_cannot_be_used_is_a_4xx_and_recorded(
+        client: httpx.AsyncClient, shop: Merchant, services: Services, caplog: pytest.LogCaptureFixture,
+        platform: str, topic: str, change: dict[str, Any]) -> None:
+    if platform == "shopify":
+        r = await post_shopify(client, topic, {**fulfilled_order(), **change})
+    else:
+        r = await post_woo(client, {**completed_woo_order(), **change}, topic=topic)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "unusable_payload"
+    assert (await count(services, "orders"), await count(services, "webhook_receipts")) == (0, 0)
+    refused = [rec for rec in caplog.records if rec.getMessage() == "webhook refused"]
+    assert refused and refused[0].reason and refused[0].platform == platform  # type: ignore[attr-defined]
+    assert (await client.get("/healthz")).status_code == 200  # and the app serves on
+
+
+async def test_a_refund_with_a_quantity_that_is_no_number_is_refused(client: httpx.AsyncClient, shop: Merchant,
+                                                                     services: Services) -> None:
+    assert (await post_shopify(client, "orders/fulfilled", fulfilled_order())).status_code == 200
+    refund = fixture("shopify_refund")
+    refund["refund_line_items"][0]["quantity"] = "abc"
+    r = await post_shopify(client, "refunds/create", refund)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "unusable_payload", r.text
+    row = await services.pool.fetchrow("SELECT state FROM invitations")
+    assert row["state"] == "scheduled"

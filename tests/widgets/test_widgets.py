@@ -145,7 +145,7 @@ async def test_cors_and_etag_304(client: httpx.AsyncClient, shop: Merchant, path
 
 async def test_etag_changes_when_a_review_is_published(client: httpx.AsyncClient, services: Services, shop: Merchant):
     r = await client.get("/widgets/v1/demo-shop/summary.json")
-    assert r.headers["cache-control"] == "public, max-age=60"
+    assert r.headers["cache-control"] == "public, max-age=60, stale-while-revalidate=600"
     await add_review(services, shop.id, 1)
     again = await client.get("/widgets/v1/demo-shop/summary.json", headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 200 and again.json()["count"] == 6
@@ -300,7 +300,7 @@ async def test_feed_xml(client: httpx.AsyncClient, services: Services, shop: Mer
 async def test_embed_js_budget_and_headers(client: httpx.AsyncClient, merchant: Any):
     r = await client.get("/widgets/v1/embed.js")
     assert r.headers["content-type"] == "application/javascript; charset=utf-8"
-    assert r.headers["cache-control"] == "public, max-age=3600"
+    assert r.headers["cache-control"] == "public, max-age=3600, stale-while-revalidate=86400"
     assert len(r.content) <= 6 * 1024
     js = r.text
     assert "document.currentScript" in js and "textContent" in js and "innerHTML" not in js

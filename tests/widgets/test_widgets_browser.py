@@ -51,7 +51,10 @@ async def browser_page(client: httpx.AsyncClient) -> AsyncIterator[tuple[Any, li
                 r = await client.request(route.request.method, parts.path + ("?" + parts.query if parts.query else ""),
                                          headers={k: v for k, v in route.request.headers.items()
                                                   if k.lower() in ("if-none-match", "origin", "accept")})
-                await route.fulfill(status=r.status_code, headers=dict(r.headers), body=r.content)
+                # httpx has undone any gzip already: hand Chromium the bytes without the encoding.
+                headers = {k: v for k, v in r.headers.items()
+                           if k.lower() not in ("content-encoding", "content-length")}
+                await route.fulfill(status=r.status_code, headers=headers, body=r.content)
             elif url.startswith(SHOP) and parts.path in pages:
                 await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=pages[parts.path])
             else:
@@ -100,6 +103,26 @@ async def test_stars_and_reviews_widgets_render_in_chromium(browser_page: Any, s
     assert i18n == ["/widgets/v1/i18n/de.json", "/widgets/v1/i18n/pl.json"]
     assert all(u.startswith((ATTEST, SHOP)) for u in seen)
     assert await page.context.cookies() == []
+
+
+async def test_stars_of_products_whose_ids_hold_a_slash_or_dots(browser_page: Any, services: Services,
+                                                                merchant: tuple[Merchant, str]):
+    page, seen, pages = browser_page
+    m = merchant[0]
+    await add_review(services, m.id, 5, product_id="shoes/trail")
+    await add_review(services, m.id, 1, product_id="..")
+    await add_review(services, m.id, 3, product_id="SKU-9")
+    pages["/en"] = shop_page("en", '<div id="a" data-attest-widget="stars" data-merchant="demo-shop"'
+                                   ' data-product="shoes/trail"></div>'
+                                   '<div id="b" data-attest-widget="stars" data-merchant="demo-shop"'
+                                   ' data-product=".."></div>')
+    await page.goto(f"{SHOP}/en")
+    await page.wait_for_selector("#a [role=img]")
+    await page.wait_for_selector("#b [role=img]")
+    # Each its own product's one review, not the shop's three (what ".." in a path would have fetched).
+    assert "(1 review)" in await page.inner_text("#a") and "5.0" in await page.inner_text("#a")
+    assert "(1 review)" in await page.inner_text("#b") and "1.0" in await page.inner_text("#b")
+    assert any("product=shoes%2Ftrail" in u for u in seen)
 
 
 async def test_iframe_page_is_framable_and_its_styles_pass_the_csp(browser_page: Any, services: Services,

@@ -111,7 +111,8 @@
     if (!slug || el.getAttribute("data-attest-done")) return;
     var lang = language(el), data;
     if (kind === "stars") {
-      data = get(enc(slug) + (product ? "/products/" + enc(product) : "") + "/summary.json");
+      // The product in the query, not the path: an id may be "a/b" or "..", which a path would resolve.
+      data = get(enc(slug) + "/summary.json" + (product ? "?product=" + enc(product) : ""));
     } else if (kind === "reviews") {
       var limit = Math.min(50, Math.max(1, parseInt(el.getAttribute("data-limit"), 10) || 5));
       data = get(enc(slug) + "/reviews.json?per_page=" + limit + (product ? "&product=" + enc(product) : ""));

@@ -1,0 +1,124 @@
+"""This process's rendered widget answers, each used only while its shop is still at the version it
+was rendered from.
+
+Widgets are loaded by every shop page and change only when a review is published, withdrawn,
+held or edited, or the shop's own settings change. Before an answer is reused, the request waits
+for a version check that began after the request arrived, so whatever any process committed
+before it shows at once: there is no window of staleness to bound, no TTL, and no notification
+that could be missed while a listener reconnects.
+
+The checks are coalesced: while one runs, the requests that arrive meanwhile wait for the next,
+which reads the versions of all their shops in one query. Under load that is one small query for
+many requests, instead of two to four queries each; alone, a request makes one query, not two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Generic, TypeVar
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from widgets import queries
+from widgets.responses import Rendered
+
+T = TypeVar("T")
+MAX_ENTRIES = 4096
+# A shop's whole feed can run to megabytes; those are rare and cached by the shop platforms anyway.
+MAX_BODY = 256 * 1024
+
+Key = tuple[str, bytes]
+Connection = asyncpg.Connection | PoolConnectionProxy
+
+
+class Answers(Generic[T]):
+    """Rendered answers by (path, query string), each with the version it belongs to; the oldest go first."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: dict[Key, tuple[T, Rendered]] = {}
+
+    def get(self, key: Key, version: T) -> Rendered | None:
+        found = self._entries.get(key)
+        return found[1] if found is not None and found[0] == version else None
+
+    def put(self, key: Key, version: T, rendered: Rendered) -> None:
+        if len(rendered.body) > MAX_BODY:
+            return
+        self._entries.pop(key, None)
+        if len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = (version, rendered)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class Versions:
+    """Each shop's row and version, read by a query that begins after the asking request arrived."""
+
+    def __init__(self) -> None:
+        self.checks = 0  # how many queries were made, for tests and the benchmark
+        self._slugs: dict[str, None] = {}
+        self._next: asyncio.Future[dict[str, queries.Shop]] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def of(self, pool: asyncpg.Pool, slug: str) -> queries.Shop | None:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+        batch = self._next
+        self._slugs[slug] = None
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(pool))
+        # Shielded: a request that gives up must not cancel the check the others are waiting for.
+        return (await asyncio.shield(batch)).get(slug)
+
+    async def _run(self, pool: asyncpg.Pool) -> None:
+        # One connection for a run of back-to-back checks: handing it back to the pool after each
+        # would cost the pool's reset, a second round trip, per check.
+        try:
+            while self._next is not None:
+                try:
+                    async with pool.acquire() as conn:
+                        while self._next is not None:
+                            await self._check(conn)
+                except Exception as exc:
+                    # The database is away or the connection broke: those who queued meanwhile hear of
+                    # it too, and the next request tries afresh.
+                    if self._next is not None:
+                        _fail(self._next, exc)
+                        self._next, self._slugs = None, {}
+        finally:
+            self._task = None
+            if self._next is not None:  # cancelled (shutting down): the waiting requests must not hang
+                self._next.cancel()
+                self._next, self._slugs = None, {}
+
+    async def _check(self, conn: Connection) -> None:
+        assert self._next is not None
+        batch, slugs = self._next, list(self._slugs)
+        self._next, self._slugs = None, {}
+        self.checks += 1
+        try:
+            found = await queries.shops(conn, slugs)
+        except Exception as exc:
+            _fail(batch, exc)
+            raise
+        except BaseException:
+            batch.cancel()
+            raise
+        batch.set_result(found)
+
+
+def _fail(batch: asyncio.Future[dict[str, queries.Shop]], exc: Exception) -> None:
+    batch.set_exception(exc)
+    batch.exception()  # its waiters raise it; if they have all left, nobody else needs to hear of it
+
+
+class Cache:
+    """What one app's widget routes share."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.answers: Answers[str] = Answers(max_entries)
+        self.versions = Versions()
