@@ -84,6 +84,17 @@ async def refusing_unusable(platform: str, request: Request,
         raise ApiError(422, "unusable_payload", f"The delivery is signed but cannot be used ({reason}).") from None
 
 
+def signed_object(merchant: Merchant, request: Request, body: bytes, *, setting: str, signature_header: str,
+                  topic_header: str) -> tuple[str, dict[str, Any]]:
+    """The delivery's topic and its JSON object, once its signature checks out (401 otherwise,
+    400 for a body that is not a JSON object)."""
+    require_signature(merchant.setting(setting), body, request.headers.get(signature_header), setting)
+    payload = parse_json(body)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "bad_json", "The body must be a JSON object.")
+    return request.headers.get(topic_header, "").strip().lower(), payload
+
+
 def parse_json(body: bytes) -> Any:
     try:
         return loads(body)

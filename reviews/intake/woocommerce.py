@@ -18,7 +18,6 @@ from starlette.responses import JSONResponse
 
 from reviews.intake import events, orders, webhooks
 from reviews.intake.webhooks import full_name, text
-from reviews.platform.errors import ApiError
 from reviews.platform.http import read_body
 from reviews.platform.services import Services
 
@@ -187,12 +186,9 @@ async def _receive(request: Request) -> JSONResponse:
     if is_ping(body):
         # Signed or not, the ping carries no data; answering 200 is what activates the webhook.
         return webhooks.answer("ping")
-    webhooks.require_signature(merchant.setting("woocommerce_secret"), body,
-                               request.headers.get("x-wc-webhook-signature"), "woocommerce_secret")
-    topic = request.headers.get("x-wc-webhook-topic", "").strip().lower()
-    payload = webhooks.parse_json(body)
-    if not isinstance(payload, dict):
-        raise ApiError(400, "bad_json", "The body must be a JSON object.")
+    topic, payload = webhooks.signed_object(merchant, request, body, setting="woocommerce_secret",
+                                            signature_header="x-wc-webhook-signature",
+                                            topic_header="x-wc-webhook-topic")
     if topic not in TOPICS:
         return webhooks.answer("ignored", reason="unknown_topic", topic=topic)
     mapped = order_body(payload)
