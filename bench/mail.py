@@ -39,7 +39,7 @@ import aiosmtplib
 
 from mailer.wire import wire_bytes
 from reviews import runtime
-from reviews.intake import orders
+from reviews.intake import events, orders
 from reviews.merchants import store as merchants
 from reviews.platform import db
 from reviews.platform.clock import Clock
@@ -111,12 +111,12 @@ async def seed(svc: Services, n: int) -> None:
     langs = ("en", "de", "fr", "es", "it", "pl", "ro")
 
     async def one(i: int) -> None:
-        event = orders.OrderEvent(
+        event = events.OrderEvent(
             order_id=f"B-{i}", status="fulfilled", occurred_at=occurred, email=f"buyer{i}@example.com",
             name=f"Buyer {i}", locale=langs[i % len(langs)], consent=True,
-            products=[orders.Product(f"SKU-{i % 50}", f"Product {i % 50}", None,
+            products=[events.Product(f"SKU-{i % 50}", f"Product {i % 50}", None,
                                      f"https://shop.example/i/{i % 50}.jpg"),
-                      orders.Product("SOCKS", "Merino socks")],
+                      events.Product("SOCKS", "Merino socks")],
         )
         async with svc.pool.acquire() as conn:
             await orders.ingest(conn, merchant, event, now=svc.clock.now(), hasher=svc.hasher)

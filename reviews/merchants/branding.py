@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 DEFAULT_ACCENT = "#1f6feb"
@@ -45,7 +46,11 @@ class Colours:
 def colours(accent: Any) -> Colours:
     """The colours for a merchant's accent setting; anything but a hex colour is the default, as
     it could otherwise rewrite the styles it is put into."""
-    accent = accent if is_hex_colour(accent) else DEFAULT_ACCENT
+    return _colours(accent if is_hex_colour(accent) else DEFAULT_ACCENT)
+
+
+@lru_cache(maxsize=1024)  # per email in the worker: a shop's colours are worked out once
+def _colours(accent: str) -> Colours:
     on_accent = WHITE if contrast(accent, WHITE) >= contrast(accent, DARK_TEXT) else DARK_TEXT
     star = accent if contrast(accent, WHITE) >= 3 else FALLBACK_STAR
     return Colours(accent, on_accent, star)
