@@ -6,9 +6,12 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+import httpx
+
 from reviews.intake import events, orders
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
+from reviews.platform import tokens
 from reviews.platform.services import Services
 
 # Markup and quotes a review text may carry: every page and widget must show them escaped.
@@ -112,3 +115,18 @@ class FormParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "textarea":
             self._textarea = None
+
+
+async def invite(client: httpx.AsyncClient, services: Services, key: str, **kwargs: object) -> str:
+    r = await client.post("/api/v1/orders", json=order_event(**kwargs), headers=auth(key))  # type: ignore[arg-type]
+    assert r.status_code == 200
+    inv_id = await services.pool.fetchval("SELECT max(id) FROM invitations")
+    return "/r/" + services.signer.sign(tokens.REVIEW, {"i": inv_id})
+
+
+async def form_of(client: httpx.AsyncClient, path: str) -> FormParser:
+    page = await client.get(path)
+    assert page.status_code == 200, page.text
+    form = FormParser()
+    form.feed(page.text)
+    return form

@@ -56,12 +56,6 @@ class OrderItem:
     gtin: str | None
 
 
-def _facts(order: asyncpg.Record) -> OrderFacts:
-    return OrderFacts(id=order["id"], status=order["status"], consent=order["consent"],
-                      has_email=bool(order["buyer_email"]), buyer_hash=order["buyer_hash"], locale=order["locale"],
-                      fulfilled_at=order["fulfilled_at"], delivered_at=order["delivered_at"])
-
-
 async def get(conn: Executor, order_id: int) -> Order | None:
     row = await conn.fetchrow("SELECT * FROM orders WHERE id = $1", order_id)
     return Order.from_row(row) if row else None
@@ -185,7 +179,7 @@ async def ingest(
                        gtin = COALESCE(EXCLUDED.gtin, order_items.gtin)""",
                 order["id"], position, product.id, product.name, product.url, product.image_url, product.gtin,
             )
-        invitation = await scheduling.on_order_event(conn, merchant, _facts(order), EventFacts(
+        invitation = await scheduling.on_order_event(conn, merchant, OrderFacts.from_row(order), EventFacts(
             event.status, event.occurred_at, event.timezone), now=now)
         answer = {
             "order_id": event.order_id,

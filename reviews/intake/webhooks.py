@@ -135,17 +135,18 @@ def full_name(first: Any, last: Any) -> str | None:
 def quantity(value: Any, *, strict: bool = False) -> int:
     """A line's quantity; a line that is there but says no number counts as one, except where the
     number decides something (`strict`: a refund's), where it is a ValueError."""
-    number = (isinstance(value, int) and not isinstance(value, bool) and value >= 0) or (
-        isinstance(value, str) and value.strip().isdigit())
-    if strict and not number:
-        raise ValueError(f"quantity {str(value)[:40]!r} is not a number")
-    if isinstance(value, bool):
-        return 1
+    number: int | None = None
     if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return min(value, MAX_QUANTITY) if isinstance(value, int) and value >= 0 else 1
+        number = int(value.strip())
+    elif isinstance(value, float) and value.is_integer() and value >= 0:
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        number = value
+    if number is None:
+        if strict:
+            raise ValueError(f"quantity {str(value)[:40]!r} is not a number")
+        return 1
+    return min(number, MAX_QUANTITY)
 
 
 def line(raw: dict[str, Any], pid: str, name: str, *, variant: Any, detail: str | None, n: int) -> LineItem:

@@ -8,6 +8,8 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from asyncpg import Record
+
 from reviews.merchants.model import Merchant
 
 MAX_AFTER_FULFILMENT = timedelta(days=30)
@@ -35,6 +37,13 @@ class OrderFacts:
     locale: str | None
     fulfilled_at: datetime | None
     delivered_at: datetime | None
+
+    @classmethod
+    def from_row(cls, order: Record) -> OrderFacts:
+        """From a row of `orders` (intake's, or one the sending pipeline loaded)."""
+        return cls(id=order["id"], status=order["status"], consent=order["consent"],
+                   has_email=bool(order["buyer_email"]), buyer_hash=order["buyer_hash"], locale=order["locale"],
+                   fulfilled_at=order["fulfilled_at"], delivered_at=order["delivered_at"])
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import asyncpg
@@ -114,6 +114,10 @@ class _Loaded:
     merchants: dict[int, Merchant | None]
     suppressed: dict[tuple[int | None, str], str]  # (merchant id or None for all, address hash) -> reason
     reviewed: set[int]  # invitations with a review
+    facts: dict[int, OrderFacts] = field(default_factory=dict)  # by order id, what the policy reads
+
+    def __post_init__(self) -> None:
+        self.facts = {order_id: OrderFacts.from_row(order) for order_id, order in self.orders.items()}
 
     def suppression(self, merchant_id: int, address_hash: str | None) -> str | None:
         if not address_hash:
@@ -145,9 +149,7 @@ def _why_not(loaded: _Loaded, inv: asyncpg.Record, kind: store.Kind, now: dateti
     merchant = loaded.merchants.get(inv["merchant_id"])
     if merchant is None or order is None:
         return "order_deleted"
-    facts = OrderFacts(id=order["id"], status=order["status"], consent=order["consent"],
-                       has_email=bool(order["buyer_email"]), buyer_hash=order["buyer_hash"], locale=order["locale"],
-                       fulfilled_at=order["fulfilled_at"], delivered_at=order["delivered_at"])
+    facts = loaded.facts[order["id"]]
     return policy.skip_reason(kind, merchant, facts, now=now, fulfilled_at=facts.fulfilled_at or facts.delivered_at,
                               suppressed=loaded.suppression(merchant.id, order["buyer_hash"]),
                               reviewed=inv["id"] in loaded.reviewed)

@@ -12,7 +12,7 @@ import httpx
 
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
-from tests.buyer.test_review_page import form_of, invite
+from tests.helpers import form_of, invite
 
 Fixture = tuple[Merchant, str]
 URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

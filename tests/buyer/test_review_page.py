@@ -13,24 +13,9 @@ from reviews.platform import tokens
 from reviews.platform.ratelimit import Limit, RateLimiter, cleanup
 from reviews.platform.services import Services
 from reviews.platform.settings import SUPPORTED_LOCALES
-from tests.helpers import FormParser, auth, order_event
+from tests.helpers import FormParser, auth, form_of, invite, order_event
 
 Fixture = tuple[Merchant, str]
-
-
-async def invite(client: httpx.AsyncClient, services: Services, key: str, **kwargs: object) -> str:
-    r = await client.post("/api/v1/orders", json=order_event(**kwargs), headers=auth(key))  # type: ignore[arg-type]
-    assert r.status_code == 200
-    inv_id = await services.pool.fetchval("SELECT max(id) FROM invitations")
-    return "/r/" + services.signer.sign(tokens.REVIEW, {"i": inv_id})
-
-
-async def form_of(client: httpx.AsyncClient, path: str) -> FormParser:
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    form = FormParser()
-    form.feed(page.text)
-    return form
 
 
 async def test_tampered_link_is_a_friendly_400(client: httpx.AsyncClient, merchant: Fixture,

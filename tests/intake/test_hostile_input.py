@@ -15,7 +15,7 @@ from reviews.merchants.model import Merchant
 from reviews.merchants.store import by_id
 from reviews.platform.services import Services
 from reviews.worker import make_worker
-from tests.helpers import auth, order_event
+from tests.helpers import auth, form_of, invite, order_event
 
 Fixture = tuple[Merchant, str]
 
@@ -154,7 +154,6 @@ async def test_a_page_answering_405_names_the_methods_allowed(client: httpx.Asyn
 
 async def test_a_review_form_over_the_limit_is_a_413_page(client: httpx.AsyncClient, merchant: Fixture,
                                                           services: Services) -> None:
-    from tests.buyer.test_review_page import form_of, invite
 
     path = await invite(client, services, merchant[1])
     form = await form_of(client, path)

@@ -19,7 +19,7 @@ from reviews.invitations.sending import build_message
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
-from tests.intake.test_webhooks import WOO_SECRET, count, fixture, invitation, post_shopify, post_woo, shop
+from tests.intake.platforms import WOO_SECRET, connect_shop, count, fixture, invitation, post_shopify, post_woo
 
 __all__ = ["shop"]  # the fixture, shared with test_webhooks
 
@@ -32,6 +32,12 @@ def shopify_rest_order() -> dict[str, Any]:
 
 def shopify_rest_refund() -> dict[str, Any]:
     return copy.deepcopy(fixture("shopify_rest_refund")["refund"])
+
+
+
+@pytest.fixture
+async def shop(services: Services, merchant: tuple[Merchant, str]) -> Merchant:
+    return await connect_shop(services, merchant[0])
 
 
 @pytest.fixture
