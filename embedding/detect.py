@@ -50,6 +50,9 @@ class Doc:
     text: str
     created_at: datetime
     vector: np.ndarray = field(repr=False, compare=False)
+    # The multilingual channel's vector (None when that channel is off or not computed yet).
+    xvector: np.ndarray | None = field(default=None, repr=False, compare=False)
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,19 @@ class Params:
     min_info: float = 8.0                       # effective content words shared
     lexical: float = 0.5                        # Jaccard of char 4-gram shingles
     z: float = 2.5                              # semantic link: sd above background
+    zx: float = 2.5                             # the same for the multilingual channel
+    # Out of the window a link needs the multilingual channel: a same-language pair must be above
+    # its background in both channels, any pair at least `xcos_far` in the multilingual one.
+    z_far: float = 1.5
+    zx_far: float = 1.0
+    xcos_far: float = 0.6
     background_k: int = 10                      # out-of-window neighbours per background
     sd_floor: float = 0.02                      # lower bound of a background's spread
+    bg_dedupe: float = 0.8                      # background neighbours this close count once
     campaign_authors: int = 3                   # distinct authors making a campaign
+    any_age: bool = True                        # campaign links reach outside the window
+    dense_z: float = 3.5                        # a copy-less group: links at least this strong
+    dense_authors: int = 4                      # and at least this many authors
     burst_alpha: float = 1e-3                   # tail probability of the window count
     burst_min: int = 5                          # and at least this many reviews
 
@@ -77,14 +90,31 @@ class Params:
 # --------------------------------------------------------------------------- background
 
 
+class _Vectors:
+    """A growing matrix of one channel's vectors, rows in created_at order."""
+
+    def __init__(self) -> None:
+        self.mat: np.ndarray | None = None
+        self.n = 0
+
+    def append(self, vec: np.ndarray) -> None:
+        vec = np.asarray(vec, dtype=np.float32)
+        if self.mat is None:
+            self.mat = np.zeros((64, vec.shape[0]), dtype=np.float32)
+        elif self.n == len(self.mat):
+            self.mat = np.concatenate([self.mat, np.zeros_like(self.mat)])
+        self.mat[self.n] = vec
+        self.n += 1
+
+
 class Background:
     """Streaming statistics over stored reviews, updated by `add` in created_at order.
 
     * document frequencies of words (informativeness),
-    * per review, its similarity profile (mean, sd of the cosine to its
+    * per review and channel, its similarity profile (mean, sd of the cosine to its
       `background_k` nearest reviews older than created_at - window), computed once at
       insertion and storable next to the vector; the live query is an HNSW search with
-      `created_at < $t - window` (or over a random sample of stored vectors),
+      `created_at < $t - window`,
     * per merchant: first review time and count per star value (burst baseline).
     """
 
@@ -93,14 +123,17 @@ class Background:
         self.n_docs = 0
         self.df: Counter[str] = Counter()
         self.profiles: dict[int, tuple[float, float] | None] = {}
+        self.xprofiles: dict[int, tuple[float, float] | None] = {}
         self.merchant_first: dict[str, datetime] = {}
         self.rating_counts: Counter[tuple[str, int]] = Counter()
         self._times: list[float] = []
-        self._mat: np.ndarray | None = None
+        self._mono = _Vectors()
+        self._multi = _Vectors()
+        self._multi_rows: list[int] = []  # the position in _times of each multilingual row
 
     def add(self, doc: Doc) -> None:
-        if doc.id not in self.profiles:
-            self.profiles[doc.id] = self.profile(doc.vector, doc.created_at)
+        self.doc_profile(doc)
+        self.doc_xprofile(doc)
         self.n_docs += 1
         self.df.update(set(T.tokens(T.normalize(doc.text))))
         self.merchant_first.setdefault(doc.merchant, doc.created_at)
@@ -108,32 +141,61 @@ class Background:
         ts = doc.created_at.timestamp()
         if self._times and ts < self._times[-1]:
             raise ValueError("Background.add expects docs in created_at order")
-        vec = np.asarray(doc.vector, dtype=np.float32)
-        if self._mat is None:
-            self._mat = np.empty((64, vec.shape[0]), dtype=np.float32)
-        elif len(self._times) == len(self._mat):
-            self._mat = np.concatenate([self._mat, np.empty_like(self._mat)])
-        self._mat[len(self._times)] = vec
+        self._mono.append(doc.vector)
+        if doc.xvector is not None:
+            self._multi.append(doc.xvector)
+            self._multi_rows.append(len(self._times))
         self._times.append(ts)
+
+    def _profile(self, vectors: _Vectors, end: int, vector: np.ndarray) -> tuple[float, float] | None:
+        if vectors.mat is None or end < self.params.background_k:
+            return None
+        sims = vectors.mat[:end] @ np.asarray(vector, dtype=np.float32)
+        take = min(end, self.params.background_k * 4)
+        top = np.argpartition(sims, end - take)[end - take:]
+        top = top[np.argsort(-sims[top])]
+        return background_stats([(float(sims[i]), vectors.mat[i]) for i in top], self.params)
 
     def profile(self, vector: np.ndarray, created_at: datetime) -> tuple[float, float] | None:
         """(mean, sd) of the cosine to the nearest reviews older than the window, or
         None when there are too few (then no semantic-only link is made)."""
-        p = self.params
-        end = bisect.bisect_left(self._times, (created_at - p.window).timestamp())
-        if end < p.background_k or self._mat is None:
-            return None
-        sims = self._mat[:end] @ np.asarray(vector, dtype=np.float32)
-        top = np.partition(sims, end - p.background_k)[end - p.background_k :]
-        return float(top.mean()), max(float(top.std()), p.sd_floor)
+        end = bisect.bisect_left(self._times, (created_at - self.params.window).timestamp())
+        return self._profile(self._mono, end, vector)
+
+    def xprofile(self, vector: np.ndarray, created_at: datetime) -> tuple[float, float] | None:
+        """The same for the multilingual channel."""
+        end = bisect.bisect_left(self._times, (created_at - self.params.window).timestamp())
+        return self._profile(self._multi, bisect.bisect_left(self._multi_rows, end), vector)
 
     def doc_profile(self, doc: Doc) -> tuple[float, float] | None:
         if doc.id not in self.profiles:
             self.profiles[doc.id] = self.profile(doc.vector, doc.created_at)
         return self.profiles[doc.id]
 
+    def doc_xprofile(self, doc: Doc) -> tuple[float, float] | None:
+        if doc.xvector is None:
+            return None
+        if doc.id not in self.xprofiles:
+            self.xprofiles[doc.id] = self.xprofile(doc.xvector, doc.created_at)
+        return self.xprofiles[doc.id]
+
     def info(self, words) -> float:
         return T.informativeness(words, self.df, self.n_docs)
+
+
+def background_stats(nearest: list[tuple[float, np.ndarray]], p: Params) -> tuple[float, float] | None:
+    """(mean, sd) of a review's similarity to its nearest older reviews, `nearest` given best first
+    as (cosine, vector). Copies of one text count once: a campaign posted over months puts its
+    earlier copies among a later member's nearest reviews, and would otherwise raise the bar its
+    own paraphrases have to clear."""
+    kept: list[tuple[float, np.ndarray]] = []
+    for sim, vec in nearest:
+        if all(float(np.dot(vec, other)) < p.bg_dedupe for _, other in kept):
+            kept.append((sim, vec))
+    sims = np.array([sim for sim, _ in kept[:p.background_k]], dtype=np.float64)
+    if len(sims) < p.background_k:
+        return None
+    return float(sims.mean()), max(float(sims.std()), p.sd_floor)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -147,52 +209,85 @@ class _Feat:
     shingles: frozenset[str]
     info: float
     profile: tuple[float, float] | None
+    xprofile: tuple[float, float] | None
 
 
 def _feat(doc: Doc, stats: Background) -> _Feat:
     norm = T.normalize(doc.text)
     words = frozenset(T.tokens(norm))
-    return _Feat(doc, norm, words, T.shingles(norm), stats.info(words), stats.doc_profile(doc))
+    xprofile = stats.doc_xprofile(doc) if doc.xvector is not None else None
+    return _Feat(doc, norm, words, T.shingles(norm), stats.info(words), stats.doc_profile(doc), xprofile)
+
+
+LEXICAL = ("exact", "near")
 
 
 @dataclass
 class _Link:
-    kind: str            # "exact" | "near" | "semantic"
-    cosine: float
+    kind: str            # "exact" | "near" (lexical) | "semantic" (same-model) | "multilingual"
+    cosine: float        # in the channel behind the link (the main model's for lexical links)
     lexical: float
     shared_info: float
     z: float | None
+    hours: float
 
 
 def _hours(a: Doc, b: Doc) -> float:
     return abs((a.created_at - b.created_at).total_seconds()) / 3600.0
 
 
+def _z(cos: float, a: tuple[float, float], b: tuple[float, float]) -> float:
+    """How far above what is ordinary for these two texts their similarity is."""
+    mu = (a[0] + b[0]) / 2
+    sd = math.sqrt((a[1] ** 2 + b[1] ** 2) / 2)
+    return (cos - mu) / sd
+
+
 def _link(a: _Feat, b: _Feat, stats: Background, p: Params) -> _Link | None:
-    """The strongest informative similarity between two reviews, if any."""
-    # A scan links every pair of some twenty reviews, and most pairs link nothing: each measure is
+    """The strongest informative similarity between two reviews, if any, at any age: whether a
+    link far apart in time counts is the campaign rule's decision."""
+    # A scan links every pair of some forty reviews, and most pairs link nothing: each measure is
     # taken only when a decision needs it.
     cos = float(np.dot(a.doc.vector, b.doc.vector))
+    hours = _hours(a.doc, b.doc)
     if a.norm == b.norm and a.info >= p.min_info:
-        return _Link("exact", cos, 1.0, stats.info(a.words & b.words), None)
+        return _Link("exact", cos, 1.0, stats.info(a.words & b.words), None, hours)
     # A Jaccard index is at most the ratio of the two set sizes.
     small, large = sorted((len(a.shingles), len(b.shingles)))
     lex = T.jaccard(a.shingles, b.shingles) if large and small / large >= p.lexical else None
     if lex is not None and lex >= p.lexical:
         shared = stats.info(a.words & b.words)
         if shared >= p.min_info:
-            return _Link("near", cos, lex, shared, None)
-    if a.profile is None or b.profile is None:
+            return _Link("near", cos, lex, shared, None, hours)
+    if min(a.info, b.info) < p.min_info:
         return None
-    if min(a.info, b.info) < p.min_info or _hours(a.doc, b.doc) > p.window.total_seconds() / 3600:
-        return None
-    mu = (a.profile[0] + b.profile[0]) / 2
-    sd = math.sqrt((a.profile[1] ** 2 + b.profile[1] ** 2) / 2)
-    z = (cos - mu) / sd
-    if z >= p.z:
-        lex = T.jaccard(a.shingles, b.shingles) if lex is None else lex
-        return _Link("semantic", cos, lex, stats.info(a.words & b.words), z)
-    return None
+    # Same-language pairs are judged by both channels at once (each model's chance resemblances
+    # differ, a paraphrase is close in both); across languages only the multilingual one can see.
+    zm = _z(cos, a.profile, b.profile) if a.profile is not None and b.profile is not None else None
+    zx = xcos = None
+    if (a.xprofile is not None and b.xprofile is not None
+            and a.doc.xvector is not None and b.doc.xvector is not None):
+        xcos = float(np.dot(a.doc.xvector, b.doc.xvector))
+        zx = _z(xcos, a.xprofile, b.xprofile)
+    near = hours <= p.window.total_seconds() / 3600
+    across = a.doc.language is not None and b.doc.language is not None and a.doc.language != b.doc.language
+    link: _Link | None = None
+    if near:
+        # Inside the window a campaign is running now: one channel suffices, as it always has.
+        if zm is not None and zm >= p.z and (zx is None or zm - p.z >= zx - p.zx):
+            link = _Link("semantic", cos, 0.0, 0.0, zm, hours)
+        elif zx is not None and xcos is not None and zx >= p.zx:
+            link = _Link("multilingual", xcos, 0.0, 0.0, zx, hours)
+    elif across:
+        if zx is not None and xcos is not None and zx >= p.zx_far and xcos >= p.xcos_far:
+            link = _Link("multilingual", xcos, 0.0, 0.0, zx, hours)
+    elif zm is not None and zx is not None and xcos is not None and zm >= p.z_far and zx >= p.z_far \
+            and xcos >= p.xcos_far:
+        link = _Link("semantic", cos, 0.0, 0.0, min(zm, zx if zx is not None else zm), hours)
+    if link is not None:
+        link.lexical = T.jaccard(a.shingles, b.shingles) if lex is None else lex
+        link.shared_info = stats.info(a.words & b.words)
+    return link
 
 
 def _nb_tail(m: int, r: float, q: float) -> float:
@@ -257,14 +352,15 @@ class Detector:
         # 1-2, 4: pairs with the new review.
         for j in range(1, len(feats)):
             link = links.get((0, j))
-            if link is None or link.kind == "semantic":
+            if link is None or link.kind not in LEXICAL:
                 continue
             old = feats[j].doc
             ev = {
                 "related": [old.id], "cosine": round(link.cosine, 4),
                 "lexical": round(link.lexical, 4), "shared_info": round(link.shared_info, 2),
                 "authors": [old.author, new.author], "merchants": [old.merchant, new.merchant],
-                "products": [old.product, new.product], "gap_hours": round(_hours(old, new), 2),
+                "products": [old.product, new.product], "gap_hours": round(link.hours, 2),
+                "links": [_describe(new, old, link, p)],
             }
             if old.author == new.author:
                 flags.append(Flag(new.id, "self_duplicate", link.lexical, ev))
@@ -273,25 +369,22 @@ class Detector:
                 flags.append(Flag(new.id, kind, link.lexical, ev))
                 flags.append(Flag(old.id, kind, link.lexical, {**ev, "related": [new.id]}))
 
-        # 3: campaign. Reviews by other authors within the window of `new`, linked by
-        # lexical copies, plus paraphrases attached to a lexically confirmed copy.
+        # 3: campaign: reviews by distinct authors linked by lexical copies, at any age (a farm
+        # may post one text over months), plus paraphrases and translations attached to such a
+        # copy; or, without a copy, a dense group of mutually close texts on one product.
         horizon = p.window.total_seconds() / 3600
-        inwin = {i for i in range(len(feats)) if _hours(feats[i].doc, new) <= horizon}
-        cross = {
-            e: lk for e, lk in links.items()
-            if e[0] in inwin and e[1] in inwin and author(e[0]) != author(e[1])
-        }
-        core = {i for e, lk in cross.items() if lk.kind != "semantic" for i in e}
+        cross = {e: lk for e, lk in links.items() if author(e[0]) != author(e[1])
+                 and (p.any_age or (_hours(feats[e[0]].doc, new) <= horizon
+                                    and _hours(feats[e[1]].doc, new) <= horizon))}
+        core = {i for e, lk in cross.items() if lk.kind in LEXICAL for i in e}
         adj: dict[int, set[int]] = defaultdict(set)
         for (i, j), lk in cross.items():
-            if lk.kind != "semantic" or i in core or j in core:
+            if lk.kind in LEXICAL or i in core or j in core:
                 adj[i].add(j)
                 adj[j].add(i)
-        comp, todo = {0}, [0]
-        while todo:
-            for nb in adj[todo.pop()] - comp:
-                comp.add(nb)
-                todo.append(nb)
+        comp = _component(adj, 0)
+        if len({author(i) for i in comp}) < p.campaign_authors:
+            comp = self._dense_group(feats, cross)
         authors = {author(i) for i in comp}
         if len(authors) >= p.campaign_authors:
             members = sorted(comp, key=lambda i: feats[i].doc.created_at)
@@ -301,12 +394,8 @@ class Detector:
                 "authors": len(authors),
                 "merchants": sorted({d.merchant for d in docs}),
                 "window": [docs[0].created_at.isoformat(), docs[-1].created_at.isoformat()],
-                "links": [
-                    {"a": feats[i].doc.id, "b": feats[j].doc.id, "kind": lk.kind,
-                     "cosine": round(lk.cosine, 4), "lexical": round(lk.lexical, 4),
-                     **({"z": round(lk.z, 2)} if lk.z is not None else {})}
-                    for (i, j), lk in cross.items() if i in comp and j in comp
-                ],
+                "links": [_describe(feats[i].doc, feats[j].doc, lk, p)
+                          for (i, j), lk in cross.items() if i in comp and j in comp],
             }
             for d in docs:
                 flags.append(Flag(d.id, "campaign", float(len(authors)), ev))
@@ -314,6 +403,29 @@ class Detector:
         # 5: burst of one star value on the merchant, against its own history.
         flags.extend(self._burst(new, recent_same_merchant, stats, window_others))
         return flags
+
+    def _dense_group(self, feats: list[_Feat], cross: dict[tuple[int, int], _Link]) -> set[int]:
+        """The new review's group of mutually close texts on one product, with no copy among them:
+        each member similar to at least two others (a chain of loose resemblances is no group),
+        by at least `dense_authors` distinct authors. Empty when there is none."""
+        p = self.params
+        product = feats[0].doc.product
+        if product is None:
+            return set()
+        same = {i for i, f in enumerate(feats) if f.doc.product == product}
+        adj: dict[int, set[int]] = defaultdict(set)
+        for (i, j), lk in cross.items():
+            if i in same and j in same and lk.z is not None and lk.z >= p.dense_z:
+                adj[i].add(j)
+                adj[j].add(i)
+        # Peel members with fewer than two links until every one left has two.
+        members = set(adj)
+        while weak := {i for i in members if len(adj[i] & members) < 2}:
+            members -= weak
+        if 0 not in members:
+            return set()
+        group = _component({i: adj[i] & members for i in members}, 0)
+        return group if len({feats[i].doc.author for i in group}) >= p.dense_authors else set()
 
     def _burst(self, new: Doc, recent: list[Doc], stats: Background,
                window_others: list[datetime] | None) -> list[Flag]:
@@ -384,6 +496,39 @@ class Detector:
         return [Flag(d.id, "burst", score, ev) for d in flagged]
 
 
+def _component(adj: dict[int, set[int]], start: int) -> set[int]:
+    comp, todo = {start}, [start]
+    while todo:
+        for nb in adj.get(todo.pop(), set()) - comp:
+            comp.add(nb)
+            todo.append(nb)
+    return comp
+
+
+MEASURES = {
+    "exact": "the same text, once normalised",
+    "near": "a lexical copy: share of character 4-grams in common",
+    "semantic": "same-language similarity: cosine, in standard deviations above what is ordinary for these texts",
+    "multilingual": "similarity in the multilingual model (works across languages): cosine, in standard deviations "
+                    "above what is ordinary for these texts",
+}
+
+
+def _describe(a: Doc, b: Doc, link: _Link, p: Params) -> dict:
+    """One link of a flag's evidence, for a moderator: which reviews, by which channel and measure,
+    and whether it lies inside the time window."""
+    channel = "lexical" if link.kind in LEXICAL else link.kind
+    if link.kind in ("semantic", "multilingual"):
+        languages = "cross-language" if a.language and b.language and a.language != b.language else "same-language"
+        channel = f"{link.kind} ({languages})"
+    return {
+        "a": a.id, "b": b.id, "kind": link.kind, "channel": channel, "measure": MEASURES[link.kind],
+        "cosine": round(link.cosine, 4), "lexical": round(link.lexical, 4),
+        **({"z": round(link.z, 2)} if link.z is not None else {}),
+        "hours_apart": round(link.hours, 1), "inside_window": link.hours <= p.window.total_seconds() / 3600,
+    }
+
+
 def _surge_factor(others: list[datetime], since: datetime, expected: float) -> float:
     """How much faster than usual the shop's other star values came in since `since`: observed
     over expected, each smoothed by one review so that a quiet shop's one or two extra reviews
@@ -412,12 +557,16 @@ def scan_corpus(docs: list[Doc], params: Params | None = None) -> list[Flag]:
     if not docs:
         return flags
     mat = np.stack([np.asarray(d.vector, dtype=np.float32) for d in docs])
+    xmat = (np.stack([np.asarray(d.xvector, dtype=np.float32) for d in docs])
+            if all(d.xvector is not None for d in docs) else None)
     by_merchant: dict[str, list[Doc]] = defaultdict(list)
     for n, doc in enumerate(docs):
         neighbours: list[Doc] = []
         if n:
-            sims = mat[:n] @ mat[n]
-            top = np.argsort(-sims, kind="stable")[: p.k]
+            # The top k of each channel, as the live scan's two index searches find them.
+            top = list(np.argsort(-(mat[:n] @ mat[n]), kind="stable")[: p.k])
+            if xmat is not None:
+                top += [i for i in np.argsort(-(xmat[:n] @ xmat[n]), kind="stable")[: p.k] if i not in top]
             neighbours = [docs[i] for i in top]
         start = doc.created_at - p.window
         recent = [d for d in by_merchant[doc.merchant] if d.created_at >= start]

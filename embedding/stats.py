@@ -15,17 +15,19 @@ import numpy as np
 
 from embedding import store
 from embedding import text as T
-from embedding.detect import Doc, Params
+from embedding.detect import Doc, Params, background_stats
 
 
 class PrefetchedBackground:
     def __init__(self, params: Params, df: dict[str, int], n_docs: int,
                  profiles: dict[int, tuple[float, float] | None], merchant_first: dict[str, datetime],
-                 rating_counts: Counter[tuple[str, int]]) -> None:
+                 rating_counts: Counter[tuple[str, int]],
+                 xprofiles: dict[int, tuple[float, float] | None] | None = None) -> None:
         self.params = params
         self.df = df
         self.n_docs = n_docs
         self.profiles = profiles
+        self.xprofiles = xprofiles or {}
         self.merchant_first = merchant_first
         self.rating_counts = rating_counts
 
@@ -35,30 +37,45 @@ class PrefetchedBackground:
     def doc_profile(self, doc: Doc) -> tuple[float, float] | None:
         return self.profiles.get(doc.id)
 
+    def doc_xprofile(self, doc: Doc) -> tuple[float, float] | None:
+        return self.xprofiles.get(doc.id)
 
-async def background_profile(conn: store.Connection, model: str, doc: Doc, params: Params,
-                             candidates: list[tuple[float, datetime]] | None = None) -> tuple[float, float] | None:
+
+# Nearest older reviews read for a background: copies among them count once (`background_stats`),
+# so more are read than the background keeps.
+BACKGROUND_READ = 4
+
+
+def background_candidates(params: Params) -> int:
+    return params.background_k * BACKGROUND_READ
+
+
+async def background_profile(conn: store.Connection, model: str, vector: np.ndarray, created_at: datetime,
+                             exclude: int | None, params: Params,
+                             candidates: list[tuple[float, datetime, np.ndarray]] | None = None,
+                             ) -> tuple[float, float] | None:
     """(mean, sd) of the cosine to the review's nearest reviews older than the window, or None
     when there are too few: old reviews share its language and topic but cannot belong to a
     campaign running now, so they tell what "ordinarily similar" means for this text.
 
-    `candidates` are (similarity, submitted_at) of the review's nearest earlier reviews, best
-    first; when enough of them are older than the window, they are exactly the nearest older
+    `candidates` are (similarity, submitted_at, vector) of the review's nearest earlier reviews,
+    best first; when enough of them are older than the window, they are exactly the nearest older
     ones and no second search is needed."""
-    cutoff = doc.created_at - params.window
-    older_sims = [sim for sim, at in candidates or [] if at <= cutoff][:params.background_k]
-    if len(older_sims) < params.background_k:
-        older = await store.nearest(conn, model, doc.vector, params.background_k, exclude=doc.id, before=cutoff)
-        if len(older) < params.background_k:
-            return None
-        older_sims = [n.similarity for n in older]
-    sims = np.array(older_sims, dtype=np.float64)
-    return float(sims.mean()), max(float(sims.std()), params.sd_floor)
+    cutoff = created_at - params.window
+    want = background_candidates(params)
+    older = [(sim, vec) for sim, at, vec in candidates or [] if at <= cutoff][:want]
+    if len(older) < want:
+        rows = await conn.fetch(store.nearest_sql(model, int(vector.shape[0]), ", vector_send(embedding) AS vec"),
+                                *store.nearest_args(vector, want, cutoff, exclude))
+        older = sorted(((1.0 - float(r["distance"]), store.from_binary(r["vec"])) for r in rows),
+                       key=lambda pair: -pair[0])
+    return background_stats(older, params)
 
 
 async def prefetch(conn: store.Connection, model: str, new: Doc, merchant_id: int,
                    new_profile: tuple[float, float] | None, others: list[Doc], params: Params,
-                   known_profiles: dict[int, tuple[float, float] | None] | None = None) -> PrefetchedBackground:
+                   known_profiles: dict[int, tuple[float, float] | None] | None = None,
+                   xprofiles: dict[int, tuple[float, float] | None] | None = None) -> PrefetchedBackground:
     words = sorted({w for d in [new, *others] for w in T.tokens(T.normalize(d.text))})
     known = dict(known_profiles or {})
     missing = [d.id for d in others if d.vector.size and d.id not in known]
@@ -90,7 +107,8 @@ async def prefetch(conn: store.Connection, model: str, new: Doc, merchant_id: in
     counts: Counter[tuple[str, int]] = Counter(
         {(new.merchant, rating): n for rating, n in zip(row["ratings"] or [], row["counts"] or [], strict=True)})
     first = row["first"]
-    return PrefetchedBackground(params, df, row["n_docs"], profiles, {new.merchant: first} if first else {}, counts)
+    return PrefetchedBackground(params, df, row["n_docs"], profiles, {new.merchant: first} if first else {}, counts,
+                                xprofiles)
 
 
 async def count_review(conn: store.Connection, doc: Doc, merchant_id: int) -> None:

@@ -46,32 +46,47 @@ def from_binary(data: bytes) -> np.ndarray:
 
 async def ensure_index(conn: Executor, model: str, dim: int, *,
                        m: int = HNSW_M, ef_construction: int = HNSW_EF_CONSTRUCTION) -> None:
+    try:
+        await conn.execute(
+            f"""CREATE INDEX IF NOT EXISTS {index_name(model)} ON review_embeddings
+                USING hnsw ((embedding::halfvec({int(dim)})) halfvec_cosine_ops)
+                WITH (m = {int(m)}, ef_construction = {int(ef_construction)})
+                WHERE model = {_literal(model)} AND dim = {int(dim)}"""
+        )
+    except asyncpg.UniqueViolationError:
+        # Another worker created it at the same moment: IF NOT EXISTS only sees committed indexes,
+        # so the second waits for the first and then trips over the catalog's unique name.
+        pass
+
+
+MAIN = "main"
+MULTILINGUAL = "multilingual"
+
+
+async def active_model(conn: Executor, channel: str = MAIN) -> str | None:
+    return await conn.fetchval("SELECT name FROM embedding_models WHERE state = 'active' AND channel = $1", channel)
+
+
+async def register_model(conn: Executor, model: str, dim: int, *, active: bool, channel: str = MAIN) -> None:
+    """Record a model; the first model ever seen on a channel becomes its active one. Workers that
+    meet a new database together may all ask at once: the first to commit wins (no target on the
+    ON CONFLICT, so the one-active index counts too), and the others change nothing."""
     await conn.execute(
-        f"""CREATE INDEX IF NOT EXISTS {index_name(model)} ON review_embeddings
-            USING hnsw ((embedding::halfvec({int(dim)})) halfvec_cosine_ops)
-            WITH (m = {int(m)}, ef_construction = {int(ef_construction)})
-            WHERE model = {_literal(model)} AND dim = {int(dim)}"""
-    )
-
-
-async def active_model(conn: Executor) -> str | None:
-    return await conn.fetchval("SELECT name FROM embedding_models WHERE state = 'active'")
-
-
-async def register_model(conn: Executor, model: str, dim: int, *, active: bool) -> None:
-    """Record a model; the first model ever seen becomes the active one."""
-    await conn.execute(
-        """INSERT INTO embedding_models (name, dim, state, activated_at)
-           SELECT $1, $2, CASE WHEN $3 OR NOT EXISTS (SELECT 1 FROM embedding_models WHERE state = 'active')
-                               THEN 'active' ELSE 'building' END, now()
-           ON CONFLICT (name) DO NOTHING""",
-        model, dim, active,
+        """INSERT INTO embedding_models (name, dim, state, activated_at, channel)
+           SELECT $1, $2, CASE WHEN $3 OR NOT EXISTS (
+                                   SELECT 1 FROM embedding_models WHERE state = 'active' AND channel = $4)
+                               THEN 'active' ELSE 'building' END, now(), $4
+           ON CONFLICT DO NOTHING""",
+        model, dim, active, channel,
     )
 
 
 async def activate(conn: Connection, model: str) -> None:
     async with conn.transaction():
-        await conn.execute("UPDATE embedding_models SET state = 'retired' WHERE state = 'active' AND name <> $1", model)
+        await conn.execute(
+            """UPDATE embedding_models SET state = 'retired'
+               WHERE state = 'active' AND name <> $1
+                 AND channel = (SELECT channel FROM embedding_models WHERE name = $1)""", model)
         await conn.execute("UPDATE embedding_models SET state = 'active', activated_at = now() WHERE name = $1", model)
 
 
@@ -107,8 +122,10 @@ class Neighbour:
 
 def nearest_sql(model: str, dim: int, columns: str = "") -> str:
     """The candidate search as SQL: the stored reviews closest by cosine to $1 (the vector, as
-    real[]), at most $2 of them, submitted no later than $3 (any time when NULL), leaving out the
-    review $4 (see `nearest_args`). Each row has review_id, distance and the extra `columns` of
+    real[]), at most $2 of them, submitted before $3 (any time when NULL), leaving out the
+    review $4 (see `nearest_args`). Reviews submitted at the same instant as $3 (the products of
+    one form) count as earlier only when their id is lower, so of two copies sent together the
+    first is the original and only the second a copy. Each row has review_id, distance and the extra `columns` of
     review_embeddings. It goes through the model's HNSW index; hnsw.ef_search and
     hnsw.iterative_scan come from the connection's SESSION_SETTINGS, and iterative scan keeps the
     time filter cheap. Rows may come slightly out of order (relaxed_order): sort them."""
@@ -116,7 +133,8 @@ def nearest_sql(model: str, dim: int, columns: str = "") -> str:
     return f"""SELECT review_id, embedding::halfvec({dim}) <=> {query} AS distance{columns}
                FROM review_embeddings
                WHERE model = {_literal(model)} AND dim = {dim}
-                 AND ($3::timestamptz IS NULL OR submitted_at <= $3) AND review_id <> $4
+                 AND ($3::timestamptz IS NULL OR submitted_at < $3 OR (submitted_at = $3 AND review_id < $4))
+                 AND review_id <> $4
                ORDER BY embedding::halfvec({dim}) <=> {query}
                LIMIT $2"""
 

@@ -32,7 +32,7 @@ from reviews.platform.logs import configure as configure_logs
 from reviews.platform.settings import SUPPORTED_LOCALES, Settings
 from reviews.privacy import buyer_data, exports
 from reviews.runtime import SchemaNotReady, open_services
-from reviews.screening import flags, reindex
+from reviews.screening import explain, flags, reindex
 
 
 def _print_json(value: Any) -> None:
@@ -139,6 +139,14 @@ async def _import(settings: Settings, args: argparse.Namespace, path: Path, line
 
 
 async def _flags(settings: Settings, args: argparse.Namespace) -> int:
+    if args.explain is not None:
+        async with open_services(settings) as svc:
+            lines = await explain.explain(svc.pool, args.explain)
+        if lines is None:
+            print(f"no review {args.explain}", file=sys.stderr)
+            return 1
+        print("\n".join(lines))
+        return 0
     async with open_services(settings) as svc:
         states = ("open", "upheld", "dismissed") if args.all else ("open",)
         entries = await flags.flagged_reviews(svc.pool, args.merchant, states)
@@ -164,10 +172,10 @@ async def _scan(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _reindex(settings: Settings) -> int:
+async def _reindex(settings: Settings, args: argparse.Namespace) -> int:
 
     async with open_services(settings) as svc:
-        _print_json(await reindex.reindex(svc, _progress))
+        _print_json(await reindex.reindex(svc, _progress, channel=args.channel))
     return 0
 
 
@@ -266,9 +274,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merchant", help="only this merchant's")
     p.add_argument("--format", choices=["jsonl", "table"], default="table")
     p.add_argument("--all", action="store_true", help="include flags moderators already decided")
+    p.add_argument("--explain", type=int, metavar="REVIEW_ID",
+                   help="print one review's evidence: the reviews each flag links, by which measure, how far apart")
     p = sub.add_parser("scan", help="rescan reviews for duplicates and campaigns")
     p.add_argument("--merchant", help="only this merchant's reviews")
-    sub.add_parser("reindex", help="re-embed every review with ATTEST_EMBEDDING_MODEL, then switch to it")
+    p = sub.add_parser("reindex", help="re-embed every review with a channel's configured model, then switch to it")
+    p.add_argument("--channel", choices=["main", "multilingual"], default="main",
+                   help="main: ATTEST_EMBEDDING_MODEL (default); multilingual: ATTEST_MULTILINGUAL_MODEL")
     p = sub.add_parser("moderate", help="decide on a held review: publish it, or reject it with a reason")
     p.add_argument("review_id", type=int)
     decision = p.add_mutually_exclusive_group(required=True)
@@ -318,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import": lambda: _import_command(settings, args),
         "flags": lambda: _flags(settings, args),
         "scan": lambda: _scan(settings, args),
-        "reindex": lambda: _reindex(settings),
+        "reindex": lambda: _reindex(settings, args),
         "moderate": lambda: _moderate(settings, args),
         "privacy": lambda: _privacy(settings, args),
     }

@@ -96,7 +96,8 @@ async def test_order_to_published_review(client: httpx.AsyncClient, mail_service
     # The worker embeds and scans them, then publishes.
     async with make_worker(svc) as worker:
         await worker.drain()
-    assert await svc.pool.fetchval("SELECT count(*) FROM review_embeddings") == 2
+    # One vector per review and channel (the main model, the multilingual one).
+    assert await svc.pool.fetchval("SELECT count(*) FROM review_embeddings") == 4
     assert await svc.pool.fetchval("SELECT count(*) FROM reviews WHERE state = 'published'") == 2
 
     r = await client.get("/widgets/v1/baeckerei/summary.json")

@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import Response
 
+from embedding import text
 from reviews.buyer.pages import _, _n, page_locale, render
 from reviews.collection import store as reviews
 from reviews.collection.authors import default_display_name
@@ -282,12 +283,39 @@ def validate(ctx: Context, form: dict[str, str], locale: str) -> tuple[list[revi
         if not any(f"{kind}_{key}" in errors for kind in ("rating", "title", "body")):
             name = None if key == SHOP else slot.name
             items.append(reviews.Submission(slot.product_id, name, int(rating), title, body))
+    _same_texts(ctx, form, locale, errors)
     if not items and not errors:
         errors["form"] = _(locale, "Rate at least one product or the shop.")
     name = re.sub(r"\s+", " ", form.get("display_name", "")).strip()
     if not name or len(name) > NAME_MAX:
         errors["display_name"] = _(locale, "Enter a name of 1 to %(n)d characters.") % {"n": NAME_MAX}
     return items, errors
+
+
+# Below this many characters (normalised), two equal texts are the ordinary "Great, thanks!" that
+# detection never counts as evidence either.
+SAME_TEXT_MIN = 40
+# Two texts this alike in character 4-grams are one text with a word changed.
+SAME_TEXT_OVERLAP = 0.8
+
+
+def _same_texts(ctx: Context, form: dict[str, str], locale: str, errors: dict[str, str]) -> None:
+    """A buyer who pastes one text into every product would have all but the first held as copies:
+    ask, next to each later copy, for a word about each product instead (nothing typed is lost)."""
+    seen: list[tuple[Slot, frozenset[str]]] = []
+    for slot in ctx.slots:
+        norm = text.normalize(form.get(f"body_{slot.key}", ""))
+        if len(norm) < SAME_TEXT_MIN or f"body_{slot.key}" in errors:
+            continue
+        grams = text.shingles(norm)
+        first = next((other for other, other_grams in seen if text.jaccard(grams, other_grams) >= SAME_TEXT_OVERLAP),
+                     None)
+        if first is not None:
+            errors[f"body_{slot.key}"] = _(
+                locale, "You wrote the same text for %(first)s and %(second)s. Say something about each, "
+                        "or leave one of them empty.") % {"first": first.name, "second": slot.name}
+        else:
+            seen.append((slot, grams))
 
 
 # --- posting ---------------------------------------------------------------------------------

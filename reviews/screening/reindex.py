@@ -7,7 +7,7 @@ from typing import Any
 
 from embedding import stats as bg
 from embedding import store
-from embedding.detect import Detector, Doc
+from embedding.detect import Detector
 from embedding.model import get_embedder
 from reviews.collection import store as reviews
 from reviews.platform import jobs
@@ -43,14 +43,17 @@ async def run_scans(svc: Services, progress: Any = None) -> int:
     return total
 
 
-async def reindex(svc: Services, progress_factory: Any = None) -> dict[str, Any]:
-    """Embed every review with the configured model beside the active model's vectors, compute
-    the new background profiles, then switch. Safe to stop and run again: done work is kept."""
-    target = await asyncio.to_thread(get_embedder, svc.settings.embedding_model)
-    active = await store.active_model(svc.pool)
+async def reindex(svc: Services, progress_factory: Any = None, channel: str = store.MAIN) -> dict[str, Any]:
+    """Embed every review with the channel's configured model beside its active model's vectors,
+    compute the new background profiles, then switch. Safe to stop and run again: done work is kept."""
+    configured = svc.settings.embedding_model if channel == store.MAIN else svc.settings.multilingual_model
+    if configured is None:
+        return {"channel": channel, "status": "off", "embedded": 0}
+    target = await asyncio.to_thread(get_embedder, configured)
+    active = await store.active_model(svc.pool, channel)
     if active == target.name:
-        return {"model": target.name, "status": "already active", "embedded": 0}
-    await store.register_model(svc.pool, target.name, target.dim, active=False)
+        return {"channel": channel, "model": target.name, "status": "already active", "embedded": 0}
+    await store.register_model(svc.pool, target.name, target.dim, active=False, channel=channel)
     missing_sql = """SELECT r.* FROM reviews r
                      WHERE r.state <> 'withdrawn' AND NOT EXISTS (
                          SELECT 1 FROM review_embeddings e WHERE e.review_id = r.id AND e.model = $1)
@@ -81,13 +84,11 @@ async def reindex(svc: Services, progress_factory: Any = None) -> dict[str, Any]
                 "SELECT review_id, submitted_at FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
                 target.name, chunk)}
             for rid in chunk:
-                doc = Doc(id=rid, merchant="", author="", product=None, rating=0, text="",
-                          created_at=times[rid], vector=vecs[rid])
-                await store.save_profile(conn, rid, target.name,
-                                         await bg.background_profile(conn, target.name, doc, detector.params))
+                profile = await bg.background_profile(conn, target.name, vecs[rid], times[rid], rid, detector.params)
+                await store.save_profile(conn, rid, target.name, profile)
             if bar is not None:
                 bar.update(len(chunk))
         if bar is not None:
             bar.close()
         await store.activate(conn, target.name)
-    return {"model": target.name, "previous": active, "status": "active", "embedded": embedded}
+    return {"channel": channel, "model": target.name, "previous": active, "status": "active", "embedded": embedded}

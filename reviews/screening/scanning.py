@@ -12,6 +12,7 @@ import functools
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,29 +49,45 @@ def _author(row: asyncpg.Record) -> str:
     return row["author_hash"] or f"name:{row['merchant_id']}:{(row['display_name'] or '').strip().lower()}"
 
 
-def _doc(row: asyncpg.Record, vec: np.ndarray) -> Doc:
+def _doc(row: asyncpg.Record, vec: np.ndarray, xvec: np.ndarray | None = None) -> Doc:
     return Doc(id=row["id"], merchant=row["slug"], author=_author(row), product=row["product_id"],
-               rating=row["rating"], text=review_text(row), created_at=row["submitted_at"], vector=vec)
+               rating=row["rating"], text=review_text(row), created_at=row["submitted_at"], vector=vec,
+               xvector=xvec, language=row["locale"])
 
 
 _REVIEWS_SQL = """SELECT r.*, m.slug FROM reviews r JOIN merchants m ON m.id = r.merchant_id
                   WHERE r.id = ANY($1) AND r.state <> 'withdrawn' ORDER BY r.submitted_at, r.id"""
 
 
-async def scanning_embedder(svc: Services) -> Embedder:
-    """The embedder of the active model. The configured model becomes active only when it is
-    the first ever used; switching models is `attest reindex`, which keeps the old vectors
-    in use until the new ones are complete."""
-    active = await store.active_model(svc.pool)
-    name = active or svc.settings.embedding_model
-    embedder = await asyncio.to_thread(get_embedder, name)
+@dataclass(frozen=True)
+class Channels:
+    """The models a scan reads: the main one, and the multilingual one unless it is switched off."""
+
+    main: Embedder
+    multilingual: Embedder | None = None
+
+
+async def _channel_embedder(svc: Services, channel: str, configured: str) -> Embedder:
+    """The embedder of the channel's active model. The configured model becomes active only when
+    it is the first ever used on the channel; switching models is `attest reindex`, which keeps
+    the old vectors in use until the new ones are complete."""
+    active = await store.active_model(svc.pool, channel)
+    embedder = await asyncio.to_thread(get_embedder, active or configured)
     if active is None:
-        await store.register_model(svc.pool, embedder.name, embedder.dim, active=True)
+        await store.register_model(svc.pool, embedder.name, embedder.dim, active=True, channel=channel)
         await store.ensure_index(svc.pool, embedder.name, embedder.dim)
-    elif active != svc.settings.embedding_model:
+    elif active != configured:
         log.warning("configured model is not active yet; run `attest reindex`",
-                    extra={"configured": svc.settings.embedding_model, "active": active})
+                    extra={"channel": channel, "configured": configured, "active": active})
     return embedder
+
+
+async def scanning_channels(svc: Services) -> Channels:
+    main = await _channel_embedder(svc, store.MAIN, svc.settings.embedding_model)
+    multilingual = svc.settings.multilingual_model
+    if multilingual is None:
+        return Channels(main)
+    return Channels(main, await _channel_embedder(svc, store.MULTILINGUAL, multilingual))
 
 
 async def embed_rows(pool: asyncpg.Pool, embedder: Embedder, rows: list[asyncpg.Record]) -> int:
@@ -105,24 +122,49 @@ async def embed_rows(pool: asyncpg.Pool, embedder: Embedder, rows: list[asyncpg.
     return len(todo)
 
 
-async def _nearest_docs(conn: Connection, model: str, doc: Doc,
-                        k: int) -> tuple[list[tuple[Doc, float]], dict[int, tuple[float, float] | None]]:
-    """The review's k nearest earlier reviews (withdrawn ones left out), best first, with their
-    similarity; and their background profiles. One query: the candidate search joined with the
-    reviews it found."""
-    near = store.nearest_sql(model, int(doc.vector.shape[0]), ", vector_send(embedding) AS vec")
+@dataclass(frozen=True)
+class _Near:
+    review_id: int
+    similarity: float
+    submitted_at: datetime
+    vector: np.ndarray
+
+
+async def _search(conn: Connection, model: str, vec: np.ndarray, doc: Doc, k: int) -> list[_Near]:
+    """The k stored reviews nearest to `vec` in the model's index, submitted up to this review, best first."""
+    sql = store.nearest_sql(model, int(vec.shape[0]), ", vector_send(embedding) AS vec, submitted_at")
+    rows = await conn.fetch(sql, *store.nearest_args(vec, k, doc.created_at, doc.id))
+    found = [_Near(r["review_id"], 1.0 - float(r["distance"]), r["submitted_at"], store.from_binary(r["vec"]))
+             for r in rows]
+    return sorted(found, key=lambda n: (-n.similarity, n.review_id))
+
+
+Profiles = dict[int, tuple[float, float] | None]
+
+
+def _profile_of(mean: float | None, sd: float | None) -> tuple[float, float] | None:
+    return (float(mean), float(sd)) if mean is not None and sd is not None else None
+
+
+async def _load_docs(conn: Connection, channels: Channels, ids: list[int]) -> tuple[list[Doc], Profiles, Profiles]:
+    """The neighbours as the detector reads them (withdrawn ones left out): both channels'
+    vectors and background profiles, in one query."""
+    multilingual = channels.multilingual.name if channels.multilingual else None
     rows = await conn.fetch(
-        f"""WITH near AS MATERIALIZED ({near})
-            SELECT near.distance, near.vec, p.bg_mean, p.bg_sd, r.*, m.slug
-            FROM near JOIN reviews r ON r.id = near.review_id JOIN merchants m ON m.id = r.merchant_id
-            LEFT JOIN review_profiles p ON p.review_id = near.review_id AND p.model = $5
-            WHERE r.state <> 'withdrawn'
-            ORDER BY near.distance, r.id""",
-        *store.nearest_args(doc.vector, k, doc.created_at, doc.id), model,
+        """SELECT r.*, m.slug, vector_send(e.embedding) AS vec, vector_send(x.embedding) AS xvec,
+                  p.bg_mean, p.bg_sd, px.bg_mean AS xbg_mean, px.bg_sd AS xbg_sd
+           FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+           JOIN review_embeddings e ON e.review_id = r.id AND e.model = $2
+           LEFT JOIN review_embeddings x ON x.review_id = r.id AND x.model = $3
+           LEFT JOIN review_profiles p ON p.review_id = r.id AND p.model = $2
+           LEFT JOIN review_profiles px ON px.review_id = r.id AND px.model = $3
+           WHERE r.id = ANY($1) AND r.state <> 'withdrawn'
+           ORDER BY r.submitted_at, r.id""",
+        ids, channels.main.name, multilingual,
     )
-    profiles = {r["id"]: (float(r["bg_mean"]), float(r["bg_sd"])) if r["bg_mean"] is not None else None
-                for r in rows}
-    return [(_doc(r, store.from_binary(r["vec"])), 1.0 - float(r["distance"])) for r in rows], profiles
+    docs = [_doc(r, store.from_binary(r["vec"]), store.from_binary(r["xvec"]) if r["xvec"] else None) for r in rows]
+    return (docs, {r["id"]: _profile_of(r["bg_mean"], r["bg_sd"]) for r in rows},
+            {r["id"]: _profile_of(r["xbg_mean"], r["xbg_sd"]) for r in rows if r["xvec"]})
 
 
 async def _recent_same_rating(conn: Connection, row: asyncpg.Record,
@@ -169,24 +211,35 @@ def source_flags(row: asyncpg.Record) -> list[Flag]:
                                                "reason": f"the export marked this review {state}"})]
 
 
-async def scan_one(svc: Services, conn: Connection, detector: Detector, model: str,
-                   row: asyncpg.Record, vec: np.ndarray, *, settle: Callable[[Connection], Awaitable[None]]
-                   | None = None, tick: Timer | None = None) -> list[Flag]:
+async def scan_one(svc: Services, conn: Connection, detector: Detector, channels: Channels,
+                   row: asyncpg.Record, vec: np.ndarray, xvec: np.ndarray | None = None, *,
+                   settle: Callable[[Connection], Awaitable[None]] | None = None,
+                   tick: Timer | None = None) -> list[Flag]:
     """One review's full check. `settle` runs in the same transaction as the results (the job's
     completion); `tick` marks the end of each step, for benchmarks."""
     tick = tick or (lambda _step: None)
-    doc = _doc(row, vec)
+    doc = _doc(row, vec, xvec if channels.multilingual else None)
     p = detector.params
     # Extra candidates beyond the detector's k, so the background profile usually needs no search.
-    candidates, known = await _nearest_docs(conn, model, doc, p.k + p.background_k)
-    neighbours = [d for d, _ in candidates[:p.k]]
+    want = p.k + bg.background_candidates(p)
+    near = await _search(conn, channels.main.name, doc.vector, doc, want)
+    xnear = (await _search(conn, channels.multilingual.name, doc.xvector, doc, want)
+             if channels.multilingual and doc.xvector is not None else [])
+    ids = [n.review_id for n in near[:p.k]]
+    ids += [n.review_id for n in xnear[:p.k] if n.review_id not in ids]
+    neighbours, known, xknown = await _load_docs(conn, channels, ids)
     tick("nearest")
     recent, window_others = await _recent_same_rating(conn, row, detector)
     tick("recent same rating")
-    profile = await bg.background_profile(conn, model, doc, p, [(sim, d.created_at) for d, sim in candidates])
+    profile = await bg.background_profile(conn, channels.main.name, doc.vector, doc.created_at, doc.id, p,
+                                          [(n.similarity, n.submitted_at, n.vector) for n in near])
+    xprofile = None
+    if channels.multilingual and doc.xvector is not None:
+        xprofile = await bg.background_profile(conn, channels.multilingual.name, doc.xvector, doc.created_at,
+                                               doc.id, p, [(n.similarity, n.submitted_at, n.vector) for n in xnear])
     tick("background profile")
-    stats = await bg.prefetch(conn, model, doc, row["merchant_id"], profile, neighbours + recent, p,
-                              known_profiles=known)
+    stats = await bg.prefetch(conn, channels.main.name, doc, row["merchant_id"], profile, neighbours + recent, p,
+                              known_profiles=known, xprofiles={**xknown, doc.id: xprofile})
     tick("prefetch")
     flags = detector.scan(doc, neighbours, recent, stats, window_others)  # type: ignore[arg-type]
     flags += source_flags(row)
@@ -195,7 +248,9 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, model: s
         # Scan results can always be computed again, and the job settles in this same transaction:
         # if a crash loses the commit, the job runs again. So no need to wait for the disk.
         await conn.execute("SET LOCAL synchronous_commit = off")
-        await store.save_profile(conn, doc.id, model, profile)
+        await store.save_profile(conn, doc.id, channels.main.name, profile)
+        if channels.multilingual and doc.xvector is not None:
+            await store.save_profile(conn, doc.id, channels.multilingual.name, xprofile)
         await flag_store.clear_stale(conn, doc.id, row["edited_at"])
         await flag_store.save(conn, flags, svc.clock.now())
         await bg.count_review(conn, doc, row["merchant_id"])
@@ -214,13 +269,17 @@ async def scan(svc: Services, batch: jobs.Batch, detector: Detector) -> None:
         await batch.done(by_review[missing])  # withdrawn, rejected or deleted since
     if not rows:
         return
-    embedder = await scanning_embedder(svc)
-    await embed_rows(svc.pool, embedder, rows)
+    channels = await scanning_channels(svc)
+    await embed_rows(svc.pool, channels.main, rows)
+    if channels.multilingual:
+        await embed_rows(svc.pool, channels.multilingual, rows)
     async with svc.pool.acquire() as conn:
-        vecs = await store.vectors(conn, embedder.name, [r["id"] for r in rows])
+        ids = [r["id"] for r in rows]
+        vecs = await store.vectors(conn, channels.main.name, ids)
+        xvecs = await store.vectors(conn, channels.multilingual.name, ids) if channels.multilingual else {}
         for row in rows:
             job = by_review[row["id"]]
-            flags = await scan_one(svc, conn, detector, embedder.name, row, vecs[row["id"]],
+            flags = await scan_one(svc, conn, detector, channels, row, vecs[row["id"]], xvecs.get(row["id"]),
                                    settle=functools.partial(batch.done, job))
             log.info("review scanned", extra={"review": row["id"], "flags": sorted({f.kind for f in flags})})
 

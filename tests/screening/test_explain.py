@@ -1,0 +1,78 @@
+"""What a moderator reads of a flag (`attest flags --explain`), and which of two copies is held."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from reviews import cli
+from reviews.collection.importing import import_file
+from reviews.platform.services import Services
+from reviews.worker import make_worker
+
+CAMPAIGN = ("I was sceptical at first but this cordless drill changed my weekend projects completely. "
+            "The battery lasts for hours, the torque settings are precise and the case is sturdy.")
+HONEST = ["Solid drill for the price, the chuck holds bits firmly.",
+          "Arrived a day late but works fine for hanging shelves.",
+          "Battery died after twenty minutes of drilling into concrete, disappointing.",
+          "Lighter than my old Bosch, which my wrists appreciate."]
+
+
+def _row(i: int, **kw: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": f"x-{i}", "merchant": "tools-shop", "product_id": "DRILL-1", "order_id": f"O-{i}", "lang": "en",
+        "rating": 5, "title": "", "body": HONEST[i % len(HONEST)], "author_name": f"Buyer {i}",
+        "author_email": f"buyer{i}@example.com", "created_at": f"2025-03-{(i % 27) + 1:02d}T10:00:00Z"}
+    return {**base, **kw}
+
+
+async def _import(services: Services, tmp_path: Path, rows: list[dict[str, object]]) -> None:
+    path = tmp_path / "reviews.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    report = await import_file(services.pool, path, hasher=services.hasher, now=services.clock.now(),
+                               create_merchants=True)
+    assert not report.errors
+    async with make_worker(services) as worker:
+        await worker.drain()
+
+
+async def test_explain_names_each_link_its_measure_and_the_window(services: Services, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_URL", services.dsn)
+    monkeypatch.setenv("ATTEST_SECRET_KEY", services.settings.secret_key)
+    # One text posted by three buyers, months apart: a campaign found by its text, not its timing.
+    rows = [_row(i) for i in range(8)] + [
+        _row(100, body=CAMPAIGN, created_at="2025-01-05T10:00:00Z"),
+        _row(101, body=CAMPAIGN, created_at="2025-03-20T10:00:00Z"),
+        _row(102, body=CAMPAIGN + " Recommended!", created_at="2025-06-01T10:00:00Z")]
+    await _import(services, tmp_path, rows)
+    first = await services.pool.fetchval("SELECT id FROM reviews WHERE external_id = 'x-100'")
+    assert await services.pool.fetchval("SELECT state FROM reviews WHERE id = $1", first) == "held"
+    code = await asyncio.to_thread(cli.main, ["flags", "--explain", str(first)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"Review #{first} of tools-shop" in out and "held" in out
+    assert "campaign" in out and "3 distinct authors" in out
+    assert "the same text" in out and "lexical copy" in out
+    assert "outside the time window" in out and "days apart" in out
+    assert "I was sceptical at first" in out  # the linked reviews' own words, side by side
+    assert await asyncio.to_thread(cli.main, ["flags", "--explain", "999999"]) == 1
+
+
+async def test_of_copies_sent_together_only_the_later_is_held(services: Services, tmp_path: Path) -> None:
+    # One buyer, one instant, one text for two products (an import of a hurried buyer's reviews).
+    same = {"author_email": "hurry@example.com", "author_name": "Hurry", "created_at": "2025-03-10T10:00:00Z",
+            "body": CAMPAIGN}
+    rows = [_row(i) for i in range(8)] + [_row(200, product_id="DRILL-1", **same),
+                                          _row(201, product_id="DRILL-2", order_id="O-200", **same)]
+    await _import(services, tmp_path, rows)
+    states = dict(await services.pool.fetch(
+        "SELECT external_id, state FROM reviews WHERE external_id IN ('x-200', 'x-201')"))
+    assert states == {"x-200": "published", "x-201": "held"}
+    kinds = {r["kind"] for r in await services.pool.fetch(
+        "SELECT f.kind FROM flags f JOIN reviews r ON r.id = f.review_id WHERE r.external_id = 'x-201'")}
+    assert kinds == {"self_duplicate"}
