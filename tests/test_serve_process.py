@@ -7,8 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,21 +15,10 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.processes import ATTEST, wait_for
 
 # Real processes: slow, so `make check` leaves it to `make test`.
 pytestmark = pytest.mark.slow
-
-ATTEST = str(Path(sys.executable).with_name("attest"))
-
-
-def wait_for(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
