@@ -8,9 +8,10 @@ from starlette.responses import JSONResponse
 from reviews.intake import events, orders
 from reviews.invitations import store as invitations
 from reviews.merchants import keys
+from reviews.merchants import settings as merchant_settings
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
-from reviews.platform.errors import ApiError, Unauthorized, ValidationError
+from reviews.platform.errors import ApiError, Unauthorized
 from reviews.platform.http import client_ip, read_json
 from reviews.platform.ratelimit import Limit, RateLimiter
 from reviews.platform.services import Services
@@ -56,11 +57,9 @@ async def get_merchant(request: Request) -> JSONResponse:
 async def patch_settings(request: Request) -> JSONResponse:
     svc: Services = request.app.state.services
     merchant = await authenticate(request)
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise ValidationError({"": "the body must be a JSON object of settings"})
+    changes = merchant_settings.parse_patch(await read_json(request))
     async with svc.pool.acquire() as conn:
-        merchant = await merchants.update_settings(conn, merchant, body)
+        merchant = await merchants.update_settings(conn, merchant, changes)
     return JSONResponse({"settings": merchant.public_settings()})
 
 

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, Literal, get_args
+
+import pydantic
 
 from mailer import addresses
+from reviews.platform import bodies
+from reviews.platform.bodies import Checked, refuse
 from reviews.platform.errors import ValidationError
-from reviews.platform.text import clean, unstorable
+from reviews.platform.text import clean
 
-STATUSES = ("placed", "fulfilled", "delivered", "cancelled", "refunded")
+Status = Literal["placed", "fulfilled", "delivered", "cancelled", "refunded"]
+STATUSES: tuple[str, ...] = get_args(Status)
 MAX_PRODUCTS = 100
-# Before this, a date is a mistake (a zeroed field), not an order.
+# Before this year, a date is a mistake (a zeroed field), not an order.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# An id sent as a JSON number: what a bigint column (the platforms' ids) holds.
+MAX_NUMERIC_ID = 2**63 - 1
+# Only these need a product to review.
+NEEDS_PRODUCTS = ("fulfilled", "delivered")
 
 
 @dataclass(frozen=True)
@@ -59,130 +68,180 @@ class OrderEvent:
     customer_id: str | None = None
 
 
-def _text(value: Any, path: str, errors: dict[str, str], *, required: bool, max_len: int) -> str | None:
-    if isinstance(value, float):  # NaN, Infinity, 1e400 or 1.5: never an id or a name
-        errors[path] = "must be a string"
-        return None
-    text = clean(value)
-    if text is not None and (trouble := unstorable(text)):
-        errors[path] = trouble
-        return None
-    if text is None:
-        if value is None or isinstance(value, str):
-            if required:
-                errors[path] = "is required"
-        else:
-            errors[path] = "must be a string"
-        return None
-    if len(text) > max_len:
-        errors[path] = f"must be at most {max_len} characters"
-        return None
-    return text
+# The body of POST /api/v1/orders. Each field type carries its check and its JSON Schema together
+# (`bodies.Checked`), so /openapi.json says what is refused; what no JSON Schema can say is in the
+# descriptions and checked in `parse_event` (a product id twice) or by `orders.ingest` (too far ahead).
+
+def _order_id(value: Any, context: Mapping[str, Any]) -> str | None:
+    return bodies.text(value, max_len=200, required=True, numbers_up_to=MAX_NUMERIC_ID)
 
 
-def _url(value: Any, path: str, errors: dict[str, str]) -> str | None:
-    text = _text(value, path, errors, required=False, max_len=2000)
-    if text and not re.match(r"^https?://[^\s]+$", text):
-        errors[path] = "must be an http(s) URL"
-        return None
-    return text
-
-
-def _known_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def parse_datetime(value: Any, path: str, errors: dict[str, str]) -> datetime | None:
+def _occurred_at(value: Any, context: Mapping[str, Any]) -> datetime:
     if not isinstance(value, str) or not value.strip():
-        errors[path] = "is required, as an ISO 8601 date and time"
-        return None
+        raise refuse("is required, as an ISO 8601 date and time")
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        parsed = parsed.astimezone(UTC)
-    except (ValueError, OverflowError):  # OverflowError: the calendar's edges moved to UTC
-        errors[path] = "must be an ISO 8601 date and time, e.g. 2026-05-01T12:00:00Z"
+    except ValueError:
+        raise refuse("must be an ISO 8601 date and time, e.g. 2026-05-01T12:00:00Z") from None
+    # The year as written, as the schema's pattern has it (2000-01-01T00:00+01:00 is in 2000).
+    if parsed.year < EARLIEST.year:
+        raise refuse(f"must be after {EARLIEST.year}")
+    try:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # the calendar's end, moved to UTC
+        raise refuse("must be an ISO 8601 date and time, e.g. 2026-05-01T12:00:00Z") from None
+
+
+def _email(value: Any, context: Mapping[str, Any]) -> str | None:
+    text = bodies.text(value, max_len=320)
+    if text is None:
         return None
-    if parsed < EARLIEST:
-        errors[path] = f"must be after {EARLIEST.year}"
-        return None
-    return parsed
+    try:
+        return addresses.parse(text, smtputf8=context.get("smtputf8", True)).normalized
+    except addresses.AddressError as exc:
+        raise refuse(f"is not an address we can mail: {exc}") from None
+
+
+def _name(value: Any, context: Mapping[str, Any]) -> str | None:
+    return bodies.text(value, max_len=200)
+
+
+_LOCALE = r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*"
+
+
+def _locale(value: Any, context: Mapping[str, Any]) -> str | None:
+    text = bodies.text(value, max_len=35)
+    if text and not re.fullmatch(_LOCALE, text):
+        raise refuse("must be a language tag such as de or de-AT")
+    return text
+
+
+def _timezone(value: Any, context: Mapping[str, Any]) -> str | None:
+    text = bodies.text(value, max_len=64)
+    if text and not bodies.known_zone(text):
+        raise refuse("must be an IANA time zone such as Europe/Berlin")
+    return text
+
+
+def _product_id(value: Any, context: Mapping[str, Any]) -> str | None:
+    return bodies.text(value, max_len=200, required=True, numbers_up_to=MAX_NUMERIC_ID)
+
+
+def _product_name(value: Any, context: Mapping[str, Any]) -> str | None:
+    return bodies.text(value, max_len=500, required=True)
+
+
+_URL = f"https?://[^{bodies.SPACE}\\x00]+"
+
+
+def _url(value: Any, context: Mapping[str, Any]) -> str | None:
+    text = bodies.text(value, max_len=2000)
+    if text and not re.fullmatch(_URL, text):
+        raise refuse("must be an http(s) URL")
+    return text
+
+
+# A GTIN has at most 14 digits; as a number, the largest of them.
+_MAX_GTIN = 10**14 - 1
+
+
+def _gtin(value: Any, context: Mapping[str, Any]) -> str | None:
+    text = bodies.text(value, max_len=14, numbers_up_to=_MAX_GTIN)
+    if text and not re.fullmatch(r"[0-9]+", text):
+        raise refuse("must be digits")
+    return text
+
+
+OrderId = Annotated[str, Checked(_order_id, bodies.text_schema(
+    200, required=True, numbers_up_to=MAX_NUMERIC_ID,
+    description="The shop's order id: text, or a whole number (sent back as text)."))]
+OccurredAt = Annotated[datetime, Checked(_occurred_at, {
+    "type": "string", "format": "date-time", "pattern": f"^[{bodies.SPACE}]*[2-9][0-9]{{3}}-",
+    "description": "When it happened, ISO 8601 (UTC when no offset is given): from the year 2000, and at "
+                   "most 60 days ahead of the server's clock."})]
+Email = Annotated[str | None, Checked(_email, {
+    "type": ["string", "null"], "maxLength": 320, "anyOf": [{"format": "email"}, {"pattern": bodies.BLANK}],
+    "description": "The buyer's address, one that can be mailed; blank or null for none."})]
+Name = Annotated[str | None, Checked(_name, bodies.text_schema(200))]
+Locale = Annotated[str | None, Checked(_locale, bodies.text_schema(
+    35, pattern=bodies.blank_or(_LOCALE), description="A language tag such as de or de-AT."))]
+TimeZone = Annotated[str | None, Checked(_timezone, bodies.text_schema(
+    64, anyOf=[{"enum": list(bodies.ZONES)}, {"pattern": bodies.BLANK}],
+    description="The buyer's IANA time zone, for the send window."))]
+ProductId = Annotated[str, Checked(_product_id, bodies.text_schema(
+    200, required=True, numbers_up_to=MAX_NUMERIC_ID, description="Unique within the order."))]
+ProductName = Annotated[str, Checked(_product_name, bodies.text_schema(500, required=True))]
+Url = Annotated[str | None, Checked(_url, bodies.text_schema(2000, pattern=bodies.blank_or(_URL)))]
+Gtin = Annotated[str | None, Checked(_gtin, bodies.text_schema(14, numbers_up_to=_MAX_GTIN,
+                                                               pattern=bodies.blank_or("[0-9]+")))]
+
+
+class CustomerBody(pydantic.BaseModel):
+    email: Email = None
+    name: Name = None
+    locale: Locale = None
+    timezone: TimeZone = None
+
+
+class ProductBody(pydantic.BaseModel):
+    id: ProductId
+    name: ProductName
+    url: Url = None
+    image_url: Url = None
+    gtin: Gtin = None
+
+
+class OrderEventBody(pydantic.BaseModel):
+    """An order event as the API takes it; the platforms' payloads are translated into one."""
+
+    model_config = pydantic.ConfigDict(json_schema_extra={
+        # What "a fulfilled or delivered order needs at least one product" is in JSON Schema.
+        "if": {"properties": {"status": {"enum": list(NEEDS_PRODUCTS)}}, "required": ["status"]},
+        "then": {"required": ["products"], "properties": {"products": {"type": "array", "minItems": 1}}},
+    })
+
+    order_id: OrderId
+    status: Status
+    occurred_at: OccurredAt
+    customer: CustomerBody | None = None
+    consent: pydantic.StrictBool | None = None
+    products: Annotated[list[ProductBody] | None, pydantic.Field(max_length=MAX_PRODUCTS)] = None
+
+
+_MESSAGES = {"status": f"must be one of {', '.join(STATUSES)}", "products:too_long": f"at most {MAX_PRODUCTS} products"}
 
 
 def parse_event(body: Any, *, smtputf8: bool = True) -> OrderEvent:
     """Check an order event from the API; every problem is reported at once, by field path."""
-    if not isinstance(body, dict):
-        raise ValidationError({"": "the body must be a JSON object"})
     errors: dict[str, str] = {}
-    order_id = _text(body.get("order_id"), "order_id", errors, required=True, max_len=200)
-    status = body.get("status")
-    if status not in STATUSES:
-        errors["status"] = f"must be one of {', '.join(STATUSES)}"
-    occurred_at = parse_datetime(body.get("occurred_at"), "occurred_at", errors)
-
-    customer = body.get("customer")
-    email = name = locale = tz = None
-    if customer is None:
-        customer = {}
-    if not isinstance(customer, dict):
-        errors["customer"] = "must be an object"
-        customer = {}
-    email = _text(customer.get("email"), "customer.email", errors, required=False, max_len=320)
-    if email:
-        try:
-            email = addresses.parse(email, smtputf8=smtputf8).normalized
-        except addresses.AddressError as exc:
-            errors["customer.email"] = f"is not an address we can mail: {exc}"
-    name = _text(customer.get("name"), "customer.name", errors, required=False, max_len=200)
-    locale = _text(customer.get("locale"), "customer.locale", errors, required=False, max_len=35)
-    if locale and not re.fullmatch(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*", locale):
-        errors["customer.locale"] = "must be a language tag such as de or de-AT"
-    tz = _text(customer.get("timezone"), "customer.timezone", errors, required=False, max_len=64)
-    if tz and not _known_zone(tz):
-        errors["customer.timezone"] = "must be an IANA time zone such as Europe/Berlin"
-
-    consent = body.get("consent")
-    if consent is not None and not isinstance(consent, bool):
-        errors["consent"] = "must be true or false"
-        consent = None
-
-    products: list[Product] = []
-    raw_products = body.get("products", [])
-    if raw_products is None:
-        raw_products = []
-    if not isinstance(raw_products, list):
-        errors["products"] = "must be a list"
-        raw_products = []
-    if len(raw_products) > MAX_PRODUCTS:
-        errors["products"] = f"at most {MAX_PRODUCTS} products"
-        raw_products = []
-    seen: set[str] = set()
-    for i, item in enumerate(raw_products):
-        p = f"products.{i}"
-        if not isinstance(item, dict):
-            errors[p] = "must be an object"
-            continue
-        pid = _text(item.get("id"), f"{p}.id", errors, required=True, max_len=200)
-        pname = _text(item.get("name"), f"{p}.name", errors, required=True, max_len=500)
-        url = _url(item.get("url"), f"{p}.url", errors)
-        image = _url(item.get("image_url"), f"{p}.image_url", errors)
-        gtin = _text(item.get("gtin"), f"{p}.gtin", errors, required=False, max_len=14)
-        if gtin and not gtin.isdigit():
-            errors[f"{p}.gtin"] = "must be digits"
-        if pid and pid in seen:
-            errors[f"{p}.id"] = "appears twice"
-        if pid:
-            seen.add(pid)
-        if pid and pname:
-            products.append(Product(pid, pname, url, image, gtin))
-    if status in ("fulfilled", "delivered") and not raw_products and "products" not in errors:
-        errors["products"] = "a fulfilled or delivered order needs at least one product"
-    if errors:
+    checked: OrderEventBody | None = None
+    try:
+        checked = OrderEventBody.model_validate(body, context={"smtputf8": smtputf8})
+    except pydantic.ValidationError as exc:
+        errors = bodies.field_errors(exc, _MESSAGES)
+    if isinstance(body, dict):
+        errors.update(_across_fields(body, errors))
+    if errors or checked is None:
         raise ValidationError(errors)
-    assert order_id is not None and occurred_at is not None and isinstance(status, str)
-    return OrderEvent(order_id, status, occurred_at, email, name, locale, consent, products, tz)
+    customer = checked.customer or CustomerBody()
+    products = [Product(p.id, p.name, p.url, p.image_url, p.gtin) for p in checked.products or []]
+    return OrderEvent(checked.order_id, checked.status, checked.occurred_at, customer.email, customer.name,
+                      customer.locale, checked.consent, products, customer.timezone)
+
+
+def _across_fields(body: dict[str, Any], errors: Mapping[str, str]) -> dict[str, str]:
+    """The rules between fields, checked on the body as sent so that they are reported beside the
+    fields' own problems."""
+    found: dict[str, str] = {}
+    products = body.get("products")
+    if body.get("status") in NEEDS_PRODUCTS and not products and "products" not in errors:
+        found["products"] = "a fulfilled or delivered order needs at least one product"
+    if isinstance(products, list) and "products" not in errors:
+        seen: set[str] = set()
+        for i, item in enumerate(products):
+            pid = clean(item.get("id")) if isinstance(item, dict) and f"products.{i}.id" not in errors else None
+            if pid and pid in seen:
+                found[f"products.{i}.id"] = "appears twice"
+            if pid:
+                seen.add(pid)
+    return found

@@ -1,27 +1,128 @@
-"""The OpenAPI document at /openapi.json, written by hand so it says exactly what the API does."""
+"""The OpenAPI document at /openapi.json. The request bodies' schemas are generated from the very
+pydantic models that check them (`events.OrderEventBody`, `settings.SettingsPatch`); the answers are
+described here, every status each route gives among them (tests/intake/test_api_schema.py holds the
+app to this document with schemathesis)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from reviews import __version__
-from reviews.intake.events import MAX_PRODUCTS, STATUSES
+from reviews.intake.events import STATUSES, OrderEventBody
+from reviews.merchants.settings import DEFAULT_SETTINGS, SettingsPatch
+from reviews.platform import bodies
 
-_ERROR = {"$ref": "#/components/schemas/Error"}
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+_WHY = {
+    400: "The body is not JSON, or not an object",
+    401: "Missing or wrong API key (or webhook signature)",
+    404: "Not found",
+    413: "Body over 1 MB",
+    422: "Invalid fields: `fields` names each, by its path (`customer.email`, `products.0.id`)",
+    429: "Too many wrong API keys from this address",
+    503: "The database is briefly out of reach",
+}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {401: "Missing or wrong API key", 413: "Body over 1 MB", 422: "Invalid fields", 404: "Not found"}
-    return {str(c): {"description": text[c], "content": {"application/json": {"schema": _ERROR}}} for c in codes}
+    answers: dict[str, Any] = {}
+    for code in codes:
+        answers[str(code)] = {"description": _WHY[code], "content": {"application/json": {"schema": _ref("Error")}}}
+        if code in (429, 503):
+            answers[str(code)]["headers"] = _RETRY_AFTER
+    return answers
 
 
+def _ok(schema: dict[str, Any], description: str = "OK", **extra: Any) -> dict[str, Any]:
+    return {"200": {"description": description, "content": {"application/json": {"schema": schema}}, **extra}}
+
+
+# Every /api/v1 route checks the key first, against the database.
+_KEYED = (401, 429, 503)
+
+
+def _count(name: str) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 0, "description": name}
+
+
+def _answers() -> dict[str, Any]:
+    """The schemas of what the API answers."""
+    nullable_time = {"type": ["string", "null"], "format": "date-time"}
+    counts = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+    return {
+        "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+            "type": "object", "required": ["code", "message", "fields"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+        "Invitation": {"type": "object", "required": ["state", "reason", "send_at"], "properties": {
+            "state": {"type": "string", "enum": ["scheduled", "sent", "skipped", "cancelled", "failed"]},
+            "reason": {"type": ["string", "null"]}, "send_at": nullable_time}},
+        "OrderAnswer": {"type": "object", "required": ["order_id", "status", "order_status", "invitation"],
+                        "properties": {
+                            "order_id": {"type": "string"}, "status": {"type": "string", "enum": list(STATUSES)},
+                            "order_status": {"type": "string", "enum": list(STATUSES)},
+                            "invitation": {"anyOf": [_ref("Invitation"), {"type": "null"}]}}},
+        "Settings": {"type": "object", "required": list(DEFAULT_SETTINGS), "properties": {
+            key: {"description": "set, or null: secrets are never sent back"} for key in DEFAULT_SETTINGS}},
+        "Merchant": {"type": "object", "required": ["slug", "name", "locale", "settings"], "properties": {
+            "slug": {"type": "string"}, "name": {"type": "string"}, "locale": {"type": "string"},
+            "settings": _ref("Settings")}},
+        "Stats": {"type": "object", "required": ["merchant", "invitations"], "properties": {
+            "merchant": {"type": "string"},
+            "invitations": {"type": "object", "properties": {
+                **{name: _count(name) for name in (
+                    "ordered", "scheduled", "sent", "failed", "cancelled", "too_old_to_invite",
+                    "reminder_scheduled", "reminded", "reviewed")},
+                "skipped": counts, "reminder_skipped": counts}}}},
+        "Summary": {"type": "object", "required": ["average", "count", "distribution"], "properties": {
+            "average": {"type": ["number", "null"]}, "count": {"type": "integer", "minimum": 0},
+            "distribution": counts}},
+        "DataExport": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "source": {"type": "string"}, "request_id": {"type": ["string", "null"]},
+            "requested_at": {"type": "string", "format": "date-time"},
+            "state": {"type": "string", "enum": ["waiting", "delivered", "erased"]},
+            "delivered_at": nullable_time, "delivered_by": {"type": ["string", "null"]},
+            "erased_at": nullable_time, "orders": {"type": "integer"}, "reviews": {"type": "integer"}}},
+        "DataExports": {"type": "object", "required": ["exports"], "properties": {
+            "exports": {"type": "array", "items": _ref("DataExport")}}},
+        "Health": {"type": "object", "required": ["status", "database"], "properties": {
+            "status": {"type": "string", "enum": ["ok", "degraded", "error"]},
+            "database": {"type": "string", "enum": ["ok", "unreachable"]},
+            "worker": {"type": "object", "properties": {"state": {"type": "string", "enum": ["ok", "stalled"]},
+                                                        "seconds_since_loop": {"type": "number"}}}}},
+        "WebhookAnswer": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+    }
+
+
+def _webhook(summary: str, signature: str, topic: str, *, delivery_id: str | None = None,
+             required: bool) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": signature, "in": "header", "required": required, "schema": {"type": "string"},
+         "description": "base64 HMAC-SHA256 of the raw body with the shop's webhook secret"},
+        {"name": topic, "in": "header", "required": required, "schema": {"type": "string"}}]
+    if delivery_id:
+        parameters.append({"name": delivery_id, "in": "header", "schema": {"type": "string"}})
+    return {"post": {
+        "summary": summary, "parameters": parameters,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+        "responses": {**_ok(_ref("WebhookAnswer"), "Processed, ignored or already seen"),
+                      **_errors(400, 401, 404, 413, 422, 503)}}}
+
+
+@functools.lru_cache(maxsize=4)  # the same for every request; generating the models' schemas is not free
 def document(base_url: str) -> dict[str, Any]:
-    summary = {"type": "object", "properties": {
-        "average": {"type": ["number", "null"]}, "count": {"type": "integer"},
-        "distribution": {"type": "object", "additionalProperties": {"type": "integer"}}}}
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {"title": "Attest", "version": __version__,
@@ -29,95 +130,59 @@ def document(base_url: str) -> dict[str, Any]:
         "servers": [{"url": base_url}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                    "type": "object", "required": ["code", "message", "fields"], "properties": {
-                        "code": {"type": "string"}, "message": {"type": "string"},
-                        "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
-                "OrderEvent": {"type": "object", "required": ["order_id", "status", "occurred_at"], "properties": {
-                    "order_id": {"type": "string", "maxLength": 200},
-                    "status": {"type": "string", "enum": list(STATUSES)},
-                    "occurred_at": {"type": "string", "format": "date-time"},
-                    "customer": {"type": "object", "properties": {
-                        "email": {"type": "string", "format": "email"}, "name": {"type": "string"},
-                        "locale": {"type": "string"}, "timezone": {"type": "string"}}},
-                    "consent": {"type": "boolean"},
-                    "products": {"type": "array", "maxItems": MAX_PRODUCTS, "items": {
-                        "type": "object", "required": ["id", "name"], "properties": {
-                            "id": {"type": "string"}, "name": {"type": "string"},
-                            "url": {"type": "string", "format": "uri"},
-                            "image_url": {"type": "string", "format": "uri"}, "gtin": {"type": "string"}}}}}},
-                "Summary": summary,
-                "DataExports": {"type": "object", "properties": {"exports": {"type": "array", "items": {
-                    "type": "object", "properties": {
-                        "id": {"type": "integer"}, "source": {"type": "string"},
-                        "request_id": {"type": ["string", "null"]},
-                        "requested_at": {"type": "string", "format": "date-time"},
-                        "state": {"type": "string", "enum": ["waiting", "delivered", "erased"]},
-                        "delivered_at": {"type": ["string", "null"], "format": "date-time"},
-                        "delivered_by": {"type": ["string", "null"]},
-                        "erased_at": {"type": ["string", "null"], "format": "date-time"},
-                        "orders": {"type": "integer"}, "reviews": {"type": "integer"}}}}}},
-            },
+            "schemas": {**_answers(), **bodies.components(OrderEventBody, SettingsPatch)},
         },
         "paths": {
             "/api/v1/orders": {"post": {
                 "summary": "Send an order event (idempotent per order and status)",
-                "security": [{"bearer": []}],
+                "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/OrderEvent"}}}},
-                "responses": {"200": {"description": "Recorded; a repeat returns the first answer"},
-                              **_errors(401, 413, 422)}}},
-            "/api/v1/merchant": {"get": {"summary": "The merchant and its settings",
-                                         "security": [{"bearer": []}],
-                                         "responses": {"200": {"description": "OK"}, **_errors(401)}}},
+                    "schema": _ref("OrderEventBody")}}},
+                "responses": {**_ok(_ref("OrderAnswer"), "Recorded; a repeat returns the first answer", headers={
+                    "Idempotent-Replayed": {"description": "true when this repeats an event already recorded",
+                                            "schema": {"type": "string", "enum": ["true"]}}}),
+                              **_errors(413, 422, *_KEYED)}}},
+            "/api/v1/merchant": {"get": {"summary": "The merchant and its settings", "security": bearer,
+                                         "responses": {**_ok(_ref("Merchant")), **_errors(*_KEYED)}}},
             "/api/v1/merchant/settings": {"patch": {
-                "summary": "Change settings", "security": [{"bearer": []}],
-                "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
-                "responses": {"200": {"description": "OK"}, **_errors(401, 422)}}},
-            "/api/v1/stats": {"get": {"summary": "The invitation funnel", "security": [{"bearer": []}],
-                                      "responses": {"200": {"description": "OK"}, **_errors(401)}}},
+                "summary": "Change settings", "security": bearer,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": _ref("SettingsPatch")}}},
+                "responses": {**_ok({"type": "object", "required": ["settings"],
+                                     "properties": {"settings": _ref("Settings")}}),
+                              **_errors(413, 422, *_KEYED)}}},
+            "/api/v1/stats": {"get": {"summary": "The invitation funnel", "security": bearer,
+                                      "responses": {**_ok(_ref("Stats")), **_errors(*_KEYED)}}},
             "/api/v1/privacy/exports": {"get": {
                 "summary": "Buyers' data exports (from Shopify's customers/data_request or `attest privacy request`): "
                            "when each was asked for and whether it was delivered",
-                "security": [{"bearer": []}],
-                "responses": {"200": {"description": "OK", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/DataExports"}}}}, **_errors(401)}}},
+                "security": bearer,
+                "responses": {**_ok(_ref("DataExports")), **_errors(*_KEYED)}}},
             "/api/v1/privacy/exports/{export_id}": {"get": {
                 "summary": "Download one export as a JSON file to hand to the buyer; the first download marks it "
                            "delivered",
-                "security": [{"bearer": []}],
+                "security": bearer,
                 "parameters": [{"name": "export_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                "responses": {"200": {"description": "The export (an attachment), or a note that the buyer was "
-                                                     "erased since"}, **_errors(401, 404)}}},
+                "responses": {**_ok({"type": "object"}, "The export (an attachment), or a note that the buyer was "
+                                                        "erased since"), **_errors(404, *_KEYED)}}},
             "/widgets/v1/{slug}/summary.json": {"get": {
                 "summary": "Rating summary of a shop's published reviews",
                 "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "OK", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Summary"}}}}, **_errors(404)}}},
-            "/hooks/shopify/{slug}": {"post": {
-                "summary": "Shopify webhook (orders/create, orders/fulfilled, orders/cancelled, refunds/create, "
-                           "customers/redact, customers/data_request, shop/redact)",
-                "parameters": [
-                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "X-Shopify-Hmac-Sha256", "in": "header", "required": True, "schema": {"type": "string"},
-                     "description": "base64 HMAC-SHA256 of the raw body with the merchant's shopify_secret"},
-                    {"name": "X-Shopify-Topic", "in": "header", "required": True, "schema": {"type": "string"}},
-                    {"name": "X-Shopify-Webhook-Id", "in": "header", "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "Processed, ignored or already seen"},
-                              "400": {"description": "Not JSON"}, **_errors(401, 404, 413, 422)}}},
-            "/hooks/woocommerce/{slug}": {"post": {
-                "summary": "WooCommerce webhook (order.created, order.updated) and its creation ping",
-                "parameters": [
-                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "X-WC-Webhook-Signature", "in": "header", "schema": {"type": "string"},
-                     "description": "base64 HMAC-SHA256 of the raw body with the merchant's woocommerce_secret"},
-                    {"name": "X-WC-Webhook-Topic", "in": "header", "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "Processed, ignored or already seen"},
-                              "400": {"description": "Not JSON"}, **_errors(401, 404, 413, 422)}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {"description": "OK"}}}},
-            "/healthz": {"get": {"summary": "Database reachable", "responses": {
-                "200": {"description": "OK"}, "503": {"description": "Database unreachable"}}}},
+                "responses": {**_ok(_ref("Summary")), **_errors(404, 503)}}},
+            "/hooks/shopify/{slug}": _webhook(
+                "Shopify webhook (orders/create, orders/fulfilled, orders/cancelled, refunds/create, "
+                "customers/redact, customers/data_request, shop/redact)",
+                "X-Shopify-Hmac-Sha256", "X-Shopify-Topic", delivery_id="X-Shopify-Webhook-Id", required=True),
+            "/hooks/woocommerce/{slug}": _webhook(
+                "WooCommerce webhook (order.created, order.updated) and its creation ping",
+                "X-WC-Webhook-Signature", "X-WC-Webhook-Topic", required=False),
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
+                "description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/healthz": {"get": {"summary": "The database, and the worker where this process runs one",
+                                 "responses": {**_ok(_ref("Health")), "503": {
+                                     "description": "The database is unreachable or the worker stalled",
+                                     "content": {"application/json": {"schema": _ref("Health")}}}}}},
+            "/openapi.json": {"get": {"summary": "This document", "responses": _ok({"type": "object"})}},
         },
     }
 

@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import re
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+import pydantic
 
 from mailer import addresses
 from reviews.merchants.branding import DEFAULT_ACCENT, is_hex_colour
+from reviews.platform import bodies
+from reviews.platform.bodies import Checked, refuse
 from reviews.platform.errors import ValidationError
+from reviews.platform.text import unstorable
 
 # Every setting a merchant may change, its default and its parser. The defaults are the
 # product's opinions: a week after fulfilment, one reminder, ask only with consent.
@@ -29,6 +34,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "woocommerce_secret": None,
 }
 SECRET_SETTINGS = {"shopify_secret", "woocommerce_secret"}
+_DAYS = ("invite_delay_days", "reminder_days", "invite_cap_days")
+_FLAGS = ("wait_for_delivery", "require_consent")
+MAX_DAYS = 30
+MAX_TEXT = 500
+_HOURS = "([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]|24):[0-5][0-9]"
 
 
 def parse_setting(key: str, raw: Any) -> Any:
@@ -36,15 +46,17 @@ def parse_setting(key: str, raw: Any) -> Any:
     if key not in DEFAULT_SETTINGS:
         raise ValidationError({key: "unknown setting"})
     text = str(raw).strip() if raw is not None else ""
-    if key in ("invite_delay_days", "reminder_days", "invite_cap_days"):
+    if trouble := unstorable(text):  # jsonb takes no NUL
+        raise ValidationError({key: trouble})
+    if key in _DAYS:
         try:
             value = int(text)
         except ValueError:
             raise ValidationError({key: "must be a whole number of days"}) from None
-        if not 0 <= value <= 30:
-            raise ValidationError({key: "must be between 0 and 30"})
+        if not 0 <= value <= MAX_DAYS:
+            raise ValidationError({key: f"must be between 0 and {MAX_DAYS}"})
         return value
-    if key in ("wait_for_delivery", "require_consent"):
+    if key in _FLAGS:
         if isinstance(raw, bool):
             return raw
         if text.lower() in ("true", "1", "yes", "on"):
@@ -55,8 +67,7 @@ def parse_setting(key: str, raw: Any) -> Any:
     if key == "send_window":
         if text.lower() in ("off", "", "none"):
             return "off"
-        match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]|24):([0-5]\d)", text)
-        if not match or text[:5] >= text[6:]:
+        if not re.fullmatch(_HOURS, text) or text[:5] >= text[6:]:
             raise ValidationError({key: "must look like 09:00-20:00, or off"})
         return text
     if key == "accent_color":
@@ -64,10 +75,8 @@ def parse_setting(key: str, raw: Any) -> Any:
             raise ValidationError({key: "must be a colour like #1f6feb"})
         return text
     if key == "timezone":
-        try:
-            ZoneInfo(text)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValidationError({key: "unknown time zone"}) from None
+        if not bodies.known_zone(text):
+            raise ValidationError({key: "unknown time zone"})
         return text
     if key in ("logo_url",) and text and not re.match(r"^https?://", text):
         raise ValidationError({key: "must be an http(s) URL"})
@@ -76,6 +85,80 @@ def parse_setting(key: str, raw: Any) -> Any:
             text = addresses.parse(text).normalized
         except addresses.AddressError as exc:
             raise ValidationError({key: f"is not an address we can mail: {exc}"}) from None
-    if len(text) > 500:
+    if len(text) > MAX_TEXT:
         raise ValidationError({key: "too long"})
     return text or None
+
+
+# The body of PATCH /api/v1/merchant/settings: JSON's own types (a number of days, true or false,
+# text or null to clear it), each then held to `parse_setting`'s rule, which the CLI's strings
+# share. Each field type carries its JSON Schema beside its check (`bodies.Checked`).
+
+def _rule(key: str) -> Callable[[Any, Mapping[str, Any]], Any]:
+    def check(value: Any, context: Mapping[str, Any]) -> Any:
+        if key in _DAYS:
+            value = bodies.whole(value)
+            if value is None:
+                raise refuse("must be a whole number of days")
+        if key in _FLAGS and not isinstance(value, bool):
+            raise refuse("must be true or false")
+        if key not in _DAYS and key not in _FLAGS:
+            value = bodies.text(value, max_len=MAX_TEXT)
+        try:
+            return parse_setting(key, value)
+        except ValidationError as exc:
+            raise refuse(exc.fields[key]) from None
+
+    return check
+
+
+def _setting(key: str, **schema: Any) -> Checked:
+    return Checked(_rule(key), schema)
+
+
+def _days(key: str, description: str) -> Checked:
+    return _setting(key, type="integer", minimum=0, maximum=MAX_DAYS, description=description)
+
+
+def _text(key: str, *, nullable: bool = True, **extra: Any) -> Checked:
+    return Checked(_rule(key), bodies.text_schema(MAX_TEXT, nullable=nullable, **extra))
+
+
+class SettingsPatch(pydantic.BaseModel):
+    """The settings to change; those left out stay as they are (`DEFAULT_SETTINGS` until set)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    invite_delay_days: Annotated[int | None, _days("invite_delay_days",
+                                                   "Days after fulfilment (or delivery) before inviting.")] = None
+    wait_for_delivery: Annotated[bool | None, _setting("wait_for_delivery", type="boolean")] = None
+    send_window: Annotated[str | None, _text(
+        "send_window", pattern=bodies.blank_or(f"[Oo][Ff][Ff]|[Nn][Oo][Nn][Ee]|{_HOURS}"),
+        description="HH:MM-HH:MM in the buyer's local time, the start before the end; off, blank or null for "
+                    "none.")] = None
+    reminder_days: Annotated[int | None, _days("reminder_days", "Days after the invitation; 0 for none.")] = None
+    invite_cap_days: Annotated[int | None, _days("invite_cap_days",
+                                                 "At most one invitation per address in this many days; 0 for "
+                                                 "no cap.")] = None
+    require_consent: Annotated[bool | None, _setting("require_consent", type="boolean")] = None
+    sender_name: Annotated[str | None, _text("sender_name")] = None
+    reply_to: Annotated[str | None, _text("reply_to", anyOf=[{"format": "email"}, {"pattern": bodies.BLANK}],
+                                          description="An address that can be mailed; blank or null for none.")
+                        ] = None
+    logo_url: Annotated[str | None, _text("logo_url", pattern=bodies.blank_or("https?://[^\\x00]*"))] = None
+    accent_color: Annotated[str | None, _text("accent_color", nullable=False,
+                                              pattern=f"^[{bodies.SPACE}]*#([0-9a-fA-F]{{3}}){{1,2}}[{bodies.SPACE}]*$",
+                                              description="A colour like #1f6feb.")] = None
+    timezone: Annotated[str | None, _text("timezone", nullable=False, enum=list(bodies.ZONES))] = None
+    shopify_secret: Annotated[str | None, _text("shopify_secret", writeOnly=True)] = None
+    woocommerce_secret: Annotated[str | None, _text("woocommerce_secret", writeOnly=True)] = None
+
+
+def parse_patch(body: Any) -> dict[str, Any]:
+    """The settings a PATCH changes, checked: a 422 naming every refused one."""
+    try:
+        patch = SettingsPatch.model_validate(body)
+    except pydantic.ValidationError as exc:
+        raise ValidationError(bodies.field_errors(exc, root="the body must be a JSON object of settings",
+                                                  unknown="unknown setting")) from None
+    return patch.model_dump(exclude_unset=True)
