@@ -19,9 +19,11 @@ from starlette.routing import Mount, Route
 from reviews.buyer import pages, review_page, unsubscribe, verification
 from reviews.buyer.pages import _
 from reviews.collection import store as reviews
+from reviews.console.routes import routes as console_routes
 from reviews.intake import api, openapi, shopify, woocommerce
 from reviews.invitations import store as invitations
 from reviews.merchants import branding
+from reviews.moderation import queue as moderation_queue
 from reviews.platform import db, http, metrics
 from reviews.platform.errors import ApiError
 from reviews.platform.i18n import Catalog
@@ -135,7 +137,9 @@ def routes() -> list[Route | Mount]:
         Route("/healthz", healthz),
         Route("/metrics", metrics.endpoint(reviews_by_state=reviews.count_by_state,
                                            invitations_by_state=invitations.count_by_state,
-                                           open_flags=flags.count_open)),
+                                           open_flags=flags.count_open,
+                                           oldest_held=moderation_queue.oldest_held_seconds)),
+        *console_routes(),
         Route("/openapi.json", openapi.openapi_json),
         Route("/api/v1/orders", api.post_order, methods=["POST"]),
         Route("/api/v1/merchant", api.get_merchant),
@@ -148,6 +152,7 @@ def routes() -> list[Route | Mount]:
         Route("/r/{token}", review_page.review_page, methods=["GET"]),
         Route("/r/{token}", review_page.submit_review, methods=["POST"]),
         Route("/r/{token}/withdraw", review_page.withdraw_review, methods=["POST"]),
+        Route("/r/{token}/appeal", review_page.appeal_review, methods=["POST"]),
         Route("/static/{name}", review_page.static_file),
         Route("/u/{token}", unsubscribe.confirm_page, methods=["GET"]),
         Route("/u/{token}", unsubscribe.unsubscribe, methods=["POST"]),

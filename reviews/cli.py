@@ -21,6 +21,9 @@ from tqdm import tqdm
 from reviews import __version__, worker
 from reviews.app import create_app
 from reviews.collection import importing
+from reviews.collection.reasons import REASONS
+from reviews.console import accounts
+from reviews.console.users import ROLES as USER_ROLES
 from reviews.invitations import store as invitations
 from reviews.merchants import keys
 from reviews.merchants import store as merchants
@@ -179,11 +182,28 @@ async def _reindex(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _user(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_services(settings) as svc:
+        actor = f"cli:{getpass.getuser()}"
+        if args.user_command == "create":
+            user, link = await accounts.invite(svc, args.email, args.role, args.merchant, actor=actor,
+                                               locale=args.locale)
+            _print_json({"email": user.email, "role": args.role, "merchant": args.merchant, "sign_in_link": link,
+                         "mailed": True})
+        elif args.user_command == "list":
+            _print_json(await accounts.listing(svc))
+        else:
+            user = await accounts.disable(svc, args.email, actor=actor)
+            _print_json({"email": user.email, "disabled": True})
+    return 0
+
+
 async def _moderate(settings: Settings, args: argparse.Namespace) -> int:
 
     async with open_services(settings) as svc, svc.pool.acquire() as conn:
         result = await decisions.decide(conn, args.review_id, "publish" if args.publish else "reject",
-                              moderator=args.by or getpass.getuser(), now=svc.clock.now(), reason=args.reason)
+                                        moderator=args.by or getpass.getuser(), now=svc.clock.now(),
+                                        code=args.code, note=args.note)
     _print_json(result)
     return 0
 
@@ -281,12 +301,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="re-embed every review with a channel's configured model, then switch to it")
     p.add_argument("--channel", choices=["main", "multilingual"], default="main",
                    help="main: ATTEST_EMBEDDING_MODEL (default); multilingual: ATTEST_MULTILINGUAL_MODEL")
+    up = sub.add_parser("user", help="console accounts: create (and mail a sign-in link), list, disable")
+    usub = up.add_subparsers(dest="user_command", required=True)
+    p = usub.add_parser("create", help="create an account or give it a role; mails and prints a sign-in link")
+    p.add_argument("--email", required=True)
+    p.add_argument("--role", required=True, choices=list(USER_ROLES))
+    p.add_argument("--merchant", help="the merchant (owner, agent, viewer; a moderator assigned to it)")
+    p.add_argument("--locale", default="en", help="the language of the email (default en)")
+    usub.add_parser("list", help="every account, its role and memberships")
+    p = usub.add_parser("disable", help="disable an account: every session ends at once")
+    p.add_argument("email")
     p = sub.add_parser("moderate", help="decide on a held review: publish it, or reject it with a reason")
     p.add_argument("review_id", type=int)
     decision = p.add_mutually_exclusive_group(required=True)
     decision.add_argument("--publish", action="store_true", help="the flags were wrong: publish")
-    decision.add_argument("--reject", action="store_true", help="reject; the author sees --reason and may edit")
-    p.add_argument("--reason", help="shown to the author (required with --reject)")
+    decision.add_argument("--reject", action="store_true",
+                          help="reject with a reason code; the author is emailed it, and may edit where it allows")
+    p.add_argument("--code", choices=[r.code for r in REASONS], help="the reason (required with --reject)")
+    p.add_argument("--note", help="an optional note for the author")
     p.add_argument("--by", help="moderator name for the audit log (default: your user name)")
 
     pp = sub.add_parser("privacy", help="buyers' data requests: the exports to hand over")
@@ -332,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scan": lambda: _scan(settings, args),
         "reindex": lambda: _reindex(settings, args),
         "moderate": lambda: _moderate(settings, args),
+        "user": lambda: _user(settings, args),
         "privacy": lambda: _privacy(settings, args),
     }
     try:

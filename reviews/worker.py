@@ -6,7 +6,9 @@ import asyncio
 import json
 import signal
 
+from reviews.collection import retention
 from reviews.invitations import sending
+from reviews.moderation import notices
 from reviews.platform import jobs
 from reviews.platform.services import Services
 from reviews.platform.settings import Settings
@@ -15,7 +17,7 @@ from reviews.screening import scanning
 
 
 def all_tasks(svc: Services) -> dict[str, jobs.Task]:
-    return {**sending.tasks(svc), **scanning.tasks(svc)}
+    return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc)}
 
 
 def make_worker(svc: Services) -> jobs.Worker:

@@ -13,6 +13,12 @@ SOURCES = ("reviews", "embedding", "mailer", "widgets")
 # Each table and the one module that may INSERT, UPDATE or DELETE its rows.
 OWNERS = {
     "api_keys": "reviews/merchants/keys.py",
+    "appeals": "reviews/collection/appeals.py",
+    "console_sessions": "reviews/console/sessions.py",
+    "memberships": "reviews/console/users.py",
+    "moderation_decisions": "reviews/moderation/decisions.py",
+    "review_claims": "reviews/moderation/claims.py",
+    "users": "reviews/console/users.py",
     "audit_log": "reviews/platform/audit.py",
     "corpus_stats": "embedding/stats.py",
     "data_exports": "reviews/privacy/exports.py",

@@ -1,4 +1,5 @@
-"""The buyer's review page at /r/<token>: GET shows the form, POST stores the reviews.
+"""The buyer's review page at /r/<token>: GET shows the form, POST stores the reviews; a rejected
+review's author may appeal once from it (POST /r/<token>/appeal).
 
 A GET never changes anything (mail scanners prefetch links). Every answer, errors included,
 is a whole page in the buyer's language, and a refused POST shows again everything typed.
@@ -8,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,9 @@ from starlette.responses import Response
 
 from embedding import text
 from reviews.buyer.pages import _, _n, page_locale, render
+from reviews.collection import appeals, reasons
 from reviews.collection import store as reviews
+from reviews.collection.appeals import Appeal
 from reviews.collection.authors import default_display_name
 from reviews.collection.store import Review
 from reviews.intake import orders
@@ -32,7 +37,7 @@ from reviews.invitations.store import Invitation
 from reviews.merchants import branding
 from reviews.merchants.model import Merchant
 from reviews.merchants.store import by_id
-from reviews.platform import tokens
+from reviews.platform import audit, tokens
 from reviews.platform.errors import ApiError
 from reviews.platform.http import client_ip, read_body
 from reviews.platform.i18n import babel_locale, negotiate
@@ -78,12 +83,31 @@ class Context:
     merchant: Merchant
     items: list[OrderItem]
     existing: dict[str, Review]
+    appeals: dict[int, Appeal] = dataclass_field(default_factory=dict)  # by review id
 
     @property
     def slots(self) -> list[Slot]:
         slots = [Slot(str(item.position), item.product_id, item.name, branding.web_url(item.image_url),
                       self.existing.get(item.product_id)) for item in self.items]
         return [*slots, Slot(SHOP, None, self.merchant.name, None, self.existing.get(""))]
+
+    def appeal_of(self, slot: Slot) -> Appeal | None:
+        return self.appeals.get(slot.saved.id) if slot.saved else None
+
+    def appealable(self, slot: Slot) -> bool:
+        """A rejected review whose author has not appealed yet (an appeal is made once)."""
+        return slot.saved is not None and slot.saved.state == "rejected" and self.appeal_of(slot) is None
+
+
+def locked(slot: Slot) -> bool:
+    """Rejected for a reason that does not let its author mend it and send it again (a review that
+    is not the buyer's own): shown, not editable, not withdrawable. An unknown (legacy) reason, as
+    before reasons had codes, leaves the review editable."""
+    saved = slot.saved
+    if saved is None or saved.state != "rejected":
+        return False
+    reason = reasons.reason(saved.reject_reason)
+    return reason is not None and not reason.may_resubmit
 
 
 def user_agent_family(ua: str | None) -> str | None:
@@ -175,8 +199,9 @@ async def _load(svc: Services, request: Request) -> Context | Response:
                           _(locale, "The shop has withdrawn this review request."), merchant=merchant, switch=switch)
         items = await orders.items(conn, order.id)
         rows = await reviews.for_invitation(conn, invitation_id)
+        filed = {r.id: a for r in rows if r.state != "withdrawn" and (a := await appeals.of_review(conn, r.id))}
     existing = {r.product_id or "": r for r in rows}
-    return Context(invitation, order, merchant, list(items), existing)
+    return Context(invitation, order, merchant, list(items), existing, filed)
 
 
 def _locale_of(request: Request, ctx: Context) -> str:
@@ -200,7 +225,16 @@ def _form_state(ctx: Context, request: Request) -> dict[str, Any]:
     return values
 
 
-def _status(locale: str, saved: Review | None) -> str | None:
+def reason_label(locale: str, code: str | None) -> str | None:
+    """A reject reason as the buyer reads it: its code's label in their language, or the stored text
+    itself when it is no code (reasons written before there were codes)."""
+    reason = reasons.reason(code)
+    if reason is None:
+        return code or None
+    return _(locale, reason.label)  # the labels are in the pages catalog too (tests/moderation/test_notices.py)
+
+
+def _status(locale: str, saved: Review | None, appeal: Appeal | None = None) -> str | None:
     """One line on where the buyer's stored review stands."""
     if saved is None:
         return None
@@ -212,21 +246,32 @@ def _status(locale: str, saved: Review | None) -> str | None:
     elif state == "held":
         line = _(locale, "Received on %(date)s. A moderator is looking at it before it is published.")
     elif state == "rejected":
-        line = _(locale, "Not published. You can change your review and send it again.")
+        reason = reasons.reason(saved.reject_reason)
+        if reason is not None and not reason.may_resubmit:
+            line = _(locale, "Not published. This review cannot be changed and sent again.")
+        else:
+            line = _(locale, "Not published. You can change your review and send it again.")
     else:
         line = _(locale, "You withdrew this review. You can write a new one.")
     line %= {"date": _date(locale, saved.published_at if state == "published" else saved.submitted_at)}
-    if state == "rejected" and saved.reject_reason:
-        line += " " + _(locale, "The moderator's reason: %(reason)s") % {"reason": saved.reject_reason}
+    label = reason_label(locale, saved.reject_reason) if state == "rejected" else None
+    if label:
+        line += " " + _(locale, "The moderator's reason: %(reason)s") % {"reason": label}
     if saved.edited_at and state != "withdrawn":
         line += " " + _(locale, "Edited on %(date)s.") % {"date": _date(locale, saved.edited_at)}
+    if appeal is not None and state != "withdrawn":
+        if appeal.state == "open":
+            line += " " + _(locale, "You appealed on %(date)s. Another moderator is looking at your review.") % {
+                "date": _date(locale, appeal.created_at)}
+        elif state == "rejected":
+            line += " " + _(locale, "Another moderator looked at your appeal and upheld the decision.")
     return line
 
 
 def _anchor(field: str) -> str | None:
     kind, _sep, key = field.partition("_")
     return {"rating": f"rating-{key}-1", "title": f"title-{key}", "body": f"body-{key}",
-            "display": "display-name"}.get(kind)
+            "display": "display-name", "appeal": f"appeal-{key}"}.get(kind)
 
 
 def _render_form(svc: Services, ctx: Context, request: Request, locale: str, values: dict[str, Any],
@@ -242,8 +287,13 @@ def _render_form(svc: Services, ctx: Context, request: Request, locale: str, val
     return _page(
         "review_form.html", locale, status_code=status_code, headers=headers, merchant=ctx.merchant,
         slots=ctx.slots, shop_key=SHOP, values=values, errors=errors, summary=summary,
-        status={s.key: _status(locale, s.saved) for s in ctx.slots},
-        withdrawable=active,
+        status={s.key: _status(locale, s.saved, ctx.appeal_of(s)) for s in ctx.slots},
+        locked={s.key for s in ctx.slots if locked(s)},
+        appealable=[s for s in ctx.slots if ctx.appealable(s)],
+        appeal_of={s.key: ctx.appeal_of(s) for s in ctx.slots},
+        appeal_min=appeals.BODY_MIN, appeal_max=appeals.BODY_MAX,
+        appeal_min_text=_number(locale, appeals.BODY_MIN), appeal_max_text=_number(locale, appeals.BODY_MAX),
+        withdrawable=[s for s in active if not locked(s)],
         csrf=svc.signer.sign(tokens.CSRF, {"i": ctx.invitation.id}), token=token,
         switch=_switch(f"/r/{token}", request, keep=("p", "rating")),
         switch_form="review-form",
@@ -266,6 +316,8 @@ def validate(ctx: Context, form: dict[str, str], locale: str) -> tuple[list[revi
     items: list[reviews.Submission] = []
     for slot in ctx.slots:
         key = slot.key
+        if locked(slot):
+            continue  # shown, not a field: what is posted for it is not stored
         rating = form.get(f"rating_{key}", "").strip()
         title = re.sub(r"\s+", " ", form.get(f"title_{key}", "")).strip()
         body = form.get(f"body_{key}", "").strip()
@@ -320,10 +372,13 @@ def _same_texts(ctx: Context, form: dict[str, str], locale: str, errors: dict[st
 
 # --- posting ---------------------------------------------------------------------------------
 
-async def _posted(svc: Services, request: Request) -> tuple[Context, str, dict[str, str]] | Response:
+async def _posted(svc: Services, request: Request,
+                  values: Callable[[Context, dict[str, str]], dict[str, Any]] | None = None,
+                  ) -> tuple[Context, str, dict[str, str]] | Response:
     """What every POST does first: count it, load the link, read the form, check the CSRF token.
 
-    A refusal shows the form again with what was typed, so nothing is lost.
+    A refusal shows the form again with what was typed, so nothing is lost (`values`: what a form
+    other than the review form shows of what was posted).
     """
     ip = client_ip(request) or "unknown"
     limiter = RateLimiter(svc.settings.secret_key)
@@ -349,14 +404,15 @@ async def _posted(svc: Services, request: Request) -> tuple[Context, str, dict[s
     raw = await request.form()
     # A NUL cannot be typed and PostgreSQL cannot store it: dropped, not a reason to lose the text.
     form = {k: v.replace("\x00", "") for k, v in raw.items() if isinstance(v, str)}
+    shown = values(ctx, form) if values else form
     if not decision.allowed:
-        return _render_form(svc, ctx, request, locale, form, {"form": _too_many(locale, minutes)}, 429, retry)
+        return _render_form(svc, ctx, request, locale, shown, {"form": _too_many(locale, minutes)}, 429, retry)
     try:
         csrf = svc.signer.load(tokens.CSRF, form.get("csrf", ""), CSRF_MAX_AGE)
         if csrf.get("i") != ctx.invitation.id:
             raise tokens.TokenInvalid("wrong form")
     except (tokens.TokenInvalid, tokens.TokenExpired, AttributeError):
-        return _render_form(svc, ctx, request, locale, form, {"form": _(
+        return _render_form(svc, ctx, request, locale, shown, {"form": _(
             locale, "The form had expired. Please check your review and send it again.")}, 400)
     return ctx, locale, form
 
@@ -413,7 +469,7 @@ async def withdraw_review(request: Request) -> Response:
     ctx, locale, form = posted
     token = request.path_params["token"]
     slot = next((s for s in ctx.slots if s.key == form.get("review")), None)
-    if slot is None or slot.saved is None or slot.saved.state == "withdrawn":
+    if slot is None or slot.saved is None or slot.saved.state == "withdrawn" or locked(slot):
         return _render_form(svc, ctx, request, locale, _form_state(ctx, request),
                             {"form": _(locale, "There is no review to withdraw here.")}, 409)
     common = {"merchant": ctx.merchant, "token": token, "name": slot.name, "switch": _switch(f"/r/{token}", request)}
@@ -424,6 +480,50 @@ async def withdraw_review(request: Request) -> Response:
         await reviews.withdraw_by_buyer(conn, invitation_id=ctx.invitation.id, product_id=slot.product_id,
                                             now=svc.clock.now())
     return _page("review_thanks.html", locale, mode="withdrawn", days=svc.settings.review_link_days, **common)
+
+
+# --- appealing a rejection ---------------------------------------------------------------------
+
+def _appeal_values(ctx: Context, request: Request, form: dict[str, str]) -> dict[str, Any]:
+    """The page's saved values, with the appeal as typed next to the review it is about."""
+    values = _form_state(ctx, request)
+    key = form.get("review", "")
+    if key in {s.key for s in ctx.slots}:
+        values[f"appeal_{key}"] = form.get("appeal", "")
+    return values
+
+
+async def appeal_review(request: Request) -> Response:
+    """A rejected review's author asks, once, for another moderator to look at it."""
+    svc: Services = request.app.state.services
+    posted = await _posted(svc, request, lambda ctx, form: _appeal_values(ctx, request, form))
+    if isinstance(posted, Response):
+        return posted
+    ctx, locale, form = posted
+    slot = next((s for s in ctx.slots if s.key == form.get("review")), None)
+    already = _(locale, "There is no decision to appeal here, or you have already appealed.")
+    if slot is None or slot.saved is None or not ctx.appealable(slot):
+        return _render_form(svc, ctx, request, locale, _form_state(ctx, request), {"form": already}, 409)
+    body = form.get("appeal", "").strip()
+    error = None
+    if len(body) < appeals.BODY_MIN:
+        error = _(locale, "Write at least %(n)s characters.") % {"n": _number(locale, appeals.BODY_MIN)}
+    elif len(body) > appeals.BODY_MAX:
+        error = _(locale, "Write at most %(n)s characters.") % {"n": _number(locale, appeals.BODY_MAX)}
+    if error:
+        return _render_form(svc, ctx, request, locale, _appeal_values(ctx, request, form),
+                            {f"appeal_{slot.key}": error}, 422)
+    now = svc.clock.now()
+    async with svc.pool.acquire() as conn, conn.transaction():
+        appeal = await appeals.file(conn, slot.saved.id, body, now)
+        if appeal is not None:
+            await audit.record(conn, actor="buyer", action="review.appeal", table="appeals", row_id=appeal.id,
+                               after={"review_id": slot.saved.id, "state": appeal.state}, now=now)
+    if appeal is None:  # the same form sent twice at once: the other one filed it
+        return _render_form(svc, ctx, request, locale, _form_state(ctx, request), {"form": already}, 409)
+    token = request.path_params["token"]
+    return _page("review_appealed.html", locale, merchant=ctx.merchant, token=token, name=slot.name,
+                 shop_review=slot.key == SHOP, switch=_switch(f"/r/{token}", request))
 
 
 # --- the enhancement script -------------------------------------------------------------------

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -18,6 +19,9 @@ from reviews.platform import audit, jobs
 from reviews.platform.db import Connection, Executor
 
 SCAN_JOB = "scan_review"
+# Rejected and withdrawn reviews are kept, unpublished, at least this long (ISO 20488 asks for a
+# year); the retention job's period (ATTEST_RETENTION_DAYS) may only be longer.
+RETENTION_FLOOR = timedelta(days=365)
 
 
 MODERATABLE = ("pending", "held", "published", "rejected")
@@ -151,10 +155,20 @@ async def save_invited(
     return ids
 
 
+PURGE_JOB = "retention.purge"
+
+
+async def schedule_purge(conn: Executor, review_id: int, at: datetime) -> None:
+    """Ask the retention job to look at this unpublished review again at `at` (see
+    `reviews.collection.retention`); a later request replaces nothing already waiting."""
+    await jobs.enqueue(conn, PURGE_JOB, {"review_id": review_id}, at, dedupe_key=f"purge:{review_id}")
+
+
 async def withdraw(conn: Connection, review_id: int, now: datetime) -> None:
     await conn.execute(
         "UPDATE reviews SET state = 'withdrawn', published_at = NULL, updated_at = $2 WHERE id = $1", review_id, now
     )
+    await schedule_purge(conn, review_id, now + RETENTION_FLOOR)
 
 
 async def publish(conn: Connection, review_id: int, now: datetime) -> None:
@@ -221,15 +235,29 @@ class Standing:
     id: int
     state: str
     reject_reason: str | None
+    # What a moderator saw: the state and the text's time. A decision on another version is refused.
+    version: str = ""
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Standing:
-        return cls(row["id"], row["state"], row["reject_reason"])
+        return cls(row["id"], row["state"], row["reject_reason"], version_of(row))
+
+
+def version_of(row: asyncpg.Record | dict[str, Any]) -> str:
+    return f"{row['state']}:{(row['edited_at'] or row['submitted_at']).isoformat()}"
+
+
+_STANDING = "id, state, reject_reason, edited_at, submitted_at"
+
+
+async def merchant_of(conn: Executor, review_id: int) -> int | None:
+    found = await conn.fetchval("SELECT merchant_id FROM reviews WHERE id = $1", review_id)
+    return int(found) if found is not None else None
 
 
 async def lock_for_decision(conn: Connection, review_id: int) -> Standing | None:
     """The review's state, locked for a moderator's decision until the transaction ends."""
-    row = await conn.fetchrow("SELECT id, state, reject_reason FROM reviews WHERE id = $1 FOR UPDATE", review_id)
+    row = await conn.fetchrow(f"SELECT {_STANDING} FROM reviews WHERE id = $1 FOR UPDATE", review_id)
     return Standing.from_row(row) if row else None
 
 
@@ -238,19 +266,34 @@ async def publish_decided(conn: Connection, review_id: int, now: datetime) -> St
     row = await conn.fetchrow(
         """UPDATE reviews SET state = 'published', reject_reason = NULL,
                published_at = COALESCE(published_at, $2), updated_at = $2 WHERE id = $1
-           RETURNING id, state, reject_reason""",
+           RETURNING id, state, reject_reason, edited_at, submitted_at""",
         review_id, now)
     assert row is not None  # locked by `lock_for_decision`: it exists
     return Standing.from_row(row)
+
+
+async def purge(conn: Connection, review_id: int, before: datetime) -> bool:
+    """Delete an unpublished (rejected or withdrawn) review not touched since `before`, with what
+    hangs on it (versions, vectors, flags, decisions, appeals). True when it was deleted."""
+    deleted = await conn.fetchval(
+        """DELETE FROM reviews WHERE id = $1 AND state IN ('rejected', 'withdrawn') AND updated_at <= $2
+           RETURNING id""", review_id, before)
+    return deleted is not None
+
+
+async def purge_state(conn: Executor, review_id: int) -> tuple[str, datetime] | None:
+    row = await conn.fetchrow("SELECT state, updated_at FROM reviews WHERE id = $1", review_id)
+    return (row["state"], row["updated_at"]) if row else None
 
 
 async def reject(conn: Connection, review_id: int, reason: str, now: datetime) -> Standing:
     """Rejected with the reason its author is shown; they may edit and send it again."""
     row = await conn.fetchrow(
         """UPDATE reviews SET state = 'rejected', reject_reason = $3, published_at = NULL, updated_at = $2
-           WHERE id = $1 RETURNING id, state, reject_reason""",
+           WHERE id = $1 RETURNING id, state, reject_reason, edited_at, submitted_at""",
         review_id, now, reason)
     assert row is not None  # locked by `lock_for_decision`: it exists
+    await schedule_purge(conn, review_id, now + RETENTION_FLOOR)
     return Standing.from_row(row)
 
 

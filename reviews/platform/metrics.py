@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -26,6 +27,8 @@ OLDEST_DUE = Gauge("attest_jobs_oldest_due_seconds", "How long the oldest due jo
 REVIEWS = Gauge("attest_reviews", "Reviews by state", ["state"], registry=REGISTRY)
 INVITATIONS = Gauge("attest_invitations", "Invitations by state", ["state"], registry=REGISTRY)
 OPEN_FLAGS = Gauge("attest_flags_open", "Flags waiting for a moderator", registry=REGISTRY)
+OLDEST_HELD = Gauge("attest_oldest_held_review_seconds", "How long the longest-waiting held review has waited",
+                    registry=REGISTRY)
 
 
 def templates(routes: Iterable[BaseRoute], prefix: str = "") -> dict[int, str]:
@@ -93,7 +96,9 @@ Counts = Callable[[Connection], Awaitable[dict[str, int]]]
 
 
 def endpoint(*, reviews_by_state: Counts, invitations_by_state: Counts,
-             open_flags: Callable[[Connection], Awaitable[int]]) -> Callable[[Request], Awaitable[Response]]:
+             open_flags: Callable[[Connection], Awaitable[int]],
+             oldest_held: Callable[[Connection, datetime], Awaitable[float]] | None = None,
+             ) -> Callable[[Request], Awaitable[Response]]:
     """The /metrics handler. The counts come from each table's owner (`reviews.app` wires them)."""
 
     async def metrics(request: Request) -> Response:
@@ -110,6 +115,8 @@ def endpoint(*, reviews_by_state: Counts, invitations_by_state: Counts,
                 for state, n in (await count(conn)).items():
                     gauge.labels(state).set(n)
             OPEN_FLAGS.set(await open_flags(conn))
+            if oldest_held is not None:
+                OLDEST_HELD.set(await oldest_held(conn, now))
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return metrics

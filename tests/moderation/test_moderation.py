@@ -4,7 +4,7 @@ import json
 import pytest
 
 from reviews import cli
-from reviews.moderation.decisions import decide
+from reviews.moderation.decisions import Conflict, decide
 from reviews.platform.errors import ValidationError
 from reviews.platform.services import Services
 
@@ -32,16 +32,34 @@ async def test_publish_dismisses_the_flags_and_is_audited(services: Services) ->
     assert (audit["before"]["state"], audit["after"]["state"]) == ("held", "published")
 
 
-async def test_reject_needs_a_reason_and_keeps_it(services: Services) -> None:
+async def test_reject_needs_a_reason_code_and_keeps_it(services: Services) -> None:
     rid = await held_review(services)
     async with services.pool.acquire() as conn:
         with pytest.raises(ValidationError):
             await decide(conn, rid, "reject", moderator="ana", now=services.clock.now())
-        await decide(conn, rid, "reject", moderator="ana", now=services.clock.now(),
-                     reason="Posted by a competitor's campaign")
+        with pytest.raises(ValidationError):
+            await decide(conn, rid, "reject", moderator="ana", now=services.clock.now(), code="because")
+        await decide(conn, rid, "reject", moderator="ana", now=services.clock.now(), code="bought",
+                     note="Posted by a competitor's campaign")
     row = await services.pool.fetchrow("SELECT state, reject_reason FROM reviews")
-    assert (row["state"], row["reject_reason"]) == ("rejected", "Posted by a competitor's campaign")
+    assert (row["state"], row["reject_reason"]) == ("rejected", "bought")
     assert await services.pool.fetchval("SELECT state FROM flags") == "upheld"
+    decision = await services.pool.fetchrow("SELECT decision, code, note, moderator FROM moderation_decisions")
+    assert tuple(decision) == ("reject", "bought", "Posted by a competitor's campaign", "ana")
+    # The author is told, through a job (the same mail path as invitations).
+    assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = 'moderation.notice'") == 1
+
+
+async def test_a_decision_on_a_changed_review_is_refused(services: Services) -> None:
+    rid = await held_review(services)
+    seen = (await services.pool.fetchrow("SELECT state, edited_at, submitted_at FROM reviews WHERE id = $1", rid))
+    version = f"{seen['state']}:{(seen['edited_at'] or seen['submitted_at']).isoformat()}"
+    async with services.pool.acquire() as conn:
+        await decide(conn, rid, "publish", moderator="ana", now=services.clock.now(), version=version)
+        with pytest.raises(Conflict):  # ana's decision changed its state: lea's view is stale
+            await decide(conn, rid, "reject", moderator="lea", now=services.clock.now(), code="offensive",
+                         version=version)
+    assert await services.pool.fetchval("SELECT state FROM reviews WHERE id = $1", rid) == "published"
 
 
 async def test_moderate_command(services: Services, monkeypatch: pytest.MonkeyPatch,
@@ -50,7 +68,7 @@ async def test_moderate_command(services: Services, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("ATTEST_SECRET_KEY", services.settings.secret_key)
     rid = await held_review(services)
     assert await asyncio.to_thread(cli.main, ["moderate", str(rid), "--reject"]) == 2
-    assert "reason" in capsys.readouterr().err
+    assert "code" in capsys.readouterr().err
     assert await asyncio.to_thread(cli.main, ["moderate", str(rid), "--publish", "--by", "lea"]) == 0
     assert json.loads(capsys.readouterr().out)["state"] == "published"
     assert await asyncio.to_thread(cli.main, ["moderate", "999999", "--publish"]) == 2

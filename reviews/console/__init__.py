@@ -1,0 +1,1 @@
+"""The consoles under /console: moderators' (and, later, merchants'), with their sign-in and sessions."""

@@ -1,0 +1,52 @@
+// Keyboard shortcuts for moderators; everything works without this script.
+// j/k next and previous, p publish, r reject, ? the list. Off when the user turned single-key
+// shortcuts off (WCAG 2.1.4), and never while typing in a field.
+(function () {
+  "use strict";
+  if (document.body.dataset.shortcuts !== "on") return;
+  var rows = Array.prototype.slice.call(document.querySelectorAll("table[data-list] tbody tr[data-href]"));
+  var current = -1;
+  function select(i) {
+    if (!rows.length) return;
+    current = Math.max(0, Math.min(rows.length - 1, i));
+    rows.forEach(function (row, n) { row.setAttribute("aria-selected", n === current ? "true" : "false"); });
+    var link = rows[current].querySelector("a");
+    if (link) link.focus();
+  }
+  function follow(key) {
+    var link = document.querySelector('a[data-key="' + key + '"]');
+    if (link) { window.location.href = link.href; return true; }
+    return false;
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && target.type !== "checkbox" && target.type !== "radio") return;
+    var key = event.key;
+    if (key === "?") {
+      var help = document.getElementById("keys-help");
+      if (help && help.showModal) { help.showModal(); event.preventDefault(); }
+      return;
+    }
+    if (rows.length && (key === "j" || key === "k")) {
+      select(current + (key === "j" ? 1 : -1));
+      event.preventDefault();
+      return;
+    }
+    if (key === "j" || key === "k") { if (follow(key)) event.preventDefault(); return; }
+    if (key === "x" && rows.length && current >= 0) {
+      var box = rows[current].querySelector('input[type="checkbox"]');
+      if (box) { box.checked = !box.checked; event.preventDefault(); }
+      return;
+    }
+    if (key === "p") {
+      var publish = document.querySelector('button[data-key="p"]');
+      if (publish) { publish.focus(); event.preventDefault(); }
+      return;
+    }
+    if (key === "r") {
+      var reject = document.querySelector('[data-key="r"]');
+      if (reject) { reject.focus(); reject.checked = true; event.preventDefault(); }
+    }
+  });
+})();

@@ -1,0 +1,188 @@
+"""The people who sign in to /console: their accounts, passwords, roles and memberships.
+
+The only writer of `users` and `memberships`. Passwords are argon2id hashes (argon2-cffi); a
+password is never logged, echoed or stored otherwise. A user's `epoch` is part of every
+session cookie, so raising it (sign out everywhere, disabling, a new password) ends them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from reviews.platform.db import Connection, Executor
+from reviews.platform.errors import ValidationError
+
+ROLES = ("operator", "moderator", "owner", "agent", "viewer")
+MERCHANT_ROLES = ("owner", "agent", "viewer")
+PASSWORD_MIN = 12
+PASSWORD_MAX = 256  # argon2 takes any length; a cap keeps a megabyte "password" from costing a core
+
+_hasher = PasswordHasher()
+# Verifying against this when the account does not exist takes as long as a real check, so the
+# time of an answer does not tell which addresses have accounts.
+_DUMMY_HASH = _hasher.hash("attest-no-such-user-placeholder")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    role: str  # operator | moderator | member
+    epoch: int
+    link_nonce: int
+    shortcuts: bool
+    locale: str | None
+    disabled: bool
+    has_password: bool
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+
+@dataclass(frozen=True)
+class Membership:
+    merchant_id: int
+    slug: str
+    name: str
+    role: str
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(row["id"], row["email"], row["role"], row["epoch"], row["link_nonce"], row["shortcuts"],
+                row["locale"], row["disabled_at"] is not None, row["password_hash"] is not None)
+
+
+def normalize(email: str) -> str:
+    return email.strip().lower()
+
+
+def check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise ValidationError({"password": f"must be at least {PASSWORD_MIN} characters"})
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError({"password": f"must be at most {PASSWORD_MAX} characters"})
+
+
+async def create(conn: Connection, email: str, role: str, merchant_id: int | None) -> User:
+    """A new account (no password yet: it is set from a sign-in link), or a new membership of an
+    existing one. Operators and moderators are roles of the install; the others need a merchant."""
+    if role not in ROLES:
+        raise ValidationError({"role": f"must be one of {', '.join(ROLES)}"})
+    if role in MERCHANT_ROLES and merchant_id is None:
+        raise ValidationError({"merchant": f"a {role} belongs to a merchant: name it"})
+    if role == "operator" and merchant_id is not None:
+        raise ValidationError({"merchant": "an operator sees every merchant: name none"})
+    install_role = role if role in ("operator", "moderator") else "member"
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            """INSERT INTO users (email, role) VALUES ($1, $2)
+               ON CONFLICT (email) DO UPDATE SET role = CASE
+                   WHEN users.role = 'operator' OR EXCLUDED.role = 'operator' THEN 'operator'
+                   WHEN users.role = 'moderator' OR EXCLUDED.role = 'moderator' THEN 'moderator'
+                   ELSE 'member' END
+               RETURNING *""",
+            normalize(email), install_role)
+        assert row is not None
+        if merchant_id is not None:
+            await conn.execute(
+                """INSERT INTO memberships (user_id, merchant_id, role) VALUES ($1, $2, $3)
+                   ON CONFLICT (user_id, merchant_id) DO UPDATE SET role = EXCLUDED.role""",
+                row["id"], merchant_id, role)
+    return _user(row)
+
+
+async def by_id(conn: Executor, user_id: int) -> User | None:
+    row = await conn.fetchrow("SELECT * FROM users WHERE id = $1", user_id)
+    return _user(row) if row else None
+
+
+async def by_email(conn: Executor, email: str) -> User | None:
+    row = await conn.fetchrow("SELECT * FROM users WHERE email = $1", normalize(email))
+    return _user(row) if row else None
+
+
+async def verify_password(conn: Executor, email: str, password: str) -> User | None:
+    """The user, when the address has an enabled account and the password is its own."""
+    row = await conn.fetchrow("SELECT * FROM users WHERE email = $1", normalize(email))
+    stored = row["password_hash"] if row is not None else None
+    try:
+        _hasher.verify(stored or _DUMMY_HASH, password[:PASSWORD_MAX])
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if row is None or stored is None or row["disabled_at"] is not None:
+        return None
+    return _user(row)
+
+
+async def set_password(conn: Connection, user_id: int, password: str) -> User:
+    """A new password ends every other session (the epoch moves)."""
+    check_password(password)
+    row = await conn.fetchrow(
+        "UPDATE users SET password_hash = $2, epoch = epoch + 1 WHERE id = $1 RETURNING *",
+        user_id, _hasher.hash(password))
+    assert row is not None
+    return _user(row)
+
+
+async def use_link(conn: Connection, user_id: int, nonce: int) -> User | None:
+    """Spend a sign-in link: only the link carrying the current nonce works, and once."""
+    row = await conn.fetchrow(
+        """UPDATE users SET link_nonce = link_nonce + 1 WHERE id = $1 AND link_nonce = $2 AND disabled_at IS NULL
+           RETURNING *""", user_id, nonce)
+    return _user(row) if row else None
+
+
+async def signed_in(conn: Executor, user_id: int, now: datetime) -> None:
+    await conn.execute("UPDATE users SET last_sign_in_at = $2 WHERE id = $1", user_id, now)
+
+
+async def end_sessions(conn: Executor, user_id: int) -> None:
+    """Sign out everywhere."""
+    await conn.execute("UPDATE users SET epoch = epoch + 1 WHERE id = $1", user_id)
+
+
+async def disable(conn: Executor, email: str, now: datetime) -> User | None:
+    row = await conn.fetchrow(
+        "UPDATE users SET disabled_at = coalesce(disabled_at, $2), epoch = epoch + 1 WHERE email = $1 RETURNING *",
+        normalize(email), now)
+    return _user(row) if row else None
+
+
+async def set_shortcuts(conn: Executor, user_id: int, on: bool) -> None:
+    await conn.execute("UPDATE users SET shortcuts = $2 WHERE id = $1", user_id, on)
+
+
+async def memberships(conn: Executor, user_id: int) -> list[Membership]:
+    rows = await conn.fetch(
+        """SELECT m.id, m.slug, m.name, s.role FROM memberships s JOIN merchants m ON m.id = s.merchant_id
+           WHERE s.user_id = $1 ORDER BY m.name, m.slug""", user_id)
+    return [Membership(r["id"], r["slug"], r["name"], r["role"]) for r in rows]
+
+
+async def moderated_merchants(conn: Executor, user: User) -> list[int] | None:
+    """The merchants whose queue the user moderates: None for all of them (an operator, or a
+    moderator assigned to none in particular); [] when the user is no moderator."""
+    if user.role == "operator":
+        return None
+    if user.role != "moderator":
+        return []
+    ids = [m.merchant_id for m in await memberships(conn, user.id) if m.role == "moderator"]
+    return ids or None
+
+
+async def listing(conn: Executor) -> list[dict[str, object]]:
+    rows = await conn.fetch(
+        """SELECT u.id, u.email, u.role, u.disabled_at, u.last_sign_in_at, u.password_hash IS NOT NULL AS has_password,
+                  coalesce(jsonb_agg(jsonb_build_object('merchant', m.slug, 'role', s.role) ORDER BY m.slug)
+                           FILTER (WHERE m.id IS NOT NULL), '[]'::jsonb) AS memberships
+           FROM users u LEFT JOIN memberships s ON s.user_id = u.id LEFT JOIN merchants m ON m.id = s.merchant_id
+           GROUP BY u.id ORDER BY u.email""")
+    return [{"email": r["email"], "role": r["role"], "memberships": r["memberships"],
+             "password_set": r["has_password"], "disabled": r["disabled_at"] is not None,
+             "last_sign_in_at": r["last_sign_in_at"].isoformat() if r["last_sign_in_at"] else None} for r in rows]

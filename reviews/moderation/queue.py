@@ -1,0 +1,288 @@
+"""What moderators read: the queue's tabs with their filters and counts, and one review with its
+provenance, flags, related reviews and timeline. Read-only; scoped to the moderator's merchants.
+
+The queue never sorts or filters by sentiment unless asked (a star filter is the moderator's
+choice): held reviews come oldest first, by when they were held.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from reviews.platform.db import Executor
+
+TABS = ("held", "reported", "appealed", "decided")
+PAGE = 50
+# A kind's raw score on the 0-1 confidence scale `reviews.screening.flags.confidence` uses.
+_CONFIDENCE = """LEAST(1.0, GREATEST(0.0, f.score / CASE f.kind WHEN 'campaign' THEN 6.0 WHEN 'burst' THEN 10.0
+                                                      ELSE 1.0 END))"""
+
+
+@dataclass(frozen=True)
+class Filters:
+    merchant: str | None = None
+    kind: str | None = None
+    stars: int | None = None
+    language: str | None = None
+    since: date | None = None
+    until: date | None = None
+    min_score: float | None = None
+    page: int = 1
+
+    def query(self) -> dict[str, str]:
+        """The filters as URL parameters (a view can be shared by its address)."""
+        values = {"merchant": self.merchant, "kind": self.kind, "stars": self.stars, "language": self.language,
+                  "from": self.since, "to": self.until, "min_score": self.min_score}
+        return {k: str(v) for k, v in values.items() if v not in (None, "")}
+
+
+@dataclass(frozen=True)
+class Entry:
+    review_id: int
+    merchant: str
+    merchant_name: str
+    product_id: str | None
+    product_name: str | None
+    rating: int
+    locale: str | None
+    title: str
+    body: str
+    display_name: str
+    state: str
+    submitted_at: datetime
+    kinds: list[str] = field(default_factory=list)
+    score: float = 0.0
+    since: datetime | None = None  # held since, appealed at, or decided at
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _scope(merchants: list[int] | None, first: int) -> tuple[str, list[Any]]:
+    if merchants is None:
+        return "TRUE", []
+    return f"r.merchant_id = ANY(${first}::bigint[])", [merchants]
+
+
+def _filters(f: Filters, args: list[Any]) -> str:
+    clauses = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if f.merchant:
+        clauses.append(f"m.slug = {arg(f.merchant)}")
+    if f.stars:
+        clauses.append(f"r.rating = {arg(f.stars)}")
+    if f.language:
+        clauses.append(f"r.locale = {arg(f.language)}")
+    if f.since:
+        clauses.append(f"r.submitted_at >= {arg(f.since)}::date")
+    if f.until:
+        clauses.append(f"r.submitted_at < {arg(f.until)}::date + 1")
+    return " AND ".join(clauses) or "TRUE"
+
+
+def _entry(row: asyncpg.Record, **extra: Any) -> Entry:
+    kinds = list(row["kinds"] or []) if "kinds" in row else []
+    score = float(row["score"] or 0) if "score" in row else 0.0
+    return Entry(row["id"], row["slug"], row["merchant_name"], row["product_id"], row["product_name"],
+                 row["rating"], row["locale"], row["title"], row["body"], row["display_name"], row["state"],
+                 row["submitted_at"], kinds, score, row["since"], extra)
+
+
+async def held(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int]:
+    scope, args = _scope(merchants, 1)
+    where = _filters(f, args)
+    having = []
+    if f.kind:
+        args.append(f.kind)
+        having.append(f"${len(args)} = ANY(array_agg(f.kind))")
+    if f.min_score is not None:
+        args.append(f.min_score)
+        having.append(f"max({_CONFIDENCE}) >= ${len(args)}")
+    sql = f"""SELECT r.*, m.slug, m.name AS merchant_name, array_agg(f.kind ORDER BY f.kind) AS kinds,
+                     max({_CONFIDENCE}) AS score, min(f.created_at) AS since, count(*) OVER () AS total
+              FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+              JOIN flags f ON f.review_id = r.id AND f.state = 'open'
+              WHERE r.state = 'held' AND {scope} AND {where}
+              GROUP BY r.id, m.id {"HAVING " + " AND ".join(having) if having else ""}
+              ORDER BY since, r.id LIMIT {PAGE} OFFSET {PAGE * (max(f.page, 1) - 1)}"""
+    rows = await conn.fetch(sql, *args)
+    return [_entry(r) for r in rows], int(rows[0]["total"]) if rows else 0
+
+
+async def appealed(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int]:
+    scope, args = _scope(merchants, 1)
+    where = _filters(f, args)
+    rows = await conn.fetch(
+        f"""SELECT r.*, m.slug, m.name AS merchant_name, a.created_at AS since, a.body AS appeal,
+                   count(*) OVER () AS total
+            FROM appeals a JOIN reviews r ON r.id = a.review_id JOIN merchants m ON m.id = r.merchant_id
+            WHERE a.state = 'open' AND {scope} AND {where}
+            ORDER BY a.created_at, r.id LIMIT {PAGE} OFFSET {PAGE * (max(f.page, 1) - 1)}""", *args)
+    return [_entry(r, appeal=r["appeal"]) for r in rows], int(rows[0]["total"]) if rows else 0
+
+
+async def decided(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int]:
+    scope, args = _scope(merchants, 1)
+    where = _filters(f, args)
+    rows = await conn.fetch(
+        f"""SELECT r.*, m.slug, m.name AS merchant_name, d.decided_at AS since, d.decision, d.code, d.moderator,
+                   d.on_appeal, count(*) OVER () AS total
+            FROM moderation_decisions d JOIN reviews r ON r.id = d.review_id JOIN merchants m ON m.id = r.merchant_id
+            WHERE {scope} AND {where}
+            ORDER BY d.decided_at DESC, d.id DESC LIMIT {PAGE} OFFSET {PAGE * (max(f.page, 1) - 1)}""", *args)
+    return [_entry(r, decision=r["decision"], code=r["code"], moderator=r["moderator"], on_appeal=r["on_appeal"])
+            for r in rows], int(rows[0]["total"]) if rows else 0
+
+
+async def counts(conn: Executor, merchants: list[int] | None) -> dict[str, int]:
+    scope, args = _scope(merchants, 1)
+    row = await conn.fetchrow(
+        f"""SELECT (SELECT count(*) FROM reviews r WHERE r.state = 'held' AND {scope}
+                      AND EXISTS (SELECT 1 FROM flags f WHERE f.review_id = r.id AND f.state = 'open')) AS held,
+                   (SELECT count(*) FROM appeals a JOIN reviews r ON r.id = a.review_id
+                    WHERE a.state = 'open' AND {scope}) AS appealed,
+                   (SELECT count(*) FROM moderation_decisions d JOIN reviews r ON r.id = d.review_id
+                    WHERE {scope}) AS decided""", *args)
+    assert row is not None
+    return {"held": row["held"], "reported": 0, "appealed": row["appealed"], "decided": row["decided"]}
+
+
+async def oldest_held(conn: Executor, merchants: list[int] | None = None) -> datetime | None:
+    """When the longest-waiting held review was held (for the home page and /metrics)."""
+    scope, args = _scope(merchants, 1)
+    found: datetime | None = await conn.fetchval(
+        f"""SELECT min(f.created_at) FROM flags f JOIN reviews r ON r.id = f.review_id
+            WHERE f.state = 'open' AND r.state = 'held' AND {scope}""", *args)
+    return found
+
+
+async def oldest_held_seconds(conn: Executor, now: datetime) -> float:
+    oldest = await oldest_held(conn)
+    return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+
+
+async def filter_options(conn: Executor, merchants: list[int] | None) -> dict[str, list[str]]:
+    scope, args = _scope(merchants, 1)
+    rows = await conn.fetch(f"SELECT DISTINCT m.slug FROM merchants m JOIN reviews r ON r.merchant_id = m.id "
+                            f"WHERE {scope} ORDER BY m.slug", *args)
+    kinds = await conn.fetch("SELECT DISTINCT kind FROM flags ORDER BY kind")
+    return {"merchants": [r["slug"] for r in rows], "kinds": [r["kind"] for r in kinds]}
+
+
+# --- one review ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Related:
+    id: int
+    merchant: str
+    product_id: str | None
+    product_name: str | None
+    rating: int
+    title: str
+    body: str
+    display_name: str
+    state: str
+    submitted_at: datetime
+    locale: str | None
+
+
+@dataclass
+class ReviewFile:
+    """A review as a moderator sees it: the row, its provenance, flags, related reviews, history."""
+
+    review: asyncpg.Record
+    merchant_slug: str
+    merchant_name: str
+    order_external_id: str | None
+    invitation_sent_at: datetime | None
+    same_ip: int
+    versions: list[asyncpg.Record]
+    flags: list[asyncpg.Record]
+    related: dict[int, Related]
+    decisions: list[asyncpg.Record]
+    appeal: asyncpg.Record | None
+    claim: asyncpg.Record | None
+
+
+async def review_file(conn: Executor, review_id: int, merchants: list[int] | None) -> ReviewFile | None:
+    scope, args = _scope(merchants, 2)
+    row = await conn.fetchrow(
+        f"""SELECT r.*, m.slug, m.name AS merchant_name, o.external_id AS order_external_id,
+                   i.sent_at AS invitation_sent_at,
+                   (SELECT count(*) FROM reviews x WHERE x.ip_hash = r.ip_hash AND x.id <> r.id) AS same_ip
+            FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+            LEFT JOIN orders o ON o.id = r.order_id LEFT JOIN invitations i ON i.id = r.invitation_id
+            WHERE r.id = $1 AND {scope}""", review_id, *args)
+    if row is None:
+        return None
+    flags = await conn.fetch("SELECT * FROM flags WHERE review_id = $1 ORDER BY kind", review_id)
+    ids: set[int] = set()
+    for f in flags:
+        ev = f["evidence"] or {}
+        ids |= {int(i) for i in ev.get("related", []) if isinstance(i, int)}
+        for link in ev.get("links", []):
+            ids |= {int(link[k]) for k in ("a", "b") if isinstance(link.get(k), int)}
+    ids.discard(review_id)
+    # Related reviews of other merchants are shown too (a cross-shop campaign is one campaign).
+    related = {r["id"]: Related(r["id"], r["slug"], r["product_id"], r["product_name"], r["rating"], r["title"],
+                                r["body"], r["display_name"], r["state"], r["submitted_at"], r["locale"])
+               for r in await conn.fetch(
+                   """SELECT r.*, m.slug FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+                      WHERE r.id = ANY($1) ORDER BY r.submitted_at""", sorted(ids))}
+    versions = await conn.fetch("SELECT * FROM review_versions WHERE review_id = $1 ORDER BY saved_at", review_id)
+    decisions = await conn.fetch("SELECT * FROM moderation_decisions WHERE review_id = $1 ORDER BY decided_at",
+                                 review_id)
+    appeal = await conn.fetchrow("SELECT * FROM appeals WHERE review_id = $1", review_id)
+    claim = await conn.fetchrow(
+        """SELECT c.*, u.email FROM review_claims c JOIN users u ON u.id = c.user_id WHERE c.review_id = $1""",
+        review_id)
+    return ReviewFile(row, row["slug"], row["merchant_name"], row["order_external_id"], row["invitation_sent_at"],
+                      int(row["same_ip"] or 0) if row["ip_hash"] else 0, list(versions), list(flags), related,
+                      list(decisions), appeal, claim)
+
+
+async def daily_counts(conn: Executor, merchant_id: int, rating: int, start: datetime,
+                       end: datetime) -> dict[date, tuple[int, int]]:
+    """Per day between start and end: (reviews of this star value, reviews of any star value)."""
+    rows = await conn.fetch(
+        """SELECT (submitted_at AT TIME ZONE 'UTC')::date AS day, count(*) FILTER (WHERE rating = $2) AS same,
+                  count(*) AS every
+           FROM reviews WHERE merchant_id = $1 AND submitted_at >= $3 AND submitted_at < $4
+             AND state <> 'withdrawn'
+           GROUP BY 1""", merchant_id, rating, start, end)
+    return {r["day"]: (r["same"], r["every"]) for r in rows}
+
+
+async def campaign_members(conn: Executor, review_id: int, merchants: list[int] | None) -> list[int]:
+    """The reviews a review's open campaign flag names (itself included), within the scope."""
+    scope, args = _scope(merchants, 2)
+    evidence = await conn.fetchval(
+        f"""SELECT f.evidence FROM flags f JOIN reviews r ON r.id = f.review_id
+            WHERE f.review_id = $1 AND f.kind = 'campaign' AND {scope}""", review_id, *args)
+    ids = {review_id} | {int(i) for i in (evidence or {}).get("related", []) if isinstance(i, int)}
+    rows = await conn.fetch(f"SELECT r.id FROM reviews r WHERE r.id = ANY($1) AND {scope} "
+                            "AND r.state IN ('held', 'published', 'pending') ORDER BY r.submitted_at",
+                            sorted(ids), *args)
+    return [r["id"] for r in rows]
+
+
+async def summaries(conn: Executor, review_ids: list[int], merchants: list[int] | None) -> list[dict[str, Any]]:
+    """A few facts per review for a bulk decision's confirmation (how many, which merchants)."""
+    scope, args = _scope(merchants, 2)
+    rows = await conn.fetch(
+        f"""SELECT r.id, r.state, r.rating, r.submitted_at, r.edited_at, m.slug, m.name
+            FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+            WHERE r.id = ANY($1) AND {scope} ORDER BY r.submitted_at""", review_ids, *args)
+    return [dict(r) for r in rows]
+
+
+def day_range(end: datetime, days: int) -> list[date]:
+    first = (end - timedelta(days=days - 1)).date()
+    return [first + timedelta(days=i) for i in range(days)]
