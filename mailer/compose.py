@@ -134,17 +134,7 @@ def compose_invitation(email: InvitationEmail, *, now: datetime | None = None) -
         f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"',
         "Content-Language: " + locale,
     ]
-    delimiter = f"\r\n--{boundary}\r\n".encode("ascii")
-    raw = b"".join((
-        "\r\n".join(head).encode("utf-8" if utf8 else "ascii"),
-        b"\r\n",
-        delimiter,
-        text_part,
-        delimiter,
-        html_part,
-        delimiter[:-2],
-        b"--\r\n",
-    ))
+    raw = _multipart(head, boundary, text_part, html_part, utf8)
     return OutgoingMessage(message_id=email.message_id, raw=raw, addresses=addresses, smtputf8=utf8)
 
 
@@ -283,6 +273,21 @@ def render_parts(layout: _Layout, values: list[str]) -> tuple[str, str, str]:
 # produce. Text has no such references: unless it is ASCII, the text part is quoted-printable.
 _PART_HEAD = b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: %s\r\n\r\n'
 _MAX_LINE = 998  # RFC 5322, without the CRLF
+
+
+def _multipart(head: list[str], boundary: str, text_part: bytes, html_part: bytes, utf8: bool) -> bytes:
+    """The headers, then the text and the HTML alternatives between the boundary's delimiters."""
+    delimiter = f"\r\n--{boundary}\r\n".encode("ascii")
+    return b"".join((
+        "\r\n".join(head).encode("utf-8" if utf8 else "ascii"),
+        b"\r\n",
+        delimiter,
+        text_part,
+        delimiter,
+        html_part,
+        delimiter[:-2],
+        b"--\r\n",
+    ))
 
 
 def _html_wire(html_text: str) -> bytes:

@@ -11,30 +11,18 @@ rather than through `compose`'s cached frames.
 from __future__ import annotations
 
 import html
-import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.headerregistry import Address
+from datetime import datetime
 
 from babel.support import NullTranslations
 
 from mailer.compose import (
     _HEADER_URL,
-    _MESSAGE_ID,
     Branding,
-    _address,
-    _date_header,
     _environment,
-    _fold,
-    _html_wire,
-    _mailbox,
     _one_line,
-    _part,
-    _safe_image_url,
-    _shop_header,
-    _shop_mailbox,
-    _subject_header,
 )
+from mailer.letter import check_links, context, letter, lines_as_written
 from mailer.wire import OutgoingMessage
 
 # "rejected": a first decision not to publish; on an appeal, "published" or "upheld" (still rejected).
@@ -71,52 +59,11 @@ def compose_notice(email: NoticeEmail, *, now: datetime | None = None) -> Outgoi
         raise ValueError(f"unknown notice outcome {email.outcome!r}")
     if email.review_url is not None and not _HEADER_URL.fullmatch(email.review_url):
         raise ValueError("review_url must be an http(s) URL without spaces")
-    if email.unsubscribe_url is not None and (
-            not _HEADER_URL.fullmatch(email.unsubscribe_url) or "<" in email.unsubscribe_url
-            or ">" in email.unsubscribe_url):
-        raise ValueError("unsubscribe_url must be an http(s) URL without spaces or angle brackets")
-    if not _MESSAGE_ID.fullmatch(email.message_id):
-        raise ValueError("message_id must be printable ASCII without spaces")
-    branding = email.branding
-    sender = _shop_mailbox(branding.sender_name or branding.shop_name, email.from_address)
-    to = _mailbox(email.to_name or "", email.to_address)
-    reply_to = _shop_mailbox(branding.shop_name, branding.reply_to) if branding.reply_to else None
-    addresses: dict[str, tuple[Address, ...]] = {"from": (sender,), "to": (to,)}
-    if reply_to:
-        addresses["reply-to"] = (reply_to,)
-    utf8 = not all(a.addr_spec.isascii() for (a,) in addresses.values())
-
+    check_links(email.unsubscribe_url)
     subject, text, html_text = render_notice(email)
-    text_part = _part(b"plain", _crlf(text).encode("utf-8"))
-    html_part = _part(b"html", _html_wire(html_text if html_text.endswith("\n") else html_text + "\n"))
-
-    boundary = "=_" + secrets.token_hex(16)
-    head = [
-        _shop_header("From", sender.display_name, sender.addr_spec, utf8),
-        _fold("To", _address(to, utf8)),
-        *([_shop_header("Reply-To", reply_to.display_name, reply_to.addr_spec, utf8)] if reply_to else []),
-        _subject_header(subject, utf8),
-        _date_header((now or datetime.now(UTC)).replace(microsecond=0)),
-        "Message-ID: " + email.message_id,
-        "Auto-Submitted: auto-generated",
-        *([f"List-Unsubscribe: <{email.unsubscribe_url}>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
-          if email.unsubscribe_url else []),
-        "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"',
-        "Content-Language: " + email.locale,
-    ]
-    delimiter = f"\r\n--{boundary}\r\n".encode("ascii")
-    raw = b"".join((
-        "\r\n".join(head).encode("utf-8" if utf8 else "ascii"),
-        b"\r\n",
-        delimiter,
-        text_part,
-        delimiter,
-        html_part,
-        delimiter[:-2],
-        b"--\r\n",
-    ))
-    return OutgoingMessage(message_id=email.message_id, raw=raw, addresses=addresses, smtputf8=utf8)
+    return letter(branding=email.branding, from_address=email.from_address, to_address=email.to_address,
+                  to_name=email.to_name, message_id=email.message_id, locale=email.locale, subject=subject,
+                  text=text, html_text=html_text, unsubscribe_url=email.unsubscribe_url, now=now)
 
 
 def render_notice(email: NoticeEmail) -> tuple[str, str, str]:
@@ -127,38 +74,14 @@ def render_notice(email: NoticeEmail) -> tuple[str, str, str]:
     # (jinja2 sets a template's macros as attributes of its module at run time, unknown to its types)
     subject_macro = env.get_template("_notice_copy.html").module.subject  # type: ignore[attr-defined]
     subject = _one_line(html.unescape(subject_macro(email.outcome, shop)))
-    name = _one_line(email.to_name or "")
-    context = {
+    values = {
+        **context(branding=branding, locale=email.locale, to_name=email.to_name, product_name=email.product_name,
+                  review_url=email.review_url, unsubscribe_url=email.unsubscribe_url,
+                  link_valid_days=email.link_valid_days, subject=subject),
         "outcome": email.outcome,
-        "locale": email.locale,
-        "shop": shop,
-        "name": name or None,
-        "product": _one_line(email.product_name or "") or None,
         "reason": email.catalog.gettext(email.reason) if email.reason else None,
-        "note": _note(email.note),
-        "review_url": email.review_url,
+        "note": lines_as_written(email.note),
         "may_appeal": email.may_appeal and email.outcome == "rejected",
-        "unsubscribe_url": email.unsubscribe_url,
-        "valid_days": email.link_valid_days,
-        "has_reply_to": bool(branding.reply_to),
-        "logo_url": _safe_image_url(branding.logo_url),
-        "accent": branding.accent_color,
-        "on_accent": branding.on_accent,
-        "subject": subject,
     }
-    return subject, env.get_template("notice.txt").render(context), env.get_template("notice.html").render(context)
+    return subject, env.get_template("notice.txt").render(values), env.get_template("notice.html").render(values)
 
-
-def _note(note: str | None) -> str | None:
-    """The note's lines as written, without control characters or trailing spaces."""
-    if not note:
-        return None
-    lines = ["".join(c for c in line if c.isprintable()).rstrip() for line in note.splitlines()]
-    text = "\n".join(lines).strip("\n")
-    return text or None
-
-
-def _crlf(text: str) -> str:
-    if not text.endswith("\n"):
-        text += "\n"
-    return text.replace("\r\n", "\n").replace("\n", "\r\n")

@@ -6,8 +6,10 @@ import asyncio
 import json
 import signal
 
-from reviews.collection import retention
+from reviews.collection import reply_notices, retention
+from reviews.console import webhooks_page
 from reviews.invitations import sending
+from reviews.merchants import hook_delivery
 from reviews.moderation import notices
 from reviews.platform import jobs
 from reviews.platform.services import Services
@@ -17,7 +19,8 @@ from reviews.screening import scanning
 
 
 def all_tasks(svc: Services) -> dict[str, jobs.Task]:
-    return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc)}
+    return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc),
+            **reply_notices.tasks(svc), **hook_delivery.tasks(svc, webhooks_page.failing_email)}
 
 
 def make_worker(svc: Services) -> jobs.Worker:

@@ -36,6 +36,8 @@ OWNERS = {
     "rate_limits": "reviews/platform/ratelimit.py",
     "review_embeddings": "embedding/store.py",
     "review_profiles": "embedding/store.py",
+    "review_replies": "reviews/collection/replies.py",
+    "review_reports": "reviews/collection/reports.py",
     "review_versions": "reviews/collection/store.py",
     "reviews": "reviews/collection/store.py",
     "schema_migrations": "reviews/platform/db.py",
@@ -43,6 +45,8 @@ OWNERS = {
     "term_counted": "embedding/stats.py",
     "term_stats": "embedding/stats.py",
     "webhook_receipts": "reviews/intake/webhooks.py",
+    "webhook_deliveries": "reviews/merchants/hooks.py",
+    "webhook_endpoints": "reviews/merchants/hooks.py",
 }
 # Routes and commands: they parse, call the owner, shape the answer.
 NO_SQL = ("reviews/app.py", "reviews/cli.py", "reviews/worker.py", "reviews/buyer/*.py", "reviews/intake/api.py",

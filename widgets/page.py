@@ -35,6 +35,7 @@ def _review(config: Config, row: Record, locale: str) -> dict[str, Any]:
         "date": format_date(published, "medium", locale=config.catalog.babel_locale(locale)),
         "date_iso": published.date().isoformat(),
         "verified": is_verified(row), "imported": row["method"] == "imported", "edited": row["edited_at"] is not None,
+        "reply": row["reply"] or None,
     }
 
 

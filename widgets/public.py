@@ -42,4 +42,6 @@ def review(row: Record) -> dict[str, Any]:
         "verified": is_verified(row),
         "collection_method": row["method"],
         "locale": row["locale"],
+        # The shop's public reply, or None. Text only: every page that shows it escapes it.
+        "reply": {"body": row["reply"], "replied_at": iso(row["reply_at"])} if row["reply"] else None,
     }

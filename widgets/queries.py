@@ -7,18 +7,22 @@ from typing import Any, NamedTuple
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-# Only what a public widget may show: never author_hash, ip_hash, order or invitation ids.
-_PUBLIC_COLUMNS = """id, rating, title, body, display_name, product_id, product_name, method, locale,
-                     submitted_at, published_at, edited_at"""
+# Only what a public widget may show: never author_hash, ip_hash, order or invitation ids. The shop's
+# public reply comes with each review: its own (review_replies), else the one an import brought.
+_PUBLIC_COLUMNS = """r.id, r.rating, r.title, r.body, r.display_name, r.product_id, r.product_name, r.method, r.locale,
+                     r.submitted_at, r.published_at, r.edited_at, coalesce(rr.body, r.source_reply) AS reply,
+                     CASE WHEN rr.body IS NOT NULL THEN rr.updated_at ELSE r.source_reply_at END AS reply_at"""
+_FROM = "FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id"
 
 FEED_CAP = 10_000
 
 
 class Shop(NamedTuple):
     merchant: asyncpg.Record
-    # Changes whenever anything a widget shows of the shop may have: its row, or any published review
-    # of it. Every UPDATE writes a new row version with a newer xmin, so a review that is edited,
-    # published, withdrawn or held changes the count or the sum; SELECT ... FOR UPDATE does not.
+    # Changes whenever anything a widget shows of the shop may have: its row, any published review
+    # of it, or any reply of the shop's. Every UPDATE writes a new row version with a newer xmin, so
+    # a review that is edited, published, withdrawn or held, or a reply written or edited, changes a
+    # count or a sum; SELECT ... FOR UPDATE does not.
     version: str
 
 
@@ -26,10 +30,12 @@ async def shops(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str]
     """The shops of these slugs (the unknown ones left out), each with its version."""
     rows = await conn.fetch(
         """SELECT m.id, m.slug, m.name, m.locale, m.settings,
-                  m.xmin::text || ':' || r.n || ':' || r.xmins AS version
+                  m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins AS version
            FROM merchants m
            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
                                FROM reviews WHERE merchant_id = m.id AND state = 'published') r
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM review_replies WHERE merchant_id = m.id) p
            WHERE m.slug = ANY($1::text[])""",
         slugs,
     )
@@ -54,12 +60,12 @@ async def summary(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) 
 async def reviews_page(pool: asyncpg.Pool, merchant_id: int, *, product_id: str | None, lang: str | None,
                        limit: int, offset: int) -> tuple[list[asyncpg.Record], int]:
     """One page of published reviews, newest first, and how many there are in all."""
-    where = """WHERE merchant_id = $1 AND state = 'published' AND ($2::text IS NULL OR product_id = $2)
-               AND ($3::text IS NULL OR lower(split_part(replace(locale, '_', '-'), '-', 1)) = $3)"""
-    total = await pool.fetchval(f"SELECT count(*) FROM reviews {where}", merchant_id, product_id, lang)
+    where = """WHERE r.merchant_id = $1 AND r.state = 'published' AND ($2::text IS NULL OR r.product_id = $2)
+               AND ($3::text IS NULL OR lower(split_part(replace(r.locale, '_', '-'), '-', 1)) = $3)"""
+    total = await pool.fetchval(f"SELECT count(*) FROM reviews r {where}", merchant_id, product_id, lang)
     rows = await pool.fetch(
-        f"""SELECT {_PUBLIC_COLUMNS} FROM reviews {where}
-            ORDER BY published_at DESC NULLS LAST, id DESC LIMIT $4 OFFSET $5""",
+        f"""SELECT {_PUBLIC_COLUMNS} {_FROM} {where}
+            ORDER BY r.published_at DESC NULLS LAST, r.id DESC LIMIT $4 OFFSET $5""",
         merchant_id, product_id, lang, limit, offset,
     )
     return rows, int(total)
@@ -83,8 +89,8 @@ async def product_name(pool: asyncpg.Pool, merchant_id: int, product_id: str) ->
 async def feed_reviews(pool: asyncpg.Pool, merchant_id: int) -> list[asyncpg.Record]:
     """Published product reviews for the shopping feed, newest first, capped."""
     return await pool.fetch(
-        f"""SELECT {_PUBLIC_COLUMNS} FROM reviews
-            WHERE merchant_id = $1 AND state = 'published' AND product_id IS NOT NULL
-            ORDER BY published_at DESC NULLS LAST, id DESC LIMIT $2""",
+        f"""SELECT {_PUBLIC_COLUMNS} {_FROM}
+            WHERE r.merchant_id = $1 AND r.state = 'published' AND r.product_id IS NOT NULL
+            ORDER BY r.published_at DESC NULLS LAST, r.id DESC LIMIT $2""",
         merchant_id, FEED_CAP,
     )

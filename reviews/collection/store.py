@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from reviews.collection import hook_events
 from reviews.platform import audit, jobs
 from reviews.platform.db import Connection, Executor
 
@@ -149,6 +150,8 @@ async def save_invited(
                     review_id, item.rating, item.title, item.body, display_name, locale, now, ip_hash,
                     user_agent_family,
                 )
+                if existing["state"] == "published":  # the shop's webhooks hear of the new text
+                    await hook_events.emit(conn, review_id, hook_events.REVIEW_UPDATED, now)
                 # Its open flags judged the old text: the scan of the new one replaces them.
             await queue_scan(conn, review_id, now)
             ids.append(review_id)
@@ -165,26 +168,34 @@ async def schedule_purge(conn: Executor, review_id: int, at: datetime) -> None:
 
 
 async def withdraw(conn: Connection, review_id: int, now: datetime) -> None:
+    before = await hook_events.state_of(conn, review_id)
     await conn.execute(
         "UPDATE reviews SET state = 'withdrawn', published_at = NULL, updated_at = $2 WHERE id = $1", review_id, now
     )
     await schedule_purge(conn, review_id, now + RETENTION_FLOOR)
+    if before not in (None, "withdrawn"):
+        await hook_events.emit(conn, review_id, hook_events.REVIEW_WITHDRAWN, now)
 
 
 async def publish(conn: Connection, review_id: int, now: datetime) -> None:
-    await conn.execute(
+    result = await conn.execute(
         """UPDATE reviews SET state = 'published', published_at = COALESCE(published_at, $2), updated_at = $2
            WHERE id = $1 AND state IN ('pending', 'held')""",
         review_id, now,
     )
+    if result.endswith(" 1"):
+        await hook_events.emit(conn, review_id, hook_events.REVIEW_PUBLISHED, now)
 
 
 async def hold(conn: Connection, review_id: int, now: datetime) -> None:
+    before = await hook_events.state_of(conn, review_id)
     await conn.execute(
         """UPDATE reviews SET state = 'held', published_at = NULL, updated_at = $2
            WHERE id = $1 AND state IN ('pending', 'published')""",
         review_id, now,
     )
+    if before == "published":  # taken down until a moderator decides
+        await hook_events.emit(conn, review_id, hook_events.REVIEW_UPDATED, now)
 
 
 async def withdraw_by_buyer(conn: Connection, *, invitation_id: int, product_id: str | None,
@@ -263,12 +274,15 @@ async def lock_for_decision(conn: Connection, review_id: int) -> Standing | None
 
 async def publish_decided(conn: Connection, review_id: int, now: datetime) -> Standing:
     """A moderator found the flags wrong: published, whatever state it was in."""
+    before = await hook_events.state_of(conn, review_id)
     row = await conn.fetchrow(
         """UPDATE reviews SET state = 'published', reject_reason = NULL,
                published_at = COALESCE(published_at, $2), updated_at = $2 WHERE id = $1
            RETURNING id, state, reject_reason, edited_at, submitted_at""",
         review_id, now)
     assert row is not None  # locked by `lock_for_decision`: it exists
+    if before != "published":
+        await hook_events.emit(conn, review_id, hook_events.REVIEW_PUBLISHED, now)
     return Standing.from_row(row)
 
 
@@ -288,22 +302,29 @@ async def purge_state(conn: Executor, review_id: int) -> tuple[str, datetime] | 
 
 async def reject(conn: Connection, review_id: int, reason: str, now: datetime) -> Standing:
     """Rejected with the reason its author is shown; they may edit and send it again."""
+    before = await hook_events.state_of(conn, review_id)
     row = await conn.fetchrow(
         """UPDATE reviews SET state = 'rejected', reject_reason = $3, published_at = NULL, updated_at = $2
            WHERE id = $1 RETURNING id, state, reject_reason, edited_at, submitted_at""",
         review_id, now, reason)
     assert row is not None  # locked by `lock_for_decision`: it exists
     await schedule_purge(conn, review_id, now + RETENTION_FLOOR)
+    if before == "published":
+        await hook_events.emit(conn, review_id, hook_events.REVIEW_UPDATED, now)
     return Standing.from_row(row)
 
 
 async def erase(conn: Connection, review_ids: Sequence[int], now: datetime) -> int:
     """Withdraw and empty these reviews, and drop their earlier texts (a buyer's erasure): the row
     stays as a withdrawn rating so counts and moderation history add up."""
+    announce = [r["id"] for r in await conn.fetch(
+        "SELECT id FROM reviews WHERE id = ANY($1::bigint[]) AND state <> 'withdrawn' ORDER BY id", list(review_ids))]
     await conn.execute("DELETE FROM review_versions WHERE review_id = ANY($1::bigint[])", list(review_ids))
-    return int(await conn.fetchval(
+    erased = int(await conn.fetchval(
         """WITH u AS (UPDATE reviews SET state = 'withdrawn', published_at = NULL, title = '', body = '',
                           display_name = '', ip_hash = NULL, user_agent_family = NULL, media_urls = '{}',
                           source_reply = NULL, source_reply_at = NULL, updated_at = $2
                       WHERE id = ANY($1::bigint[]) RETURNING 1) SELECT count(*) FROM u""",
         list(review_ids), now))
+    await hook_events.erased(conn, review_ids, announce, now)  # its webhooks forget it, and say so
+    return erased

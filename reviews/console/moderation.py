@@ -81,12 +81,14 @@ async def home(request: Request) -> Response:
     who = await signed_in(request)
     if isinstance(who, Response):
         return who
-    merchants = await _scope(who)
-    if isinstance(merchants, Response):
-        return render("home.html", who, counts=None, oldest=None)
+    assert who.user is not None
+    shops = [m for m in await users.memberships(who.svc.pool, who.user.id) if m.role != "moderator"]
+    merchants = await users.moderated_merchants(who.svc.pool, who.user)
+    if merchants == []:
+        return render("home.html", who, counts=None, oldest=None, shops=shops)
     counts = await queue.counts(who.svc.pool, merchants)
     oldest = await queue.oldest_held(who.svc.pool, merchants)
-    return render("home.html", who, counts=counts, oldest=_age(who.locale, oldest, who.svc.clock.now()))
+    return render("home.html", who, counts=counts, oldest=_age(who.locale, oldest, who.svc.clock.now()), shops=shops)
 
 
 async def queue_page(request: Request) -> Response:
@@ -107,6 +109,8 @@ async def queue_page(request: Request) -> Response:
         entries, total = await queue.appealed(pool, merchants, f)
     elif tab == "decided":
         entries, total = await queue.decided(pool, merchants, f)
+    elif tab == "reported":
+        entries, total = await queue.reported(pool, merchants, f)
     else:
         entries, total = [], 0
     now = who.svc.clock.now()

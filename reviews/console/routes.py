@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from reviews.console import moderation, signin
+from reviews.console import inbox, moderation, shop_pages, signin, webhooks_page
 
 
 def routes() -> list[Route]:
@@ -22,4 +22,8 @@ def routes() -> list[Route]:
         Route("/console/bulk", moderation.bulk, methods=["POST"]),
         Route("/console/settings/shortcuts", moderation.shortcuts, methods=["POST"]),
         Route("/console/static/console.js", moderation.script),
+        # The merchants' console, every page under /console/m/{slug}.
+        *inbox.routes(),
+        *shop_pages.routes(),
+        *webhooks_page.routes(),
     ]

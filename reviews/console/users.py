@@ -165,6 +165,78 @@ async def memberships(conn: Executor, user_id: int) -> list[Membership]:
     return [Membership(r["id"], r["slug"], r["name"], r["role"]) for r in rows]
 
 
+@dataclass(frozen=True)
+class Member:
+    """Someone with a role in a shop, as its team page lists them."""
+
+    user_id: int
+    email: str
+    role: str  # owner | agent | viewer
+    since: datetime
+    last_sign_in_at: datetime | None
+    has_password: bool
+    disabled: bool
+
+
+class LastOwner(ValidationError):
+    """A shop keeps at least one owner: the last one can be neither removed nor given another role."""
+
+    def __init__(self) -> None:
+        super().__init__({"role": "the shop's last owner stays an owner"})
+
+
+async def members(conn: Executor, merchant_id: int) -> list[Member]:
+    rows = await conn.fetch(
+        """SELECT u.id, u.email, s.role, s.created_at, u.last_sign_in_at, u.password_hash IS NOT NULL AS has_password,
+                  u.disabled_at IS NOT NULL AS disabled
+           FROM memberships s JOIN users u ON u.id = s.user_id
+           WHERE s.merchant_id = $1 AND s.role IN ('owner', 'agent', 'viewer')
+           ORDER BY CASE s.role WHEN 'owner' THEN 0 WHEN 'agent' THEN 1 ELSE 2 END, u.email""", merchant_id)
+    return [Member(r["id"], r["email"], r["role"], r["created_at"], r["last_sign_in_at"], r["has_password"],
+                   r["disabled"]) for r in rows]
+
+
+async def _other_owners(conn: Connection, merchant_id: int, user_id: int) -> int:
+    # The shop's memberships locked, so two owners removing each other at once cannot both succeed.
+    rows = await conn.fetch(
+        "SELECT user_id, role FROM memberships WHERE merchant_id = $1 ORDER BY user_id FOR UPDATE", merchant_id)
+    return sum(1 for r in rows if r["role"] == "owner" and r["user_id"] != user_id)
+
+
+async def set_member_role(conn: Connection, merchant_id: int, user_id: int, role: str
+                          ) -> tuple[Member, Member] | None:
+    """Change a member's role in the shop (owner, agent or viewer): the member before and after,
+    None when they are no member. Refuses (LastOwner) to leave the shop without an owner."""
+    if role not in MERCHANT_ROLES:
+        raise ValidationError({"role": f"must be one of {', '.join(MERCHANT_ROLES)}"})
+    async with conn.transaction():
+        others = await _other_owners(conn, merchant_id, user_id)
+        before = next((m for m in await members(conn, merchant_id) if m.user_id == user_id), None)
+        if before is None:
+            return None
+        if before.role == "owner" and role != "owner" and others == 0:
+            raise LastOwner()
+        await conn.execute("UPDATE memberships SET role = $3 WHERE user_id = $1 AND merchant_id = $2",
+                           user_id, merchant_id, role)
+    return before, Member(before.user_id, before.email, role, before.since, before.last_sign_in_at,
+                          before.has_password, before.disabled)
+
+
+async def remove_member(conn: Connection, merchant_id: int, user_id: int) -> Member | None:
+    """Take a member out of the shop (their account stays, with its other shops); None when they
+    are no member. Refuses (LastOwner) to remove the last owner. Their sessions in this shop end at
+    once: every page checks the membership."""
+    async with conn.transaction():
+        others = await _other_owners(conn, merchant_id, user_id)
+        before = next((m for m in await members(conn, merchant_id) if m.user_id == user_id), None)
+        if before is None:
+            return None
+        if before.role == "owner" and others == 0:
+            raise LastOwner()
+        await conn.execute("DELETE FROM memberships WHERE user_id = $1 AND merchant_id = $2", user_id, merchant_id)
+    return before
+
+
 async def moderated_merchants(conn: Executor, user: User) -> list[int] | None:
     """The merchants whose queue the user moderates: None for all of them (an operator, or a
     moderator assigned to none in particular); [] when the user is no moderator."""

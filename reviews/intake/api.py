@@ -26,7 +26,7 @@ async def authenticate(request: Request) -> Merchant:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized()
-    merchant = await keys.by_api_key(svc.pool, key.strip())
+    merchant = await keys.by_api_key(svc.pool, key.strip(), now=svc.clock.now())  # records its last use
     if merchant is None:
         # Only failures count: a shop's own traffic is never slowed by someone guessing beside it.
         decision = await RateLimiter(svc.settings.secret_key).hit(

@@ -66,6 +66,21 @@ async def items(conn: Executor, order_id: int) -> list[OrderItem]:
     return [OrderItem(r["position"], r["product_id"], r["name"], r["url"], r["image_url"], r["gtin"]) for r in rows]
 
 
+RECENT_ORDERS = 2000  # how far back the console's product lists look
+
+
+async def recent_products(conn: Executor, merchant_id: int, limit: int = 100) -> list[OrderItem]:
+    """The products of the merchant's latest orders (one per id, as last ordered), most recently
+    ordered first."""
+    rows = await conn.fetch(
+        """SELECT * FROM (SELECT DISTINCT ON (i.product_id) i.*, o.id AS ordered
+                          FROM order_items i JOIN (SELECT id FROM orders WHERE merchant_id = $1
+                                                   ORDER BY id DESC LIMIT $3) o ON o.id = i.order_id
+                          ORDER BY i.product_id, o.id DESC) p
+           ORDER BY ordered DESC, product_id LIMIT $2""", merchant_id, limit, RECENT_ORDERS)
+    return [OrderItem(r["position"], r["product_id"], r["name"], r["url"], r["image_url"], r["gtin"]) for r in rows]
+
+
 @dataclass(frozen=True)
 class RefundedLine:
     """One line of a refund: which of the order's lines, and how many of it."""

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -113,6 +114,15 @@ async def claim(conn: Connection, merchant_id: int, platform: str, delivery_id: 
            ON CONFLICT DO NOTHING RETURNING true""",
         merchant_id, platform, delivery_id[:200],
     ))
+
+
+async def last_deliveries(conn: Executor, merchant_id: int) -> dict[str, datetime]:
+    """When each platform last sent this shop a delivery that verified (a receipt is only taken
+    once the signature checked out), by platform name."""
+    rows = await conn.fetch(
+        "SELECT platform, max(received_at) AS at FROM webhook_receipts WHERE merchant_id = $1 GROUP BY platform",
+        merchant_id)
+    return {r["platform"]: r["at"] for r in rows}
 
 
 def answer(status: str, **extra: Any) -> JSONResponse:

@@ -77,27 +77,47 @@ def _compose(svc: Services, merchant: Merchant, invitation: asyncpg.Record, orde
         for item in items
     ]
     locale = negotiate(order["locale"], merchant.locale)
-    colours = branding.colours(merchant.setting("accent_color"))
     return compose_invitation(InvitationEmail(
         kind=kind,
         to_address=order["buyer_email"],
         to_name=order["buyer_name"],
         locale=locale,
         catalog=MAIL.translations(locale),
-        branding=Branding(
-            shop_name=merchant.name,
-            sender_name=merchant.setting("sender_name"),
-            reply_to=merchant.setting("reply_to"),
-            logo_url=merchant.setting("logo_url"),
-            accent_color=colours.accent,
-            on_accent=colours.on_accent,
-        ),
+        branding=email_branding(merchant),
         products=products,
         review_url=link,
         unsubscribe_url=links.unsubscribe_link(svc, merchant.id, order["buyer_hash"]),
         message_id=links.message_id(svc, kind, invitation["id"]),
         from_address=svc.settings.mail_from,
         link_valid_days=svc.settings.review_link_days,
+    ), now=svc.clock.now())
+
+
+def email_branding(merchant: Merchant) -> Branding:
+    """The shop's look and addresses in its emails, from its settings."""
+    colours = branding.colours(merchant.setting("accent_color"))
+    return Branding(
+        shop_name=merchant.name,
+        sender_name=merchant.setting("sender_name"),
+        reply_to=merchant.setting("reply_to"),
+        logo_url=merchant.setting("logo_url"),
+        accent_color=colours.accent,
+        on_accent=colours.on_accent,
+    )
+
+
+def sample_message(svc: Services, merchant: Merchant, locale: str, kind: store.Kind, *, to_name: str,
+                   products: Sequence[tuple[str, str | None]]) -> OutgoingMessage:
+    """The invitation or reminder the shop's buyers get in `locale`, for a sample buyer and
+    products (name, image): the console's preview. Its links lead nowhere."""
+    link = svc.url("/r/preview")
+    return compose_invitation(InvitationEmail(
+        kind=kind, to_address="buyer@example.com", to_name=to_name, locale=locale,
+        catalog=MAIL.translations(locale), branding=email_branding(merchant),
+        products=[EmailProduct(name=name, image_url=image, star_urls=[f"{link}?rating={n}" for n in range(1, 6)])
+                  for name, image in products],
+        review_url=link, unsubscribe_url=svc.url("/u/preview"), message_id=f"<preview-{merchant.id}@attest.invalid>",
+        from_address=svc.settings.mail_from, link_valid_days=svc.settings.review_link_days,
     ), now=svc.clock.now())
 
 

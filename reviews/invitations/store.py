@@ -126,6 +126,74 @@ async def funnel(conn: Executor, merchant_id: int) -> dict[str, Any]:
     return result
 
 
+# The funnel's figures per group of orders (the week an order was received, or its language), on
+# the same definitions as `funnel`: the groups of a merchant add up to its funnel.
+FUNNEL_GROUPS = {
+    "week": "date_trunc('week', o.created_at AT TIME ZONE 'UTC')::date::text",
+    "language": "coalesce(nullif(lower(split_part(replace(o.locale, '_', '-'), '-', 1)), ''), '')",
+}
+
+
+async def funnel_by(conn: Executor, merchant_id: int, by: str, since: datetime | None = None
+                    ) -> list[dict[str, Any]]:
+    """The funnel of each group of the merchant's orders (received since `since`, when given):
+    ordered, scheduled, skipped (past the too-old ones), too_old_to_invite, sent, reminded,
+    reviewed, failed, cancelled. Groups are "YYYY-MM-DD" (the Monday of the week, UTC) or a
+    language ("" when the order said none); groups without orders are left out."""
+    key = FUNNEL_GROUPS[by]
+    rows = await conn.fetch(
+        f"""SELECT {key} AS grp,
+                  count(*) AS ordered,
+                  count(i.id) FILTER (WHERE i.state = 'scheduled') AS scheduled,
+                  count(i.id) FILTER (WHERE i.state = 'skipped'
+                                      AND NOT (i.reason = 'too_late' AND i.send_at IS NULL)) AS skipped,
+                  count(i.id) FILTER (WHERE i.state = 'skipped' AND i.reason = 'too_late' AND i.send_at IS NULL)
+                    AS too_old_to_invite,
+                  count(i.id) FILTER (WHERE i.state = 'sent') AS sent,
+                  count(i.id) FILTER (WHERE i.reminder_state = 'sent') AS reminded,
+                  count(i.id) FILTER (WHERE EXISTS (
+                      SELECT 1 FROM reviews r WHERE r.invitation_id = i.id AND r.merchant_id = $1
+                        AND r.state <> 'withdrawn')) AS reviewed,
+                  count(i.id) FILTER (WHERE i.state = 'failed') AS failed,
+                  count(i.id) FILTER (WHERE i.state = 'cancelled') AS cancelled
+           FROM orders o LEFT JOIN invitations i ON i.order_id = o.id AND i.merchant_id = $1
+           WHERE o.merchant_id = $1 AND ($2::timestamptz IS NULL OR o.created_at >= $2)
+           GROUP BY 1 ORDER BY 1""",
+        merchant_id, since,
+    )
+    return [{**dict(r), "group": r["grp"]} for r in rows]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An invitation as the merchant's console lists it: its order's id and language, no address."""
+
+    invitation: Invitation
+    order_external_id: str
+    language: str
+    created_at: datetime
+    reminded_at: datetime | None
+
+
+async def listed(conn: Executor, merchant_id: int, *, state: str | None = None, language: str | None = None,
+                 limit: int = 50, offset: int = 0) -> tuple[list[Listed], int]:
+    """The merchant's invitations, newest first, filtered by state and by the order's language
+    ("" for orders that said none); and how many match."""
+    lang = FUNNEL_GROUPS["language"]
+    where = f"""i.merchant_id = $1 AND ($2::text IS NULL OR i.state = $2)
+                AND ($3::text IS NULL OR {lang} = $3)"""
+    total = await conn.fetchval(
+        f"SELECT count(*) FROM invitations i JOIN orders o ON o.id = i.order_id WHERE {where}",
+        merchant_id, state, language)
+    rows = await conn.fetch(
+        f"""SELECT i.*, o.external_id AS order_external_id, {lang} AS language, i.created_at AS listed_at
+            FROM invitations i JOIN orders o ON o.id = i.order_id WHERE {where}
+            ORDER BY i.created_at DESC, i.id DESC LIMIT $4 OFFSET $5""",
+        merchant_id, state, language, limit, offset)
+    return [Listed(Invitation.from_row(r), r["order_external_id"], r["language"], r["listed_at"], r["reminded_at"])
+            for r in rows], int(total or 0)
+
+
 # --- scheduling ----------------------------------------------------------------------------------
 
 async def add_skipped(conn: Connection, merchant_id: int, order_id: int, reason: str,
@@ -160,6 +228,19 @@ async def cancel(conn: Connection, invitation_id: int, reason: str, now: datetim
     )
     assert row is not None  # the caller holds the invitation
     return Invitation.from_row(row)
+
+
+async def cancel_scheduled(conn: Connection, merchant_id: int, invitation_id: int, reason: str,
+                           now: datetime) -> tuple[Invitation, Invitation] | None:
+    """Cancel one of the merchant's invitations while it is still scheduled (the worker then skips
+    its job); returns it before and after, or None when there is no such scheduled invitation."""
+    async with conn.transaction():
+        before = _invitation(await conn.fetchrow(
+            "SELECT * FROM invitations WHERE id = $1 AND merchant_id = $2 AND state = 'scheduled' FOR UPDATE",
+            invitation_id, merchant_id))
+        if before is None:
+            return None
+        return before, await cancel(conn, invitation_id, reason, now)
 
 
 async def cancel_reminder(conn: Connection, invitation_id: int, now: datetime) -> Invitation:

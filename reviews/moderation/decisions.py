@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from reviews.collection import appeals
+from reviews.collection import appeals, reports
 from reviews.collection import store as reviews
 from reviews.collection.reasons import BY_CODE
 from reviews.platform import audit, jobs
@@ -83,6 +83,9 @@ async def decide(conn: Connection, review_id: int, decision: str, *, moderator: 
             appeal is not None, now))
         if appeal is not None:
             await appeals.close(conn, review_id, now)
+        # The shop's reports of the review hear the outcome (publish keeps it, reject removes it).
+        await reports.close_for(conn, review_id, "kept" if decision == "publish" else "rejected", now,
+                                code=code if decision == "reject" else None, actor=moderator)
         await audit.record(conn, actor=moderator, action=f"moderation.{decision}", table="reviews", row_id=review_id,
                            before=asdict(before), after={**asdict(after), "code": code, "note": note,
                                                          "on_appeal": appeal is not None}, now=now)

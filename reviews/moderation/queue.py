@@ -13,6 +13,8 @@ from typing import Any
 
 import asyncpg
 
+from reviews.collection import reports
+from reviews.collection.reports import Report
 from reviews.platform.db import Executor
 
 TABS = ("held", "reported", "appealed", "decided")
@@ -127,6 +129,25 @@ async def appealed(conn: Executor, merchants: list[int] | None, f: Filters) -> t
     return [_entry(r, appeal=r["appeal"]) for r in rows], int(rows[0]["total"]) if rows else 0
 
 
+async def reported(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int]:
+    """Reviews the shops reported, each with its open reports (reason, note, who), oldest report first.
+    A report never hides its review: the moderator decides it as any other, which closes them."""
+    scope, args = _scope(merchants, 1)
+    where = _filters(f, args)
+    rows = await conn.fetch(
+        f"""SELECT r.*, m.slug, m.name AS merchant_name, p.since, p.reports, count(*) OVER () AS total
+            FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+            JOIN LATERAL (SELECT min(p.created_at) AS since,
+                                 jsonb_agg(jsonb_build_object('reason', p.reason, 'note', p.note,
+                                                              'reporter', p.reporter, 'at', p.created_at)
+                                           ORDER BY p.created_at, p.id) AS reports
+                          FROM review_reports p WHERE p.review_id = r.id AND p.state = 'open') p
+                 ON p.since IS NOT NULL
+            WHERE r.state <> 'withdrawn' AND {scope} AND {where}
+            ORDER BY p.since, r.id LIMIT {PAGE} OFFSET {PAGE * (max(f.page, 1) - 1)}""", *args)
+    return [_entry(r, reports=list(r["reports"] or [])) for r in rows], int(rows[0]["total"]) if rows else 0
+
+
 async def decided(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int]:
     scope, args = _scope(merchants, 1)
     where = _filters(f, args)
@@ -148,9 +169,13 @@ async def counts(conn: Executor, merchants: list[int] | None) -> dict[str, int]:
                    (SELECT count(*) FROM appeals a JOIN reviews r ON r.id = a.review_id
                     WHERE a.state = 'open' AND {scope}) AS appealed,
                    (SELECT count(*) FROM moderation_decisions d JOIN reviews r ON r.id = d.review_id
-                    WHERE {scope}) AS decided""", *args)
+                    WHERE {scope}) AS decided,
+                   (SELECT count(*) FROM reviews r WHERE r.state <> 'withdrawn' AND {scope}
+                      AND EXISTS (SELECT 1 FROM review_reports p WHERE p.review_id = r.id AND p.state = 'open'))
+                       AS reported""", *args)
     assert row is not None
-    return {"held": row["held"], "reported": 0, "appealed": row["appealed"], "decided": row["decided"]}
+    return {"held": row["held"], "reported": row["reported"], "appealed": row["appealed"],
+            "decided": row["decided"]}
 
 
 async def oldest_held(conn: Executor, merchants: list[int] | None = None) -> datetime | None:
@@ -209,6 +234,7 @@ class ReviewFile:
     decisions: list[asyncpg.Record]
     appeal: asyncpg.Record | None
     claim: asyncpg.Record | None
+    reports: list[Report] = field(default_factory=list)  # the shop's reports, oldest first
 
 
 async def review_file(conn: Executor, review_id: int, merchants: list[int] | None) -> ReviewFile | None:
@@ -245,7 +271,7 @@ async def review_file(conn: Executor, review_id: int, merchants: list[int] | Non
         review_id)
     return ReviewFile(row, row["slug"], row["merchant_name"], row["order_external_id"], row["invitation_sent_at"],
                       int(row["same_ip"] or 0) if row["ip_hash"] else 0, list(versions), list(flags), related,
-                      list(decisions), appeal, claim)
+                      list(decisions), appeal, claim, await reports.for_review(conn, review_id))
 
 
 async def daily_counts(conn: Executor, merchant_id: int, rating: int, start: datetime,

@@ -44,6 +44,8 @@ class Settings:
     smtputf8: bool = True
     # The load balancers whose X-Forwarded-For and X-Forwarded-Proto are believed; nobody else's.
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    # Outgoing webhooks to this machine and private networks (tests, development); off: SSRF.
+    webhooks_allow_private: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -79,6 +81,7 @@ class Settings:
             worker_concurrency=int(env.get("ATTEST_WORKER_CONCURRENCY") or 1),
             smtputf8=_bool(env.get("ATTEST_SMTPUTF8"), default=True),
             trusted_proxies=_networks(env.get("ATTEST_TRUSTED_PROXIES") or ""),
+            webhooks_allow_private=_bool(env.get("ATTEST_WEBHOOKS_ALLOW_PRIVATE"), default=False),
         )
 
 

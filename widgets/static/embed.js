@@ -91,6 +91,12 @@
       li.appendChild(head);
       if (r.title) li.appendChild(node("strong", "title", r.title));
       if (r.body) li.appendChild(node("p", "body", r.body));
+      if (r.reply) {
+        label = li.appendChild(node("div", "reply"));
+        label.style.margin = "0 0 .3em 1em";
+        label.appendChild(node("strong", null, t.reply));
+        label.appendChild(node("p", null, r.reply.body));
+      }
       li.appendChild(node("small", "meta", (r.display_name || t.anonymous) + " · " +
         dates.format(new Date(r.published_at || r.submitted_at))));
       list.appendChild(li);

@@ -1,0 +1,162 @@
+"""A shop's invitations (viewer and up): the funnel in total, per week and per language (an SVG
+chart with the same figures in a table), the recent invitations with their state and reason,
+filtered by state and language; and cancelling one that is still scheduled (agent and up, audited).
+
+Reading and cancelling are `reviews.invitations.store`'s; this module only shapes the pages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from reviews.console import charts
+from reviews.console.shops import Shop, render_shop, shop, shop_post
+from reviews.console.web import _, first, message_page, not_found
+from reviews.invitations import store as invitations
+from reviews.platform import audit
+
+STATES = ("scheduled", "sent", "skipped", "cancelled", "failed")
+WEEKS = 12
+PER_PAGE = 50
+NO_LANGUAGE = "-"  # the language filter's value for orders that said none
+CANCEL_REASON = "cancelled_by_shop"
+# The funnel's stages in the order the tables and charts show them.
+STAGES = ("ordered", "scheduled", "skipped", "sent", "reminded", "reviewed", "failed")
+
+
+def stage_labels(locale: str) -> dict[str, str]:
+    return {
+        "ordered": _(locale, "Orders received"),
+        "scheduled": _(locale, "Invitations scheduled"),
+        "skipped": _(locale, "Skipped"),
+        "sent": _(locale, "Sent"),
+        "reminded": _(locale, "Reminded"),
+        "reviewed": _(locale, "Reviewed"),
+        "failed": _(locale, "Failed"),
+        "cancelled": _(locale, "Cancelled"),
+        "too_old_to_invite": _(locale, "Too old to invite"),
+    }
+
+
+def reason_label(locale: str, reason: str | None) -> str:
+    labels = {
+        "no_consent": _(locale, "the buyer did not consent"),
+        "consent_unknown": _(locale, "the order did not say whether the buyer consented"),
+        "no_email": _(locale, "no email address"),
+        "order_cancelled": _(locale, "the order was cancelled"),
+        "order_refunded": _(locale, "the order was refunded"),
+        "unsubscribed": _(locale, "the buyer unsubscribed"),
+        "hard_bounce": _(locale, "the address bounced"),
+        "already_reviewed": _(locale, "already reviewed"),
+        "too_late": _(locale, "too late to invite"),
+        "recently_invited": _(locale, "invited recently for another order"),
+        "rejected": _(locale, "the mail server refused it"),
+        "retries_exhausted": _(locale, "the mail server could not be reached"),
+        "erased": _(locale, "the buyer's data was erased"),
+        CANCEL_REASON: _(locale, "cancelled in the console"),
+    }
+    return labels.get(reason or "", reason or "")
+
+
+def state_labels(locale: str) -> dict[str, str]:
+    return {"scheduled": _(locale, "scheduled"), "sent": _(locale, "sent"), "skipped": _(locale, "skipped"),
+            "cancelled": _(locale, "cancelled"), "failed": _(locale, "failed")}
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _filters(request: Request) -> tuple[str | None, str | None, int]:
+    q = request.query_params
+    state = q.get("state") if q.get("state") in STATES else None
+    raw = (q.get("language") or "").strip().lower()[:10]
+    language = "" if raw == NO_LANGUAGE else (raw if raw.isalpha() else None)
+    page = q.get("page") or "1"
+    return state, language, int(page) if page.isdigit() and 0 < int(page) <= 10_000 else 1
+
+
+def _query(state: str | None, language: str | None, page: int = 1) -> str:
+    params = {"state": state or "", "language": NO_LANGUAGE if language == "" else (language or "")}
+    if page > 1:
+        params["page"] = str(page)
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+async def invitations_page(request: Request) -> Response:
+    found = await shop(request, "viewer")
+    if isinstance(found, Response):
+        return found
+    return await _page(found, request)
+
+
+async def _page(found: Shop, request: Request) -> Response:
+    svc, locale = found.who.svc, found.who.locale
+    merchant_id = found.merchant.id
+    labels = stage_labels(locale)
+    totals = await invitations.funnel(svc.pool, merchant_id)
+    totals = {**totals, "skipped_total": sum(totals["skipped"].values())}
+    first_week = _monday(svc.clock.now().astimezone(UTC).date()) - timedelta(weeks=WEEKS - 1)
+    since = datetime.combine(first_week, time(), UTC)
+    by_week = {r["group"]: r for r in await invitations.funnel_by(svc.pool, merchant_id, "week", since)}
+    weeks = [(first_week + timedelta(weeks=n)).isoformat() for n in range(WEEKS)]
+    week_rows = [{"group": w, **{s: int((by_week.get(w) or {}).get(s, 0)) for s in STAGES}} for w in weeks]
+    language_rows = await invitations.funnel_by(svc.pool, merchant_id, "language")
+    no_language = _(locale, "(none)")
+
+    def chart(rows: list[dict[str, Any]], categories: list[str], chart_id: str, title: str) -> str:
+        return charts.bar_chart(categories, [charts.Series(labels[s], [int(r[s]) for r in rows]) for s in STAGES],
+                                title=title, description=_(locale, "The same figures are in the table below."),
+                                chart_id=chart_id)
+
+    week_chart = chart(week_rows, [w[5:] for w in weeks], "funnel-weeks",
+                       _(locale, "Invitation funnel per week, the last 12 weeks"))
+    language_chart = chart(language_rows, [r["group"] or no_language for r in language_rows], "funnel-languages",
+                           _(locale, "Invitation funnel per language"))
+    state, language, page = _filters(request)
+    entries, total = await invitations.listed(svc.pool, merchant_id, state=state, language=language,
+                                              limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
+    return render_shop(
+        "shop_invitations.html", found, section="invitations",
+        totals=totals, stages=STAGES, labels=labels, week_rows=week_rows, language_rows=language_rows,
+        week_chart=week_chart, language_chart=language_chart, no_language=no_language,
+        reason_label=lambda r: reason_label(locale, r), state_labels=state_labels(locale), states=STATES,
+        state=state, language=language, languages=[r["group"] for r in language_rows], NO_LANGUAGE=NO_LANGUAGE,
+        entries=entries, total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
+        query=_query(state, language), page_query=lambda n: _query(state, language, n))
+
+
+async def cancel(request: Request) -> Response:
+    posted = await shop_post(request, "agent")
+    if isinstance(posted, Response):
+        return posted
+    found, form = posted
+    raw = str(request.path_params.get("invitation_id", ""))
+    if not raw.isdigit() or len(raw) > 18:
+        return not_found(found.who)
+    svc, who = found.who.svc, found.who
+    assert who.user is not None
+    now = svc.clock.now()
+    async with svc.pool.acquire() as conn, conn.transaction():
+        changed = await invitations.cancel_scheduled(conn, found.merchant.id, int(raw), CANCEL_REASON, now)
+        if changed is not None:
+            before, after = changed
+            await audit.record(conn, actor=who.user.email, action="invitation.cancelled", table="invitations",
+                               row_id=after.id, before=before.describe(), after=after.describe(), now=now)
+    if changed is None:
+        existing = await invitations.get(svc.pool, int(raw))
+        if existing is None or existing.merchant_id != found.merchant.id:
+            return not_found(who)
+        return message_page(who, 409, _(who.locale, "Not cancelled"),
+                            _(who.locale, "This invitation is no longer scheduled, so there is nothing to cancel."))
+    state = first(form, "state")
+    language = first(form, "language")
+    query = urlencode({k: v for k, v in (("state", state if state in STATES else ""),
+                                         ("language", language[:10])) if v})
+    return RedirectResponse(f"/console/m/{found.merchant.slug}/invitations" + (f"?{query}" if query else "")
+                            + "#recent", status_code=303)

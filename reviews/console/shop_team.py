@@ -1,0 +1,107 @@
+"""A shop's team (owner): who has which role, inviting someone by email as owner, agent or viewer
+(`accounts.add_member` mails them a sign-in link), changing a role and removing a member. A shop
+keeps at least one owner. Every change is audited by `reviews.console.accounts`.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from reviews.console import accounts, users
+from reviews.console.shops import Shop, render_shop, shop, shop_post
+from reviews.console.web import _, first, not_found
+from reviews.platform.errors import NotFound, ValidationError
+
+
+def role_labels(locale: str) -> dict[str, str]:
+    return {"owner": _(locale, "owner: everything, settings and team included"),
+            "agent": _(locale, "agent: works with reviews and invitations"),
+            "viewer": _(locale, "viewer: sees, changes nothing")}
+
+
+async def _render(found: Shop, *, status_code: int = 200, errors: dict[str, str] | None = None,
+                  email: str = "", role: str = "agent", done: str | None = None) -> Response:
+    return render_shop("shop_team.html", found, section="team", status_code=status_code,
+                       members=await users.members(found.who.svc.pool, found.merchant.id),
+                       roles=users.MERCHANT_ROLES, role_labels=role_labels(found.who.locale), errors=errors or {},
+                       email=email, chosen_role=role, done=done, me=found.who.user)
+
+
+async def team_page(request: Request) -> Response:
+    found = await shop(request, "owner")
+    if isinstance(found, Response):
+        return found
+    done = request.query_params.get("done")
+    return await _render(found, done=done if done in ("invited", "role", "removed") else None)
+
+
+def _problem(locale: str, exc: ValidationError) -> dict[str, str]:
+    """The refusal in words, beside its field."""
+    if isinstance(exc, users.LastOwner):
+        return {"role": _(locale, "The shop needs at least one owner: make someone else an owner first.")}
+    if isinstance(exc, accounts.AlreadyMember):
+        return {"email": _(locale, "This person is already in the team: change their role below.")}
+    return dict(exc.fields)
+
+
+def _done(found: Shop, what: str) -> Response:
+    return RedirectResponse(f"/console/m/{found.merchant.slug}/team?done={what}", status_code=303)
+
+
+async def invite(request: Request) -> Response:
+    posted = await shop_post(request, "owner")
+    if isinstance(posted, Response):
+        return posted
+    found, form = posted
+    assert found.who.user is not None
+    email, role = first(form, "email").strip()[:320], first(form, "role")
+    try:
+        await accounts.add_member(found.who.svc, email, role, found.merchant, actor=found.who.user.email,
+                                  locale=found.who.locale)
+    except ValidationError as exc:
+        return await _render(found, status_code=422, errors=_problem(found.who.locale, exc), email=email,
+                             role=role if role in users.MERCHANT_ROLES else "agent")
+    return _done(found, "invited")
+
+
+def _member_id(request: Request) -> int | None:
+    raw = str(request.path_params.get("user_id", ""))
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+
+
+async def change_role(request: Request) -> Response:
+    posted = await shop_post(request, "owner")
+    if isinstance(posted, Response):
+        return posted
+    found, form = posted
+    assert found.who.user is not None
+    user_id = _member_id(request)
+    if user_id is None:
+        return not_found(found.who)
+    try:
+        await accounts.change_role(found.who.svc, found.merchant, user_id, first(form, "role"),
+                                   actor=found.who.user.email)
+    except NotFound:
+        return not_found(found.who)
+    except ValidationError as exc:
+        return await _render(found, status_code=422, errors=_problem(found.who.locale, exc))
+    return _done(found, "role")
+
+
+async def remove(request: Request) -> Response:
+    posted = await shop_post(request, "owner")
+    if isinstance(posted, Response):
+        return posted
+    found, _form = posted
+    assert found.who.user is not None
+    user_id = _member_id(request)
+    if user_id is None:
+        return not_found(found.who)
+    try:
+        await accounts.remove_member(found.who.svc, found.merchant, user_id, actor=found.who.user.email)
+    except NotFound:
+        return not_found(found.who)
+    except ValidationError as exc:
+        return await _render(found, status_code=422, errors=_problem(found.who.locale, exc))
+    return _done(found, "removed")
