@@ -8,10 +8,9 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 # Only what a public widget may show: never author_hash, ip_hash, order or invitation ids. The shop's
-# public reply comes with each review: its own (review_replies), else the one an import brought.
+# public reply comes with each review (review_replies: its own, or the one an imported review came with).
 _PUBLIC_COLUMNS = """r.id, r.rating, r.title, r.body, r.display_name, r.product_id, r.product_name, r.method, r.locale,
-                     r.submitted_at, r.published_at, r.edited_at, coalesce(rr.body, r.source_reply) AS reply,
-                     CASE WHEN rr.body IS NOT NULL THEN rr.updated_at ELSE r.source_reply_at END AS reply_at"""
+                     r.submitted_at, r.published_at, r.edited_at, rr.body AS reply, rr.updated_at AS reply_at"""
 _FROM = "FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id"
 
 FEED_CAP = 10_000

@@ -1,5 +1,6 @@
 """The buyer's review page at /r/<token>: GET shows the form, POST stores the reviews; a rejected
-review's author may appeal once from it (POST /r/<token>/appeal).
+review's author may appeal once from it (POST /r/<token>/appeal). The shop's public reply to a
+review (`reviews.collection.replies`) is shown under it, as the widgets show it.
 
 A GET never changes anything (mail scanners prefetch links). Every answer, errors included,
 is a whole page in the buyer's language, and a refused POST shows again everything typed.
@@ -24,10 +25,11 @@ from starlette.responses import Response
 
 from embedding import text
 from reviews.buyer.pages import _, _n, page_locale, render
-from reviews.collection import appeals, reasons
+from reviews.collection import appeals, reasons, replies
 from reviews.collection import store as reviews
 from reviews.collection.appeals import Appeal
 from reviews.collection.authors import default_display_name
+from reviews.collection.replies import Reply
 from reviews.collection.store import Review
 from reviews.intake import orders
 from reviews.intake.orders import Order, OrderItem
@@ -84,6 +86,7 @@ class Context:
     items: list[OrderItem]
     existing: dict[str, Review]
     appeals: dict[int, Appeal] = dataclass_field(default_factory=dict)  # by review id
+    replies: dict[int, Reply] = dataclass_field(default_factory=dict)  # the shop's public replies, by review id
 
     @property
     def slots(self) -> list[Slot]:
@@ -93,6 +96,11 @@ class Context:
 
     def appeal_of(self, slot: Slot) -> Appeal | None:
         return self.appeals.get(slot.saved.id) if slot.saved else None
+
+    def reply_of(self, slot: Slot) -> Reply | None:
+        """The shop's reply to the buyer's review; none once they withdrew it (it is shown nowhere)."""
+        saved = slot.saved
+        return self.replies.get(saved.id) if saved is not None and saved.state != "withdrawn" else None
 
     def appealable(self, slot: Slot) -> bool:
         """A rejected review whose author has not appealed yet (an appeal is made once)."""
@@ -200,8 +208,9 @@ async def _load(svc: Services, request: Request) -> Context | Response:
         items = await orders.items(conn, order.id)
         rows = await reviews.for_invitation(conn, invitation_id)
         filed = {r.id: a for r in rows if r.state != "withdrawn" and (a := await appeals.of_review(conn, r.id))}
+        replied = await replies.of_reviews(conn, [r.id for r in rows])
     existing = {r.product_id or "": r for r in rows}
-    return Context(invitation, order, merchant, list(items), existing, filed)
+    return Context(invitation, order, merchant, list(items), existing, filed, replied)
 
 
 def _locale_of(request: Request, ctx: Context) -> str:
@@ -291,6 +300,9 @@ def _render_form(svc: Services, ctx: Context, request: Request, locale: str, val
         locked={s.key for s in ctx.slots if locked(s)},
         appealable=[s for s in ctx.slots if ctx.appealable(s)],
         appeal_of={s.key: ctx.appeal_of(s) for s in ctx.slots},
+        reply_of={s.key: {"body": reply.body, "at": reply.updated_at.isoformat(),
+                          "date": _date(locale, reply.updated_at)}
+                  for s in ctx.slots if (reply := ctx.reply_of(s))},
         appeal_min=appeals.BODY_MIN, appeal_max=appeals.BODY_MAX,
         appeal_min_text=_number(locale, appeals.BODY_MIN), appeal_max_text=_number(locale, appeals.BODY_MAX),
         withdrawable=[s for s in active if not locked(s)],

@@ -1,11 +1,13 @@
 """Appeals: a rejected author may ask once, from their review link, for a second look.
 
 The only writer of `appeals`. The buyer's page files an appeal; the moderators' decision on it
-(`reviews.moderation.decisions`) closes it. One per review, ever.
+(`reviews.moderation.decisions`) closes it. One per review, ever. A buyer's erasure deletes the
+appeals of their reviews (`erase`): the text is their own words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,3 +54,15 @@ async def open_for(conn: Executor, review_id: int) -> Appeal | None:
 async def close(conn: Executor, review_id: int, now: datetime) -> None:
     await conn.execute("UPDATE appeals SET state = 'decided', decided_at = $2 WHERE review_id = $1 AND state = 'open'",
                        review_id, now)
+
+
+async def of_reviews(conn: Executor, review_ids: Sequence[int]) -> dict[int, Appeal]:
+    rows = await conn.fetch("SELECT * FROM appeals WHERE review_id = ANY($1::bigint[])", list(review_ids))
+    return {r["review_id"]: _appeal(r) for r in rows}
+
+
+async def erase(conn: Executor, review_ids: Sequence[int]) -> int:
+    """A buyer's erasure: the appeals of their reviews go. Returns how many."""
+    return int(await conn.fetchval(
+        "WITH d AS (DELETE FROM appeals WHERE review_id = ANY($1::bigint[]) RETURNING 1) SELECT count(*) FROM d",
+        list(review_ids)))

@@ -29,12 +29,10 @@ from reviews.platform.db import Connection, Executor
 
 __all__ = ["REVIEW_PUBLISHED", "REVIEW_REPLIED", "REVIEW_UPDATED", "REVIEW_WITHDRAWN", "data", "emit", "erased"]
 
-# The shop's reply is its own (review_replies); an imported review shows the source's until then.
+# The review's public reply (review_replies: the shop's own, or the one an import brought).
 _ROW = """SELECT r.id, r.merchant_id, m.slug, r.product_id, r.product_name, r.rating, r.title, r.body, r.display_name,
                  r.locale, r.method, r.state, r.submitted_at, r.published_at, r.edited_at,
-                 coalesce(p.body, r.source_reply) AS reply_body,
-                 CASE WHEN p.body IS NOT NULL THEN p.created_at ELSE r.source_reply_at END AS reply_created_at,
-                 CASE WHEN p.body IS NOT NULL THEN p.updated_at ELSE r.source_reply_at END AS reply_updated_at
+                 p.body AS reply_body, p.created_at AS reply_created_at, p.updated_at AS reply_updated_at
           FROM reviews r JOIN merchants m ON m.id = r.merchant_id LEFT JOIN review_replies p ON p.review_id = r.id"""
 
 

@@ -14,8 +14,12 @@ What an export says about its reviews is kept, not lost on the way in:
 - the public name: the same rule as collected reviews (first name and initial), unless the
   export's name is one the reviewer chose to show (Attest's `display_name`, a Trustpilot user name);
 - the language (detected when the export has none) and the product's name;
-- the merchant's public reply and the photos' addresses, kept on the review but not shown: Attest
-  has neither public replies nor media yet, and the summary says so.
+- the merchant's public reply: it becomes the review's public reply (`reviews.collection.replies`,
+  at the reply's own time when the export has one), shown under the review once it is published,
+  and the shop may edit it in the console;
+- the photos' addresses, kept on the review but not shown: Attest does not show media yet.
+
+The summary says how many of each.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from typing import Any
 
 import asyncpg
 
-from reviews.collection import language, store
+from reviews.collection import language, replies, store
 from reviews.collection.authors import default_display_name
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
@@ -85,7 +89,7 @@ class Report:
     format: str = ""
     held: dict[str, int] = field(default_factory=dict)
     languages_detected: int = 0
-    replies_kept: int = 0
+    replies_imported: int = 0
     photos_kept: int = 0
 
     def summary(self) -> dict[str, Any]:
@@ -93,16 +97,16 @@ class Report:
         if self.held:
             notes.append(f"{sum(self.held.values())} review(s) the source had not approved are held for a "
                          "moderator (attest flags), never published straight away.")
-        if self.replies_kept:
-            notes.append(f"{self.replies_kept} merchant reply(ies) are kept with their reviews but not shown: "
-                         "Attest has no public replies yet.")
+        if self.replies_imported:
+            notes.append(f"{self.replies_imported} merchant reply(ies) are their reviews' public replies, shown "
+                         "under them once published; the shop can edit them in the console.")
         if self.photos_kept:
             notes.append(f"{self.photos_kept} review(s) have photos: their addresses are kept but not shown, "
                          "Attest does not show media yet.")
         return {"format": self.format, "lines": self.total, "imported": self.imported,
                 "already_imported": self.already, "errors": len(self.errors),
                 "merchants_created": self.merchants_created, "held_by_source_state": dict(sorted(self.held.items())),
-                "languages_detected": self.languages_detected, "replies_kept_not_shown": self.replies_kept,
+                "languages_detected": self.languages_detected, "replies_imported": self.replies_imported,
                 "photos_kept_not_shown": self.photos_kept, "notes": notes}
 
 
@@ -328,14 +332,15 @@ async def _add(conn: Connection, rec: Record, merchant: Merchant, report: Report
         product_name=rec.product_name, order_id=rec.order_id, locale=rec.lang or detected or merchant.locale,
         rating=rec.rating, title=rec.title, body=rec.body, display_name=rec.display_name,
         author_hash=hasher.address(rec.author_email) if rec.author_email else None, submitted_at=rec.created_at,
-        source_state=rec.source_state, source_reply=rec.reply, source_reply_at=rec.reply_at,
-        media_urls=rec.photos), now)
+        source_state=rec.source_state, media_urls=rec.photos), now)
     if review_id is None:
         report.already += 1
         return
     report.imported += 1
     report.languages_detected += detected is not None
-    report.replies_kept += rec.reply is not None
+    if rec.reply is not None:
+        report.replies_imported += await replies.add_imported(
+            conn, merchant_id=merchant.id, review_id=review_id, text=rec.reply, at=rec.reply_at, now=now)
     report.photos_kept += bool(rec.photos)
     if rec.source_state:
         report.held[rec.source_state] = report.held.get(rec.source_state, 0) + 1

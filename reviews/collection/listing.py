@@ -25,11 +25,8 @@ QUERY_MAX = 200
 EXPORT_BATCH = 500
 METHODS = {"invited": "verified_order", "imported": "unverified"}
 
-# The reply readers see: the shop's own, else the one the import brought.
-_REPLY = """coalesce(rr.body, r.source_reply) AS reply,
-            CASE WHEN rr.body IS NOT NULL THEN rr.updated_at ELSE r.source_reply_at END AS reply_at,
-            CASE WHEN rr.body IS NOT NULL THEN 'console' WHEN r.source_reply IS NOT NULL THEN 'import' END
-                AS reply_source"""
+# The reply readers see: the shop's own, or the one an imported review came with (`source` 'import').
+_REPLY = "rr.body AS reply, rr.updated_at AS reply_at, rr.source AS reply_source"
 _COLUMNS = f"""r.id, r.product_id, r.product_name, r.rating, r.title, r.body, r.display_name, r.locale, r.state,
                r.method, r.reject_reason, r.submitted_at, r.published_at, r.edited_at, r.external_id, {_REPLY}"""
 
@@ -123,9 +120,9 @@ def _where(merchant_id: int, f: Filters) -> tuple[str, list[Any]]:
     if f.state:
         clauses.append(f"r.state = {arg(f.state)}")
     if f.replied is True:
-        clauses.append("(rr.review_id IS NOT NULL OR r.source_reply IS NOT NULL)")
+        clauses.append("rr.review_id IS NOT NULL")
     elif f.replied is False:
-        clauses.append("(rr.review_id IS NULL AND r.source_reply IS NULL)")
+        clauses.append("rr.review_id IS NULL")
     if f.since:
         clauses.append(f"r.submitted_at >= {arg(f.since)}::date")
     if f.until:

@@ -6,10 +6,16 @@ stays as it is (published stays published) and the report waits in the moderator
 publish keeps it, reject removes it with a reason code. That decision closes the review's open
 reports with its outcome (`close_for`, called by `reviews.moderation.decisions.decide`), which the
 merchant sees on the review's page. Every report and its closing are audited.
+
+A buyer's erasure deletes the reports of their reviews (`erase`), open or closed, with the audit
+log's copies of their notes: a note is about the buyer's review and often quotes it (the
+`personal_data` reason is for exactly that), and an emptied, withdrawn review has nothing left to
+decide.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -116,3 +122,12 @@ async def for_review(conn: Executor, review_id: int) -> list[Report]:
 async def open_count(conn: Executor, review_id: int) -> int:
     return int(await conn.fetchval(
         "SELECT count(*) FROM review_reports WHERE review_id = $1 AND state = 'open'", review_id))
+
+
+async def erase(conn: Connection, review_ids: Sequence[int], now: datetime) -> int:
+    """A buyer's erasure: the reports of their reviews go, and their audit entries are emptied.
+    Returns how many reports went."""
+    deleted = [r["id"] for r in await conn.fetch(
+        "DELETE FROM review_reports WHERE review_id = ANY($1::bigint[]) RETURNING id", list(review_ids))]
+    await audit.empty_rows(conn, "review_reports", deleted, now)
+    return len(deleted)

@@ -69,8 +69,7 @@ class Imported:
     # The source's moderation state when it had not approved the review ("curated=spam"):
     # screening holds such a review with a flag saying so (see `reviews.screening.scanning`).
     source_state: str | None = None
-    source_reply: str | None = None  # kept for the day Attest shows public replies
-    source_reply_at: datetime | None = None
+    # (The shop's reply in the export is not the review's: `importing` stores it through `replies`.)
     media_urls: list[str] = field(default_factory=list)  # kept for the day Attest shows media
 
 
@@ -225,14 +224,13 @@ async def add_imported(conn: Connection, review: Imported, now: datetime) -> int
     review_id: int | None = await conn.fetchval(
         """INSERT INTO reviews (merchant_id, product_id, product_name, method, rating, title, body,
                display_name, author_hash, locale, state, external_id, external_order_id,
-               submitted_at, created_at, updated_at, source_state, source_reply, source_reply_at, media_urls)
-           VALUES ($1, $2, $13, 'imported', $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $12, $14, $15, $16,
-                   $17)
+               submitted_at, created_at, updated_at, source_state, media_urls)
+           VALUES ($1, $2, $13, 'imported', $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $12, $14, $15)
            ON CONFLICT (merchant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
            RETURNING id""",
         review.merchant_id, review.product_id, review.rating, review.title, review.body, review.display_name,
         review.author_hash, review.locale, review.external_id, review.order_id, review.submitted_at, now,
-        review.product_name, review.source_state, review.source_reply, review.source_reply_at, review.media_urls,
+        review.product_name, review.source_state, review.media_urls,
     )
     if review_id is not None:
         await queue_scan(conn, review_id, now)
@@ -316,14 +314,16 @@ async def reject(conn: Connection, review_id: int, reason: str, now: datetime) -
 
 async def erase(conn: Connection, review_ids: Sequence[int], now: datetime) -> int:
     """Withdraw and empty these reviews, and drop their earlier texts (a buyer's erasure): the row
-    stays as a withdrawn rating so counts and moderation history add up."""
+    stays as a withdrawn rating so counts and moderation history add up. What hangs on the row is
+    not deleted with it (no cascade): `reviews.privacy.buyer_data` has replies, reports and appeals
+    erase theirs first, so the `review.withdrawn` sent here carries no reply."""
     announce = [r["id"] for r in await conn.fetch(
         "SELECT id FROM reviews WHERE id = ANY($1::bigint[]) AND state <> 'withdrawn' ORDER BY id", list(review_ids))]
     await conn.execute("DELETE FROM review_versions WHERE review_id = ANY($1::bigint[])", list(review_ids))
     erased = int(await conn.fetchval(
         """WITH u AS (UPDATE reviews SET state = 'withdrawn', published_at = NULL, title = '', body = '',
                           display_name = '', ip_hash = NULL, user_agent_family = NULL, media_urls = '{}',
-                          source_reply = NULL, source_reply_at = NULL, updated_at = $2
+                          updated_at = $2
                       WHERE id = ANY($1::bigint[]) RETURNING 1) SELECT count(*) FROM u""",
         list(review_ids), now))
     await hook_events.erased(conn, review_ids, announce, now)  # its webhooks forget it, and say so

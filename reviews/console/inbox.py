@@ -90,6 +90,7 @@ async def _review_page(found: Shop, review_id: int, *, status_code: int = 200, p
     if page is None:
         return shop_not_found(found)
     own = await replies.of_review(found.who.svc.pool, review_id)
+    own = own if own is not None and not own.imported else None  # the shop's own: one it wrote or edited
     return render_shop("inbox_review.html", found, status_code=status_code, section="inbox", page=page,
                        r=page.review, reply=own, problem=problem, saved=saved,
                        draft=draft if draft is not None else (page.review.reply or ""),

@@ -1,6 +1,7 @@
 """Sending outgoing webhooks: the `webhooks.deliver` job (one attempt of one delivery, signed as
-Standard Webhooks ask) and the `webhooks.failing` job (the email to a shop's owners when an
-endpoint ran out of retries). The records are kept by `reviews.merchants.hooks`.
+Standard Webhooks ask), the `webhooks.failing` job (the email to a shop's owners when an
+endpoint ran out of retries) and the `webhooks.prune` job (the delivery log's settled rows older
+than ATTEST_WEBHOOK_LOG_DAYS go). The records are kept by `reviews.merchants.hooks`.
 
 Each attempt is a POST of the stored body with `webhook-id` (the same on every attempt),
 `webhook-timestamp` (the attempt's time) and `webhook-signature` (a `v1,` signature per secret
@@ -17,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -184,6 +185,24 @@ async def _notify(svc: Services, compose: Composer, batch: jobs.Batch) -> None:
             await batch.done(job, conn)
 
 
+async def _prune(svc: Services, batch: jobs.Batch) -> None:
+    """Delete the log's rows past the period, then wait for the next one to come due (at once when
+    a batch was full: a backlog goes in steps; at least `PRUNE_EVERY` later otherwise)."""
+    period = timedelta(days=svc.settings.webhook_log_days)
+    for job in batch.jobs:
+        now = svc.clock.now()
+        async with svc.pool.acquire() as conn, conn.transaction():
+            pruned = await hooks.prune(conn, now - period, hooks.PRUNE_BATCH)
+            await batch.done(job, conn)  # first: the next one's dedupe key is free again
+            oldest = await hooks.oldest_settled(conn)
+            if pruned >= hooks.PRUNE_BATCH:
+                await hooks.schedule_prune(conn, now)
+            elif oldest is not None:
+                await hooks.schedule_prune(conn, max(oldest + period, now + hooks.PRUNE_EVERY))
+        if pruned:
+            log.info("webhook log pruned", extra={"deliveries": pruned, "days": svc.settings.webhook_log_days})
+
+
 def tasks(svc: Services, compose: Composer, batch_size: int = BATCH_SIZE) -> dict[str, jobs.Task]:
     """The job kinds, for `reviews.worker`; `compose` words the failing endpoint's email."""
     async def deliver(batch: jobs.Batch) -> None:
@@ -192,4 +211,8 @@ def tasks(svc: Services, compose: Composer, batch_size: int = BATCH_SIZE) -> dic
     async def notify(batch: jobs.Batch) -> None:
         await _notify(svc, compose, batch)
 
-    return {hooks.DELIVER_JOB: jobs.Task(deliver, batch_size), hooks.FAILING_JOB: jobs.Task(notify, 5)}
+    async def prune(batch: jobs.Batch) -> None:
+        await _prune(svc, batch)
+
+    return {hooks.DELIVER_JOB: jobs.Task(deliver, batch_size), hooks.FAILING_JOB: jobs.Task(notify, 5),
+            hooks.PRUNE_JOB: jobs.Task(prune, 1)}

@@ -18,6 +18,13 @@ the first one that gets through makes it active again.
 
 Every message is `{"type", "timestamp", "data"}`; a review's `data` is built by
 `reviews.collection.hook_events` and never holds the buyer's address or network hash.
+
+The delivery log is pruned: a settled delivery (delivered, failed, or erased) whose last attempt,
+else its creation, is older than ATTEST_WEBHOOK_LOG_DAYS is deleted by the `PRUNE_JOB` job. Every
+attempt that settles a delivery makes sure one is waiting (at most `PRUNE_EVERY` away: one job for
+the whole log, by its dedupe key), and the job, when it has pruned, waits for the next row to come
+due, so the log is pruned about daily while there are deliveries and no job waits while there are
+none. A pending delivery is never pruned.
 """
 
 from __future__ import annotations
@@ -52,6 +59,10 @@ TEST_EVENT = "webhook.test"
 
 DELIVER_JOB = "webhooks.deliver"
 FAILING_JOB = "webhooks.failing"
+PRUNE_JOB = "webhooks.prune"
+PRUNE_KEY = "webhooks-prune"  # one prune job for the whole log
+PRUNE_EVERY = timedelta(days=1)
+PRUNE_BATCH = 5000  # rows per statement: a big backlog goes in steps, each its own job
 # The waits after each failed attempt: eight attempts over about a day.
 RETRY_SCHEDULE = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
                   timedelta(hours=3), timedelta(hours=6), timedelta(hours=12))
@@ -442,6 +453,35 @@ async def record_attempt(conn: Connection, attempt: Attempt, *, now: datetime, s
         await conn.execute(
             """UPDATE webhook_endpoints SET state = 'active', failing_since = NULL, failure_notified_at = NULL,
                    updated_at = $2 WHERE id = $1 AND state = 'failing'""", attempt.endpoint_id, now)
+    if outcome != "retry":  # settled (a test or redelivery too): this row will come due
+        await schedule_prune(conn, now + PRUNE_EVERY)  # a prune already waiting wins
+
+
+# --- pruning the delivery log ------------------------------------------------------------------
+
+
+async def schedule_prune(conn: Executor, at: datetime) -> None:
+    """Make sure a prune of the delivery log waits (at `at`, unless one waits already)."""
+    await jobs.enqueue(conn, PRUNE_JOB, {}, at, dedupe_key=PRUNE_KEY)
+
+
+async def prune(conn: Executor, before: datetime, limit: int = PRUNE_BATCH) -> int:
+    """Delete up to `limit` settled (delivered, failed or erased) deliveries whose last activity is
+    older than `before`, oldest first. Returns how many went."""
+    return int(await conn.fetchval(
+        """WITH d AS (DELETE FROM webhook_deliveries WHERE id IN (
+                          SELECT id FROM webhook_deliveries
+                          WHERE state <> 'pending' AND coalesce(last_attempt_at, created_at) < $1
+                          ORDER BY coalesce(last_attempt_at, created_at) LIMIT $2)
+                      RETURNING 1) SELECT count(*) FROM d""",
+        before, limit))
+
+
+async def oldest_settled(conn: Executor) -> datetime | None:
+    """The last activity of the oldest settled delivery left: when the next prune has work."""
+    at: datetime | None = await conn.fetchval(
+        "SELECT min(coalesce(last_attempt_at, created_at)) FROM webhook_deliveries WHERE state <> 'pending'")
+    return at
 
 
 async def mark_failing(conn: Connection, endpoint_id: int, now: datetime) -> bool:

@@ -1,7 +1,9 @@
 """The append-only audit log: who did what to which row, with the row before and after.
 
-The only writer of `audit_log`. The one exception to append-only is `empty_exports`: a buyer's
-erasure must not leave a copy of their data in an earlier data export's entry.
+The only writer of `audit_log`. The exceptions to append-only are `empty_exports` and `empty_rows`:
+a buyer's erasure must not leave a copy of their data in an earlier data export's entry, nor in the
+entries of rows about them (the shop's reply to their review, its report of it). Those keep who did
+what and when; what was written goes.
 """
 
 from __future__ import annotations
@@ -38,3 +40,15 @@ async def empty_exports(conn: Executor, merchant_id: int, buyer_hashes: Sequence
               RETURNING 1) SELECT count(*) FROM u""",
         merchant_id, list(buyer_hashes), list(order_ids), everyone, now.isoformat(), EXPORT_ACTION,
     ))
+
+
+async def empty_rows(conn: Executor, table: str, row_ids: Sequence[int], now: datetime) -> int:
+    """Replace the before/after of these rows' entries by a note (a buyer's erasure of what they held)."""
+    return int(await conn.fetchval(
+        """WITH u AS (UPDATE audit_log
+                      SET before = CASE WHEN before IS NOT NULL THEN jsonb_build_object('erased_at', $3::text) END,
+                          after = CASE WHEN after IS NOT NULL THEN jsonb_build_object('erased_at', $3::text) END
+                      WHERE table_name = $1 AND row_id = ANY($2::bigint[])
+                        AND (before IS NOT NULL OR after IS NOT NULL) AND NOT coalesce(after ? 'erased_at', false)
+                      RETURNING 1) SELECT count(*) FROM u""",
+        table, list(row_ids), now.isoformat()))

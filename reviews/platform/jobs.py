@@ -91,6 +91,14 @@ async def enqueue(
     return job_id
 
 
+async def drop_waiting(conn: Executor, kind: str, dedupe_keys: Sequence[str]) -> int:
+    """Delete the jobs of this kind and these keys that have not started (their work is moot: a
+    buyer's erasure took what they were about). Returns how many."""
+    return int(await conn.fetchval(
+        """WITH d AS (DELETE FROM jobs WHERE kind = $1 AND dedupe_key = ANY($2::text[]) AND state = 'queued'
+                      RETURNING 1) SELECT count(*) FROM d""", kind, list(dedupe_keys)))
+
+
 class Batch:
     """The jobs a handler got, and the means to settle each one."""
 

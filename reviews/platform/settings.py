@@ -46,6 +46,8 @@ class Settings:
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     # Outgoing webhooks to this machine and private networks (tests, development); off: SSRF.
     webhooks_allow_private: bool = False
+    # How long the outgoing webhooks' delivery log keeps a settled delivery (at least a week).
+    webhook_log_days: int = 30
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -82,6 +84,7 @@ class Settings:
             smtputf8=_bool(env.get("ATTEST_SMTPUTF8"), default=True),
             trusted_proxies=_networks(env.get("ATTEST_TRUSTED_PROXIES") or ""),
             webhooks_allow_private=_bool(env.get("ATTEST_WEBHOOKS_ALLOW_PRIVATE"), default=False),
+            webhook_log_days=_webhook_log_days(env.get("ATTEST_WEBHOOK_LOG_DAYS")),
         )
 
 
@@ -90,6 +93,17 @@ def _retention(value: str | None) -> int:
     if days < 365:
         raise ValueError("ATTEST_RETENTION_DAYS must be at least 365: rejected and withdrawn reviews are kept "
                          "for at least a year (ISO 20488)")
+    return days
+
+
+WEBHOOK_LOG_MIN_DAYS = 7
+
+
+def _webhook_log_days(value: str | None) -> int:
+    days = int(value) if value and value.strip() else 30
+    if days < WEBHOOK_LOG_MIN_DAYS:
+        raise ValueError(f"ATTEST_WEBHOOK_LOG_DAYS must be at least {WEBHOOK_LOG_MIN_DAYS}: a shop's owner needs the "
+                         "delivery log to see what their endpoint missed (retries alone take a day)")
     return days
 
 

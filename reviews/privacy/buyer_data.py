@@ -18,6 +18,12 @@ What erasure does, and why:
   anonymisation. Title, body, display name, IP hash and browser family are blanked, earlier
   versions and embeddings (derived from the text) deleted, open flags dismissed. The row stays as
   a withdrawn rating so counts and moderation history add up.
+- **What hangs on those reviews goes with their text**: the buyer's appeals (their own words), the
+  shop's public replies (which answer, and often name or quote, the buyer) with a reply email still
+  waiting, and the shop's reports of the reviews to the moderators (whose notes quote them); the
+  audit log's copies of reply and report texts are emptied. The replies go before the reviews are
+  emptied, so the `review.withdrawn` webhook that follows carries no reply either. (The review
+  rows stay, so the foreign keys' ON DELETE CASCADE does not do this: each owner deletes its part.)
 - **Earlier data exports** (`data_exports`, and the audit log entries of exports made before
   those existed) held a copy of the data; they are emptied, else the erasure would leave the data
   behind. The list keeps that the request was answered.
@@ -38,6 +44,7 @@ from datetime import datetime
 from typing import Any
 
 from embedding import store as embeddings
+from reviews.collection import appeals, replies, reports
 from reviews.collection import store as reviews
 from reviews.intake import orders
 from reviews.intake.webhooks import text
@@ -107,9 +114,26 @@ async def export(conn: Connection, merchant_id: int, email: str | None, *, hashe
     reviews = await conn.fetch("SELECT * FROM reviews WHERE id = ANY($1::bigint[]) ORDER BY id", review_ids)
     versions = await conn.fetch(
         "SELECT * FROM review_versions WHERE review_id = ANY($1::bigint[]) ORDER BY saved_at, id", review_ids)
+    # The shop's public replies to them are data about the buyer too; so are their own appeals.
+    answered = await replies.of_reviews(conn, review_ids)
+    appealed = await appeals.of_reviews(conn, review_ids)
     hashes = {o["buyer_hash"] for o in orders if o["buyer_hash"]} | ({author_hash} if author_hash else set())
     suppressions = await suppression_store.listed(conn, merchant_id, sorted(hashes))
     external = {o["id"]: o["external_id"] for o in orders}
+
+    def reply(review_id: int) -> dict[str, Any] | None:
+        found = answered.get(review_id)
+        if found is None:
+            return None
+        return {"body": found.body, "created_at": _iso(found.created_at), "updated_at": _iso(found.updated_at),
+                "source": "imported" if found.imported else "shop"}
+
+    def appeal(review_id: int) -> dict[str, Any] | None:
+        found = appealed.get(review_id)
+        if found is None:
+            return None
+        return {"body": found.body, "state": found.state, "created_at": _iso(found.created_at),
+                "decided_at": _iso(found.decided_at)}
 
     def invitation(order_id: int) -> dict[str, Any] | None:
         inv = invitations.get(order_id)
@@ -143,6 +167,8 @@ async def export(conn: Connection, merchant_id: int, email: str | None, *, hashe
             "earlier_versions": [{"rating": v["rating"], "title": v["title"], "body": v["body"],
                                   "display_name": v["display_name"], "saved_at": _iso(v["saved_at"])}
                                  for v in versions if v["review_id"] == r["id"]],
+            "shop_reply": reply(r["id"]),
+            "appeal": appeal(r["id"]),
         } for r in reviews],
         "unsubscribed": [{"scope": "this shop" if s["merchant_id"] else "every shop", "reason": s["reason"],
                           "since": _iso(s["created_at"])} for s in suppressions],
@@ -175,8 +201,13 @@ async def _erase(conn: Connection, order_ids: list[int], review_ids: list[int], 
         cancelled = await invitation_store.cancel_for_orders(conn, order_ids, "erased", now)
         await embeddings.delete(conn, review_ids)
         await flags.decide(conn, review_ids, "dismissed", actor, now)
+        # Before the reviews: emptying them tells the shop's webhooks, with the reply as it then is.
+        erased_replies = await replies.erase(conn, review_ids, now)
+        erased_reports = await reports.erase(conn, review_ids, now)
+        erased_appeals = await appeals.erase(conn, review_ids)
         erased_reviews = await reviews.erase(conn, review_ids, now)
-    return {"orders": erased_orders, "invitations_cancelled": cancelled, "reviews": erased_reviews}
+    return {"orders": erased_orders, "invitations_cancelled": cancelled, "reviews": erased_reviews,
+            "replies": erased_replies, "reports": erased_reports, "appeals": erased_appeals}
 
 
 async def erase_buyer(conn: Connection, merchant_id: int, email: str | None, *, hasher: Hasher,

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from reviews import cli
@@ -35,20 +36,25 @@ async def attest(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, A
 
 
 async def reviews_by_title(services: Services) -> dict[str, Any]:
-    rows = await services.pool.fetch("SELECT * FROM reviews ORDER BY submitted_at")
+    """Each review with its public reply (review_replies), by title."""
+    rows = await services.pool.fetch(
+        """SELECT r.*, rr.body AS reply, rr.created_at AS reply_at, rr.source AS reply_source, rr.author AS reply_author
+           FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id ORDER BY r.submitted_at""")
     return {r["title"]: r for r in rows}
 
 
 async def test_judgeme_export_keeps_moderation_names_language_product_replies_and_photos(
-        env: Services, capsys: pytest.CaptureFixture[str]) -> None:
+        env: Services, capsys: pytest.CaptureFixture[str], client: httpx.AsyncClient) -> None:
     path = FIXTURES / "judgeme_export.csv"
     assert detect_format(path, path.read_text()) == "judgeme"
     code, summary = await attest(capsys, "import", str(path), "--merchant", "linen-house", "--create-merchants")
     assert code == 0, summary
     assert (summary["format"], summary["imported"], summary["errors"]) == ("judgeme", 4, 0)
     assert summary["held_by_source_state"] == {"curated=(empty)": 1, "curated=spam": 1}
-    assert (summary["replies_kept_not_shown"], summary["photos_kept_not_shown"]) == (1, 1)
-    assert any("not shown" in note and "replies" in note for note in summary["notes"])
+    assert (summary["replies_imported"], summary["photos_kept_not_shown"]) == (1, 1)
+    assert "replies_kept_not_shown" not in summary
+    assert any("public replies" in note for note in summary["notes"])
+    assert not any("not shown" in note and "repl" in note for note in summary["notes"])
 
     rows = await reviews_by_title(env)
     top = rows["Top"]
@@ -58,13 +64,23 @@ async def test_judgeme_export_keeps_moderation_names_language_product_replies_an
     assert summary["languages_detected"] == 4
     assert (top["product_id"], top["product_name"]) == ("7012345678", "chemise-lin")
     assert (rows["Good"]["product_id"], rows["Good"]["product_name"]) == ("linen-trousers", "linen-trousers")
-    assert top["source_reply"] == "Merci Camille, à bientôt !"
-    assert top["source_reply_at"].isoformat() == "2024-11-03T09:00:00+00:00"
+    # The shop's reply in the export is the review's public reply, at its own time.
+    assert (top["reply"], top["reply_source"], top["reply_author"]) == (
+        "Merci Camille, à bientôt !", "import", "import")
+    assert top["reply_at"].isoformat() == "2024-11-03T09:00:00+00:00"
+    assert await env.pool.fetchval("SELECT count(*) FROM review_replies") == 1
+    # An imported reply mails no one and sends no webhook of its own.
+    assert await env.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = 'reply.notice'") == 0
     assert top["media_urls"] == ["https://judgeme.imgix.net/linen/a.jpg", "https://judgeme.imgix.net/linen/b.jpg"]
 
     assert (await attest(capsys, "worker", "--drain"))[0] == 0
     states = {title: r["state"] for title, r in (await reviews_by_title(env)).items()}
     assert states == {"Top": "published", "Buy now": "held", "Naja": "held", "Good": "published"}
+    # Published, it shows with its reply in the widgets.
+    listed = (await client.get("/widgets/v1/linen-house/reviews.json?per_page=50")).json()["reviews"]
+    shown = {r["title"]: r for r in listed}
+    assert shown["Top"]["reply"] == {"body": "Merci Camille, à bientôt !", "replied_at": "2024-11-03T09:00:00Z"}
+    assert shown["Good"]["reply"] is None
     assert await asyncio.to_thread(cli.main, ["flags", "--format", "jsonl"]) == 0
     flagged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert sorted(f["reasons"] for f in flagged) == [["import_moderation"], ["import_moderation"]]
@@ -79,7 +95,8 @@ async def test_judgeme_export_keeps_moderation_names_language_product_replies_an
     assert await env.pool.fetchval("SELECT state FROM reviews WHERE id = $1", held) == "published"
     # Importing the same export again adds nothing.
     code, again = await attest(capsys, "import", str(path), "--merchant", "linen-house")
-    assert (again["imported"], again["already_imported"]) == (0, 4)
+    assert (again["imported"], again["already_imported"], again["replies_imported"]) == (0, 4, 0)
+    assert await env.pool.fetchval("SELECT count(*) FROM review_replies") == 1
 
 
 async def test_yotpo_export_holds_unpublished_reviews_and_keeps_only_public_replies(
@@ -92,7 +109,8 @@ async def test_yotpo_export_holds_unpublished_reviews_and_keeps_only_public_repl
     mug, returned = rows["Perfect everyday mug"], rows["Not for me"]
     assert (mug["product_id"], mug["product_name"], mug["display_name"]) == (
         "1881", "Tazza in ceramica smaltata", "Giulia B.")
-    assert (mug["source_reply"], returned["source_reply"]) == ("Thank you Giulia!", None)  # a private note
+    assert (mug["reply"], returned["reply"]) == ("Thank you Giulia!", None)  # a private note is not imported
+    assert summary["replies_imported"] == 1
     assert mug["locale"] == "en"
     assert (mug["source_state"], returned["source_state"]) == (None, "published=false")
     assert (await attest(capsys, "worker", "--drain"))[0] == 0
@@ -110,7 +128,7 @@ async def test_trustpilot_export_imports_shop_reviews_with_their_ids_names_and_l
     assert (first["external_id"], first["product_id"], first["display_name"], first["locale"]) == (
         "64f0c1a2b3c4d5e6f7a8b9c0", None, "GiuliaB", "it")
     assert first["submitted_at"].isoformat() == "2025-03-01T10:20:30+00:00"
-    assert first["source_reply"] == "Grazie mille per la fiducia!"
+    assert (first["reply"], first["reply_source"]) == ("Grazie mille per la fiducia!", "import")
     assert (rows["Bardzo dobry sklep"]["locale"], rows["Bardzo dobry sklep"]["rating"]) == ("pl", 4)
     assert summary["languages_detected"] == 0  # the export says
 

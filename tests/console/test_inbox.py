@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reviews.collection import listing, reply_notices
+from reviews.collection import listing, replies, reply_notices
 from reviews.collection import store as reviews
 from reviews.collection.replies import NOTICE_JOB
 from reviews.console import accounts, inbox
@@ -107,10 +107,9 @@ async def shop(services: Services, merchant: Fixture) -> dict[str, Any]:
         "formula": await add_review(services, m.id, 3, title=FORMULA, body="@SUM(1+1)"),
     }
     await services.pool.execute("UPDATE reviews SET reject_reason = 'offensive' WHERE id = $1", ids["rejected"])
-    await services.pool.execute(
-        "UPDATE reviews SET source_reply = 'Thanks from the old platform', source_reply_at = now() WHERE id = $1",
-        ids["imported"])
     async with services.pool.acquire() as conn:
+        assert await replies.add_imported(conn, merchant_id=m.id, review_id=ids["imported"],
+                                          text="Thanks from the old platform", at=None, now=services.clock.now())
         other, _ = await merchants.create(conn, name="Other Shop", slug="other-shop", locale="en")
     ids["other"] = await add_review(services, other.id, 1, title="LEAKED other shop", product_id="SKU-1")
     return ids
@@ -199,7 +198,7 @@ async def test_another_shops_review_is_404_and_so_is_another_shop(
     r = await client.post(f"/console/m/demo-shop/reviews/{shop['other']}/report",
                           data={"csrf": fields["csrf"], "reason": "other"})
     assert r.status_code == 404
-    assert await services.pool.fetchval("SELECT count(*) FROM review_replies") == 0
+    assert await services.pool.fetchval("SELECT count(*) FROM review_replies WHERE source = 'console'") == 0
     assert await services.pool.fetchval("SELECT count(*) FROM review_reports") == 0
 
 
@@ -215,7 +214,7 @@ async def test_a_viewer_sees_no_reply_form_and_a_forged_post_from_one_is_refused
     assert r.status_code == 403
     r = await client.post(f"/console/m/demo-shop/reviews/{rid}/report", data={"csrf": csrf, "reason": "other"})
     assert r.status_code == 403
-    assert await services.pool.fetchval("SELECT count(*) FROM review_replies") == 0
+    assert await services.pool.fetchval("SELECT count(*) FROM review_replies WHERE source = 'console'") == 0
     assert await services.pool.fetchval("SELECT count(*) FROM review_reports") == 0
     # An agent without the form's token is refused too.
     await sign_in(client, services, "agent@example.com", "agent")
@@ -303,8 +302,14 @@ async def test_an_imported_review_has_no_one_to_mail(client: httpx.AsyncClient, 
     fields = _form(page.text, f"{path}/reply")
     assert fields["reply"] == "Thanks from the old platform"  # the shown reply, to start from
     assert (await client.post(f"{path}/reply", data={**fields, "reply": "Our own reply"})).status_code == 303
-    assert await worker.drain() == 1
-    assert await services.pool.fetchval("SELECT state FROM jobs WHERE kind = $1", NOTICE_JOB) == "done"
+    # The imported reply was the review's first: editing it mails no one (there is no one to mail).
+    assert await worker.drain() == 0
+    assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = $1", NOTICE_JOB) == 0
+    own = await services.pool.fetchrow("SELECT body, source, author FROM review_replies WHERE review_id = $1",
+                                       shop["imported"])
+    assert (own["body"], own["source"], own["author"]) == ("Our own reply", "console", "agent@example.com")
+    page = await client.get(path)
+    assert "Imported with the review." not in page.text and "Edit your reply" in page.text
     # A review that is not published cannot be answered.
     held = f"/console/m/demo-shop/reviews/{shop['held']}"
     page = await client.get(held)
