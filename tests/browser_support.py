@@ -14,7 +14,7 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -163,3 +163,12 @@ async def focused_id(page: Page) -> str:
 def artifact(name: str) -> str:
     ARTIFACTS.mkdir(exist_ok=True)
     return str(ARTIFACTS / name)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[BrowserThread]:
+    """One Chromium for the test module that asks for it (import it by name)."""
+    thread = BrowserThread()
+    thread.start()
+    yield thread
+    thread.stop()

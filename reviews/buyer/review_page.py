@@ -207,7 +207,7 @@ async def _load(svc: Services, request: Request) -> Context | Response:
                           _(locale, "The shop has withdrawn this review request."), merchant=merchant, switch=switch)
         items = await orders.items(conn, order.id)
         rows = await reviews.for_invitation(conn, invitation_id)
-        filed = {r.id: a for r in rows if r.state != "withdrawn" and (a := await appeals.of_review(conn, r.id))}
+        filed = await appeals.of_reviews(conn, [r.id for r in rows if r.state != "withdrawn"])
         replied = await replies.of_reviews(conn, [r.id for r in rows])
     existing = {r.product_id or "": r for r in rows}
     return Context(invitation, order, merchant, list(items), existing, filed, replied)

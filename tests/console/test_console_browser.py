@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -33,12 +32,15 @@ from tests.browser_support import (
     Traffic,
     artifact,
     axe_violations,
+    browser,
     describe,
     live_server,
     new_context,
     tab_to,
 )
 from tests.helpers import FormParser, auth, order_event
+
+__all__ = ["browser"]  # the fixture, used by name
 
 # Real Chromium: slow, so `make check` leaves it to `make test`.
 pytestmark = pytest.mark.slow
@@ -102,14 +104,6 @@ class Shop:
     @property
     def campaign(self) -> list[int]:
         return [self.reviews[n] for n in ("jonas", "luca", "lea")]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserThread]:
-    thread = BrowserThread()
-    thread.start()
-    yield thread
-    thread.stop()
 
 
 def email_of(name: str) -> str:

@@ -16,7 +16,6 @@ import io
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
@@ -41,6 +40,7 @@ from tests.browser_support import (
     BrowserThread,
     Traffic,
     axe_violations,
+    browser,
     describe,
     live_server,
     new_context,
@@ -49,7 +49,7 @@ from tests.helpers import FormParser, auth, order_event
 from tests.intake.platforms import BUYER, SHOPIFY_SECRET, fulfilled_order, sign
 from tests.webhook_receiver import Receiver, receiver
 
-__all__ = ["receiver"]  # the fixture, used by name
+__all__ = ["browser", "receiver"]  # the fixtures, used by name
 
 # Real Chromium: slow, so `make check` leaves it to `make test`.
 pytestmark = pytest.mark.slow
@@ -61,14 +61,6 @@ SHOE = "8901234567881"  # the Shopify fixture's first product
 REPLY = "Danke, Lena! <b>Viel Spaß</b> auf dem Trail & bis bald."
 API_BUYER = "piotr.nowak@example.com"
 REPORT_NOTE = "We never sold socks to this address."
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[BrowserThread]:
-    thread = BrowserThread()
-    thread.start()
-    yield thread
-    thread.stop()
 
 
 def outbox(services: Services, to: str) -> list[EmailMessage]:
