@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+from scipy import sparse
 
 from embedding import text as T
 
@@ -130,12 +131,14 @@ class Background:
         self._mono = _Vectors()
         self._multi = _Vectors()
         self._multi_rows: list[int] = []  # the position in _times of each multilingual row
+        self._weights: T.Weights | None = None
 
     def add(self, doc: Doc) -> None:
         self.doc_profile(doc)
         self.doc_xprofile(doc)
         self.n_docs += 1
         self.df.update(set(T.tokens(T.normalize(doc.text))))
+        self._weights = None  # the frequencies moved
         self.merchant_first.setdefault(doc.merchant, doc.created_at)
         self.rating_counts[(doc.merchant, doc.rating)] += 1
         ts = doc.created_at.timestamp()
@@ -180,7 +183,9 @@ class Background:
         return self.xprofiles[doc.id]
 
     def info(self, words) -> float:
-        return T.informativeness(words, self.df, self.n_docs)
+        if self._weights is None:
+            self._weights = T.Weights(self.df, self.n_docs)
+        return self._weights.informativeness(words)
 
 
 def background_stats(nearest: list[tuple[float, np.ndarray]], p: Params) -> tuple[float, float] | None:
@@ -188,11 +193,17 @@ def background_stats(nearest: list[tuple[float, np.ndarray]], p: Params) -> tupl
     as (cosine, vector). Copies of one text count once: a campaign posted over months puts its
     earlier copies among a later member's nearest reviews, and would otherwise raise the bar its
     own paraphrases have to clear."""
-    kept: list[tuple[float, np.ndarray]] = []
-    for sim, vec in nearest:
-        if all(float(np.dot(vec, other)) < p.bg_dedupe for _, other in kept):
-            kept.append((sim, vec))
-    sims = np.array([sim for sim, _ in kept[:p.background_k]], dtype=np.float64)
+    if not nearest:
+        return None
+    gram = np.stack([np.asarray(vec, dtype=np.float32) for _, vec in nearest])
+    gram = gram @ gram.T
+    kept: list[int] = []
+    for i in range(len(nearest)):
+        if len(kept) == p.background_k:
+            break
+        if not kept or float(gram[i, kept].max()) < p.bg_dedupe:
+            kept.append(i)
+    sims = np.array([nearest[i][0] for i in kept], dtype=np.float64)
     if len(sims) < p.background_k:
         return None
     return float(sims.mean()), max(float(sims.std()), p.sd_floor)
@@ -290,6 +301,54 @@ def _link(a: _Feat, b: _Feat, stats: Background, p: Params) -> _Link | None:
     return link
 
 
+def _z_matrix(vectors: list[np.ndarray | None], profiles: list[tuple[float, float] | None]) -> np.ndarray:
+    """Every pair's `_z` at once (NaN where a vector or a profile is missing)."""
+    dim = next((v.shape[0] for v in vectors if v is not None), 0)
+    mat = np.stack([np.asarray(v, dtype=np.float64) if v is not None else np.full(dim, np.nan)
+                    for v in vectors]) if dim else np.full((len(vectors), 1), np.nan)
+    prof = np.array([pr if pr is not None else (np.nan, np.nan) for pr in profiles], dtype=np.float64)
+    mu = (prof[:, 0][:, None] + prof[:, 0][None, :]) / 2
+    sd = np.sqrt((prof[:, 1][:, None] ** 2 + prof[:, 1][None, :] ** 2) / 2)
+    with np.errstate(invalid="ignore"):
+        return (mat @ mat.T - mu) / sd
+
+
+# The pre-filter's thresholds sit this far below `_link`'s, so float rounding never drops a link.
+_SLACK = 1e-6
+
+
+def _candidate_pairs(feats: list[_Feat], p: Params) -> list[tuple[int, int]]:
+    """The pairs (i < j) that could link at all, found with matrix operations; `_link` decides
+    each of them. Most of a scan's pairs link nothing, and `_link` costs a few microseconds per
+    pair in Python: this keeps a scan's pair work near the number of actual resemblances."""
+    n = len(feats)
+    if n < 2:
+        return []
+    # Every pair's shingle Jaccard through one sparse product.
+    hashes = [T.shingle_ids(f.norm) for f in feats]
+    sizes = np.array([len(h) for h in hashes], dtype=np.float64)
+    columns = np.unique(np.concatenate(hashes), return_inverse=True)[1]
+    rows = np.repeat(np.arange(n), sizes.astype(np.int64))
+    member = sparse.csr_matrix((np.ones(len(columns), dtype=np.float64), (rows, columns)))
+    inter = (member @ member.T).toarray()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lexical = inter / (sizes[:, None] + sizes[None, :] - inter)
+    possible = lexical >= p.lexical - _SLACK  # a lexical copy may be there
+    norms: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(feats):
+        norms[f.norm].append(i)
+    for same in norms.values():  # the same text
+        possible[np.ix_(same, same)] = True
+    informative = np.array([f.info >= p.min_info for f in feats])
+    zm = _z_matrix([f.doc.vector for f in feats], [f.profile for f in feats])
+    zx = _z_matrix([f.doc.xvector for f in feats], [f.xprofile for f in feats])
+    with np.errstate(invalid="ignore"):
+        similar = (zm >= min(p.z, p.z_far) - _SLACK) | (zx >= min(p.zx, p.zx_far, p.z_far) - _SLACK)
+    possible |= similar & informative[:, None] & informative[None, :]
+    first, second = np.nonzero(np.triu(possible, k=1))
+    return list(zip(first.tolist(), second.tolist(), strict=True))
+
+
 def _nb_tail(m: int, r: float, q: float) -> float:
     """P(X >= m) for X ~ NegBin(r, q) (number of events, success prob q)."""
     if m <= 0:
@@ -340,11 +399,10 @@ class Detector:
         feats = [_feat(new, stats)] + [_feat(d, stats) for d in cands]
 
         links: dict[tuple[int, int], _Link] = {}
-        for i in range(len(feats)):
-            for j in range(i + 1, len(feats)):
-                link = _link(feats[i], feats[j], stats, p)
-                if link is not None:
-                    links[(i, j)] = link
+        for i, j in _candidate_pairs(feats, p):
+            link = _link(feats[i], feats[j], stats, p)
+            if link is not None:
+                links[(i, j)] = link
 
         def author(i: int) -> str:
             return feats[i].doc.author

@@ -9,6 +9,7 @@ stays flat however many reviews are stored.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime, time
 
 import numpy as np
@@ -30,9 +31,10 @@ class PrefetchedBackground:
         self.xprofiles = xprofiles or {}
         self.merchant_first = merchant_first
         self.rating_counts = rating_counts
+        self._weights = T.Weights(df, n_docs)  # the frequencies stay as loaded for the scan
 
-    def info(self, words: object) -> float:
-        return T.informativeness(words, self.df, self.n_docs)  # type: ignore[arg-type]
+    def info(self, words: Iterable[str]) -> float:
+        return self._weights.informativeness(words)
 
     def doc_profile(self, doc: Doc) -> tuple[float, float] | None:
         return self.profiles.get(doc.id)
@@ -50,7 +52,7 @@ def background_candidates(params: Params) -> int:
     return params.background_k * BACKGROUND_READ
 
 
-async def background_profile(conn: store.Connection, model: str, vector: np.ndarray, created_at: datetime,
+async def background_profile(conn: store.Executor, model: str, vector: np.ndarray, created_at: datetime,
                              exclude: int | None, params: Params,
                              candidates: list[tuple[float, datetime, np.ndarray]] | None = None,
                              ) -> tuple[float, float] | None:

@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+import numpy as np
+
 # Letters that NFKD does not decompose into base + combining mark.
 _FOLD = str.maketrans(
     {
@@ -55,6 +57,21 @@ def shingles(norm: str, k: int = SHINGLE_SIZE) -> frozenset[str]:
     return frozenset(padded[i : i + k] for i in range(len(padded) - k + 1))
 
 
+@lru_cache(maxsize=1024)
+def shingle_ids(norm: str, k: int = SHINGLE_SIZE) -> np.ndarray:
+    """`shingles(norm)` as sorted distinct 64-bit ids, for set arithmetic in matrices. Two
+    distinct shingles share an id with a probability of about 2**-64 per pair."""
+    codes = np.frombuffer(f" {norm} ".encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    width = min(k, len(codes))  # a text shorter than a shingle is one shingle
+    ids = np.full(len(codes) - width + 1, _FNV_OFFSET, dtype=np.uint64)
+    for i in range(width):  # FNV-1a over the code points of each window
+        ids = (ids ^ codes[i:len(codes) - width + 1 + i]) * _FNV_PRIME
+    return np.unique(ids)
+
+
+_FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
+
+
 def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
     # Shingle sets arrive as frozensets; copying them cost a quarter of a scan.
     sa = a if isinstance(a, frozenset | set) else set(a)
@@ -89,6 +106,24 @@ def informativeness(
     """
     df = df or {}
     return sum(token_weight(df.get(w, 0), n_docs) for w in set(words))
+
+
+class Weights:
+    """`informativeness` against fixed document frequencies, each word's weight worked out once:
+    a scan weighs the words of some forty texts, most of them several times."""
+
+    def __init__(self, df: Mapping[str, int], n_docs: int) -> None:
+        self.df, self.n_docs = df, n_docs
+        self._memo: dict[str, float] = {}
+
+    def informativeness(self, words: Iterable[str]) -> float:
+        memo, total = self._memo, 0.0
+        for w in set(words):
+            weight = memo.get(w)
+            if weight is None:
+                weight = memo[w] = token_weight(self.df.get(w, 0), self.n_docs)
+            total += weight
+        return total
 
 
 def shared_informativeness(

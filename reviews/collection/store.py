@@ -187,14 +187,25 @@ async def publish(conn: Connection, review_id: int, now: datetime) -> None:
 
 
 async def hold(conn: Connection, review_id: int, now: datetime) -> None:
-    before = await hook_events.state_of(conn, review_id)
-    await conn.execute(
-        """UPDATE reviews SET state = 'held', published_at = NULL, updated_at = $2
-           WHERE id = $1 AND state IN ('pending', 'published')""",
-        review_id, now,
+    await hold_many(conn, [review_id], now)
+
+
+async def hold_many(conn: Connection, review_ids: Sequence[int], now: datetime) -> None:
+    """Hold these reviews (those pending or published) until a moderator decides, in one statement:
+    a scan holds a whole campaign at once. Each row is locked before it is read (in id order, as
+    every holder locks), as `hook_events.state_of` does, so the event follows the state it changed."""
+    if not review_ids:
+        return
+    rows = await conn.fetch(
+        """WITH before AS (SELECT id, state FROM reviews WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE)
+           UPDATE reviews r SET state = 'held', published_at = NULL, updated_at = $2
+           FROM before b WHERE r.id = b.id AND b.state IN ('pending', 'published')
+           RETURNING r.id, b.state AS before""",
+        sorted(set(review_ids)), now,
     )
-    if before == "published":  # taken down until a moderator decides
-        await hook_events.emit(conn, review_id, hook_events.REVIEW_UPDATED, now)
+    for row in sorted(rows, key=lambda r: r["id"]):
+        if row["before"] == "published":  # taken down until a moderator decides
+            await hook_events.emit(conn, row["id"], hook_events.REVIEW_UPDATED, now)
 
 
 async def withdraw_by_buyer(conn: Connection, *, invitation_id: int, product_id: str | None,

@@ -3,6 +3,7 @@ their decisions, and how moderators and `attest flags` read them. The only write
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -51,19 +52,24 @@ async def flagged_reviews(conn: Executor, merchant_slug: str | None = None,
 
 
 async def save(conn: Connection, flags: list[Flag], now: datetime) -> None:
-    for flag in merge_flags(flags):
-        await conn.execute(
-            """INSERT INTO flags (review_id, kind, score, evidence, created_at) VALUES ($1, $2, $3, $4, $5)
-               ON CONFLICT (review_id, kind) DO UPDATE SET score = GREATEST(flags.score, EXCLUDED.score),
-                   evidence = EXCLUDED.evidence
-               WHERE flags.state = 'open'""",
-            flag.review_id, flag.kind, float(flag.score), flag.evidence, now,
-        )
-        # A flag holds the review from the widgets until a moderator decides, an earlier one too.
-        # A moderator's earlier "dismissed" stands: the upsert above does not reopen it.
-        if await conn.fetchval("SELECT state FROM flags WHERE review_id = $1 AND kind = $2",
-                               flag.review_id, flag.kind) == "open":
-            await reviews.hold(conn, flag.review_id, now)
+    """Store a scan's flags and hold their reviews, an earlier one too, until a moderator decides;
+    a few statements however many reviews a campaign holds. A moderator's earlier "dismissed"
+    stands: the upsert does not reopen it, and returns only the flags left open."""
+    merged = merge_flags(flags)
+    if not merged:
+        return
+    rows = await conn.fetch(
+        """INSERT INTO flags (review_id, kind, score, evidence, created_at)
+           SELECT f.review_id, f.kind, f.score, f.evidence::jsonb, $5
+           FROM unnest($1::bigint[], $2::text[], $3::float8[], $4::text[]) AS f(review_id, kind, score, evidence)
+           ON CONFLICT (review_id, kind) DO UPDATE SET score = GREATEST(flags.score, EXCLUDED.score),
+               evidence = EXCLUDED.evidence
+           WHERE flags.state = 'open'
+           RETURNING review_id""",
+        [f.review_id for f in merged], [f.kind for f in merged], [float(f.score) for f in merged],
+        [json.dumps(f.evidence) for f in merged], now,
+    )
+    await reviews.hold_many(conn, [r["review_id"] for r in rows], now)
 
 
 async def clear_stale(conn: Connection, review_id: int, edited_at: datetime | None) -> None:

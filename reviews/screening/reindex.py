@@ -85,7 +85,7 @@ async def reindex(svc: Services, progress_factory: Any = None, channel: str = st
                 target.name, chunk)}
             for rid in chunk:
                 profile = await bg.background_profile(conn, target.name, vecs[rid], times[rid], rid, detector.params)
-                await store.save_profile(conn, rid, target.name, profile)
+                await store.save_profiles(conn, rid, {target.name: profile})
             if bar is not None:
                 bar.update(len(chunk))
         if bar is not None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from embedding import stats as bg
 from embedding import store
@@ -25,7 +26,7 @@ from embedding.detect import Detector, Doc, Flag
 from embedding.model import Embedder, get_embedder
 from reviews.collection import store as reviews
 from reviews.platform import jobs
-from reviews.platform.db import Connection
+from reviews.platform.db import Connection, Executor
 from reviews.platform.services import Services
 from reviews.screening import flags as flag_store
 
@@ -130,7 +131,7 @@ class _Near:
     vector: np.ndarray
 
 
-async def _search(conn: Connection, model: str, vec: np.ndarray, doc: Doc, k: int) -> list[_Near]:
+async def _search(conn: Executor, model: str, vec: np.ndarray, doc: Doc, k: int) -> list[_Near]:
     """The k stored reviews nearest to `vec` in the model's index, submitted up to this review, best first."""
     sql = store.nearest_sql(model, int(vec.shape[0]), ", vector_send(embedding) AS vec, submitted_at")
     rows = await conn.fetch(sql, *store.nearest_args(vec, k, doc.created_at, doc.id))
@@ -167,7 +168,7 @@ async def _load_docs(conn: Connection, channels: Channels, ids: list[int]) -> tu
             {r["id"]: _profile_of(r["xbg_mean"], r["xbg_sd"]) for r in rows if r["xvec"]})
 
 
-async def _recent_same_rating(conn: Connection, row: asyncpg.Record,
+async def _recent_same_rating(conn: Executor, row: asyncpg.Record,
                               detector: Detector) -> tuple[list[Doc], list[datetime]]:
     """The merchant's reviews of the same star value in the window before this one: all the burst
     test reads (their time, and their text to weigh them), so no vectors are loaded; and when the
@@ -211,6 +212,14 @@ def source_flags(row: asyncpg.Record) -> list[Flag]:
                                                "reason": f"the export marked this review {state}"})]
 
 
+async def _nothing() -> list[_Near]:
+    return []
+
+
+async def _none() -> None:
+    return None
+
+
 async def scan_one(svc: Services, conn: Connection, detector: Detector, channels: Channels,
                    row: asyncpg.Record, vec: np.ndarray, xvec: np.ndarray | None = None, *,
                    settle: Callable[[Connection], Awaitable[None]] | None = None,
@@ -222,21 +231,25 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
     p = detector.params
     # Extra candidates beyond the detector's k, so the background profile usually needs no search.
     want = p.k + bg.background_candidates(p)
-    near = await _search(conn, channels.main.name, doc.vector, doc, want)
-    xnear = (await _search(conn, channels.multilingual.name, doc.xvector, doc, want)
-             if channels.multilingual and doc.xvector is not None else [])
+    multilingual = channels.multilingual if doc.xvector is not None else None
+    xvector = doc.xvector if doc.xvector is not None else _NO_VECTOR
+    # The two index searches and the merchant's recent reviews do not depend on each other: all
+    # but the first go through the pool, each to a server process of its own, so the check waits
+    # for the slowest of them rather than for their sum (the server has cores to spare for it).
+    near, xnear, (recent, window_others) = await asyncio.gather(
+        _search(conn, channels.main.name, doc.vector, doc, want),
+        _search(svc.pool, multilingual.name, xvector, doc, want) if multilingual else _nothing(),
+        _recent_same_rating(svc.pool, row, detector))
     ids = [n.review_id for n in near[:p.k]]
     ids += [n.review_id for n in xnear[:p.k] if n.review_id not in ids]
     neighbours, known, xknown = await _load_docs(conn, channels, ids)
-    tick("nearest")
-    recent, window_others = await _recent_same_rating(conn, row, detector)
-    tick("recent same rating")
-    profile = await bg.background_profile(conn, channels.main.name, doc.vector, doc.created_at, doc.id, p,
-                                          [(n.similarity, n.submitted_at, n.vector) for n in near])
-    xprofile = None
-    if channels.multilingual and doc.xvector is not None:
-        xprofile = await bg.background_profile(conn, channels.multilingual.name, doc.xvector, doc.created_at,
-                                               doc.id, p, [(n.similarity, n.submitted_at, n.vector) for n in xnear])
+    tick("nearest and recent same rating")
+    profile, xprofile = await asyncio.gather(
+        bg.background_profile(conn, channels.main.name, doc.vector, doc.created_at, doc.id, p,
+                              [(n.similarity, n.submitted_at, n.vector) for n in near]),
+        # The pool: it lends a connection only if the profile needs a search of its own.
+        bg.background_profile(svc.pool, multilingual.name, xvector, doc.created_at, doc.id, p,
+                              [(n.similarity, n.submitted_at, n.vector) for n in xnear]) if multilingual else _none())
     tick("background profile")
     stats = await bg.prefetch(conn, channels.main.name, doc, row["merchant_id"], profile, neighbours + recent, p,
                               known_profiles=known, xprofiles={**xknown, doc.id: xprofile})
@@ -248,9 +261,8 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
         # Scan results can always be computed again, and the job settles in this same transaction:
         # if a crash loses the commit, the job runs again. So no need to wait for the disk.
         await conn.execute("SET LOCAL synchronous_commit = off")
-        await store.save_profile(conn, doc.id, channels.main.name, profile)
-        if channels.multilingual and doc.xvector is not None:
-            await store.save_profile(conn, doc.id, channels.multilingual.name, xprofile)
+        await store.save_profiles(conn, doc.id, {channels.main.name: profile,
+                                                 **({multilingual.name: xprofile} if multilingual else {})})
         await flag_store.clear_stale(conn, doc.id, row["edited_at"])
         await flag_store.save(conn, flags, svc.clock.now())
         await bg.count_review(conn, doc, row["merchant_id"])
@@ -284,7 +296,18 @@ async def scan(svc: Services, batch: jobs.Batch, detector: Detector) -> None:
             log.info("review scanned", extra={"review": row["id"], "flags": sorted({f.kind for f in flags})})
 
 
+def quiet_blas() -> threadpool_limits:
+    """One BLAS thread in this process. A scan's matrix products are small (some forty vectors),
+    and OpenBLAS would run each on every core and then keep its threads spinning for a while:
+    on a worker beside its PostgreSQL that took the cores the searches needed (bench/search.py:
+    the full check's p95 went from 27 to 34 ms). The encoders set their own threads while they
+    encode (torch its OpenMP pool, the USE encoder a threadpoolctl limit of its own). Returns the
+    limit, whose `restore_original_limits()` undoes it."""
+    return threadpool_limits(1, user_api="blas")
+
+
 def tasks(svc: Services, batch_size: int = SCAN_BATCH) -> dict[str, jobs.Task]:
+    quiet_blas()
     detector = Detector()
 
     async def handler(batch: jobs.Batch) -> None:

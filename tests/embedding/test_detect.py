@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from embedding import text as T
-from embedding.detect import Detector, Doc, Params, scan_corpus
+from embedding.detect import Background, Detector, Doc, Params, _candidate_pairs, _feat, _link, scan_corpus
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 LONG = (
@@ -73,6 +73,47 @@ def test_shingles_and_jaccard():
     assert T.shingles("ok") == frozenset([" ok "])
 
 
+def test_shingle_ids_are_the_shingles_as_numbers():
+    texts = ["", "ok", "abcd", LONG, LONG_EDIT, *OTHER, "Zażółć gęślą jaźń, 😀 świetny towar", "aaaa aaaa"]
+    for text in texts:
+        norm = T.normalize(text)
+        ids = T.shingle_ids(norm)
+        assert len(ids) == len(T.shingles(norm)) and len(set(ids.tolist())) == len(ids)
+    # Shared shingles are shared ids: the Jaccard index comes out the same.
+    a, b = T.normalize(LONG), T.normalize(LONG_EDIT)
+    shared = len(np.intersect1d(T.shingle_ids(a), T.shingle_ids(b)))
+    assert shared == len(T.shingles(a) & T.shingles(b)) > 0
+
+
+def test_the_pair_prefilter_never_drops_a_link():
+    """Every pair `_link` would link is among the pre-filter's candidates, on a mix of copies,
+    light edits, semantic neighbours in two channels and unrelated texts."""
+    rng = np.random.default_rng(5)
+    dim = 24
+    base, xbase = rng_vec(rng, dim), rng_vec(rng, dim)
+    texts = [LONG, LONG_EDIT, LONG, *OTHER, "Great product, fast delivery", "Great product, fast delivery!"]
+    feats = []
+    stats = Background(Params())
+    for d in background_docs(rng, dim, n=40):
+        stats.add(Doc(d.id, d.merchant, d.author, d.product, d.rating, d.text, d.created_at, d.vector,
+                      xvector=rng_vec(rng, dim), language="en"))
+    for i, text in enumerate(texts * 3):
+        near = i % 2 == 0
+        vec = unit(base + (0.2 if near else 3.0) * rng_vec(rng, dim))
+        xvec = unit(xbase + (0.2 if near else 3.0) * rng_vec(rng, dim))
+        d = Doc(1000 + i, "shop", f"a{i}", "p1", 5, text, T0 + timedelta(days=10 * i), vec, xvector=xvec,
+                language="en" if i % 3 else "de")
+        feats.append(_feat(d, stats))
+    p = Params()
+    linked = {(i, j) for i in range(len(feats)) for j in range(i + 1, len(feats))
+              if _link(feats[i], feats[j], stats, p) is not None}
+    kinds = {_link(feats[i], feats[j], stats, p).kind for i, j in linked}  # type: ignore[union-attr]
+    assert {"exact", "near", "semantic", "multilingual"} <= kinds  # the test covers every kind of link
+    candidates = set(_candidate_pairs(feats, p))
+    assert linked <= candidates
+    assert len(candidates) < len(feats) * (len(feats) - 1) // 2  # and it does filter
+
+
 def test_informativeness_downweights_common_words():
     words = T.tokens(T.normalize("Todo perfecto, envío rápido"))
     assert T.informativeness(words) == len(words)  # empty corpus: every word counts
@@ -80,6 +121,9 @@ def test_informativeness_downweights_common_words():
     assert T.informativeness(words, df, n_docs=300) < 2
     long_words = T.tokens(T.normalize(LONG))
     assert T.informativeness(long_words, df, 300) > 15
+    weights = T.Weights(df, 300)  # the memo a scan uses: the same figures
+    assert [weights.informativeness(w) for w in (words, long_words, words)] == \
+        [T.informativeness(w, df, 300) for w in (words, long_words, words)]
     assert T.shared_informativeness(words, long_words) == 0
 
 
