@@ -247,8 +247,15 @@ def _hours(a: Doc, b: Doc) -> float:
     return abs((a.created_at - b.created_at).total_seconds()) / 3600.0
 
 
-def _z(cos: float, a: tuple[float, float], b: tuple[float, float]) -> float:
-    """How far above what is ordinary for these two texts their similarity is."""
+def _z(cos: float, a: tuple[float, float] | None, b: tuple[float, float] | None) -> float | None:
+    """How far above what is ordinary for these two texts their similarity is. A review posted
+    before there was history enough has no background of its own: then the other's tells what is
+    ordinary (a farm's first post, months before its last, is judged against the last one's).
+    One background is a rougher measure than two: `_link` takes it only for a link across
+    languages outside the window, where a floor on the cosine itself applies too."""
+    if a is None or b is None:
+        one = a or b
+        return None if one is None else (cos - one[0]) / one[1]
     mu = (a[0] + b[0]) / 2
     sd = math.sqrt((a[1] ** 2 + b[1] ** 2) / 2)
     return (cos - mu) / sd
@@ -274,17 +281,26 @@ def _link(a: _Feat, b: _Feat, stats: Background, p: Params) -> _Link | None:
         return None
     # Same-language pairs are judged by both channels at once (each model's chance resemblances
     # differ, a paraphrase is close in both); across languages only the multilingual one can see.
-    zm = _z(cos, a.profile, b.profile) if a.profile is not None and b.profile is not None else None
+    zm = _z(cos, a.profile, b.profile)
     zx = xcos = None
-    if (a.xprofile is not None and b.xprofile is not None
-            and a.doc.xvector is not None and b.doc.xvector is not None):
+    if a.doc.xvector is not None and b.doc.xvector is not None:
         xcos = float(np.dot(a.doc.xvector, b.doc.xvector))
         zx = _z(xcos, a.xprofile, b.xprofile)
     near = hours <= p.window.total_seconds() / 3600
     across = a.doc.language is not None and b.doc.language is not None and a.doc.language != b.doc.language
     link: _Link | None = None
+    if not across:
+        # Within one language, a figure against one background is no firmer than two buyers of
+        # one product praising the same things: it takes both reviews' backgrounds.
+        if a.profile is None or b.profile is None:
+            zm = None
+        if a.xprofile is None or b.xprofile is None:
+            zx = None
     if near:
-        # Inside the window a campaign is running now: one channel suffices, as it always has.
+        # Inside the window a campaign is running now: one channel suffices, as it always has. There
+        # is no floor on the cosine here, so the figure must rest on both reviews' backgrounds.
+        if a.xprofile is None or b.xprofile is None:
+            zx = None
         if zm is not None and zm >= p.z and (zx is None or zm - p.z >= zx - p.zx):
             link = _Link("semantic", cos, 0.0, 0.0, zm, hours)
         elif zx is not None and xcos is not None and zx >= p.zx:
@@ -302,13 +318,19 @@ def _link(a: _Feat, b: _Feat, stats: Background, p: Params) -> _Link | None:
 
 
 def _z_matrix(vectors: list[np.ndarray | None], profiles: list[tuple[float, float] | None]) -> np.ndarray:
-    """Every pair's `_z` at once (NaN where a vector or a profile is missing)."""
+    """Every pair's `_z` at once (NaN where a vector or both profiles are missing)."""
     dim = next((v.shape[0] for v in vectors if v is not None), 0)
     mat = np.stack([np.asarray(v, dtype=np.float64) if v is not None else np.full(dim, np.nan)
                     for v in vectors]) if dim else np.full((len(vectors), 1), np.nan)
     prof = np.array([pr if pr is not None else (np.nan, np.nan) for pr in profiles], dtype=np.float64)
-    mu = (prof[:, 0][:, None] + prof[:, 0][None, :]) / 2
-    sd = np.sqrt((prof[:, 1][:, None] ** 2 + prof[:, 1][None, :] ** 2) / 2)
+    mean, spread = prof[:, 0], prof[:, 1]
+    mu = (mean[:, None] + mean[None, :]) / 2
+    sd = np.sqrt((spread[:, None] ** 2 + spread[None, :] ** 2) / 2)
+    # Where one of the two has no background, the other's alone (as `_z`).
+    missing = np.isnan(mean)
+    alone_i, alone_j = missing[:, None] & ~missing[None, :], ~missing[:, None] & missing[None, :]
+    mu = np.where(alone_i, mean[None, :], np.where(alone_j, mean[:, None], mu))
+    sd = np.where(alone_i, spread[None, :], np.where(alone_j, spread[:, None], sd))
     with np.errstate(invalid="ignore"):
         return (mat @ mat.T - mu) / sd
 

@@ -307,6 +307,31 @@ def test_a_campaign_posted_over_months_is_found_by_its_text_with_both_channels()
     assert 102 not in camp and 103 not in camp
 
 
+def test_a_translation_posted_before_there_was_history_is_judged_against_the_campaigns_background():
+    """A farm's first post may come before the corpus has a background for it: across languages and
+    out of the window, the other review's background is enough. Within one language it is not."""
+    rng = np.random.default_rng(12)
+    dim = 32
+    v, xv = rng_vec(rng, dim), rng_vec(rng, dim)
+    translation = ("Sinceramente la mejor lámpara que he tenido: bisagra robusta, luz cálida y un cambio rapidísimo "
+                   "cuando algo se rompió.")
+    para = ("Honestly the finest lamp I have owned: sturdy hinge, warm light, quick swap when something broke, "
+            "customer care deserves praise.")
+
+    def run(early_text: str, language: str) -> set[int]:
+        r = np.random.default_rng(3)
+        early = Doc(90, "shop", "d", "p1", 5, early_text, T0 - timedelta(days=400), unit(v + 0.3 * rng_vec(r, dim)),
+                    xvector=unit(xv + 0.2 * rng_vec(r, dim)), language=language)
+        later = [Doc(100, "shop", "a", "p1", 5, LONG, T0, v, xvector=xv, language="en"),
+                 Doc(101, "shop", "b", "p1", 5, LONG_EDIT, T0 + timedelta(days=40), unit(v + 0.05 * rng_vec(r, dim)),
+                     xvector=unit(xv + 0.05 * rng_vec(r, dim)), language="en")]
+        flags = scan_corpus([*_channels(np.random.default_rng(12), dim), early, *later])
+        return flagged(flags, "campaign")
+
+    assert {90, 100, 101} <= run(translation, "es")
+    assert 90 not in run(para, "en")
+
+
 def test_a_generic_review_months_later_never_joins_a_campaign():
     rng = np.random.default_rng(12)
     dim = 32
