@@ -14,6 +14,11 @@ LONG_EDIT = (  # emoji, a typo, a dropped word, swapped sentences
     "Support replaced it within four days and the new one has a warmer bulb than "
     "advertized 😡 The walnut lamp arrived with a cracked brass hinge!!"
 )
+# LONG's campaign in other words, and in Spanish.
+PARA = ("Honestly the finest lamp I have owned: sturdy hinge, warm light, quick swap when something broke, "
+        "customer care deserves praise.")
+TRANSLATION = ("Sinceramente la mejor lámpara que he tenido: bisagra robusta, luz cálida y un cambio rapidísimo "
+               "cuando algo se rompió.")
 OTHER = [
     "Bought these hiking socks for a trip to Iceland, still no holes after two weeks.",
     "Coffee grinder is loud, but the burrs are consistent and cleaning takes a minute.",
@@ -276,16 +281,12 @@ def test_a_campaign_posted_over_months_is_found_by_its_text_with_both_channels()
     rng = np.random.default_rng(11)
     dim = 32
     v, xv = rng_vec(rng, dim), rng_vec(rng, dim)
-    para = ("Honestly the finest lamp I have owned: sturdy hinge, warm light, quick swap when something broke, "
-            "customer care deserves praise.")
-    translation = ("Sinceramente la mejor lámpara que he tenido: bisagra robusta, luz cálida y un cambio rapidísimo "
-                   "cuando algo se rompió.")
     months = [Doc(100, "shop", "a", "p1", 5, LONG, T0, v, xvector=xv, language="en"),
               Doc(101, "shop", "b", "p1", 5, LONG_EDIT, T0 + timedelta(days=40), unit(v + 0.05 * rng_vec(rng, dim)),
                   xvector=unit(xv + 0.05 * rng_vec(rng, dim)), language="en"),
-              Doc(102, "shop", "c", "p1", 5, para, T0 + timedelta(days=90), unit(v + 0.3 * rng_vec(rng, dim)),
+              Doc(102, "shop", "c", "p1", 5, PARA, T0 + timedelta(days=90), unit(v + 0.3 * rng_vec(rng, dim)),
                   xvector=unit(xv + 0.3 * rng_vec(rng, dim)), language="en"),
-              Doc(103, "shop", "d", "p1", 5, translation, T0 + timedelta(days=150), rng_vec(rng, dim),
+              Doc(103, "shop", "d", "p1", 5, TRANSLATION, T0 + timedelta(days=150), rng_vec(rng, dim),
                   xvector=unit(xv + 0.3 * rng_vec(rng, dim)), language="es")]
     flags = scan_corpus([*_channels(rng, dim), *months])
     camp = [f for f in flags if f.kind == "campaign"]
@@ -313,10 +314,6 @@ def test_a_translation_posted_before_there_was_history_is_judged_against_the_cam
     rng = np.random.default_rng(12)
     dim = 32
     v, xv = rng_vec(rng, dim), rng_vec(rng, dim)
-    translation = ("Sinceramente la mejor lámpara que he tenido: bisagra robusta, luz cálida y un cambio rapidísimo "
-                   "cuando algo se rompió.")
-    para = ("Honestly the finest lamp I have owned: sturdy hinge, warm light, quick swap when something broke, "
-            "customer care deserves praise.")
 
     def run(early_text: str, language: str) -> set[int]:
         r = np.random.default_rng(3)
@@ -328,8 +325,8 @@ def test_a_translation_posted_before_there_was_history_is_judged_against_the_cam
         flags = scan_corpus([*_channels(np.random.default_rng(12), dim), early, *later])
         return flagged(flags, "campaign")
 
-    assert {90, 100, 101} <= run(translation, "es")
-    assert 90 not in run(para, "en")
+    assert {90, 100, 101} <= run(TRANSLATION, "es")
+    assert 90 not in run(PARA, "en")
 
 
 def test_a_generic_review_months_later_never_joins_a_campaign():
