@@ -217,7 +217,7 @@ class _Feat:
     doc: Doc
     norm: str
     words: frozenset[str]
-    shingles: frozenset[str]
+    shingles: np.ndarray  # character 4-gram ids (`text.shingle_ids`)
     info: float
     profile: tuple[float, float] | None
     xprofile: tuple[float, float] | None
@@ -227,7 +227,7 @@ def _feat(doc: Doc, stats: Background) -> _Feat:
     norm = T.normalize(doc.text)
     words = frozenset(T.tokens(norm))
     xprofile = stats.doc_xprofile(doc) if doc.xvector is not None else None
-    return _Feat(doc, norm, words, T.shingles(norm), stats.info(words), stats.doc_profile(doc), xprofile)
+    return _Feat(doc, norm, words, T.shingle_ids(norm), stats.info(words), stats.doc_profile(doc), xprofile)
 
 
 LEXICAL = ("exact", "near")
@@ -261,19 +261,25 @@ def _z(cos: float, a: tuple[float, float] | None, b: tuple[float, float] | None)
     return (cos - mu) / sd
 
 
-def _link(a: _Feat, b: _Feat, stats: Background, p: Params) -> _Link | None:
+def _jaccard(a: _Feat, b: _Feat) -> float:
+    shared = len(np.intersect1d(a.shingles, b.shingles, assume_unique=True))
+    union = len(a.shingles) + len(b.shingles) - shared
+    return shared / union if union else 0.0
+
+
+def _link(a: _Feat, b: _Feat, stats: Background, p: Params, lex: float | None = None) -> _Link | None:
     """The strongest informative similarity between two reviews, if any, at any age: whether a
-    link far apart in time counts is the campaign rule's decision."""
+    link far apart in time counts is the campaign rule's decision. `lex` is their shingle
+    Jaccard index when the caller has it already."""
     # A scan links every pair of some forty reviews, and most pairs link nothing: each measure is
     # taken only when a decision needs it.
     cos = float(np.dot(a.doc.vector, b.doc.vector))
     hours = _hours(a.doc, b.doc)
     if a.norm == b.norm and a.info >= p.min_info:
         return _Link("exact", cos, 1.0, stats.info(a.words & b.words), None, hours)
-    # A Jaccard index is at most the ratio of the two set sizes.
-    small, large = sorted((len(a.shingles), len(b.shingles)))
-    lex = T.jaccard(a.shingles, b.shingles) if large and small / large >= p.lexical else None
-    if lex is not None and lex >= p.lexical:
+    if lex is None:
+        lex = _jaccard(a, b)
+    if lex >= p.lexical:
         shared = stats.info(a.words & b.words)
         if shared >= p.min_info:
             return _Link("near", cos, lex, shared, None, hours)
@@ -312,7 +318,7 @@ def _link(a: _Feat, b: _Feat, stats: Background, p: Params) -> _Link | None:
             and xcos >= p.xcos_far:
         link = _Link("semantic", cos, 0.0, 0.0, min(zm, zx if zx is not None else zm), hours)
     if link is not None:
-        link.lexical = T.jaccard(a.shingles, b.shingles) if lex is None else lex
+        link.lexical = lex
         link.shared_info = stats.info(a.words & b.words)
     return link
 
@@ -339,15 +345,16 @@ def _z_matrix(vectors: list[np.ndarray | None], profiles: list[tuple[float, floa
 _SLACK = 1e-6
 
 
-def _candidate_pairs(feats: list[_Feat], p: Params) -> list[tuple[int, int]]:
-    """The pairs (i < j) that could link at all, found with matrix operations; `_link` decides
-    each of them. Most of a scan's pairs link nothing, and `_link` costs a few microseconds per
-    pair in Python: this keeps a scan's pair work near the number of actual resemblances."""
+def _candidate_pairs(feats: list[_Feat], p: Params) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The pairs (i < j) that could link at all, found with matrix operations, and every pair's
+    shingle Jaccard index; `_link` decides each pair. Most of a scan's pairs link nothing, and
+    `_link` costs a few microseconds per pair in Python: this keeps a scan's pair work near the
+    number of actual resemblances."""
     n = len(feats)
     if n < 2:
-        return []
+        return [], np.zeros((n, n))
     # Every pair's shingle Jaccard through one sparse product.
-    hashes = [T.shingle_ids(f.norm) for f in feats]
+    hashes = [f.shingles for f in feats]
     sizes = np.array([len(h) for h in hashes], dtype=np.float64)
     columns = np.unique(np.concatenate(hashes), return_inverse=True)[1]
     rows = np.repeat(np.arange(n), sizes.astype(np.int64))
@@ -360,7 +367,8 @@ def _candidate_pairs(feats: list[_Feat], p: Params) -> list[tuple[int, int]]:
     for i, f in enumerate(feats):
         norms[f.norm].append(i)
     for same in norms.values():  # the same text
-        possible[np.ix_(same, same)] = True
+        if len(same) > 1:
+            possible[np.ix_(same, same)] = True
     informative = np.array([f.info >= p.min_info for f in feats])
     zm = _z_matrix([f.doc.vector for f in feats], [f.profile for f in feats])
     zx = _z_matrix([f.doc.xvector for f in feats], [f.xprofile for f in feats])
@@ -368,7 +376,7 @@ def _candidate_pairs(feats: list[_Feat], p: Params) -> list[tuple[int, int]]:
         similar = (zm >= min(p.z, p.z_far) - _SLACK) | (zx >= min(p.zx, p.zx_far, p.z_far) - _SLACK)
     possible |= similar & informative[:, None] & informative[None, :]
     first, second = np.nonzero(np.triu(possible, k=1))
-    return list(zip(first.tolist(), second.tolist(), strict=True))
+    return list(zip(first.tolist(), second.tolist(), strict=True)), lexical
 
 
 def _nb_tail(m: int, r: float, q: float) -> float:
@@ -421,8 +429,9 @@ class Detector:
         feats = [_feat(new, stats)] + [_feat(d, stats) for d in cands]
 
         links: dict[tuple[int, int], _Link] = {}
-        for i, j in _candidate_pairs(feats, p):
-            link = _link(feats[i], feats[j], stats, p)
+        pairs, lexical = _candidate_pairs(feats, p)
+        for i, j in pairs:
+            link = _link(feats[i], feats[j], stats, p, float(lexical[i, j]))
             if link is not None:
                 links[(i, j)] = link
 

@@ -114,8 +114,12 @@ def test_the_pair_prefilter_never_drops_a_link():
               if _link(feats[i], feats[j], stats, p) is not None}
     kinds = {_link(feats[i], feats[j], stats, p).kind for i, j in linked}  # type: ignore[union-attr]
     assert {"exact", "near", "semantic", "multilingual"} <= kinds  # the test covers every kind of link
-    candidates = set(_candidate_pairs(feats, p))
+    pairs, lexical = _candidate_pairs(feats, p)
+    candidates = set(pairs)
     assert linked <= candidates
+    # The Jaccard matrix is the shingle sets' own figure.
+    assert all(abs(lexical[i, j] - T.jaccard(T.shingles(feats[i].norm), T.shingles(feats[j].norm))) < 1e-12
+               for i in range(len(feats)) for j in range(len(feats)))
     assert len(candidates) < len(feats) * (len(feats) - 1) // 2  # and it does filter
 
 
