@@ -105,7 +105,10 @@ def failures(result: dict[str, Any], variant: str = "burst") -> list[str]:
     return problems
 
 
-def spread(labeled: list[dict[str, Any]], seed: int = 20241) -> list[dict[str, Any]]:
+SPREAD_SEED = 20241
+
+
+def spread(labeled: list[dict[str, Any]], seed: int = SPREAD_SEED) -> list[dict[str, Any]]:
     """The same corpus with every bought line's time redrawn uniformly over the corpus' period
     (fixed seed): a patient farm's campaign, posted over months instead of in a burst. Genuine
     and self-duplicate lines keep their times, so only the farm's behaviour changes."""
