@@ -247,15 +247,15 @@ def _hours(a: Doc, b: Doc) -> float:
     return abs((a.created_at - b.created_at).total_seconds()) / 3600.0
 
 
-def _z(cos: float, a: tuple[float, float] | None, b: tuple[float, float] | None) -> float | None:
-    """How far above what is ordinary for these two texts their similarity is. A review posted
-    before there was history enough has no background of its own: then the other's tells what is
-    ordinary (a farm's first post, months before its last, is judged against the last one's).
-    One background is a rougher measure than two: `_link` takes it only for a link across
-    languages outside the window, where a floor on the cosine itself applies too."""
+def _z(cos: float, a: tuple[float, float] | None, b: tuple[float, float] | None,
+       alone: bool = False) -> float | None:
+    """How far above what is ordinary for these two texts their similarity is (None without
+    their backgrounds). A review posted before there was history enough has no background of its
+    own: with `alone`, the other's tells what is ordinary (a farm's first post, months before its
+    last, is judged against the last one's)."""
     if a is None or b is None:
         one = a or b
-        return None if one is None else (cos - one[0]) / one[1]
+        return None if one is None or not alone else (cos - one[0]) / one[1]
     mu = (a[0] + b[0]) / 2
     sd = math.sqrt((a[1] ** 2 + b[1] ** 2) / 2)
     return (cos - mu) / sd
@@ -285,28 +285,22 @@ def _link(a: _Feat, b: _Feat, stats: Background, p: Params, lex: float | None = 
             return _Link("near", cos, lex, shared, None, hours)
     if min(a.info, b.info) < p.min_info:
         return None
+    near = hours <= p.window.total_seconds() / 3600
+    across = a.doc.language is not None and b.doc.language is not None and a.doc.language != b.doc.language
+    # One background may stand for both only across languages outside the window, where a floor on
+    # the cosine applies too. Within one language such a figure is no firmer than two buyers of one
+    # product praising the same things; inside the window there is no floor.
+    alone = across and not near
     # Same-language pairs are judged by both channels at once (each model's chance resemblances
     # differ, a paraphrase is close in both); across languages only the multilingual one can see.
-    zm = _z(cos, a.profile, b.profile)
+    zm = _z(cos, a.profile, b.profile, alone)
     zx = xcos = None
     if a.doc.xvector is not None and b.doc.xvector is not None:
         xcos = float(np.dot(a.doc.xvector, b.doc.xvector))
-        zx = _z(xcos, a.xprofile, b.xprofile)
-    near = hours <= p.window.total_seconds() / 3600
-    across = a.doc.language is not None and b.doc.language is not None and a.doc.language != b.doc.language
+        zx = _z(xcos, a.xprofile, b.xprofile, alone)
     link: _Link | None = None
-    if not across:
-        # Within one language, a figure against one background is no firmer than two buyers of
-        # one product praising the same things: it takes both reviews' backgrounds.
-        if a.profile is None or b.profile is None:
-            zm = None
-        if a.xprofile is None or b.xprofile is None:
-            zx = None
     if near:
-        # Inside the window a campaign is running now: one channel suffices, as it always has. There
-        # is no floor on the cosine here, so the figure must rest on both reviews' backgrounds.
-        if a.xprofile is None or b.xprofile is None:
-            zx = None
+        # Inside the window a campaign is running now: one channel suffices, as it always has.
         if zm is not None and zm >= p.z and (zx is None or zm - p.z >= zx - p.zx):
             link = _Link("semantic", cos, 0.0, 0.0, zm, hours)
         elif zx is not None and xcos is not None and zx >= p.zx:

@@ -25,8 +25,6 @@ class PrefetchedBackground:
                  rating_counts: Counter[tuple[str, int]],
                  xprofiles: dict[int, tuple[float, float] | None] | None = None) -> None:
         self.params = params
-        self.df = df
-        self.n_docs = n_docs
         self.profiles = profiles
         self.xprofiles = xprofiles or {}
         self.merchant_first = merchant_first

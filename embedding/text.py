@@ -57,6 +57,9 @@ def shingles(norm: str, k: int = SHINGLE_SIZE) -> frozenset[str]:
     return frozenset(padded[i : i + k] for i in range(len(padded) - k + 1))
 
 
+_FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
+
+
 @lru_cache(maxsize=1024)
 def shingle_ids(norm: str, k: int = SHINGLE_SIZE) -> np.ndarray:
     """`shingles(norm)` as sorted distinct 64-bit ids, for set arithmetic in matrices. Two
@@ -67,9 +70,6 @@ def shingle_ids(norm: str, k: int = SHINGLE_SIZE) -> np.ndarray:
     for i in range(width):  # FNV-1a over the code points of each window
         ids = (ids ^ codes[i:len(codes) - width + 1 + i]) * _FNV_PRIME
     return np.unique(ids)
-
-
-_FNV_OFFSET, _FNV_PRIME = np.uint64(0xCBF29CE484222325), np.uint64(0x100000001B3)
 
 
 def jaccard(a: Iterable[str], b: Iterable[str]) -> float:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import numpy as np
@@ -195,6 +195,7 @@ _NO_VECTOR = np.zeros(0, dtype=np.float32)
 
 Timer = Callable[[str], None]
 SOURCE_FLAG = "import_moderation"
+T = TypeVar("T")
 
 
 def source_flags(row: asyncpg.Record) -> list[Flag]:
@@ -212,12 +213,9 @@ def source_flags(row: asyncpg.Record) -> list[Flag]:
                                                "reason": f"the export marked this review {state}"})]
 
 
-async def _nothing() -> list[_Near]:
-    return []
-
-
-async def _none() -> None:
-    return None
+async def _ready(value: T) -> T:
+    """A value where `asyncio.gather` wants something to await (a channel switched off)."""
+    return value
 
 
 async def scan_one(svc: Services, conn: Connection, detector: Detector, channels: Channels,
@@ -238,7 +236,7 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
     # for the slowest of them rather than for their sum (the server has cores to spare for it).
     near, xnear, (recent, window_others) = await asyncio.gather(
         _search(conn, channels.main.name, doc.vector, doc, want),
-        _search(svc.pool, multilingual.name, xvector, doc, want) if multilingual else _nothing(),
+        _search(svc.pool, multilingual.name, xvector, doc, want) if multilingual else _ready([]),
         _recent_same_rating(svc.pool, row, detector))
     ids = [n.review_id for n in near[:p.k]]
     ids += [n.review_id for n in xnear[:p.k] if n.review_id not in ids]
@@ -249,7 +247,8 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
                               [(n.similarity, n.submitted_at, n.vector) for n in near]),
         # The pool: it lends a connection only if the profile needs a search of its own.
         bg.background_profile(svc.pool, multilingual.name, xvector, doc.created_at, doc.id, p,
-                              [(n.similarity, n.submitted_at, n.vector) for n in xnear]) if multilingual else _none())
+                              [(n.similarity, n.submitted_at, n.vector) for n in xnear])
+        if multilingual else _ready(None))
     tick("background profile")
     stats = await bg.prefetch(conn, channels.main.name, doc, row["merchant_id"], profile, neighbours + recent, p,
                               known_profiles=known, xprofiles={**xknown, doc.id: xprofile})
