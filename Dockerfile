@@ -20,11 +20,9 @@ ENV PATH=/opt/attest/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     ATTEST_HOST=0.0.0.0 \
     ATTEST_PORT=8000 \
-    ATTEST_DATA_DIR=/var/lib/attest \
-    ATTEST_MIGRATIONS_DIR=/opt/attest/migrations
+    ATTEST_DATA_DIR=/var/lib/attest
 RUN useradd --system --uid 10001 --home-dir /var/lib/attest --create-home attest
 COPY --from=build /opt/attest /opt/attest
-COPY --from=build /src/migrations /opt/attest/migrations
 USER attest
 WORKDIR /var/lib/attest
 EXPOSE 8000

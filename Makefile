@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Tests run in parallel (pytest-xdist), each worker with a PostgreSQL of its own; a file's tests stay on one worker.
+JOBS ?= auto
+PYTEST := $(BIN)/python -m pytest -n $(JOBS) --dist loadfile
 
 .PHONY: serve test check lint browser-deps clean
 
@@ -26,10 +29,10 @@ browser-deps:
 	@test -f node_modules/axe-core/axe.min.js || npm install --no-audit --no-fund --silent
 
 test: lint browser-deps
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 check: lint
-	$(BIN)/python -m pytest -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # ruff, the layout's import contracts (pyproject.toml) and the type checker.
 lint: $(STAMP)

@@ -31,8 +31,14 @@ TEMPLATE_DB = "attest_template"
 
 @pytest.fixture(scope="session")
 def pg_admin_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = db.embedded_server(tmp_path_factory.mktemp("pgdata"))
+    data_dir = tmp_path_factory.mktemp("pgdata")
+    server = db.embedded_server(data_dir)
     uri = server.get_uri()
+    # A test database is thrown away: durability only costs time here (every CREATE DATABASE and
+    # commit waits for the disk otherwise), and with xdist each worker has a server of its own.
+    for setting in ("fsync = off", "synchronous_commit = off", "full_page_writes = off"):
+        server.psql(f"ALTER SYSTEM SET {setting}")
+    server.psql("SELECT pg_reload_conf()")
 
     async def prepare() -> None:
         await db.ensure_database(uri, TEMPLATE_DB)
@@ -53,7 +59,7 @@ async def dsn(pg_admin_uri: str) -> AsyncIterator[str]:
     name = "t_" + uuid.uuid4().hex[:12]
     admin = await asyncpg.connect(pg_admin_uri)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}"')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}" STRATEGY FILE_COPY')
     finally:
         await admin.close()
     yield db._with_database(pg_admin_uri, name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -34,8 +35,9 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 # Anything that runs a single query: a connection, or the pool (which lends one for the query).
 Executor = Connection | asyncpg.Pool
 
-# The SQL files live at the top of the source tree; an installed image points here explicitly.
-MIGRATIONS_DIR = Path(os.environ.get("ATTEST_MIGRATIONS_DIR") or Path(__file__).resolve().parents[2] / "migrations")
+# The SQL files are package data of their own (`migrations`, a namespace package with no Python), so a source tree,
+# an editable install and an installed wheel find them the same way.
+MIGRATIONS_DIR = Path(next(iter(importlib.import_module("migrations").__path__)))
 DATABASE_NAME = "attest"
 # Any fixed number works; it only has to be the same in every Attest process.
 MIGRATION_LOCK_ID = 0x41_7474_6573_74
