@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
@@ -39,6 +39,7 @@ from widgets.routes import routes as widget_routes
 log = logging.getLogger("attest.web")
 # How long a client is asked to wait while the database is out of reach.
 RETRY_AFTER_SECONDS = 5
+CLIENT_CLOSED_REQUEST = 499
 # The worker loop comes round at least every few seconds, and between the job kinds of a batch.
 WORKER_STALL_SECONDS = float(os.environ.get("ATTEST_WORKER_STALL_SECONDS") or 120)
 
@@ -78,6 +79,17 @@ async def http_error(request: Request, exc: Exception) -> Response:
                                 _(locale, "This request could not be handled."))
     response.headers.update(getattr(exc, "headers", None) or {})  # a 405 names the methods allowed
     return response
+
+
+async def refused_url(request: Request, status: int) -> Response:
+    return await http_error(request, HTTPException(status))
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before its request was read: its mistake or its network's, not a server error.
+    Nobody reads this answer; 499 (nginx's "client closed request") keeps it apart in the metrics."""
+    log.info("client disconnected", extra={"path": request.url.path, "method": request.method})
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -213,8 +225,9 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
     return Starlette(
         routes=routes(),
         middleware=[Middleware(http.TrustedProxies), Middleware(metrics.MetricsMiddleware),
-                    Middleware(http.SecurityHeaders)],
-        exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error,
+                    Middleware(http.SecurityHeaders), Middleware(http.UnstorableUrls, refuse=refused_url)],
+        exception_handlers={ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
+                            Exception: server_error,
                             **dict.fromkeys(db.UNAVAILABLE, unavailable)},
         lifespan=lifespan,
     )

@@ -29,7 +29,7 @@ from reviews.merchants import keys
 from reviews.merchants import store as merchants
 from reviews.merchants.settings import DEFAULT_SETTINGS
 from reviews.moderation import decisions
-from reviews.platform import db, jobs
+from reviews.platform import db, jobs, server
 from reviews.platform.errors import ApiError
 from reviews.platform.logs import configure as configure_logs
 from reviews.platform.settings import SUPPORTED_LOCALES, Settings
@@ -44,9 +44,7 @@ def _print_json(value: Any) -> None:
 
 def _run_server(settings: Settings, *, run_worker: bool, migrate: bool) -> int:
     app = create_app(run_worker=run_worker, migrate=migrate)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
-                            # Forwarded headers are the app's to judge (ATTEST_TRUSTED_PROXIES), not uvicorn's.
-                            proxy_headers=False, server_header=False)
+    config = server.config(app, settings)
     print(f"Attest {__version__} on http://{settings.host}:{settings.port}"
           f"{' (web + worker)' if run_worker else ''}", file=sys.stderr)
     uvicorn.Server(config).run()

@@ -27,6 +27,9 @@ from reviews.platform.services import Services
 from reviews.platform.settings import Settings
 
 TEMPLATE_DB = "attest_template"
+METRICS_TOKEN = "test-metrics-token"
+# What a Prometheus scraper sends (the app's settings in these tests carry METRICS_TOKEN).
+METRICS_HEADERS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +81,8 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def settings(tmp_path: Path, dsn: str) -> Settings:
     return Settings(data_dir=tmp_path / "data", database_url=dsn, secret_key="test-secret-key",
-                    base_url="http://testserver", mail_from="reviews@attest.test", dev=True)
+                    base_url="http://testserver", mail_from="reviews@attest.test", dev=True,
+                    metrics_token=METRICS_TOKEN)
 
 
 @pytest.fixture

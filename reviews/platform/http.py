@@ -4,13 +4,17 @@ security headers on every response."""
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reviews.platform.errors import ApiError, ValidationError
+from reviews.platform.text import unstorable
 
 MAX_BODY = 1024 * 1024
 
@@ -121,3 +125,36 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+Refusal = Callable[[Request, int], Awaitable[Response]]
+
+
+class UnstorableUrls:
+    """A path or query parameter that PostgreSQL cannot hold or match (a NUL, a lone surrogate) is
+    refused here, where text enters, rather than route by route: 404 for a path (no such page can
+    exist), 400 for a query. `refuse` renders the answer as the app renders its other errors."""
+
+    def __init__(self, app: ASGIApp, refuse: Refusal) -> None:
+        self.app = app
+        self.refuse = refuse
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            status = _unstorable_url(scope)
+            if status is not None:
+                response = await self.refuse(Request(scope, receive), status)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _unstorable_url(scope: Scope) -> int | None:
+    if unstorable(scope["path"]):
+        return 404
+    # As Starlette parses it for request.query_params, so that what is checked is what routes read.
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if unstorable(name) or unstorable(value):
+            return 400
+    return None

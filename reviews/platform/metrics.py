@@ -3,6 +3,7 @@ review state read from the database (the same from every web process)."""
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
@@ -92,6 +93,17 @@ class MetricsMiddleware:
             self._observe(scope, status, time.perf_counter() - started)
 
 
+def _refused(request: Request, token: str | None) -> Response | None:
+    """Only a scraper with ATTEST_METRICS_TOKEN reads the metrics; without a token configured nobody does."""
+    if token is None:
+        return Response("Not Found", status_code=404, media_type="text/plain")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        return None
+    return Response("A bearer token is required.", status_code=401, media_type="text/plain",
+                    headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+
+
 Counts = Callable[[Connection], Awaitable[dict[str, int]]]
 
 
@@ -103,6 +115,9 @@ def endpoint(*, reviews_by_state: Counts, invitations_by_state: Counts,
 
     async def metrics(request: Request) -> Response:
         svc = request.app.state.services
+        refused = _refused(request, svc.settings.metrics_token)
+        if refused is not None:
+            return refused
         now = svc.clock.now()
         async with svc.pool.acquire() as conn:
             queue = await jobs.queue_state(conn, now)

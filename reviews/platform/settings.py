@@ -48,6 +48,14 @@ class Settings:
     webhooks_allow_private: bool = False
     # How long the outgoing webhooks' delivery log keeps a settled delivery (at least a week).
     webhook_log_days: int = 30
+    # The bearer token a Prometheus scraper sends to /metrics; unset, /metrics answers 404 (volumes per
+    # route and queue are not for the public).
+    metrics_token: str | None = None
+    # Slow clients (reviews.platform.server): seconds for a request's headers to arrive, seconds a body may
+    # stall between chunks, and the open connections past which a request gets a 503 at once.
+    header_timeout_seconds: float = 10.0
+    body_timeout_seconds: float = 30.0
+    max_connections: int = 1000
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -88,6 +96,10 @@ class Settings:
             webhook_log_days=_days("ATTEST_WEBHOOK_LOG_DAYS", env.get("ATTEST_WEBHOOK_LOG_DAYS"), default=30,
                                    minimum=WEBHOOK_LOG_MIN_DAYS, why="a shop's owner needs the delivery log to see "
                                    "what their endpoint missed (retries alone take a day)"),
+            metrics_token=(env.get("ATTEST_METRICS_TOKEN") or "").strip() or None,
+            header_timeout_seconds=float(env.get("ATTEST_HEADER_TIMEOUT") or 10),
+            body_timeout_seconds=float(env.get("ATTEST_BODY_TIMEOUT") or 30),
+            max_connections=int(env.get("ATTEST_MAX_CONNECTIONS") or 1000),
         )
 
 

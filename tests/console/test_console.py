@@ -17,6 +17,7 @@ from reviews.collection.importing import import_file
 from reviews.console import accounts
 from reviews.platform.services import Services
 from reviews.worker import make_worker
+from tests.conftest import METRICS_HEADERS
 from tests.helpers import FormParser
 
 CAMPAIGN = ("I was sceptical at first but this cordless drill changed my weekend projects completely. "
@@ -221,7 +222,7 @@ async def test_the_queue_and_a_campaign_review_with_its_evidence(client: httpx.A
     await _sign_in(client, services, "lea@example.com")
     other = await client.get(f"/console/reviews/{held[0]}")
     assert "mod@example.com opened this review" in other.text
-    metrics = (await client.get("/metrics")).text
+    metrics = (await client.get("/metrics", headers=METRICS_HEADERS)).text
     assert re.search(r"attest_oldest_held_review_seconds [1-9]", metrics)
 
 

@@ -4,6 +4,7 @@ import httpx
 
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
+from tests.conftest import METRICS_HEADERS
 from tests.helpers import auth, order_event
 
 Fixture = tuple[Merchant, str]
@@ -170,7 +171,7 @@ async def test_metrics_count_requests_by_route_and_report_the_queue(client: http
     _, key = merchant
     await client.post("/api/v1/orders", json=order_event(), headers=auth(key))
     services.clock.advance(minutes=5)
-    r = await client.get("/metrics")
+    r = await client.get("/metrics", headers=METRICS_HEADERS)
     assert r.status_code == 200
     text = r.text
     assert 'attest_http_requests_total{method="POST",route="/api/v1/orders",status="200"}' in text

@@ -20,6 +20,7 @@ from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform import db
 from reviews.platform.services import Services
+from tests.conftest import METRICS_HEADERS
 from tests.helpers import add_review
 from widgets import queries, responses
 from widgets.cache import Answers, Versions
@@ -262,7 +263,7 @@ async def test_metrics_label_widget_requests_with_their_route(client: httpx.Asyn
     await client.get("/widgets/v1/embed.js")
     await client.get("/widgets/v1/no/such/thing")
     await client.get("/healthz")
-    text = (await client.get("/metrics")).text
+    text = (await client.get("/metrics", headers=METRICS_HEADERS)).text
     for route in ("/widgets/v1/{slug}/summary.json", "/widgets/v1/{slug}/products/{product_id:path}/summary.json",
                   "/widgets/v1/embed.js", "/healthz"):
         assert f'attest_http_requests_total{{method="GET",route="{route}",status="200"}}' in text, route
