@@ -15,6 +15,7 @@ from reviews.platform.settings import SUPPORTED_LOCALES
 
 _HERE = Path(__file__).resolve().parent
 LOCALES_DIR = _HERE / "locales"
+STATIC_DIR = _HERE / "static"  # the review page's optional script: the page works without it
 PAGES = Catalog(LOCALES_DIR, "pages")
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "it": "Italiano", "pl": "Polski", "ro": "Română",
                   "de": "Deutsch", "fr": "Français"}

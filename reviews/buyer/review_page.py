@@ -8,13 +8,11 @@ is a whole page in the buyer's language, and a refused POST shows again everythi
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -63,8 +61,6 @@ IP_LIMIT = Limit("review-ip", 30, 600)
 # Everything the page loads comes from us; the only exception is the shop's own images.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' https: http: data:; "
        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-_STATIC_TYPES = {".js": "text/javascript; charset=utf-8"}
 
 
 @dataclass(frozen=True)
@@ -536,29 +532,3 @@ async def appeal_review(request: Request) -> Response:
     token = request.path_params["token"]
     return _page("review_appealed.html", locale, merchant=ctx.merchant, token=token, name=slot.name,
                  shop_review=slot.key == SHOP, switch=_switch(f"/r/{token}", request))
-
-
-# --- the enhancement script -------------------------------------------------------------------
-
-def _static_files() -> dict[str, tuple[bytes, str]]:
-    files = {}
-    for path in STATIC_DIR.iterdir():
-        if path.suffix in _STATIC_TYPES:
-            data = path.read_bytes()
-            files[path.name] = (data, hashlib.sha256(data).hexdigest()[:16])
-    return files
-
-
-_STATIC = _static_files()
-
-
-async def static_file(request: Request) -> Response:
-    """The page's optional script, from our own origin (the page must work without it)."""
-    name = request.path_params["name"]
-    if name not in _STATIC:
-        return Response(status_code=404)
-    data, etag = _STATIC[name]
-    headers = {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=3600"}
-    if request.headers.get("if-none-match") == f'"{etag}"':
-        return Response(status_code=304, headers=headers)
-    return Response(data, media_type=_STATIC_TYPES[Path(name).suffix], headers=headers)
