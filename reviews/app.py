@@ -165,7 +165,7 @@ def routes() -> list[Route | Mount]:
         Route("/r/{token}", review_page.submit_review, methods=["POST"]),
         Route("/r/{token}/withdraw", review_page.withdraw_review, methods=["POST"]),
         Route("/r/{token}/appeal", review_page.appeal_review, methods=["POST"]),
-        Route("/static/{name}", review_page.static_file),
+        Mount("/static", http.CachedStaticFiles(directory=pages.STATIC_DIR, max_age=3600)),
         Route("/u/{token}", unsubscribe.confirm_page, methods=["GET"]),
         Route("/u/{token}", unsubscribe.unsubscribe, methods=["POST"]),
         Route("/verification", verification.page),

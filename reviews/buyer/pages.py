@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -15,6 +18,7 @@ from reviews.platform.settings import SUPPORTED_LOCALES
 
 _HERE = Path(__file__).resolve().parent
 LOCALES_DIR = _HERE / "locales"
+STATIC_DIR = _HERE / "static"  # the review page's optional script: the page works without it
 PAGES = Catalog(LOCALES_DIR, "pages")
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "it": "Italiano", "pl": "Polski", "ro": "Română",
                   "de": "Deutsch", "fr": "Français"}
@@ -35,6 +39,14 @@ def _(locale: str, message: str) -> str:
 
 def _n(locale: str, singular: str, plural: str, n: int) -> str:
     return PAGES.ngettext(locale, singular, plural, n)
+
+
+def number(locale: str, n: int) -> str:
+    return format_decimal(n, locale=babel_locale(locale))
+
+
+def date(locale: str, when: datetime | None) -> str | None:
+    return format_date(when, format="long", locale=babel_locale(locale)) if when else None
 
 
 def page_locale(request: Request, *fallbacks: str | None) -> str:

@@ -1,7 +1,7 @@
 
 import pytest
 
-from reviews.buyer.review_page import user_agent_family
+from reviews.buyer.review_form import user_agent_family
 from reviews.collection.authors import default_display_name
 
 

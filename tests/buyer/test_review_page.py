@@ -295,7 +295,8 @@ def _page_messages() -> set[str | tuple[str, str]]:
         found |= {m for _, m, _, _ in extract_from_file(
             "jinja2", str(path), keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
             options={"extensions": "jinja2.ext.i18n"})}
-    for name in ("app.py", "buyer/review_page.py", "buyer/unsubscribe.py", "buyer/verification.py"):
+    for name in ("app.py", "buyer/review_page.py", "buyer/review_form.py", "buyer/review_guard.py",
+                 "buyer/review_view.py", "buyer/unsubscribe.py", "buyer/verification.py"):
         found |= {m for _, m, _, _ in extract_from_file("python", str(root / name),
                                                         keywords={"_": (2,), "ngettext": (1, 2)})}
     return found
