@@ -1,107 +1,129 @@
-"""One author-facing letter on the wire: the headers and the two parts every short message of a shop
-to one buyer shares (a moderator's notice, a shop's reply), the same as the invitations'
-(`mailer.compose`): RFC 3834 Auto-Submitted, RFC 8058 one-click unsubscribe when a link is given.
+"""A shop's short email to one review's author, in the invitations' look: a moderator's decision
+(`Notice`: not published and why, with the link to mend and resend it when that is allowed, or the
+outcome of their appeal) or the shop's public reply (`Reply`, with the author's review link).
+
+Each is a text and an HTML part from one wording (`templates/_notice_copy.html`,
+`templates/_reply_copy.html`), built by `mailer.message` with RFC 8058 one-click unsubscribe when the
+caller hands in an unsubscribe link. The caller passes plain data: this module knows nothing of
+reviews, decisions, replies or reason codes. Letters are few, so they are rendered whole rather
+than through `compose`'s cached frames.
 """
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
-from email.headerregistry import Address
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
 
-from mailer.compose import (
-    _HEADER_URL,
-    _MESSAGE_ID,
-    Branding,
-    _address,
-    _date_header,
-    _fold,
-    _html_wire,
-    _mailbox,
-    _multipart,
-    _one_line,
-    _part,
-    _safe_image_url,
-    _shop_header,
-    _shop_mailbox,
-    _subject_header,
-)
+from babel.support import NullTranslations
+
+from mailer import message
+from mailer.compose import Branding
+from mailer.headers import one_line
+from mailer.rendering import environment, safe_image_url, subject
 from mailer.wire import OutgoingMessage
 
-
-def check_links(*urls: str | None) -> None:
-    for url in urls:
-        if url is not None and (not _HEADER_URL.fullmatch(url) or "<" in url or ">" in url):
-            raise ValueError("links must be http(s) URLs without spaces or angle brackets")
+# "rejected": a first decision not to publish; on an appeal, "published" or "upheld" (still rejected).
+OUTCOMES = ("rejected", "published", "upheld")
 
 
-def letter(*, branding: Branding, from_address: str, to_address: str, to_name: str | None, message_id: str,
-           locale: str, subject: str, text: str, html_text: str, unsubscribe_url: str | None,
-           now: datetime | None) -> OutgoingMessage:
-    """The message, multipart/alternative, ready to sign and send."""
-    if not _MESSAGE_ID.fullmatch(message_id):
-        raise ValueError("message_id must be printable ASCII without spaces")
-    sender = _shop_mailbox(branding.sender_name or branding.shop_name, from_address)
-    to = _mailbox(to_name or "", to_address)
-    reply_to = _shop_mailbox(branding.shop_name, branding.reply_to) if branding.reply_to else None
-    addresses: dict[str, tuple[Address, ...]] = {"from": (sender,), "to": (to,)}
-    if reply_to:
-        addresses["reply-to"] = (reply_to,)
-    utf8 = not all(a.addr_spec.isascii() for (a,) in addresses.values())
+@dataclass(frozen=True)
+class Notice:
+    """What a moderator decided."""
 
-    text_part = _part(b"plain", _crlf(text).encode("utf-8"))
-    html_part = _part(b"html", _html_wire(html_text if html_text.endswith("\n") else html_text + "\n"))
+    template: ClassVar[str] = "notice"
+    outcome: str  # one of OUTCOMES
+    # The reason's label in English, as the caller's fixed list has it: translated here through the
+    # letter's catalog (an unknown label is shown as it is).
+    reason: str | None = None
+    note: str | None = None  # the moderator's own words, shown as written (escaped in HTML)
+    may_appeal: bool = False  # the author has not appealed yet: say how they can
 
-    boundary = "=_" + secrets.token_hex(16)
-    head = [
-        _shop_header("From", sender.display_name, sender.addr_spec, utf8),
-        _fold("To", _address(to, utf8)),
-        *([_shop_header("Reply-To", reply_to.display_name, reply_to.addr_spec, utf8)] if reply_to else []),
-        _subject_header(subject, utf8),
-        _date_header((now or datetime.now(UTC)).replace(microsecond=0)),
-        "Message-ID: " + message_id,
-        "Auto-Submitted: auto-generated",
-        *([f"List-Unsubscribe: <{unsubscribe_url}>", "List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
-          if unsubscribe_url else []),
-        "MIME-Version: 1.0",
-        f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"',
-        "Content-Language: " + locale,
-    ]
-    raw = _multipart(head, boundary, text_part, html_part, utf8)
-    return OutgoingMessage(message_id=message_id, raw=raw, addresses=addresses, smtputf8=utf8)
+    def subject_args(self, shop: str) -> tuple[str, ...]:
+        return (self.outcome, shop)
+
+    def values(self, catalog: NullTranslations) -> dict[str, Any]:
+        return {"outcome": self.outcome, "reason": catalog.gettext(self.reason) if self.reason else None,
+                "note": _lines_as_written(self.note), "may_appeal": self.may_appeal and self.outcome == "rejected"}
 
 
-def context(*, branding: Branding, locale: str, to_name: str | None, product_name: str | None,
-            review_url: str | None, unsubscribe_url: str | None, link_valid_days: int, subject: str) -> dict[str, Any]:
-    """What every letter's template reads besides its own words: the greeting, the shop's look, the
-    links and the footer's facts."""
-    return {
-        "locale": locale,
-        "shop": _one_line(branding.shop_name),
-        "name": _one_line(to_name or "") or None,
-        "product": _one_line(product_name or "") or None,
-        "review_url": review_url,
-        "unsubscribe_url": unsubscribe_url,
-        "valid_days": link_valid_days,
+@dataclass(frozen=True)
+class Reply:
+    """The shop's public reply to the review."""
+
+    template: ClassVar[str] = "reply"
+    text: str  # the shop's words, shown as written (escaped in HTML)
+
+    def subject_args(self, shop: str) -> tuple[str, ...]:
+        return (shop,)
+
+    def values(self, catalog: NullTranslations) -> dict[str, Any]:
+        return {"reply": _lines_as_written(self.text) or ""}
+
+
+@dataclass(frozen=True)
+class AuthorEmail:
+    says: Notice | Reply  # what the email is about: its template and its words
+    to_address: str
+    to_name: str | None
+    locale: str  # a language the caller chose, and `catalog` speaks
+    catalog: NullTranslations
+    branding: Branding
+    message_id: str
+    from_address: str
+    product_name: str | None = None  # what was reviewed; None: the shop itself
+    review_url: str | None = None  # the author's signed review link; None where it must not be offered
+    unsubscribe_url: str | None = None  # GET shows a confirmation page, POST unsubscribes (RFC 8058)
+    link_valid_days: int = 30
+
+
+def compose_letter(letter: AuthorEmail, *, now: datetime | None = None) -> OutgoingMessage:
+    """The letter as a multipart/alternative message, ready to sign and send.
+
+    `now` comes from the caller's clock so that the Date header is testable.
+    """
+    if isinstance(letter.says, Notice) and letter.says.outcome not in OUTCOMES:
+        raise ValueError(f"unknown notice outcome {letter.says.outcome!r}")
+    message.check_links(letter.review_url)
+    wording, text, html_text = render_letter(letter)
+    branding = letter.branding
+    return message.build(
+        from_address=letter.from_address, from_name=branding.sender_name or branding.shop_name,
+        reply_to=branding.reply_to, reply_to_name=branding.shop_name, to_address=letter.to_address,
+        to_name=letter.to_name, subject=wording, message_id=letter.message_id, locale=letter.locale, text=text,
+        html=html_text, unsubscribe_url=letter.unsubscribe_url, now=now)
+
+
+def render_letter(letter: AuthorEmail) -> tuple[str, str, str]:
+    """The subject, the text part and the HTML part."""
+    env = environment(letter.catalog)
+    branding = letter.branding
+    says = letter.says
+    shop = one_line(branding.shop_name)
+    wording = subject(letter.catalog, f"_{says.template}_copy.html", *says.subject_args(shop))
+    values = {
+        "locale": letter.locale,
+        "shop": shop,
+        "name": one_line(letter.to_name or "") or None,
+        "product": one_line(letter.product_name or "") or None,
+        "review_url": letter.review_url,
+        "unsubscribe_url": letter.unsubscribe_url,
+        "valid_days": letter.link_valid_days,
         "has_reply_to": bool(branding.reply_to),
-        "logo_url": _safe_image_url(branding.logo_url),
+        "logo_url": safe_image_url(branding.logo_url),
         "accent": branding.accent_color,
         "on_accent": branding.on_accent,
-        "subject": subject,
+        "subject": wording,
+        **says.values(letter.catalog),
     }
+    return (wording, env.get_template(f"{says.template}.txt").render(values),
+            env.get_template(f"{says.template}.html").render(values))
 
 
-def lines_as_written(text: str | None) -> str | None:
+def _lines_as_written(text: str | None) -> str | None:
     """Someone's own words (a moderator's note, a shop's reply) line by line, without control
     characters or trailing spaces."""
     if not text:
         return None
     lines = ["".join(c for c in line if c.isprintable()).rstrip() for line in text.splitlines()]
     return "\n".join(lines).strip("\n") or None
-
-
-def _crlf(text: str) -> str:
-    if not text.endswith("\n"):
-        text += "\n"
-    return text.replace("\r\n", "\n").replace("\n", "\r\n")

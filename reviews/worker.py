@@ -7,9 +7,8 @@ import json
 import signal
 
 from reviews.collection import reply_notices, retention
-from reviews.console import webhooks_page
+from reviews.hooks import delivery
 from reviews.invitations import sending
-from reviews.merchants import hook_delivery
 from reviews.moderation import notices
 from reviews.platform import jobs
 from reviews.platform.services import Services
@@ -20,7 +19,7 @@ from reviews.screening import scanning
 
 def all_tasks(svc: Services) -> dict[str, jobs.Task]:
     return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc),
-            **reply_notices.tasks(svc), **hook_delivery.tasks(svc, webhooks_page.failing_email)}
+            **reply_notices.tasks(svc), **delivery.tasks(svc)}
 
 
 def make_worker(svc: Services) -> jobs.Worker:

@@ -45,8 +45,8 @@ OWNERS = {
     "term_counted": "embedding/stats.py",
     "term_stats": "embedding/stats.py",
     "webhook_receipts": "reviews/intake/webhooks.py",
-    "webhook_deliveries": "reviews/merchants/hooks.py",
-    "webhook_endpoints": "reviews/merchants/hooks.py",
+    "webhook_deliveries": "reviews/hooks/deliveries.py",
+    "webhook_endpoints": "reviews/hooks/endpoints.py",
 }
 # Routes and commands: they parse, call the owner, shape the answer.
 NO_SQL = ("reviews/app.py", "reviews/cli.py", "reviews/worker.py", "reviews/buyer/*.py", "reviews/intake/api.py",

@@ -1,6 +1,7 @@
 """What every email to a review's author shares, whatever it says (a moderator's decision, the
-shop's reply): who the author is and whether they may be written to, and the worker's sending of a
-batch of such emails through the invitations' transport.
+shop's reply): who the author is and whether they may be written to, the email itself in the
+author's language with the shop's branding and links, and the worker's sending of a batch of such
+emails through the invitations' transport.
 
 The author is the buyer on the order behind the review's invitation: an imported review has no
 invitation and so no address, an erased buyer has none left, and a suppressed address
@@ -14,12 +15,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from mailer.transport import PermanentFailure, TemporaryFailure
+from mailer import outcome
+from mailer.addresses import AddressError
+from mailer.letter import AuthorEmail, Notice, Reply, compose_letter
+from mailer.outcome import NEVER, RETRY
 from mailer.wire import OutgoingMessage
 from reviews.intake import orders
 from reviews.intake.orders import Order
+from reviews.invitations import links, suppressions
 from reviews.invitations import store as invitations
-from reviews.invitations import suppressions
+from reviews.invitations.sending import MAIL, email_branding
 from reviews.invitations.store import Invitation
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
@@ -77,7 +82,33 @@ class Letter:
 Build = Callable[[Connection, jobs.Job], Awaitable[Letter]]
 
 
-async def send_batch(svc: Services, batch: jobs.Batch, build: Build, *, log: logging.Logger, what: str,
+def compose(svc: Services, author: Author, says: Notice | Reply, *, key: int, kind: str, product_name: str | None,
+            with_link: bool) -> Letter:
+    """The author's email saying `says` about `key` (`kind` and `key` make its Message-ID), with
+    their review link when `with_link`, in their language and the shop's branding."""
+    order, merchant, locale = author.order, author.merchant, author.locale
+    email = AuthorEmail(
+        says=says,
+        to_address=author.address,
+        to_name=order.buyer_name,
+        locale=locale,
+        catalog=MAIL.translations(locale),
+        branding=email_branding(merchant),
+        message_id=links.message_id(svc, kind, key),
+        from_address=svc.settings.mail_from,
+        product_name=product_name,
+        review_url=links.review_link(svc, author.invitation.id) if with_link else None,
+        unsubscribe_url=links.unsubscribe_link(svc, merchant.id, order.buyer_hash) if order.buyer_hash else None,
+        link_valid_days=svc.settings.review_link_days,
+    )
+    try:
+        message = compose_letter(email, now=svc.clock.now())
+    except AddressError:  # stored before addresses were checked as they are now: never sendable
+        return Letter(key, skip="invalid_address")
+    return Letter(key, message, merchant_id=merchant.id, address_hash=order.buyer_hash)
+
+
+async def _send_batch(svc: Services, batch: jobs.Batch, build: Build, *, log: logging.Logger, what: str,
                      key: str) -> None:
     """Build each job's letter, then send them over one session. A temporary failure is retried,
     a permanent one ends the job (an unknown recipient is suppressed), a bug in one letter costs
@@ -101,21 +132,31 @@ async def send_batch(svc: Services, batch: jobs.Batch, build: Build, *, log: log
         async with svc.transport().session() as session:
             for job, letter in ready:
                 assert letter.message is not None
-                try:
-                    await session.send(letter.message)
-                except TemporaryFailure as exc:
-                    await batch.failed(job, jobs.Retry(f"temporary: {exc}"), conn)
+                sent = await outcome.send(session, letter.message)
+                if sent.unexpected is not None:  # as a rendering bug: retried, the batch carries on
+                    log.error(f"{what} not sent", extra={key: letter.key}, exc_info=sent.unexpected)
+                if sent.verdict == RETRY:
+                    await batch.failed(job, jobs.Retry(sent.error), conn)
                     continue
-                except PermanentFailure as exc:
-                    if exc.recipient_unknown and letter.address_hash and letter.merchant_id is not None:
+                if sent.verdict == NEVER:
+                    if sent.recipient_unknown and letter.address_hash and letter.merchant_id is not None:
                         await suppressions.add(conn, letter.merchant_id, letter.address_hash, "hard_bounce",
                                                svc.clock.now())
-                    log.warning(f"{what} rejected", extra={key: letter.key, "reply": str(exc)[:300]})
+                    log.warning(f"{what} rejected", extra={key: letter.key, "reply": sent.error[:300]})
                     await batch.done(job, conn)
-                    continue
-                except Exception as exc:  # as a rendering bug: retried, the batch carries on
-                    log.exception(f"{what} not sent", extra={key: letter.key})
-                    await batch.failed(job, jobs.Retry(f"{type(exc).__name__}: {exc}"), conn)
                     continue
                 await batch.done(job, conn)
                 log.info(f"{what} sent", extra={key: letter.key, "message_id": letter.message.message_id})
+
+
+def tasks(svc: Services, job_kind: str, build: Callable[[Services, Connection, int], Awaitable[Letter]],
+          payload_key: str, *, log: logging.Logger, what: str, key: str, batch_size: int) -> dict[str, jobs.Task]:
+    """The job kind `job_kind`, sending letters that `build` makes from the id in each job's
+    `payload_key`."""
+    async def letter(conn: Connection, job: jobs.Job) -> Letter:
+        return await build(svc, conn, int(job.payload[payload_key]))
+
+    async def send(batch: jobs.Batch) -> None:
+        await _send_batch(svc, batch, letter, log=log, what=what, key=key)
+
+    return {job_kind: jobs.Task(send, batch_size)}

@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import logging
 
-from mailer.addresses import AddressError
-from mailer.reply import ReplyEmail, compose_reply
+from mailer.letter import Reply
 from reviews.collection import letters, replies
 from reviews.collection.letters import Letter
 from reviews.collection.replies import NOTICE_JOB
-from reviews.invitations import links
-from reviews.invitations.sending import MAIL, email_branding
 from reviews.platform import jobs
 from reviews.platform.db import Connection
 from reviews.platform.services import Services
 
 log = logging.getLogger("attest.reply_notices")
 BATCH_SIZE = 20
-
-
 
 
 async def build(svc: Services, conn: Connection, review_id: int) -> Letter:
@@ -43,33 +38,10 @@ async def build(svc: Services, conn: Connection, review_id: int) -> Letter:
     author = await letters.author_of(conn, review["merchant_id"], review["invitation_id"], review["locale"])
     if isinstance(author, str):
         return Letter(review_id, skip=author)
-    order, merchant, locale = author.order, author.merchant, author.locale
-    email = ReplyEmail(
-        to_address=author.address,
-        to_name=order.buyer_name,
-        locale=locale,
-        catalog=MAIL.translations(locale),
-        branding=email_branding(merchant),
-        message_id=links.message_id(svc, "reply", review_id),
-        from_address=svc.settings.mail_from,
-        reply=reply.body,
-        product_name=review["product_name"],
-        review_url=links.review_link(svc, author.invitation.id) if author.link_opens else None,
-        unsubscribe_url=links.unsubscribe_link(svc, merchant.id, order.buyer_hash) if order.buyer_hash else None,
-        link_valid_days=svc.settings.review_link_days,
-    )
-    try:
-        message = compose_reply(email, now=svc.clock.now())
-    except AddressError:  # stored before addresses were checked as they are now: never sendable
-        return Letter(review_id, skip="invalid_address")
-    return Letter(review_id, message, merchant_id=merchant.id, address_hash=order.buyer_hash)
+    return letters.compose(svc, author, Reply(reply.body), key=review_id, kind="reply",
+                           product_name=review["product_name"], with_link=author.link_opens)
 
 
 def tasks(svc: Services, batch_size: int = BATCH_SIZE) -> dict[str, jobs.Task]:
-    async def letter(conn: Connection, job: jobs.Job) -> Letter:
-        return await build(svc, conn, int(job.payload["review_id"]))
-
-    async def send_reply_notices(batch: jobs.Batch) -> None:
-        await letters.send_batch(svc, batch, letter, log=log, what="reply notice", key="review")
-
-    return {NOTICE_JOB: jobs.Task(send_reply_notices, batch_size)}
+    return letters.tasks(svc, NOTICE_JOB, build, "review_id", log=log, what="reply notice", key="review",
+                         batch_size=batch_size)

@@ -1,9 +1,7 @@
 """A shop's outgoing webhooks (owner), in the developers' section: its endpoints, each with its
 events, state and delivery log; creating one (its signing secret is shown once), rotating the
 secret (the previous one signs too for 24 hours), deleting, sending a test event and sending one
-delivery again. The records and the rules are `reviews.merchants.hooks`; this module only shows
-them. It also words the email telling owners that an endpoint is failing
-(`failing_email`, handed to `reviews.merchants.hook_delivery` by the worker).
+delivery again. The records and the rules are `reviews.hooks`; this module only shows them.
 """
 
 from __future__ import annotations
@@ -14,8 +12,7 @@ from starlette.routing import Route
 
 from reviews.console.shops import Shop, render_shop, shop, shop_post
 from reviews.console.web import _, not_found
-from reviews.merchants import hooks
-from reviews.merchants.hooks import FailingNotice
+from reviews.hooks import deliveries, endpoints, events, urlguard
 
 BASE = "/console/m/{slug}/developers/webhooks"
 DONE = ("tested", "redelivered", "deleted")
@@ -23,10 +20,10 @@ DONE = ("tested", "redelivered", "deleted")
 
 def _event_labels(locale: str) -> dict[str, str]:
     return {
-        hooks.REVIEW_PUBLISHED: _(locale, "a review is published"),
-        hooks.REVIEW_UPDATED: _(locale, "a published review is edited, held or rejected"),
-        hooks.REVIEW_WITHDRAWN: _(locale, "a review is withdrawn or erased"),
-        hooks.REVIEW_REPLIED: _(locale, "the shop replies to a review"),
+        events.REVIEW_PUBLISHED: _(locale, "a review is published"),
+        events.REVIEW_UPDATED: _(locale, "a published review is edited, held or rejected"),
+        events.REVIEW_WITHDRAWN: _(locale, "a review is withdrawn or erased"),
+        events.REVIEW_REPLIED: _(locale, "the shop replies to a review"),
     }
 
 
@@ -59,10 +56,10 @@ def _id(request: Request, name: str) -> int | None:
 async def _list(found: Shop, *, status_code: int = 200, errors: dict[str, str] | None = None, url: str = "",
                 chosen: list[str] | None = None, done: str | None = None) -> Response:
     return render_shop("webhooks.html", found, section="developers", status_code=status_code,
-                       endpoints=await hooks.endpoints(found.who.svc.pool, found.merchant.id),
-                       event_types=hooks.EVENT_TYPES, event_labels=_event_labels(found.who.locale),
-                       errors=errors or {}, url=url, chosen=chosen if chosen is not None else list(hooks.EVENT_TYPES),
-                       done=done, max_endpoints=hooks.MAX_ENDPOINTS)
+                       endpoints=await endpoints.endpoints(found.who.svc.pool, found.merchant.id),
+                       event_types=events.EVENT_TYPES, event_labels=_event_labels(found.who.locale),
+                       errors=errors or {}, url=url, chosen=chosen if chosen is not None else list(events.EVENT_TYPES),
+                       done=done, max_endpoints=endpoints.MAX_ENDPOINTS)
 
 
 async def list_page(request: Request) -> Response:
@@ -80,14 +77,14 @@ async def create(request: Request) -> Response:
     found, form = posted
     assert found.who.user is not None
     svc, locale = found.who.svc, found.who.locale
-    url = (form.get("url") or [""])[0].strip()[:hooks.URL_MAX + 1]
-    chosen = [e for e in form.get("events", []) if e in hooks.EVENT_TYPES]
+    url = (form.get("url") or [""])[0].strip()[:urlguard.URL_MAX + 1]
+    chosen = [e for e in form.get("events", []) if e in events.EVENT_TYPES]
     try:
         async with svc.pool.acquire() as conn:
-            endpoint, secret = await hooks.create(
+            endpoint, secret = await endpoints.create(
                 conn, found.merchant.id, url, form.get("events", []), now=svc.clock.now(),
                 actor=found.who.user.email, allow_private=svc.settings.webhooks_allow_private)
-    except hooks.EndpointInvalid as exc:
+    except endpoints.EndpointInvalid as exc:
         errors = {}
         if "url" in exc.codes:
             errors["url"] = _url_problem(locale, exc.codes["url"])
@@ -104,25 +101,25 @@ async def endpoint_page(request: Request) -> Response:
         return found
     endpoint_id = _id(request, "endpoint_id")
     pool = found.who.svc.pool
-    endpoint = await hooks.endpoint(pool, found.merchant.id, endpoint_id) if endpoint_id else None
+    endpoint = await endpoints.endpoint(pool, found.merchant.id, endpoint_id) if endpoint_id else None
     if endpoint is None:
         return not_found(found.who)
     done = request.query_params.get("done")
     now = found.who.svc.clock.now()
     return render_shop("webhooks_endpoint.html", found, section="developers", endpoint=endpoint,
-                       deliveries=await hooks.deliveries(pool, found.merchant.id, endpoint.id),
+                       deliveries=await deliveries.deliveries(pool, found.merchant.id, endpoint.id),
                        event_labels=_event_labels(found.who.locale), done=done if done in DONE else None,
                        overlap=endpoint.previous_until if endpoint.previous_until and endpoint.previous_until > now
-                       else None, log_limit=hooks.LOG_LIMIT)
+                       else None, log_limit=deliveries.LOG_LIMIT)
 
 
-async def _posted_endpoint(request: Request) -> tuple[Shop, dict[str, list[str]], hooks.Endpoint] | Response:
+async def _posted_endpoint(request: Request) -> tuple[Shop, dict[str, list[str]], endpoints.Endpoint] | Response:
     posted = await shop_post(request, "owner")
     if isinstance(posted, Response):
         return posted
     found, form = posted
     endpoint_id = _id(request, "endpoint_id")
-    endpoint = await hooks.endpoint(found.who.svc.pool, found.merchant.id, endpoint_id) if endpoint_id else None
+    endpoint = await endpoints.endpoint(found.who.svc.pool, found.merchant.id, endpoint_id) if endpoint_id else None
     if endpoint is None:
         return not_found(found.who)
     return found, form, endpoint
@@ -137,11 +134,11 @@ async def rotate(request: Request) -> Response:
     svc = found.who.svc
     now = svc.clock.now()
     async with svc.pool.acquire() as conn:
-        secret = await hooks.rotate(conn, found.merchant.id, endpoint.id, now=now, actor=found.who.user.email)
+        secret = await endpoints.rotate(conn, found.merchant.id, endpoint.id, now=now, actor=found.who.user.email)
     if secret is None:
         return not_found(found.who)
     return render_shop("webhooks_secret.html", found, section="developers", endpoint=endpoint, secret=secret,
-                       rotated=True, overlap_until=now + hooks.ROTATION_OVERLAP)
+                       rotated=True, overlap_until=now + endpoints.ROTATION_OVERLAP)
 
 
 async def delete(request: Request) -> Response:
@@ -155,7 +152,7 @@ async def delete(request: Request) -> Response:
         return render_shop("webhooks_delete.html", found, section="developers", endpoint=endpoint)
     svc = found.who.svc
     async with svc.pool.acquire() as conn:
-        await hooks.delete(conn, found.merchant.id, endpoint.id, now=svc.clock.now(), actor=found.who.user.email)
+        await endpoints.delete(conn, found.merchant.id, endpoint.id, now=svc.clock.now(), actor=found.who.user.email)
     return RedirectResponse(_path(found, done="deleted"), status_code=303)
 
 
@@ -166,7 +163,7 @@ async def send_test(request: Request) -> Response:
     found, _form, endpoint = posted
     svc = found.who.svc
     async with svc.pool.acquire() as conn:
-        await hooks.send_test(conn, found.merchant.id, found.merchant.slug, endpoint.id, now=svc.clock.now())
+        await deliveries.send_test(conn, found.merchant.id, found.merchant.slug, endpoint.id, now=svc.clock.now())
     return RedirectResponse(_path(found, endpoint.id, "tested"), status_code=303)
 
 
@@ -178,32 +175,11 @@ async def redeliver(request: Request) -> Response:
     delivery_id = _id(request, "delivery_id")
     svc = found.who.svc
     async with svc.pool.acquire() as conn:
-        sent = delivery_id is not None and await hooks.redeliver(conn, found.merchant.id, endpoint.id, delivery_id,
-                                                                 now=svc.clock.now())
+        sent = delivery_id is not None and await deliveries.redeliver(conn, found.merchant.id, endpoint.id,
+                                                                      delivery_id, now=svc.clock.now())
     if not sent:
         return not_found(found.who)
     return RedirectResponse(_path(found, endpoint.id, "redelivered"), status_code=303)
-
-
-def failing_email(notice: FailingNotice, locale: str, link: str) -> tuple[str, str]:
-    """The subject and text of the email telling a shop's owner that an endpoint is failing."""
-    subject = _(locale, "Webhooks to %(url)s are failing") % {"url": notice.url}
-    if notice.last_status is not None:
-        last = _(locale, "Its last answer was HTTP %(status)s.") % {"status": notice.last_status}
-    else:
-        last = _(locale, "It did not answer: %(error)s") % {"error": notice.last_error or "—"}
-    text = "\n\n".join([
-        _(locale, "Attest could not deliver an event of %(shop)s to your webhook endpoint %(url)s: every attempt "
-                  "over about a day failed.") % {"shop": notice.merchant_name, "url": notice.url},
-        last,
-        _(locale, "Attest keeps sending new events to it, each with its own retries, and marks it working again "
-                  "after its next successful delivery. You can send the failed events again from the delivery "
-                  "log:"),
-        link,
-        _(locale, "You receive this email once until the endpoint works again, as an owner of %(shop)s.")
-        % {"shop": notice.merchant_name},
-    ])
-    return subject, text
 
 
 def routes() -> list[Route]:

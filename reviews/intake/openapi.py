@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from reviews import __version__
+from reviews.hooks import schemas
 from reviews.intake.events import STATUSES, OrderEventBody
-from reviews.merchants import hooks
 from reviews.merchants.settings import DEFAULT_SETTINGS, SettingsPatch
 from reviews.platform import bodies
 
@@ -131,10 +131,10 @@ def document(base_url: str) -> dict[str, Any]:
         "servers": [{"url": base_url}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {**_answers(), **bodies.components(OrderEventBody, SettingsPatch), **hooks.openapi_schemas()},
+            "schemas": {**_answers(), **bodies.components(OrderEventBody, SettingsPatch), **schemas.openapi_schemas()},
         },
         # What Attest posts to a shop's own endpoints (outgoing webhooks, set up in the console).
-        "webhooks": hooks.openapi_webhooks(),
+        "webhooks": schemas.openapi_webhooks(),
         "paths": {
             "/api/v1/orders": {"post": {
                 "summary": "Send an order event (idempotent per order and status)",

@@ -35,9 +35,12 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from mailer import outcome
 from mailer.addresses import AddressError
-from mailer.compose import DOMAIN, LOCALES_DIR, Branding, EmailProduct, InvitationEmail, compose_invitation
-from mailer.transport import PermanentFailure, Session, TemporaryFailure
+from mailer.compose import Branding, EmailProduct, InvitationEmail, compose_invitation
+from mailer.outcome import NEVER, RETRY, SENT, Outcome
+from mailer.rendering import DOMAIN, LOCALES_DIR
+from mailer.transport import Session
 from mailer.wire import OutgoingMessage
 from reviews.invitations import links, policy, store, suppressions
 from reviews.invitations.policy import OrderFacts
@@ -234,14 +237,14 @@ async def _send_batch(svc: Services, batch: jobs.Batch, kind: store.Kind) -> Non
                         sending = asyncio.ensure_future(_attempt(session, current, loaded, kind, recording))
                         await _let_others_run()
                         upcoming = _prepare(svc, loaded, following, kind)
-                        failure = await sending
+                        sent = await sending
                     else:
-                        failure = await _attempt(session, current, loaded, kind, recording)
+                        sent = await _attempt(session, current, loaded, kind, recording)
                     if recording is not None:
                         await recording  # done by now, unless the send never reached DATA; re-raises its error
                     recording = asyncio.ensure_future(
-                        _settle(svc, conn, batch, current, loaded, kind, failure, settling))
-                    if not _accepted(current, failure):
+                        _settle(svc, conn, batch, current, loaded, kind, sent, settling))
+                    if not _accepted(current, sent):
                         # A bounce may suppress an address the next message goes to: settle it first.
                         await recording
                         recording = None
@@ -254,8 +257,8 @@ async def _send_batch(svc: Services, batch: jobs.Batch, kind: store.Kind) -> Non
             await settling.flush(batch)
 
 
-def _accepted(item: _Prepared, failure: Exception | None) -> bool:
-    return item.message is not None and item.error is None and failure is None
+def _accepted(item: _Prepared, sent: Outcome | None) -> bool:
+    return item.message is not None and item.error is None and sent is not None and sent.verdict == SENT
 
 
 async def _let_others_run() -> None:
@@ -280,9 +283,9 @@ class _Settling:
 
 
 async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: store.Kind,
-                   recording: asyncio.Future[None] | None) -> Exception | None:
-    """Sends the prepared message, if it still may go; None when the server accepted it. The data
-    goes only after `recording` (the previous message's record) is done."""
+                   recording: asyncio.Future[None] | None) -> Outcome | None:
+    """Sends the prepared message, if it still may go; None when nothing was sent. The data goes
+    only after `recording` (the previous message's record) is done."""
     if item.message is None:
         return None
     assert item.inv is not None
@@ -291,18 +294,14 @@ async def _attempt(session: Session, item: _Prepared, loaded: _Loaded, kind: sto
     if item.skip:
         item.message = None
         return None
-    try:
-        await session.send(item.message, recording)
-    except (TemporaryFailure, PermanentFailure) as exc:
-        return exc
-    except Exception as exc:  # as a rendering bug: this message is retried, the batch carries on
-        log.exception("mail not sent", extra={"kind": kind, "invitation": item.inv["id"]})
-        item.error = exc
-    return None
+    sent = await outcome.send(session, item.message, recording)
+    if sent.unexpected is not None:  # as a rendering bug: this message is retried, the batch carries on
+        log.error("mail not sent", extra={"kind": kind, "invitation": item.inv["id"]}, exc_info=sent.unexpected)
+    return sent
 
 
 async def _settle(svc: Services, conn: Connection, batch: jobs.Batch, item: _Prepared, loaded: _Loaded,
-                  kind: store.Kind, failure: Exception | None, settling: _Settling) -> None:
+                  kind: store.Kind, sent: Outcome | None, settling: _Settling) -> None:
     """Records the outcome of one job (see the module docstring)."""
     job, inv, now = item.job, item.inv, item.now
     if inv is None:
@@ -316,20 +315,21 @@ async def _settle(svc: Services, conn: Connection, batch: jobs.Batch, item: _Pre
     if item.error is not None:
         await _temporary(svc, conn, batch, job, inv["id"], kind, f"{type(item.error).__name__}: {item.error}")
         return
-    if isinstance(failure, TemporaryFailure):
-        await _temporary(svc, conn, batch, job, inv["id"], kind, f"temporary: {failure}")
+    assert sent is not None  # a message that still may go was sent
+    if sent.verdict == RETRY:
+        await _temporary(svc, conn, batch, job, inv["id"], kind, sent.error)
         return
     merchant = loaded.merchants[inv["merchant_id"]]
     assert merchant is not None and item.message is not None
-    if isinstance(failure, PermanentFailure):
+    if sent.verdict == NEVER:
         order = loaded.orders[inv["order_id"]]
         async with conn.transaction():
-            if failure.recipient_unknown and order["buyer_hash"]:
+            if sent.recipient_unknown and order["buyer_hash"]:
                 await suppressions.add(conn, merchant.id, order["buyer_hash"], "hard_bounce", now)
                 loaded.suppressed[(merchant.id, order["buyer_hash"])] = "hard_bounce"
-            await store.mark_failed(conn, inv["id"], kind, "rejected", str(failure), now)
+            await store.mark_failed(conn, inv["id"], kind, "rejected", sent.error, now)
             await batch.done(job, conn)
-        log.warning("mail rejected", extra={"kind": kind, "invitation": inv["id"], "reply": str(failure)[:300]})
+        log.warning("mail rejected", extra={"kind": kind, "invitation": inv["id"], "reply": sent.error[:300]})
         return
     # Accepted: recorded, in one statement, before anything else goes to the server (see the module
     # docstring); the job is marked done with the batch's others when the batch ends.

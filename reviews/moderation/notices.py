@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import logging
 
-from mailer.addresses import AddressError
-from mailer.notice import NoticeEmail, compose_notice
+from mailer.letter import Notice
 from reviews.collection import appeals, letters, reasons
 from reviews.collection.letters import Letter
-from reviews.invitations import links
-from reviews.invitations.sending import MAIL, email_branding
 from reviews.moderation import decisions
 from reviews.moderation.decisions import NOTICE_JOB
 from reviews.platform import jobs
@@ -28,8 +25,6 @@ from reviews.platform.services import Services
 
 log = logging.getLogger("attest.notices")
 BATCH_SIZE = 20
-
-
 
 
 async def build(svc: Services, conn: Connection, decision_id: int) -> Letter:
@@ -49,8 +44,6 @@ async def build(svc: Services, conn: Connection, decision_id: int) -> Letter:
     author = await letters.author_of(conn, review["merchant_id"], review["invitation_id"], review["locale"])
     if isinstance(author, str):
         return Letter(decision_id, skip=author)
-    order, merchant = author.order, author.merchant
-
     rejected = decision.decision == "reject"
     reason = reasons.reason(decision.code) if rejected else None
     outcome = ("upheld" if decision.on_appeal else "rejected") if rejected else "published"
@@ -58,36 +51,12 @@ async def build(svc: Services, conn: Connection, decision_id: int) -> Letter:
     editable = rejected and link_opens and (reason is None or reason.may_resubmit)
     may_appeal = (outcome == "rejected" and link_opens
                   and await appeals.of_review(conn, decision.review_id) is None)
-    locale = author.locale
-    email = NoticeEmail(
-        outcome=outcome,
-        to_address=author.address,
-        to_name=order.buyer_name,
-        locale=locale,
-        catalog=MAIL.translations(locale),
-        branding=email_branding(merchant),
-        message_id=links.message_id(svc, "notice", decision.id),
-        from_address=svc.settings.mail_from,
-        product_name=review["product_name"],
-        reason=reason.label if reason else (decision.code if rejected else None),
-        note=decision.note,
-        review_url=links.review_link(svc, author.invitation.id) if editable else None,
-        may_appeal=may_appeal,
-        unsubscribe_url=links.unsubscribe_link(svc, merchant.id, order.buyer_hash) if order.buyer_hash else None,
-        link_valid_days=svc.settings.review_link_days,
-    )
-    try:
-        message = compose_notice(email, now=svc.clock.now())
-    except AddressError:  # stored before addresses were checked as they are now: never sendable
-        return Letter(decision_id, skip="invalid_address")
-    return Letter(decision_id, message, merchant_id=merchant.id, address_hash=order.buyer_hash)
+    says = Notice(outcome, reason=reason.label if reason else (decision.code if rejected else None),
+                  note=decision.note, may_appeal=may_appeal)
+    return letters.compose(svc, author, says, key=decision.id, kind="notice", product_name=review["product_name"],
+                           with_link=editable)
 
 
 def tasks(svc: Services, batch_size: int = BATCH_SIZE) -> dict[str, jobs.Task]:
-    async def letter(conn: Connection, job: jobs.Job) -> Letter:
-        return await build(svc, conn, int(job.payload["decision_id"]))
-
-    async def send_notices(batch: jobs.Batch) -> None:
-        await letters.send_batch(svc, batch, letter, log=log, what="notice", key="decision")
-
-    return {NOTICE_JOB: jobs.Task(send_notices, batch_size)}
+    return letters.tasks(svc, NOTICE_JOB, build, "decision_id", log=log, what="notice", key="decision",
+                         batch_size=batch_size)

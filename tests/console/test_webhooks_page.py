@@ -13,7 +13,8 @@ import pytest
 from standardwebhooks import Webhook
 
 from reviews.console import accounts
-from reviews.merchants import hooks
+from reviews.hooks import endpoints
+from reviews.hooks import events as hook_events
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform.clock import FrozenClock
@@ -60,7 +61,7 @@ async def _create(client: httpx.AsyncClient, url: str, events: list[str] | None 
     page = await client.get(PAGE)
     assert page.status_code == 200
     csrf = _form(page.text, PAGE)["csrf"]
-    return await client.post(PAGE, data={"csrf": csrf, "url": url, "events": events or list(hooks.EVENT_TYPES)})
+    return await client.post(PAGE, data={"csrf": csrf, "url": url, "events": events or list(hook_events.EVENT_TYPES)})
 
 
 async def test_an_owner_adds_an_endpoint_and_sees_its_secret_once(
@@ -130,7 +131,7 @@ async def test_rotating_shows_the_new_secret_once_and_both_sign_for_a_day(
 async def test_only_owners_may_see_or_change_webhooks(
         client: httpx.AsyncClient, svc: Services, merchant: Fixture) -> None:
     async with svc.pool.acquire() as conn:
-        endpoint, _secret = await hooks.create(conn, merchant[0].id, "https://shop.example/h", ["review.published"],
+        endpoint, _secret = await endpoints.create(conn, merchant[0].id, "https://shop.example/h", ["review.published"],
                                                now=svc.clock.now(), actor="test", allow_private=False)
     posts = [PAGE, f"{PAGE}/{endpoint.id}/rotate", f"{PAGE}/{endpoint.id}/delete", f"{PAGE}/{endpoint.id}/test",
              f"{PAGE}/{endpoint.id}/deliveries/1/redeliver"]
@@ -164,7 +165,7 @@ async def test_every_form_needs_its_csrf_token(client: httpx.AsyncClient, svc: S
     assert r.status_code == 400
     assert await svc.pool.fetchval("SELECT count(*) FROM webhook_endpoints") == 0
     async with svc.pool.acquire() as conn:
-        endpoint, _secret = await hooks.create(conn, merchant[0].id, "https://shop.example/h", ["review.published"],
+        endpoint, _secret = await endpoints.create(conn, merchant[0].id, "https://shop.example/h", ["review.published"],
                                                now=svc.clock.now(), actor="test", allow_private=False)
     for path in ("rotate", "delete", "test"):
         assert (await client.post(f"{PAGE}/{endpoint.id}/{path}", data={"confirmed": "1"})).status_code == 400

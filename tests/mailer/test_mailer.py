@@ -43,7 +43,8 @@ from mailer import (
     transport_from_settings,
 )
 from mailer import transport as transport_module
-from mailer.compose import DOMAIN, LOCALES_DIR, TEMPLATES_DIR
+from mailer.message import html_wire
+from mailer.rendering import DOMAIN, LOCALES_DIR, TEMPLATES_DIR
 from mailer.transport import parse_smtp_url, recipient_unknown
 from reviews.merchants.branding import DEFAULT_ACCENT, colours
 from reviews.platform.i18n import Catalog
@@ -187,7 +188,7 @@ def test_cached_frame_renders_exactly_as_the_templates(locale: str, shop: str, b
     frame = compose._frame(layout)
     assert frame.subject == subject
     assert frame.fill_text(values) == text
-    assert frame.fill_html(values) == compose._html_wire(html)
+    assert frame.fill_html(values) == html_wire(html)
     assert product in text
     if buyer:
         assert buyer in text.splitlines()[2]  # the greeting, one line however long the name

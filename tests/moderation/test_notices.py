@@ -14,7 +14,7 @@ import httpx
 import pytest
 from babel.messages.pofile import read_po
 
-from mailer.compose import LOCALES_DIR as MAILER_LOCALES
+from mailer.rendering import LOCALES_DIR as MAILER_LOCALES
 from reviews.buyer.pages import LOCALES_DIR as PAGES_LOCALES
 from reviews.collection.reasons import REASONS
 from reviews.invitations import links, suppressions

@@ -12,7 +12,8 @@ import httpx
 from reviews.collection import appeals, replies, reports
 from reviews.collection import store as reviews
 from reviews.collection.replies import NOTICE_JOB
-from reviews.merchants import hooks
+from reviews.hooks import endpoints
+from reviews.hooks import events as hook_events
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from reviews.privacy import buyer_data
@@ -63,8 +64,8 @@ async def test_the_export_holds_the_shops_replies_and_the_erasure_leaves_none_of
     shop, key = merchant
     now = services.clock.now()
     async with services.pool.acquire() as conn:
-        await hooks.create(conn, shop.id, "http://127.0.0.1:9/hooks", list(hooks.EVENT_TYPES), now=now, actor="test",
-                           allow_private=True)
+        await endpoints.create(conn, shop.id, "http://127.0.0.1:9/hooks", list(hook_events.EVENT_TYPES), now=now,
+                               actor="test", allow_private=True)
     mine = await _published(client, services, key)
     theirs = await _published(client, services, key, order_id="B-2", email=OTHER, name="Jonas Becker")
     product, shop_review, other = mine["SKU-1"], mine[None], theirs["SKU-1"]

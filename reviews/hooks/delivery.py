@@ -1,12 +1,12 @@
-"""Sending outgoing webhooks: the `webhooks.deliver` job (one attempt of one delivery, signed as
-Standard Webhooks ask), the `webhooks.failing` job (the email to a shop's owners when an
-endpoint ran out of retries) and the `webhooks.prune` job (the delivery log's settled rows older
-than ATTEST_WEBHOOK_LOG_DAYS go). The records are kept by `reviews.merchants.hooks`.
+"""The worker's side of outgoing webhooks: the `webhooks.deliver` job (one attempt of one delivery,
+signed as Standard Webhooks ask) and the `webhooks.prune` job (the delivery log's settled rows older
+than ATTEST_WEBHOOK_LOG_DAYS go), with the failing endpoint's email (`failing`). The records are
+kept by `deliveries` and `endpoints`.
 
 Each attempt is a POST of the stored body with `webhook-id` (the same on every attempt),
 `webhook-timestamp` (the attempt's time) and `webhook-signature` (a `v1,` signature per secret
 that signs now). Any 2xx is delivered; anything else, a redirect included (none is followed), a
-timeout or a refused address is a failure, tried again after `hooks.RETRY_SCHEDULE`. The
+timeout or a refused address is a failure, tried again after `deliveries.RETRY_SCHEDULE`. The
 address is checked again at every attempt and the connection made to the address that was
 checked, so a name that moved to a private network is not followed there.
 """
@@ -16,20 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
 import httpx
 
 from reviews import __version__
-from reviews.merchants import hooks
-from reviews.merchants.hooks import Attempt, FailingNotice
+from reviews.hooks import deliveries, endpoints, failing, signing, urlguard
+from reviews.hooks.deliveries import Attempt
 from reviews.platform import jobs
 from reviews.platform.db import Connection
-from reviews.platform.i18n import negotiate
 from reviews.platform.services import Services
 
 log = logging.getLogger("attest.webhooks")
@@ -38,9 +34,6 @@ TIMEOUT = httpx.Timeout(5.0)
 DEADLINE = 10.0  # seconds for a whole attempt, however slowly the endpoint trickles its answer
 RESPONSE_KEPT = 300  # characters of a failed answer kept in the log
 USER_AGENT = f"Attest-Webhooks/{__version__}"
-
-# (the notice, the owner's language) -> (subject, text): the console's words, in its catalog.
-Composer = Callable[[FailingNotice, str, str], tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -71,10 +64,10 @@ async def send(svc: Services, attempt: Attempt) -> Outcome:
     status: int | None = None
     error: str | None = None
     try:
-        url = hooks.check_url(attempt.url, allow_private=allow)
-        address = await hooks.resolve(url, allow_private=allow)
+        url = urlguard.check_url(attempt.url, allow_private=allow)
+        address = await urlguard.resolve(url, allow_private=allow)
         headers = {"content-type": "application/json", "user-agent": USER_AGENT,
-                   **hooks.headers(attempt.secrets, attempt.msg_id, svc.clock.now(), attempt.body)}
+                   **signing.headers(attempt.secrets, attempt.msg_id, svc.clock.now(), attempt.body)}
         target, extensions = url, {}
         if address is not None:  # connect to the address that was checked, not to a second lookup
             target = url.copy_with(host=address)
@@ -89,7 +82,7 @@ async def send(svc: Services, attempt: Attempt) -> Outcome:
                 if not 200 <= status < 300:
                     answer = (await _head(response)).strip()
                     error = f"HTTP {status}" + (f": {answer}" if answer else "")
-    except hooks.Refused as exc:
+    except urlguard.Refused as exc:
         error = f"address refused: {exc}"
     except TimeoutError:
         error = "timed out"
@@ -106,7 +99,7 @@ async def _deliver(svc: Services, batch: jobs.Batch) -> None:
     async with svc.pool.acquire() as conn:
         for job in batch.jobs:
             again = bool(job.payload.get("again"))
-            attempt = await hooks.for_attempt(conn, int(job.payload["delivery_id"]), svc.clock.now())
+            attempt = await deliveries.for_attempt(conn, int(job.payload["delivery_id"]), svc.clock.now())
             if attempt is None or attempt.state == "erased" or (attempt.state != "pending" and not again):
                 await batch.done(job, conn)  # gone, erased, or delivered by a redelivery meanwhile
                 continue
@@ -134,12 +127,12 @@ async def _deliver(svc: Services, batch: jobs.Batch) -> None:
                     await _record(conn, attempt, outcome, now, "once_failed")
                     await batch.done(job, conn)
                 elif job.attempts < job.max_attempts:
-                    delay = hooks.RETRY_SCHEDULE[min(job.attempts, len(hooks.RETRY_SCHEDULE)) - 1]
+                    delay = deliveries.RETRY_SCHEDULE[min(job.attempts, len(deliveries.RETRY_SCHEDULE)) - 1]
                     await _record(conn, attempt, outcome, now, "retry", now + delay)
                     await batch.failed(job, jobs.Retry(outcome.error or "failed", delay), conn)
                 else:
                     await _record(conn, attempt, outcome, now, "failed")
-                    await hooks.mark_failing(conn, attempt.endpoint_id, now)
+                    await endpoints.mark_failing(conn, attempt.endpoint_id, now)
                     await batch.done(job, conn)
             log.info("webhook attempt", extra={"delivery": attempt.delivery_id, "endpoint": attempt.endpoint_id,
                                                "status": outcome.status, "ms": outcome.ms, "ok": outcome.ok,
@@ -148,41 +141,8 @@ async def _deliver(svc: Services, batch: jobs.Batch) -> None:
 
 async def _record(conn: Connection, attempt: Attempt, outcome: Outcome, now: datetime, result: str,
                   next_at: datetime | None = None) -> None:
-    await hooks.record_attempt(conn, attempt, now=now, status=outcome.status, ms=outcome.ms, error=outcome.error,
-                               outcome=result, next_at=next_at)
-
-
-def _email(svc: Services, compose: Composer, notice: FailingNotice, owner: hooks.Owner) -> EmailMessage:
-    locale = negotiate(owner.locale, notice.merchant_locale)
-    link = svc.url(f"/console/m/{notice.merchant_slug}/developers/webhooks/{notice.endpoint_id}")
-    subject, text = compose(notice, locale, link)
-    msg = EmailMessage()
-    msg["Message-ID"] = make_msgid(domain=svc.settings.mail_from.rpartition("@")[2] or None)
-    msg["Date"] = format_datetime(svc.clock.now())
-    msg["From"] = svc.settings.mail_from
-    msg["To"] = owner.email
-    msg["Subject"] = subject
-    msg.set_content(text + "\n")
-    return msg
-
-
-async def _notify(svc: Services, compose: Composer, batch: jobs.Batch) -> None:
-    async with svc.pool.acquire() as conn:
-        for job in batch.jobs:
-            notice = await hooks.failing_notice(conn, int(job.payload["endpoint_id"]))
-            if notice is None or not notice.owners:
-                await batch.done(job, conn)  # it works again, it is gone, or the shop has no owner to tell
-                continue
-            try:
-                async with svc.transport().session() as session:
-                    for owner in notice.owners:
-                        await session.send(_email(svc, compose, notice, owner))
-            except Exception as exc:  # the mail server's trouble: the job tries again later
-                log.warning("webhook failing notice not sent", extra={"endpoint": notice.endpoint_id,
-                                                                      "error": str(exc)[:300]})
-                await batch.failed(job, jobs.Retry(f"{type(exc).__name__}: {exc}"), conn)
-                continue
-            await batch.done(job, conn)
+    await deliveries.record_attempt(conn, attempt, now=now, status=outcome.status, ms=outcome.ms,
+                                    error=outcome.error, outcome=result, next_at=next_at)
 
 
 async def _prune(svc: Services, batch: jobs.Batch) -> None:
@@ -192,27 +152,27 @@ async def _prune(svc: Services, batch: jobs.Batch) -> None:
     for job in batch.jobs:
         now = svc.clock.now()
         async with svc.pool.acquire() as conn, conn.transaction():
-            pruned = await hooks.prune(conn, now - period, hooks.PRUNE_BATCH)
+            pruned = await deliveries.prune(conn, now - period, deliveries.PRUNE_BATCH)
             await batch.done(job, conn)  # first: the next one's dedupe key is free again
-            oldest = await hooks.oldest_settled(conn)
-            if pruned >= hooks.PRUNE_BATCH:
-                await hooks.schedule_prune(conn, now)
+            oldest = await deliveries.oldest_settled(conn)
+            if pruned >= deliveries.PRUNE_BATCH:
+                await deliveries.schedule_prune(conn, now)
             elif oldest is not None:
-                await hooks.schedule_prune(conn, max(oldest + period, now + hooks.PRUNE_EVERY))
+                await deliveries.schedule_prune(conn, max(oldest + period, now + deliveries.PRUNE_EVERY))
         if pruned:
             log.info("webhook log pruned", extra={"deliveries": pruned, "days": svc.settings.webhook_log_days})
 
 
-def tasks(svc: Services, compose: Composer, batch_size: int = BATCH_SIZE) -> dict[str, jobs.Task]:
-    """The job kinds, for `reviews.worker`; `compose` words the failing endpoint's email."""
+def tasks(svc: Services, batch_size: int = BATCH_SIZE) -> dict[str, jobs.Task]:
+    """The job kinds of outgoing webhooks, for `reviews.worker`."""
     async def deliver(batch: jobs.Batch) -> None:
         await _deliver(svc, batch)
 
     async def notify(batch: jobs.Batch) -> None:
-        await _notify(svc, compose, batch)
+        await failing.notify(svc, batch)
 
     async def prune(batch: jobs.Batch) -> None:
         await _prune(svc, batch)
 
-    return {hooks.DELIVER_JOB: jobs.Task(deliver, batch_size), hooks.FAILING_JOB: jobs.Task(notify, 5),
-            hooks.PRUNE_JOB: jobs.Task(prune, 1)}
+    return {deliveries.DELIVER_JOB: jobs.Task(deliver, batch_size), endpoints.FAILING_JOB: jobs.Task(notify, 5),
+            deliveries.PRUNE_JOB: jobs.Task(prune, 1)}

@@ -19,7 +19,9 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from reviews.collection import replies
 from reviews.collection import store as reviews
 from reviews.console import accounts
-from reviews.merchants import hook_delivery, hooks
+from reviews.hooks import deliveries, endpoints, signing, urlguard
+from reviews.hooks import delivery as hook_delivery
+from reviews.hooks import events as hook_events
 from reviews.merchants.model import Merchant
 from reviews.platform.clock import FrozenClock
 from reviews.platform.errors import ValidationError
@@ -43,9 +45,9 @@ def svc(services: Services, clock: FrozenClock) -> Services:
 
 
 async def _endpoint(svc: Services, merchant: Merchant, url: str,
-                    events: tuple[str, ...] = hooks.EVENT_TYPES) -> tuple[hooks.Endpoint, str]:
+                    events: tuple[str, ...] = hook_events.EVENT_TYPES) -> tuple[endpoints.Endpoint, str]:
     async with svc.pool.acquire() as conn:
-        return await hooks.create(conn, merchant.id, url, list(events), now=svc.clock.now(), actor="test",
+        return await endpoints.create(conn, merchant.id, url, list(events), now=svc.clock.now(), actor="test",
                                   allow_private=True)
 
 
@@ -79,7 +81,7 @@ def _outbox(svc: Services) -> list[email.message.EmailMessage]:
 
 async def test_a_buyers_review_reaches_the_endpoint_signed_and_verifiable(
         client: httpx.AsyncClient, svc: Services, merchant: Fixture, receiver: Receiver) -> None:
-    endpoint, secret = await _endpoint(svc, merchant[0], receiver.url(), (hooks.REVIEW_PUBLISHED,))
+    endpoint, secret = await _endpoint(svc, merchant[0], receiver.url(), (hook_events.REVIEW_PUBLISHED,))
     assert secret.startswith("whsec_") and len(secret) > 40
     assert await svc.pool.fetchval("SELECT secret FROM webhook_endpoints") == secret  # kept to sign with
 
@@ -116,9 +118,9 @@ async def test_a_buyers_review_reaches_the_endpoint_signed_and_verifiable(
         assert secret_value is None or secret_value not in raw
     # A wrong secret does not verify.
     with pytest.raises(WebhookVerificationError):
-        Webhook(hooks.new_secret()).verify(request.body, request.headers)
+        Webhook(signing.new_secret()).verify(request.body, request.headers)
 
-    delivery = (await hooks.deliveries(svc.pool, merchant[0].id, endpoint.id))[0]
+    delivery = (await deliveries.deliveries(svc.pool, merchant[0].id, endpoint.id))[0]
     assert (delivery.state, delivery.attempts, delivery.last_status) == ("delivered", 1, 200)
     assert delivery.last_ms is not None and delivery.msg_id == request.headers["webhook-id"]
 
@@ -133,7 +135,7 @@ async def test_retries_back_off_then_the_endpoint_fails_and_its_owner_is_emailed
     await _publish(svc, shop)
     await _drain(svc)
     assert len(receiver.requests) == 1
-    [delivery] = await hooks.deliveries(svc.pool, shop.id, endpoint.id)
+    [delivery] = await deliveries.deliveries(svc.pool, shop.id, endpoint.id)
     assert (delivery.state, delivery.attempts, delivery.last_status) == ("pending", 1, 500)
     assert delivery.last_error == "HTTP 500: it broke"
     assert delivery.next_attempt_at == clock.now() + timedelta(minutes=1)
@@ -141,7 +143,7 @@ async def test_retries_back_off_then_the_endpoint_fails_and_its_owner_is_emailed
     clock.advance(seconds=59)
     await _drain(svc)
     assert len(receiver.requests) == 1  # not before its time
-    waits = [timedelta(seconds=1), *hooks.RETRY_SCHEDULE[1:]]
+    waits = [timedelta(seconds=1), *deliveries.RETRY_SCHEDULE[1:]]
     for n, wait in enumerate(waits, start=2):
         clock.advance(wait)
         await _drain(svc)
@@ -150,11 +152,11 @@ async def test_retries_back_off_then_the_endpoint_fails_and_its_owner_is_emailed
     assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1
     assert len({r.body for r in receiver.requests}) == 1
     assert len({r.headers["webhook-timestamp"] for r in receiver.requests}) == len(receiver.requests)
-    assert sum(hooks.RETRY_SCHEDULE, timedelta()) > timedelta(hours=20)  # about a day
+    assert sum(deliveries.RETRY_SCHEDULE, timedelta()) > timedelta(hours=20)  # about a day
 
-    [delivery] = await hooks.deliveries(svc.pool, shop.id, endpoint.id)
+    [delivery] = await deliveries.deliveries(svc.pool, shop.id, endpoint.id)
     assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == ("failed", 8, None)
-    failing = await hooks.endpoint(svc.pool, shop.id, endpoint.id)
+    failing = await endpoints.endpoint(svc.pool, shop.id, endpoint.id)
     assert failing is not None and failing.state == "failing" and failing.failing_since == clock.now()
     assert await svc.pool.fetchval("SELECT count(*) FROM jobs WHERE state = 'dead'") == 0
     notices = [m for m in _outbox(svc) if "failing" in str(m["Subject"])]
@@ -165,7 +167,7 @@ async def test_retries_back_off_then_the_endpoint_fails_and_its_owner_is_emailed
 
     # A second event that runs out too: still failing, nobody is emailed again.
     await _publish(svc, shop)
-    for wait in (timedelta(0), *hooks.RETRY_SCHEDULE):
+    for wait in (timedelta(0), *deliveries.RETRY_SCHEDULE):
         clock.advance(wait)
         await _drain(svc)
     assert len([m for m in _outbox(svc) if "failing" in str(m["Subject"])]) == 1
@@ -174,7 +176,7 @@ async def test_retries_back_off_then_the_endpoint_fails_and_its_owner_is_emailed
     receiver.status = 204
     await _publish(svc, shop)
     await _drain(svc)
-    again = await hooks.endpoint(svc.pool, shop.id, endpoint.id)
+    again = await endpoints.endpoint(svc.pool, shop.id, endpoint.id)
     assert again is not None and (again.state, again.failing_since) == ("active", None)
     assert await svc.pool.fetchval("SELECT failure_notified_at FROM webhook_endpoints") is None
 
@@ -184,9 +186,9 @@ async def test_after_a_rotation_both_secrets_sign_for_a_day_then_only_the_new_on
     shop = merchant[0]
     endpoint, old = await _endpoint(svc, shop, receiver.url())
     async with svc.pool.acquire() as conn:
-        new = await hooks.rotate(conn, shop.id, endpoint.id, now=clock.now(), actor="test")
+        new = await endpoints.rotate(conn, shop.id, endpoint.id, now=clock.now(), actor="test")
         assert new is not None and new != old and new.startswith("whsec_")
-        await hooks.send_test(conn, shop.id, shop.slug, endpoint.id, now=clock.now())
+        await deliveries.send_test(conn, shop.id, shop.slug, endpoint.id, now=clock.now())
     await _drain(svc)
     during = receiver.requests[-1]
     assert len(during.headers["webhook-signature"].split(" ")) == 2
@@ -214,20 +216,20 @@ async def test_a_delivery_is_sent_again_on_request_with_the_same_id(
     receiver.status = 503
     await _publish(svc, shop)
     await _drain(svc)
-    [delivery] = await hooks.deliveries(svc.pool, shop.id, endpoint.id)
+    [delivery] = await deliveries.deliveries(svc.pool, shop.id, endpoint.id)
     assert delivery.state == "pending"
 
     # The endpoint is mended; the owner does not wait for the next retry.
     receiver.status = 200
     async with svc.pool.acquire() as conn:
-        assert await hooks.redeliver(conn, shop.id, endpoint.id, delivery.id, now=clock.now())
-        assert not await hooks.redeliver(conn, shop.id + 1, endpoint.id, delivery.id, now=clock.now())
+        assert await deliveries.redeliver(conn, shop.id, endpoint.id, delivery.id, now=clock.now())
+        assert not await deliveries.redeliver(conn, shop.id + 1, endpoint.id, delivery.id, now=clock.now())
     await _drain(svc)
     assert len(receiver.requests) == 2
     first, second = receiver.requests
     assert first.headers["webhook-id"] == second.headers["webhook-id"] and first.body == second.body
     assert _verified(secret, second)["type"] == "review.published"
-    [delivery] = await hooks.deliveries(svc.pool, shop.id, endpoint.id)
+    [delivery] = await deliveries.deliveries(svc.pool, shop.id, endpoint.id)
     assert (delivery.state, delivery.attempts, delivery.last_status) == ("delivered", 2, 200)
     # The retry that was waiting finds it delivered and sends nothing.
     clock.advance(minutes=2)
@@ -237,20 +239,20 @@ async def test_a_delivery_is_sent_again_on_request_with_the_same_id(
     # A delivered one can be sent again too; a failed redelivery does not undo "delivered".
     receiver.status = 500
     async with svc.pool.acquire() as conn:
-        assert await hooks.redeliver(conn, shop.id, endpoint.id, delivery.id, now=clock.now())
+        assert await deliveries.redeliver(conn, shop.id, endpoint.id, delivery.id, now=clock.now())
     await _drain(svc)
-    [delivery] = await hooks.deliveries(svc.pool, shop.id, endpoint.id)
+    [delivery] = await deliveries.deliveries(svc.pool, shop.id, endpoint.id)
     assert len(receiver.requests) == 3 and (delivery.state, delivery.attempts, delivery.last_status) == (
         "delivered", 3, 500)
     assert await svc.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = $1 AND state = 'queued'",
-                                   hooks.DELIVER_JOB) == 0
+                                   deliveries.DELIVER_JOB) == 0
 
 
 async def test_each_change_emits_its_event_in_its_own_transaction(
         client: httpx.AsyncClient, svc: Services, merchant: Fixture, receiver: Receiver) -> None:
     shop = merchant[0]
     await _endpoint(svc, shop, receiver.url())
-    other = await _endpoint(svc, shop, receiver.url("/only-withdrawn"), (hooks.REVIEW_WITHDRAWN,))
+    other = await _endpoint(svc, shop, receiver.url("/only-withdrawn"), (hook_events.REVIEW_WITHDRAWN,))
 
     # A change rolled back sends nothing.
     review_id = await add_review(svc, shop.id, 4, state="pending")
@@ -320,10 +322,10 @@ async def test_an_erased_buyer_is_forgotten_by_the_log_too(
     clock.advance(minutes=1)
     await _drain(svc)
     assert [json.loads(r.body)["type"] for r in receiver.requests[1:]] == ["review.withdrawn"]
-    log = await hooks.deliveries(svc.pool, shop.id, endpoint.id)
+    log = await deliveries.deliveries(svc.pool, shop.id, endpoint.id)
     assert [d.state for d in log] == ["delivered", "erased"]
     async with svc.pool.acquire() as conn:
-        assert not await hooks.redeliver(conn, shop.id, endpoint.id, log[1].id, now=svc.clock.now())
+        assert not await deliveries.redeliver(conn, shop.id, endpoint.id, log[1].id, now=svc.clock.now())
 
 
 @pytest.mark.parametrize("url", [
@@ -334,39 +336,39 @@ async def test_an_erased_buyer_is_forgotten_by_the_log_too(
     "https://shop.example/" + "a" * 2000,
 ])
 def test_addresses_that_are_not_public_http_are_refused(url: str) -> None:
-    with pytest.raises(hooks.Refused):
-        hooks.check_url(url, allow_private=False)
+    with pytest.raises(urlguard.Refused):
+        urlguard.check_url(url, allow_private=False)
 
 
 def test_public_addresses_are_accepted_and_private_ones_with_the_setting() -> None:
-    assert str(hooks.check_url(" https://shop.example/hooks/attest?x=1 ", allow_private=False)) == \
+    assert str(urlguard.check_url(" https://shop.example/hooks/attest?x=1 ", allow_private=False)) == \
         "https://shop.example/hooks/attest?x=1"
-    assert str(hooks.check_url("http://93.184.215.14:8080/h", allow_private=False)) == "http://93.184.215.14:8080/h"
-    assert str(hooks.check_url("http://127.0.0.1:9/h", allow_private=True)) == "http://127.0.0.1:9/h"
-    with pytest.raises(hooks.Refused):
-        hooks.check_url("ftp://127.0.0.1/h", allow_private=True)
+    assert str(urlguard.check_url("http://93.184.215.14:8080/h", allow_private=False)) == "http://93.184.215.14:8080/h"
+    assert str(urlguard.check_url("http://127.0.0.1:9/h", allow_private=True)) == "http://127.0.0.1:9/h"
+    with pytest.raises(urlguard.Refused):
+        urlguard.check_url("ftp://127.0.0.1/h", allow_private=True)
 
 
 async def test_creating_checks_the_address_events_and_limit(svc: Services, merchant: Fixture) -> None:
     shop = merchant[0]
     async with svc.pool.acquire() as conn:
-        with pytest.raises(hooks.EndpointInvalid) as refused:
-            await hooks.create(conn, shop.id, "http://127.0.0.1:9/h", ["review.published"], now=svc.clock.now(),
+        with pytest.raises(endpoints.EndpointInvalid) as refused:
+            await endpoints.create(conn, shop.id, "http://127.0.0.1:9/h", ["review.published"], now=svc.clock.now(),
                                actor="test", allow_private=False)
         assert refused.value.codes == {"url": "private"}
         with pytest.raises(ValidationError) as no_events:
-            await hooks.create(conn, shop.id, "https://shop.example/h", ["review.deleted"], now=svc.clock.now(),
+            await endpoints.create(conn, shop.id, "https://shop.example/h", ["review.deleted"], now=svc.clock.now(),
                                actor="test", allow_private=False)
         assert set(no_events.value.fields) == {"events"}
-        for n in range(hooks.MAX_ENDPOINTS):
-            await hooks.create(conn, shop.id, f"https://shop.example/h{n}", ["review.published"],
+        for n in range(endpoints.MAX_ENDPOINTS):
+            await endpoints.create(conn, shop.id, f"https://shop.example/h{n}", ["review.published"],
                                now=svc.clock.now(), actor="test", allow_private=False)
-        with pytest.raises(hooks.EndpointInvalid) as limit:
-            await hooks.create(conn, shop.id, "https://shop.example/more", ["review.published"],
+        with pytest.raises(endpoints.EndpointInvalid) as limit:
+            await endpoints.create(conn, shop.id, "https://shop.example/more", ["review.published"],
                                now=svc.clock.now(), actor="test", allow_private=False)
         assert limit.value.codes == {"url": "limit"}
     actions = await svc.pool.fetch("SELECT action FROM audit_log WHERE table_name = 'webhook_endpoints'")
-    assert len(actions) == hooks.MAX_ENDPOINTS
+    assert len(actions) == endpoints.MAX_ENDPOINTS
 
 
 async def test_at_sending_time_a_private_address_is_refused_and_redirects_are_not_followed(
@@ -377,17 +379,17 @@ async def test_at_sending_time_a_private_address_is_refused_and_redirects_are_no
     await _publish(svc, shop)
     await _drain(svc)
     assert receiver.requests == []
-    [delivery] = await hooks.deliveries(svc.pool, shop.id, endpoint.id)
+    [delivery] = await deliveries.deliveries(svc.pool, shop.id, endpoint.id)
     assert delivery.last_status is None and delivery.last_error is not None
     assert delivery.last_error.startswith("address refused")
 
     svc.settings = replace(svc.settings, webhooks_allow_private=True)
     receiver.status, receiver.extra_headers = 302, {"Location": "http://169.254.169.254/"}
     async with svc.pool.acquire() as conn:
-        await hooks.redeliver(conn, shop.id, endpoint.id, delivery.id, now=svc.clock.now())
+        await deliveries.redeliver(conn, shop.id, endpoint.id, delivery.id, now=svc.clock.now())
     await _drain(svc)
     assert len(receiver.requests) == 1  # the redirect was not followed
-    [delivery] = await hooks.deliveries(svc.pool, shop.id, endpoint.id)
+    [delivery] = await deliveries.deliveries(svc.pool, shop.id, endpoint.id)
     assert delivery.last_status == 302 and delivery.state == "pending"
 
 
@@ -407,7 +409,7 @@ async def test_a_slow_endpoint_times_out(svc: Services, merchant: Fixture, monke
         await _drain(svc)
     finally:
         server.close()
-    [delivery] = await hooks.deliveries(svc.pool, merchant[0].id, endpoint.id)
+    [delivery] = await deliveries.deliveries(svc.pool, merchant[0].id, endpoint.id)
     assert delivery.state == "pending" and delivery.last_status is None
     assert delivery.last_error and "Timeout" in delivery.last_error
 
@@ -415,7 +417,7 @@ async def test_a_slow_endpoint_times_out(svc: Services, merchant: Fixture, monke
 async def test_the_openapi_document_describes_every_event(client: httpx.AsyncClient) -> None:
     document = (await client.get("/openapi.json")).json()
     assert document["openapi"].startswith("3.1")
-    assert set(document["webhooks"]) == {*hooks.EVENT_TYPES, hooks.TEST_EVENT}
+    assert set(document["webhooks"]) == {*hook_events.EVENT_TYPES, hook_events.TEST_EVENT}
     published = document["webhooks"]["review.published"]["post"]
     assert {p["name"] for p in published["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
     ref = published["requestBody"]["content"]["application/json"]["schema"]["$ref"]
