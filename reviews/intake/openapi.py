@@ -130,7 +130,9 @@ def document(base_url: str) -> dict[str, Any]:
                  "description": "Verified reviews from real orders."},
         "servers": [{"url": base_url}],
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "metricsToken": {"type": "http", "scheme": "bearer",
+                                                 "description": "ATTEST_METRICS_TOKEN, not a merchant's key"}},
             "schemas": {**_answers(), **bodies.components(OrderEventBody, SettingsPatch), **schemas.openapi_schemas()},
         },
         # What Attest posts to a shop's own endpoints (outgoing webhooks, set up in the console).
@@ -179,8 +181,16 @@ def document(base_url: str) -> dict[str, Any]:
             "/hooks/woocommerce/{slug}": _webhook(
                 "WooCommerce webhook (order.created, order.updated) and its creation ping",
                 "X-WC-Webhook-Signature", "X-WC-Webhook-Topic", required=False),
-            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
-                "description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/metrics": {"get": {
+                "summary": "Prometheus metrics, for a scraper holding ATTEST_METRICS_TOKEN",
+                "security": [{"metricsToken": []}],
+                "responses": {
+                    "200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "401": {"description": "No or another bearer token",
+                            "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "404": {"description": "No ATTEST_METRICS_TOKEN is configured: metrics are not served",
+                            "content": {"text/plain": {"schema": {"type": "string"}}}},
+                }}},
             "/healthz": {"get": {"summary": "The database, and the worker where this process runs one",
                                  "responses": {**_ok(_ref("Health")), "503": {
                                      "description": "The database is unreachable or the worker stalled",
