@@ -12,6 +12,7 @@ import socket
 import httpx
 
 URL_MAX = 2000
+PORT_MAX = 65535
 
 
 class Refused(ValueError):
@@ -26,10 +27,32 @@ class Unresolved(Refused):
     """The endpoint's host name has no address (yet)."""
 
 
+# IPv6 prefixes that carry an IPv4 address a router or tunnel delivers to: judged by that address.
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo):
+    Python's `is_global` judges the IPv6 form, which is "global" for most of them whatever they carry."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in _SIX_TO_FOUR:
+        return ip.sixtofour
+    packed = int(ip)
+    if any(ip in net for net in _NAT64) or (packed >> 32 == 0 and packed > 1):  # NAT64; ::a.b.c.d (not :: or ::1)
+        return ipaddress.IPv4Address(packed & 0xFFFF_FFFF)
+    return None
+
+
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner is not None and not (inner.is_global and not inner.is_multicast):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -41,18 +64,22 @@ def check_url(url: str, *, allow_private: bool) -> httpx.URL:
         raise Refused("length", f"must be 1 to {URL_MAX} characters")
     try:
         parsed = httpx.URL(url)
+        host = parsed.host  # decoding an IDNA A-label may fail only here (`xn--zz`: IDNAError, a ValueError)
+        port = parsed.port
     except (httpx.InvalidURL, ValueError):
         raise Refused("not_url", "is not a URL") from None
+    if port is not None and not 0 < port <= PORT_MAX:
+        raise Refused("not_url", f"has a port outside 1-{PORT_MAX}")
     if parsed.scheme not in ("http", "https"):
         raise Refused("scheme", "must start with https:// (or http://)")
-    if not parsed.host:
+    if not host:
         raise Refused("not_url", "has no host")
     if parsed.userinfo:
         raise Refused("credentials", "must not hold a user name or password")
     if parsed.fragment:
         raise Refused("fragment", "must not have a #fragment")
     if not allow_private:
-        host = parsed.host.lower().rstrip(".")
+        host = host.lower().rstrip(".")
         if host == "localhost" or host.endswith((".localhost", ".local", ".internal", ".home.arpa")):
             raise Refused("private", "points at this machine or a private network")
         try:

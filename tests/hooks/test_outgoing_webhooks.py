@@ -334,6 +334,11 @@ async def test_an_erased_buyer_is_forgotten_by_the_log_too(
     "http://169.254.169.254/latest/meta-data", "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/",
     "http://100.64.0.1/", "https://user:secret@shop.example/hook", "http://printer.local/",
     "https://shop.example/" + "a" * 2000,
+    # IPv6 forms that carry a private IPv4 address: IPv4-compatible, NAT64 (both prefixes), 6to4, Teredo
+    "http://[::127.0.0.1]/", "http://[::10.0.0.1]/", "http://[64:ff9b::7f00:1]/", "http://[64:ff9b:1::a00:1]/",
+    "http://[2002:7f00:1::]/", "http://[2002:c0a8:0001::1]/", "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+    # impossible ports, and a host that is no valid IDNA name
+    "http://93.184.215.14:70000/h", "http://93.184.215.14:0/h", "https://xn--zz.example/",
 ])
 def test_addresses_that_are_not_public_http_are_refused(url: str) -> None:
     with pytest.raises(urlguard.Refused):
@@ -345,6 +350,9 @@ def test_public_addresses_are_accepted_and_private_ones_with_the_setting() -> No
         "https://shop.example/hooks/attest?x=1"
     assert str(urlguard.check_url("http://93.184.215.14:8080/h", allow_private=False)) == "http://93.184.215.14:8080/h"
     assert str(urlguard.check_url("http://127.0.0.1:9/h", allow_private=True)) == "http://127.0.0.1:9/h"
+    # IPv6 that carries a public IPv4 address (NAT64 of 93.184.215.14), and plain global IPv6
+    assert urlguard.check_url("http://[64:ff9b::5db8:d70e]/h", allow_private=False).host == "64:ff9b::5db8:d70e"
+    assert urlguard.check_url("https://[2606:4700::1111]:65535/h", allow_private=False).port == 65535
     with pytest.raises(urlguard.Refused):
         urlguard.check_url("ftp://127.0.0.1/h", allow_private=True)
 
@@ -356,6 +364,10 @@ async def test_creating_checks_the_address_events_and_limit(svc: Services, merch
             await endpoints.create(conn, shop.id, "http://127.0.0.1:9/h", ["review.published"], now=svc.clock.now(),
                                actor="test", allow_private=False)
         assert refused.value.codes == {"url": "private"}
+        with pytest.raises(endpoints.EndpointInvalid) as bad_idna:  # once an IDNAError and a 500
+            await endpoints.create(conn, shop.id, "https://xn--zz.example/", ["review.published"],
+                                   now=svc.clock.now(), actor="test", allow_private=False)
+        assert bad_idna.value.codes == {"url": "not_url"}
         with pytest.raises(ValidationError) as no_events:
             await endpoints.create(conn, shop.id, "https://shop.example/h", ["review.deleted"], now=svc.clock.now(),
                                actor="test", allow_private=False)
