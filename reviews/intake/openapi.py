@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from reviews import __version__
 from reviews.intake.events import STATUSES, OrderEventBody
 from reviews.merchants import hooks
-from reviews.merchants.settings import DEFAULT_SETTINGS, SettingsPatch
+from reviews.merchants.settings import DEFAULT_SETTINGS, HOST_PATTERN, MAX_DOMAINS, SettingsPatch
 from reviews.platform import bodies
 
 
@@ -73,11 +73,15 @@ def _answers() -> dict[str, Any]:
                             "order_id": {"type": "string"}, "status": {"type": "string", "enum": list(STATUSES)},
                             "order_status": {"type": "string", "enum": list(STATUSES)},
                             "invitation": {"anyOf": [_ref("Invitation"), {"type": "null"}]}}},
-        "Settings": {"type": "object", "required": list(DEFAULT_SETTINGS), "properties": {
-            key: {"description": "set, or null: secrets are never sent back"} for key in DEFAULT_SETTINGS}},
+        "Settings": {"type": "object", "required": [*DEFAULT_SETTINGS, "domains"], "properties": {
+            **{key: {"description": "set, or null: secrets are never sent back"} for key in DEFAULT_SETTINGS},
+            "domains": {"type": "array", "maxItems": MAX_DOMAINS,
+                        "items": {"type": "string", "pattern": HOST_PATTERN},
+                        "description": "The shop's registered website host names"}}},
         "Merchant": {"type": "object", "required": ["slug", "name", "locale", "settings"], "properties": {
-            "slug": {"type": "string"}, "name": {"type": "string"}, "locale": {"type": "string"},
-            "settings": _ref("Settings")}},
+            "slug": {"type": "string"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The shop's public name"},
+            "locale": {"type": "string"}, "settings": _ref("Settings")}},
         "Stats": {"type": "object", "required": ["merchant", "invitations"], "properties": {
             "merchant": {"type": "string"},
             "invitations": {"type": "object", "properties": {
@@ -148,11 +152,12 @@ def document(base_url: str) -> dict[str, Any]:
             "/api/v1/merchant": {"get": {"summary": "The merchant and its settings", "security": bearer,
                                          "responses": {**_ok(_ref("Merchant")), **_errors(*_KEYED)}}},
             "/api/v1/merchant/settings": {"patch": {
-                "summary": "Change settings", "security": bearer,
+                "summary": "Change the shop's name, its registered website domains and its settings; nothing "
+                           "changes unless every field is valid",
+                "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": _ref("SettingsPatch")}}},
-                "responses": {**_ok({"type": "object", "required": ["settings"],
-                                     "properties": {"settings": _ref("Settings")}}),
+                "responses": {**_ok(_ref("Merchant"), "The merchant as changed"),
                               **_errors(413, 422, *_KEYED)}}},
             "/api/v1/stats": {"get": {"summary": "The invitation funnel", "security": bearer,
                                       "responses": {**_ok(_ref("Stats")), **_errors(*_KEYED)}}},
