@@ -6,3 +6,5 @@
 -- buyer's erasure clears the country with the name and address.
 ALTER TABLE order_items ADD COLUMN mpn text, ADD COLUMN brand text, ADD COLUMN sku text;
 ALTER TABLE orders ADD COLUMN country text CHECK (country ~ '^[A-Z]{2}$');
+-- The JSON-LD and feeds look a product up by its id across the shop's orders.
+CREATE INDEX order_items_product ON order_items (product_id);

@@ -125,6 +125,55 @@ def _webhook(summary: str, signature: str, topic: str, *, delivery_id: str | Non
                       **_errors(400, 401, 404, 413, 422, 503)}}}
 
 
+def _slug() -> dict[str, Any]:
+    return {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _product_query(description: str) -> dict[str, Any]:
+    return {"name": "product", "in": "query", "required": False, "description": description,
+            "schema": {"type": "string", "maxLength": 200}}
+
+
+_NOT_MODIFIED = {"description": "The client's copy (If-None-Match) is current"}
+_XML_FEED = {"description": "The whole feed, streamed", "content": {"application/xml": {"schema": {"type": "string"}}}}
+
+
+def _widget_paths() -> dict[str, Any]:
+    """The public widget answers that are data for machines: JSON-LD and Google's feeds (no key; open
+    CORS; ETag and public caching)."""
+    return {
+        "/widgets/v1/{slug}/jsonld.json": {"get": {
+            "summary": "schema.org JSON-LD for a product, or the shop",
+            "description": "With `product`: the `Product` as its orders name it (name, image, address, SKU, GTIN, "
+                           "MPN, brand), with `AggregateRating` and its latest `Review`s only when it has "
+                           "published reviews; each review dated when it was written. A product the shop never "
+                           "sold nor had reviewed is a 404. Without `product`: the shop's `Organization` (its "
+                           "name and website) with no rating and no reviews, since Google treats a business's "
+                           "stars for itself on its own site as self-serving. `<`, `>` and `&` are escaped, so "
+                           "the answer can be pasted into a `<script type=application/ld+json>`.",
+            "parameters": [_slug(), _product_query("The shop's product id")],
+            "responses": {"200": {"description": "The JSON-LD document", "content": {
+                "application/ld+json": {"schema": {"type": "object", "required": ["@context", "@type", "name"]}}}},
+                "304": _NOT_MODIFIED, **_errors(404, 422, 503)}}},
+        "/widgets/v1/{slug}/feed.xml": {"get": {
+            "summary": "Google product review feed, schema 2.4",
+            "description": "Every published product review of the shop, never capped (Google deletes what a feed "
+                           "leaves out): verified purchase, incentive (never), when written, language, the "
+                           "order's country, collection method and transaction id (verified reviews only), the "
+                           "product's GTINs, MPNs, SKUs, brands, name and address from its orders. Streamed; "
+                           "a 503 with Retry-After when this process is already streaming several feeds.",
+            "parameters": [_slug()],
+            "responses": {"200": _XML_FEED, "304": _NOT_MODIFIED, **_errors(404, 503)}}},
+        "/widgets/v1/{slug}/merchant-feed.xml": {"get": {
+            "summary": "Google merchant review feed (seller ratings), schema 5.0",
+            "description": "The shop and every published review of the shop itself (not of a product), streamed. "
+                           "The feed names the shop's website, so a shop that registered no website domain "
+                           "(setting `domains`) has none: a 404.",
+            "parameters": [_slug()],
+            "responses": {"200": _XML_FEED, "304": _NOT_MODIFIED, **_errors(404, 503)}}},
+    }
+
+
 @functools.lru_cache(maxsize=4)  # the same for every request; generating the models' schemas is not free
 def document(base_url: str) -> dict[str, Any]:
     bearer: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -177,6 +226,7 @@ def document(base_url: str) -> dict[str, Any]:
                 "summary": "Rating summary of a shop's published reviews",
                 "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {**_ok(_ref("Summary")), **_errors(404, 503)}}},
+            **_widget_paths(),
             "/hooks/shopify/{slug}": _webhook(
                 "Shopify webhook (orders/create, orders/fulfilled, orders/cancelled, refunds/create, "
                 "customers/redact, customers/data_request, shop/redact)",
