@@ -8,3 +8,5 @@ ALTER TABLE order_items ADD COLUMN mpn text, ADD COLUMN brand text, ADD COLUMN s
 ALTER TABLE orders ADD COLUMN country text CHECK (country ~ '^[A-Z]{2}$');
 -- The JSON-LD and feeds look a product up by its id across the shop's orders.
 CREATE INDEX order_items_product ON order_items (product_id);
+-- When the shop's orders last changed: what its JSON-LD and feeds say of products is that fresh.
+CREATE INDEX orders_merchant_updated ON orders (merchant_id, updated_at);

@@ -168,10 +168,9 @@ async def stream(pool: asyncpg.Pool, query: str, merchant_id: int,
             yield row
 
 
-async def orders_version(pool: asyncpg.Pool, merchant_id: int) -> str:
-    """What the feeds read of the shop's orders (product names, identifiers, countries) beside its
-    reviews: every order event and erasure moves an order's `updated_at`."""
-    row = await pool.fetchrow("SELECT count(*) AS n, max(updated_at) AS last FROM orders WHERE merchant_id = $1",
-                              merchant_id)
-    assert row is not None  # an aggregate always has its row
-    return f"{row['n']}:{row['last'].isoformat() if row['last'] else '-'}"
+async def orders_version(conn: asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy, merchant_id: int) -> str:
+    """When the shop's orders last changed (one index lookup): what the JSON-LD and the feeds read of
+    them (product names, images, identifiers, countries) changes only then, since every order event
+    and erasure moves its order's `updated_at`."""
+    last = await conn.fetchval("SELECT max(updated_at) FROM orders WHERE merchant_id = $1", merchant_id)
+    return last.isoformat() if last is not None else "-"

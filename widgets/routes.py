@@ -81,9 +81,11 @@ def _unusable_product(product: str) -> str | None:
 ShopHandler = Callable[[Config, Request, asyncpg.Record, "str | None"], Awaitable["Response | Rendered"]]
 
 
-def shop_endpoint(handler: ShopHandler) -> Callable[[Widgets, Request], Awaitable[Response]]:
+def shop_endpoint(handler: ShopHandler, *, reads_orders: bool = False) -> Callable[[Widgets, Request],
+                                                                                Awaitable[Response]]:
     """Resolve the shop (404 if unknown) and the product (422 if malformed) before the handler, and
-    reuse the answer rendered for this very URL while the shop is at the same version."""
+    reuse the answer rendered for this very URL while the shop is at the same version (and, for a
+    handler that `reads_orders`, while its orders are too)."""
 
     async def endpoint(widgets: Widgets, request: Request) -> Response:
         shop = await widgets.cache.versions.of(_pool(request), request.path_params["slug"])
@@ -92,14 +94,17 @@ def shop_endpoint(handler: ShopHandler) -> Callable[[Widgets, Request], Awaitabl
         product = _product(request)
         if product is not None and (trouble := _unusable_product(product)):
             return responses.error(422, "invalid", "The request has invalid fields.", {"product": trouble})
+        version = shop.version
+        if reads_orders:
+            version += "/" + await queries.orders_version(_pool(request), shop.merchant["id"])
         # An answer depends on the path, the query and the database only (never on request headers).
         key = (request.scope["path"], request.scope["query_string"])
-        rendered = widgets.cache.answers.get(key, shop.version)
+        rendered = widgets.cache.answers.get(key, version)
         if rendered is None:
             answer = await handler(widgets.config, request, shop.merchant, product)
             if isinstance(answer, Response):
                 return answer
-            widgets.cache.answers.put(key, shop.version, answer)
+            widgets.cache.answers.put(key, version, answer)
             rendered = answer
         return responses.send(request, rendered)
 
@@ -182,7 +187,7 @@ async def widget_html(config: Config, request: Request, merchant: asyncpg.Record
     return Rendered.of(html, responses.HTML, headers=headers)
 
 
-@shop_endpoint
+@partial(shop_endpoint, reads_orders=True)  # a product's name, image and identifiers come from its orders
 async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record,
                       product: str | None) -> Response | Rendered:
     """A product's JSON-LD (404 for a product the shop never sold nor had reviewed), or the shop's

@@ -114,3 +114,16 @@ async def test_a_product_id_no_product_can_have_is_a_422_not_a_500(client: httpx
         r = await client.get(f"/widgets/v1/demo-shop/{path}")
         assert r.status_code == 422, path
         assert set(r.json()["error"]["fields"]) == {"product"}
+
+
+async def test_a_new_order_renames_the_product_at_once(client: httpx.AsyncClient, services: Services,
+                                                       merchant: tuple[Merchant, str]) -> None:
+    shop = await _shop(services, merchant)
+    first = await client.get(f"{JSONLD}?product=SKU-1")
+    assert first.json()["name"] == "Trail running shoes"
+    services.clock.advance(minutes=1)  # type: ignore[attr-defined]
+    await order(services, shop, "A-2", products=[{**SHOES, "name": "Trail running shoes II",
+                                                  "image_url": "https://shop.example/i/2.jpg"}])
+    again = await client.get(f"{JSONLD}?product=SKU-1", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 200
+    assert again.json()["name"] == "Trail running shoes II" and again.json()["image"] == "https://shop.example/i/2.jpg"
