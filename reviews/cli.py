@@ -66,7 +66,11 @@ async def _migrate(settings: Settings) -> int:
 async def _merchant(settings: Settings, args: argparse.Namespace) -> int:
     async with open_services(settings) as svc, svc.pool.acquire() as conn:
         if args.merchant_command == "create":
-            extra = {"invite_delay_days": args.invite_delay_days} if args.invite_delay_days is not None else {}
+            extra: dict[str, Any] = {}
+            if args.invite_delay_days is not None:
+                extra["invite_delay_days"] = args.invite_delay_days
+            if args.domains:
+                extra["domains"] = args.domains
             created, key = await merchants.create(conn, name=args.name, slug=args.slug, locale=args.locale,
                                                   settings=extra)
             _print_json({"slug": created.slug, "api_key": key})
@@ -87,8 +91,7 @@ async def _merchant(settings: Settings, args: argparse.Namespace) -> int:
         elif args.merchant_command == "new-key":
             _print_json({"slug": merchant.slug, "api_key": await keys.add_api_key(conn, merchant.id)})
             return 0
-        _print_json({"slug": merchant.slug, "name": merchant.name, "locale": merchant.locale,
-                     "settings": merchant.public_settings()})
+        _print_json(merchant.public())
     return 0
 
 
@@ -269,10 +272,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slug")
     p.add_argument("--locale", default="en", choices=SUPPORTED_LOCALES)
     p.add_argument("--invite-delay-days", type=int, dest="invite_delay_days")
-    p = msub.add_parser("set", help="change settings: attest merchant set SLUG key=value ...")
+    p.add_argument("--domains", help="the shop's website host names, comma-separated (shop.example,www.shop.example)")
+    p = msub.add_parser(
+        "set", help="change the shop's name, website domains and settings: attest merchant set SLUG key=value ...",
+        description="Change a merchant: its public name (name=...), the website host names it registered "
+                    "(domains=shop.example,www.shop.example; empty clears them; international names are "
+                    "IDNA-encoded), and any setting. Nothing is changed unless every value is valid.",
+        epilog='example: attest merchant set krakvolt "name=Krakvolt Energia" domains=krakvolt.pl,www.krakvolt.pl')
     p.add_argument("slug")
     p.add_argument("pairs", nargs="+", metavar="key=value",
-                   help=f"settings: {', '.join(DEFAULT_SETTINGS)}")
+                   help=f"name, domains, or a setting: {', '.join(DEFAULT_SETTINGS)}")
     p = msub.add_parser("show", help="show a merchant and its settings")
     p.add_argument("slug")
     p = msub.add_parser("new-key", help="issue another API key")

@@ -8,5 +8,8 @@ Everything lives under /widgets/v1 (see `widgets.routes`), is public, CORS-open 
     <img src="https://attest.example/widgets/v1/demo-shop/badge.svg" alt="">
     <iframe src="https://attest.example/widgets/v1/demo-shop/widget.html?lang=de" title="Reviews"></iframe>
 
+and for Google: /widgets/v1/demo-shop/jsonld.json?product=SKU-1, /widgets/v1/demo-shop/feed.xml (product
+reviews, schema 2.4) and /widgets/v1/demo-shop/merchant-feed.xml (seller ratings).
+
 Only published reviews are shown; only invited ones are labelled "verified buyer".
 """

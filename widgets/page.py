@@ -13,7 +13,7 @@ from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from widgets.config import Config
-from widgets.public import is_verified
+from widgets.public import is_verified, written_at
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -28,13 +28,15 @@ def stars(rating: float) -> str:
 
 
 def _review(config: Config, row: Record, locale: str) -> dict[str, Any]:
-    published = row["published_at"] or row["submitted_at"]
+    written, edited = written_at(row), row["edited_at"]
+    babel_locale = config.catalog.babel_locale(locale)
     return {
         "rating": row["rating"], "stars": stars(row["rating"]), "title": row["title"], "body": row["body"],
         "name": row["display_name"], "product_name": row["product_name"],
-        "date": format_date(published, "medium", locale=config.catalog.babel_locale(locale)),
-        "date_iso": published.date().isoformat(),
-        "verified": is_verified(row), "imported": row["method"] == "imported", "edited": row["edited_at"] is not None,
+        "date": format_date(written, "medium", locale=babel_locale), "date_iso": written.date().isoformat(),
+        "verified": is_verified(row), "imported": row["method"] == "imported", "edited": edited is not None,
+        "edited_date": format_date(edited, "medium", locale=babel_locale) if edited else None,
+        "edited_iso": edited.date().isoformat() if edited else None,
         "reply": row["reply"] or None,
     }
 

@@ -22,6 +22,13 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def written_at(row: Record) -> datetime:
+    """When the review's author wrote it: the date every public surface shows and sorts by. An imported
+    review's is its source's own date; an edit keeps it (the edit has `edited_at`)."""
+    when: datetime = row["submitted_at"]
+    return when
+
+
 def is_verified(row: Record) -> bool:
     # Only a review written from an invitation sent after a real order is verified; imports never are.
     return bool(row["method"] == "invited")
@@ -37,8 +44,9 @@ def review(row: Record) -> dict[str, Any]:
         "product_id": row["product_id"],
         "product_name": row["product_name"],
         "published_at": iso(row["published_at"]),
-        "submitted_at": iso(row["submitted_at"]),
+        "submitted_at": iso(written_at(row)),  # when it was written: the date to show
         "edited": row["edited_at"] is not None,
+        "edited_at": iso(row["edited_at"]),
         "verified": is_verified(row),
         "collection_method": row["method"],
         "locale": row["locale"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any, NamedTuple
 
 import asyncpg
@@ -12,8 +13,9 @@ from asyncpg.pool import PoolConnectionProxy
 _PUBLIC_COLUMNS = """r.id, r.rating, r.title, r.body, r.display_name, r.product_id, r.product_name, r.method, r.locale,
                      r.submitted_at, r.published_at, r.edited_at, rr.body AS reply, rr.updated_at AS reply_at"""
 _FROM = "FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id"
-
-FEED_CAP = 10_000
+# Newest first by when each review was written (`public.written_at`): an imported review sits among
+# the others at its source's date, not on top at the day of the import.
+WRITTEN_ORDER = "r.submitted_at DESC, r.id DESC"
 
 
 class Shop(NamedTuple):
@@ -28,7 +30,7 @@ class Shop(NamedTuple):
 async def shops(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str]) -> dict[str, Shop]:
     """The shops of these slugs (the unknown ones left out), each with its version."""
     rows = await conn.fetch(
-        """SELECT m.id, m.slug, m.name, m.locale, m.settings,
+        """SELECT m.id, m.slug, m.name, m.locale, m.settings, m.created_at,
                   m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins AS version
            FROM merchants m
            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
@@ -64,7 +66,7 @@ async def reviews_page(pool: asyncpg.Pool, merchant_id: int, *, product_id: str 
     total = await pool.fetchval(f"SELECT count(*) FROM reviews r {where}", merchant_id, product_id, lang)
     rows = await pool.fetch(
         f"""SELECT {_PUBLIC_COLUMNS} {_FROM} {where}
-            ORDER BY r.published_at DESC NULLS LAST, r.id DESC LIMIT $4 OFFSET $5""",
+            ORDER BY {WRITTEN_ORDER} LIMIT $4 OFFSET $5""",
         merchant_id, product_id, lang, limit, offset,
     )
     return rows, int(total)
@@ -85,11 +87,90 @@ async def product_name(pool: asyncpg.Pool, merchant_id: int, product_id: str) ->
     )
 
 
-async def feed_reviews(pool: asyncpg.Pool, merchant_id: int) -> list[asyncpg.Record]:
-    """Published product reviews for the shopping feed, newest first, capped."""
-    return await pool.fetch(
-        f"""SELECT {_PUBLIC_COLUMNS} {_FROM}
-            WHERE r.merchant_id = $1 AND r.state = 'published' AND r.product_id IS NOT NULL
-            ORDER BY r.published_at DESC NULLS LAST, r.id DESC LIMIT $2""",
-        merchant_id, FEED_CAP,
-    )
+# --- products, as their orders name them (JSON-LD, feeds) -----------------------------------------------------
+
+# At most this many of each identifier per product: a product sold in many variants has a SKU each.
+MAX_IDENTIFIERS = 10
+
+_IDENTIFIERS = ("gtin", "mpn", "brand", "sku")
+_NEWEST_IDS = ", ".join(
+    f"ARRAY(SELECT {c} FROM ordered WHERE {c} IS NOT NULL GROUP BY {c} ORDER BY max(order_id) DESC "
+    f"LIMIT {MAX_IDENTIFIERS}) AS {c}s" for c in _IDENTIFIERS)
+_ALL_IDS = ", ".join(
+    f"(array_agg(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL))[1:{MAX_IDENTIFIERS}] AS {c}s" for c in _IDENTIFIERS)
+
+# One product's facts from its orders: the name and image of the newest order that gave them, and its
+# identifiers, most recently ordered first.
+_PRODUCT = f"""
+WITH ordered AS (SELECT i.name, i.url, i.image_url, i.gtin, i.mpn, i.brand, i.sku, o.id AS order_id
+                 FROM order_items i JOIN orders o ON o.id = i.order_id
+                 WHERE o.merchant_id = $1 AND i.product_id = $2)
+SELECT (SELECT name FROM ordered ORDER BY order_id DESC LIMIT 1) AS ordered_name,
+       (SELECT url FROM ordered WHERE url IS NOT NULL ORDER BY order_id DESC LIMIT 1) AS url,
+       (SELECT image_url FROM ordered WHERE image_url IS NOT NULL ORDER BY order_id DESC LIMIT 1) AS image_url,
+       {_NEWEST_IDS},
+       (SELECT product_name FROM reviews WHERE merchant_id = $1 AND product_id = $2 AND state = 'published'
+            AND product_name IS NOT NULL ORDER BY submitted_at DESC, id DESC LIMIT 1) AS reviewed_name,
+       EXISTS (SELECT 1 FROM ordered)
+           OR EXISTS (SELECT 1 FROM reviews WHERE merchant_id = $1 AND product_id = $2 AND state = 'published')
+           AS known
+"""
+
+
+async def product(pool: asyncpg.Pool, merchant_id: int, product_id: str) -> asyncpg.Record | None:
+    """A product of the shop: ordered from it, or with a published review; None for an unknown one."""
+    row = await pool.fetchrow(_PRODUCT, merchant_id, product_id)
+    return row if row is not None and row["known"] else None
+
+
+# --- the Google feeds: every published review, streamed ----------------------------------------------------
+
+# The feeds' columns: never the author's hash, the IP's, nor who bought (the order's number is the
+# review's transaction id, and only for a verified review; see `widgets.feed`).
+_FEED_COLUMNS = """r.id, r.rating, r.title, r.body, r.display_name, r.product_id, r.product_name, r.method, r.locale,
+                   r.submitted_at, r.edited_at, o.external_id AS order_external_id, o.country"""
+
+# Product reviews with what the orders say of each product, gathered once per product.
+PRODUCT_FEED = f"""
+WITH reviewed AS (SELECT DISTINCT product_id FROM reviews
+                  WHERE merchant_id = $1 AND state = 'published' AND product_id IS NOT NULL),
+ordered AS (SELECT i.product_id, i.name, i.url, i.gtin, i.mpn, i.brand, i.sku, o.id AS order_id
+            FROM order_items i JOIN orders o ON o.id = i.order_id
+            WHERE o.merchant_id = $1 AND i.product_id IN (SELECT product_id FROM reviewed)),
+products AS (SELECT product_id, (array_agg(name ORDER BY order_id DESC))[1] AS ordered_name,
+                    (array_agg(url ORDER BY order_id DESC) FILTER (WHERE url IS NOT NULL))[1] AS url,
+                    {_ALL_IDS}
+             FROM ordered GROUP BY product_id)
+SELECT {_FEED_COLUMNS}, p.ordered_name, p.url AS product_url, p.gtins, p.mpns, p.brands, p.skus
+FROM reviews r LEFT JOIN orders o ON o.id = r.order_id LEFT JOIN products p ON p.product_id = r.product_id
+WHERE r.merchant_id = $1 AND r.state = 'published' AND r.product_id IS NOT NULL
+ORDER BY {WRITTEN_ORDER}
+"""
+
+# The shop's own reviews (no product): the seller ratings feed.
+MERCHANT_FEED = f"""
+SELECT {_FEED_COLUMNS}
+FROM reviews r LEFT JOIN orders o ON o.id = r.order_id
+WHERE r.merchant_id = $1 AND r.state = 'published' AND r.product_id IS NULL
+ORDER BY {WRITTEN_ORDER}
+"""
+
+# Rows fetched from the server-side cursor at a time: the feed holds no more than these in memory.
+FEED_FETCH = 500
+
+
+async def stream(pool: asyncpg.Pool, query: str, merchant_id: int,
+                 prefetch: int = FEED_FETCH) -> AsyncIterator[asyncpg.Record]:
+    """Every row of a feed query, read through a server-side cursor in one read-only snapshot, so a
+    shop of 100,000 reviews costs what one batch of rows does."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        async for row in conn.cursor(query, merchant_id, prefetch=prefetch):
+            yield row
+
+
+async def orders_version(conn: asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy, merchant_id: int) -> str:
+    """When the shop's orders last changed (one index lookup): what the JSON-LD and the feeds read of
+    them (product names, images, identifiers, countries) changes only then, since every order event
+    and erasure moves its order's `updated_at`."""
+    last = await conn.fetchval("SELECT max(updated_at) FROM orders WHERE merchant_id = $1", merchant_id)
+    return last.isoformat() if last is not None else "-"

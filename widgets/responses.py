@@ -72,7 +72,8 @@ class Rendered:
         return cls(raw, media_type, etag, all_headers, _raw(ok), _raw(all_headers))
 
 
-def _matches(if_none_match: str | None, etag: str) -> bool:
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names this ETag (or any)."""
     if not if_none_match:
         return False
     tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
@@ -81,7 +82,7 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 def send(request: Request, rendered: Rendered) -> Response:
     """The answer, or 304 without a body when the client already has this version."""
-    if _matches(request.headers.get("if-none-match"), rendered.etag):
+    if matches(request.headers.get("if-none-match"), rendered.etag):
         return Prepared(304, b"", rendered.raw_not_modified)
     return Prepared(200, rendered.body, rendered.raw_ok)
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from widgets import badge, feed, jsonld, page, public, queries, responses
+from widgets import badge, feed, jsonld, links, merchant_feed, page, public, queries, responses, streaming
 from widgets.cache import Cache
 from widgets.config import Config
 from widgets.responses import Rendered
@@ -37,10 +37,12 @@ def _static(name: str, media_type: str) -> responses.Static:
 
 @dataclass(frozen=True)
 class Widgets:
-    """What one app's widget endpoints share: the caller's config and this process's cache of answers."""
+    """What one app's widget endpoints share: the caller's config, this process's cache of answers and
+    its count of feeds being streamed."""
 
     config: Config
     cache: Cache
+    streams: streaming.Streams
 
 
 def _pool(request: Request) -> asyncpg.Pool:
@@ -63,29 +65,46 @@ def _lang(config: Config, request: Request, merchant: asyncpg.Record) -> str:
     return config.catalog.negotiate(request.query_params.get("lang"), merchant["locale"])
 
 
+def _unusable_product(product: str) -> str | None:
+    """Why no product can have this id (a 422, not a query PostgreSQL refuses), or None."""
+    if len(product) > MAX_PRODUCT_ID:
+        return f"at most {MAX_PRODUCT_ID} characters"
+    if "\x00" in product:
+        return "must not contain NUL characters"
+    try:
+        product.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid text"
+    return None
+
+
 ShopHandler = Callable[[Config, Request, asyncpg.Record, "str | None"], Awaitable["Response | Rendered"]]
 
 
-def shop_endpoint(handler: ShopHandler) -> Callable[[Widgets, Request], Awaitable[Response]]:
+def shop_endpoint(handler: ShopHandler, *, reads_orders: bool = False) -> Callable[[Widgets, Request],
+                                                                                Awaitable[Response]]:
     """Resolve the shop (404 if unknown) and the product (422 if malformed) before the handler, and
-    reuse the answer rendered for this very URL while the shop is at the same version."""
+    reuse the answer rendered for this very URL while the shop is at the same version (and, for a
+    handler that `reads_orders`, while its orders are too)."""
 
     async def endpoint(widgets: Widgets, request: Request) -> Response:
         shop = await widgets.cache.versions.of(_pool(request), request.path_params["slug"])
         if shop is None:
             return responses.not_found()
         product = _product(request)
-        if product is not None and len(product) > MAX_PRODUCT_ID:
-            return responses.error(422, "invalid", "The request has invalid fields.",
-                                   {"product": f"at most {MAX_PRODUCT_ID} characters"})
+        if product is not None and (trouble := _unusable_product(product)):
+            return responses.error(422, "invalid", "The request has invalid fields.", {"product": trouble})
+        version = shop.version
+        if reads_orders:
+            version += "/" + await queries.orders_version(_pool(request), shop.merchant["id"])
         # An answer depends on the path, the query and the database only (never on request headers).
         key = (request.scope["path"], request.scope["query_string"])
-        rendered = widgets.cache.answers.get(key, shop.version)
+        rendered = widgets.cache.answers.get(key, version)
         if rendered is None:
             answer = await handler(widgets.config, request, shop.merchant, product)
             if isinstance(answer, Response):
                 return answer
-            widgets.cache.answers.put(key, shop.version, answer)
+            widgets.cache.answers.put(key, version, answer)
             rendered = answer
         return responses.send(request, rendered)
 
@@ -168,25 +187,70 @@ async def widget_html(config: Config, request: Request, merchant: asyncpg.Record
     return Rendered.of(html, responses.HTML, headers=headers)
 
 
-@shop_endpoint
-async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Rendered:
+@partial(shop_endpoint, reads_orders=True)  # a product's name, image and identifiers come from its orders
+async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record,
+                      product: str | None) -> Response | Rendered:
+    """A product's JSON-LD (404 for a product the shop never sold nor had reviewed), or the shop's
+    `Organization` without stars (`widgets.jsonld`)."""
     pool = _pool(request)
+    if not product:
+        settings = merchant["settings"] if isinstance(merchant["settings"], dict) else {}
+        doc = jsonld.organization(name=merchant["name"], domains=links.domains_of(settings))
+        return Rendered.of(jsonld.dumps(doc), responses.JSON_LD)
+    facts = await queries.product(pool, merchant["id"], product)
+    if facts is None:
+        return responses.not_found("No such product in this shop.")
     summary = await queries.summary(pool, merchant["id"], product)
-    rows = await queries.latest(pool, merchant["id"], product, JSONLD_REVIEWS)
-    if product:
-        name = await queries.product_name(pool, merchant["id"], product) or product
-        doc = jsonld.document(kind="Product", name=name, summary=summary, rows=rows, sku=product)
-    else:
-        doc = jsonld.document(kind="Organization", name=merchant["name"], summary=summary, rows=rows)
+    rows = await queries.latest(pool, merchant["id"], product, JSONLD_REVIEWS) if summary["count"] else []
+    doc = jsonld.product(product_id=product, facts=facts, summary=summary, rows=rows)
     return Rendered.of(jsonld.dumps(doc), responses.JSON_LD)
 
 
-@shop_endpoint
-async def feed_xml(config: Config, request: Request, merchant: asyncpg.Record, product: str | None) -> Rendered:
-    rows = await queries.feed_reviews(_pool(request), merchant["id"])
-    url = f"{_base_url(request)}/widgets/v1/{quote(merchant['slug'])}/widget.html"
-    body = feed.build(shop_name=merchant["name"], rows=rows, review_url=url)
-    return Rendered.of(body, responses.XML, max_age=responses.LONG_CACHE)
+# Whatever the feeds' bytes depend on besides the database: a new format must not be a 304.
+FEED_FORMAT = "feeds-2"
+
+
+async def _feed_shop(widgets: Widgets, request: Request) -> tuple[queries.Shop, str] | Response:
+    """The shop (404 if unknown) and its feeds' version: its own, and its orders'."""
+    pool = _pool(request)
+    shop = await widgets.cache.versions.of(pool, request.path_params["slug"])
+    if shop is None:
+        return responses.not_found()
+    return shop, await queries.orders_version(pool, shop.merchant["id"])
+
+
+async def feed_xml(widgets: Widgets, request: Request) -> Response:
+    """Google's product review feed (schema 2.4): every published product review, streamed."""
+    found = await _feed_shop(widgets, request)
+    if isinstance(found, Response):
+        return found
+    shop, orders = found
+    merchant, base = shop.merchant, _base_url(request)
+    info = feed.Shop(name=merchant["name"], slug=merchant["slug"], base_url=base)
+    tag = streaming.etag(FEED_FORMAT, "product", shop.version, orders, base)
+    return streaming.respond(request, widgets.streams, tag=tag, media_type=responses.XML, body=lambda: feed.document(
+        queries.stream(_pool(request), queries.PRODUCT_FEED, merchant["id"]), info))
+
+
+async def merchant_feed_xml(widgets: Widgets, request: Request) -> Response:
+    """Google's merchant review feed (seller ratings): the shop and its own reviews, streamed. A shop
+    that registered no website has none: the feed must name the shop's site."""
+    found = await _feed_shop(widgets, request)
+    if isinstance(found, Response):
+        return found
+    shop, orders = found
+    merchant, base = shop.merchant, _base_url(request)
+    settings = merchant["settings"] if isinstance(merchant["settings"], dict) else {}
+    domains = links.domains_of(settings)
+    if not domains:
+        return responses.not_found("This shop has registered no website domain (setting `domains`), which Google's "
+                                   "merchant review feed names.")
+    info = merchant_feed.Shop(slug=merchant["slug"], name=merchant["name"], domains=domains,
+                              created_at=merchant["created_at"], base_url=base)
+    tag = streaming.etag(FEED_FORMAT, "merchant", shop.version, orders, base)
+    return streaming.respond(request, widgets.streams, tag=tag, media_type=responses.XML,
+                             body=lambda: merchant_feed.document(
+                                 queries.stream(_pool(request), queries.MERCHANT_FEED, merchant["id"]), info))
 
 
 async def embed_js(widgets: Widgets, request: Request) -> Response:
@@ -221,7 +285,7 @@ def routes(config: Config, prefix: str = "") -> list[Route]:
     every widget request a mount's second routing pass.
 
     Each call has a cache of its own, so two apps in one process (tests) never share answers."""
-    widgets = Widgets(config, Cache())
+    widgets = Widgets(config, Cache(), streaming.Streams())
     return [
         _get(prefix + "/embed.js", partial(embed_js, widgets)),
         _get(prefix + "/{slug}/summary.json", partial(summary_json, widgets)),
@@ -232,6 +296,7 @@ def routes(config: Config, prefix: str = "") -> list[Route]:
         _get(prefix + "/{slug}/widget.html", partial(widget_html, widgets)),
         _get(prefix + "/{slug}/jsonld.json", partial(jsonld_json, widgets)),
         _get(prefix + "/{slug}/feed.xml", partial(feed_xml, widgets)),
+        _get(prefix + "/{slug}/merchant-feed.xml", partial(merchant_feed_xml, widgets)),
         # After the shop routes, so a shop whose slug is "i18n" still gets its own endpoints.
         _get(prefix + "/i18n/{lang}.json", partial(i18n_json, widgets)),
     ]

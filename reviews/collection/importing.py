@@ -1,8 +1,8 @@
 """`attest import FILE`: reviews collected elsewhere, marked `imported` (never "verified buyer").
 
 Formats, recognised by their headers: JSONL or CSV with Attest's own fields (id, merchant,
-product_id, product_name, order_id, lang, rating, title, body, author_name, display_name,
-author_email, created_at), and the review exports of Judge.me, Yotpo and Trustpilot. Imports are
+merchant_name, product_id, product_name, order_id, lang, rating, title, body, author_name,
+display_name, author_email, created_at), and the review exports of Judge.me, Yotpo and Trustpilot. Imports are
 idempotent by (merchant, external id); a bad line is reported with its number and reason and the
 rest still import.
 
@@ -17,7 +17,11 @@ What an export says about its reviews is kept, not lost on the way in:
 - the merchant's public reply: it becomes the review's public reply (`reviews.collection.replies`,
   at the reply's own time when the export has one), shown under the review once it is published,
   and the shop may edit it in the console;
-- the photos' addresses, kept on the review but not shown: Attest does not show media yet.
+- the photos' addresses, kept on the review but not shown: Attest does not show media yet;
+- the date its author wrote it (`submitted_at`), which every public surface shows, not the day of
+  the import;
+- the shop's name (`merchant_name`, Trustpilot's "Webshop Name"): a shop that `--create-merchants`
+  creates is named so, not after its slug. An existing shop is never renamed by an import.
 
 The summary says how many of each.
 """
@@ -77,6 +81,7 @@ class Record:
     reply: str | None = None
     reply_at: datetime | None = None
     photos: list[str] = field(default_factory=list)
+    merchant_name: str | None = None
 
 
 @dataclass
@@ -208,6 +213,7 @@ def _trustpilot(row: dict[str, Any]) -> dict[str, Any]:
         "body": row.get("review content"), "rating": row.get("review stars"),
         "created_at": row.get("review created (utc)"), "display_name": row.get("review username"),
         "author_email": row.get("review user email"), "order_id": row.get("reference id"),
+        "merchant_name": row.get("webshop name"),
         "lang": row.get("review language"), "reply": row.get("company response"),
         "reply_at": row.get("company reply date (utc)") or row.get("business reply date (utc)"),
     }
@@ -276,11 +282,13 @@ def to_record(line: int, row: dict[str, Any], default_merchant: str | None) -> R
     except ValueError:
         reply_at = None  # the reply is what matters; an odd date on it is no reason to refuse the review
     photos = row.get("photos")
+    merchant_name = _text(row.get("merchant_name"), "merchant_name")[:200] or None
     return Record(line, external_id, merchant.lower(), product,
                   _text(row.get("product_name"), "product_name")[:500] or None,
                   _text(row.get("order_id"), "order_id") or None, _lang(row.get("lang")), rating, title, body,
                   display[:60], email, created_at, _text(row.get("source_state"), "state")[:200] or None, reply,
-                  reply_at, [str(p) for p in photos][:MAX_PHOTOS] if isinstance(photos, list) else [])
+                  reply_at, [str(p) for p in photos][:MAX_PHOTOS] if isinstance(photos, list) else [],
+                  merchant_name)
 
 
 # --- importing ----------------------------------------------------------------------------------
@@ -311,7 +319,8 @@ async def import_file(
             async with conn.transaction():
                 for rec in chunk:
                     if rec.merchant not in known:
-                        known[rec.merchant] = await _merchant(conn, rec.merchant, create_merchants, report)
+                        known[rec.merchant] = await _merchant(conn, rec.merchant, create_merchants, report,
+                                                              _name_of(records, rec.merchant))
                     merchant = known[rec.merchant]
                     if merchant is None:
                         report.errors.append((rec.line, f"unknown merchant {rec.merchant!r} "
@@ -346,11 +355,17 @@ async def _add(conn: Connection, rec: Record, merchant: Merchant, report: Report
         report.held[rec.source_state] = report.held.get(rec.source_state, 0) + 1
 
 
-async def _merchant(conn: Connection, slug: str, create: bool, report: Report) -> Merchant | None:
+def _name_of(records: list[Record], slug: str) -> str | None:
+    """The shop's name as the file gives it: its first line that names the shop (in file order)."""
+    named = [r for r in records if r.merchant == slug and r.merchant_name]
+    return min(named, key=lambda r: r.line).merchant_name if named else None
+
+
+async def _merchant(conn: Connection, slug: str, create: bool, report: Report, name: str | None) -> Merchant | None:
     merchant = await merchants.by_slug(conn, slug)
     if merchant is None and create:
         try:
-            merchant, _ = await merchants.create(conn, name=slug, slug=slug)
+            merchant, _ = await merchants.create(conn, name=name or slug, slug=slug)
         except ValidationError:
             return None  # not a valid slug: every line of it is reported as unknown
         report.merchants_created.append(slug)

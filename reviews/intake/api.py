@@ -50,8 +50,7 @@ async def post_order(request: Request) -> JSONResponse:
 
 async def get_merchant(request: Request) -> JSONResponse:
     merchant = await authenticate(request)
-    return JSONResponse({"slug": merchant.slug, "name": merchant.name, "locale": merchant.locale,
-                         "settings": merchant.public_settings()})
+    return JSONResponse(merchant.public())
 
 
 async def patch_settings(request: Request) -> JSONResponse:
@@ -60,7 +59,7 @@ async def patch_settings(request: Request) -> JSONResponse:
     changes = merchant_settings.parse_patch(await read_json(request))
     async with svc.pool.acquire() as conn:
         merchant = await merchants.update_settings(conn, merchant, changes)
-    return JSONResponse({"settings": merchant.public_settings()})
+    return JSONResponse(merchant.public())
 
 
 async def get_stats(request: Request) -> JSONResponse:

@@ -33,7 +33,11 @@ class Product:
     name: str
     url: str | None = None
     image_url: str | None = None
+    # What Google's product review feed matches a product by; any may be unknown.
     gtin: str | None = None
+    mpn: str | None = None
+    brand: str | None = None
+    sku: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,12 @@ class LineItem:
     quantity: int
     variant_id: str | None = None
     detail: str | None = None  # the variant's attributes, never part of the product's name
+    # The line's product identifiers as the platform sent them (`webhooks.products` gives each
+    # product the first it finds among its lines); not stored with the line.
+    sku: str | None = None
+    gtin: str | None = None
+    mpn: str | None = None
+    brand: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class OrderEvent:
     # Only the platforms send these (the API has no lines nor accounts); see `webhooks.to_event`.
     lines: list[LineItem] = field(default_factory=list)
     customer_id: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2, upper case: where the order went
 
 
 # The body of POST /api/v1/orders. Each field type carries its check and its JSON Schema together
@@ -123,6 +134,19 @@ def _timezone(value: Any, context: Mapping[str, Any]) -> str | None:
     return text
 
 
+_COUNTRY = "[A-Za-z]{2}"
+
+
+def _country(value: Any, context: Mapping[str, Any]) -> str | None:
+    wrong = refuse("must be a two-letter ISO 3166-1 country code such as DE")
+    if isinstance(value, str) and len(value) > 2:  # "Germany": say what is wanted, not only "too long"
+        raise wrong
+    text = bodies.text(value, max_len=2)
+    if text and not re.fullmatch(_COUNTRY, text):
+        raise wrong
+    return text.upper() if text else None
+
+
 def _product_id(value: Any, context: Mapping[str, Any]) -> str | None:
     return bodies.text(value, max_len=200, required=True, numbers_up_to=MAX_NUMERIC_ID)
 
@@ -152,6 +176,24 @@ def _gtin(value: Any, context: Mapping[str, Any]) -> str | None:
     return text
 
 
+# Google's limits for the same attributes in a product feed.
+MAX_MPN = 70
+MAX_BRAND = 70
+MAX_SKU = 200
+
+
+def _mpn(value: Any, context: Mapping[str, Any]) -> str | None:
+    return bodies.text(value, max_len=MAX_MPN, numbers_up_to=MAX_NUMERIC_ID)
+
+
+def _brand(value: Any, context: Mapping[str, Any]) -> str | None:
+    return bodies.text(value, max_len=MAX_BRAND)
+
+
+def _sku(value: Any, context: Mapping[str, Any]) -> str | None:
+    return bodies.text(value, max_len=MAX_SKU, numbers_up_to=MAX_NUMERIC_ID)
+
+
 OrderId = Annotated[str, Checked(_order_id, bodies.text_schema(
     200, required=True, numbers_up_to=MAX_NUMERIC_ID,
     description="The shop's order id: text, or a whole number (sent back as text)."))]
@@ -172,8 +214,18 @@ ProductId = Annotated[str, Checked(_product_id, bodies.text_schema(
     200, required=True, numbers_up_to=MAX_NUMERIC_ID, description="Unique within the order."))]
 ProductName = Annotated[str, Checked(_product_name, bodies.text_schema(500, required=True))]
 Url = Annotated[str | None, Checked(_url, bodies.text_schema(2000, pattern=bodies.blank_or(_URL)))]
-Gtin = Annotated[str | None, Checked(_gtin, bodies.text_schema(14, numbers_up_to=_MAX_GTIN,
-                                                               pattern=bodies.blank_or("[0-9]+")))]
+Gtin = Annotated[str | None, Checked(_gtin, bodies.text_schema(
+    14, numbers_up_to=_MAX_GTIN, pattern=bodies.blank_or("[0-9]+"),
+    description="The product's GTIN (EAN, UPC, JAN or ISBN-13), digits only."))]
+Mpn = Annotated[str | None, Checked(_mpn, bodies.text_schema(
+    MAX_MPN, numbers_up_to=MAX_NUMERIC_ID, description="The manufacturer's part number."))]
+Brand = Annotated[str | None, Checked(_brand, bodies.text_schema(MAX_BRAND, description="The product's brand."))]
+Sku = Annotated[str | None, Checked(_sku, bodies.text_schema(
+    MAX_SKU, numbers_up_to=MAX_NUMERIC_ID, description="The shop's stock keeping unit for it."))]
+Country = Annotated[str | None, Checked(_country, bodies.text_schema(
+    2, pattern=bodies.blank_or(_COUNTRY),
+    description="Where the order is shipped (else billed): an ISO 3166-1 alpha-2 code such as DE. Google's "
+                "review feed says it as the review's country."))]
 
 
 class CustomerBody(pydantic.BaseModel):
@@ -181,6 +233,7 @@ class CustomerBody(pydantic.BaseModel):
     name: Name = None
     locale: Locale = None
     timezone: TimeZone = None
+    country: Country = None
 
 
 class ProductBody(pydantic.BaseModel):
@@ -189,6 +242,9 @@ class ProductBody(pydantic.BaseModel):
     url: Url = None
     image_url: Url = None
     gtin: Gtin = None
+    mpn: Mpn = None
+    brand: Brand = None
+    sku: Sku = None
 
 
 class OrderEventBody(pydantic.BaseModel):
@@ -224,9 +280,10 @@ def parse_event(body: Any, *, smtputf8: bool = True) -> OrderEvent:
     if errors or checked is None:
         raise ValidationError(errors)
     customer = checked.customer or CustomerBody()
-    products = [Product(p.id, p.name, p.url, p.image_url, p.gtin) for p in checked.products or []]
+    products = [Product(p.id, p.name, p.url, p.image_url, p.gtin, p.mpn, p.brand, p.sku)
+                for p in checked.products or []]
     return OrderEvent(checked.order_id, checked.status, checked.occurred_at, customer.email, customer.name,
-                      customer.locale, checked.consent, products, customer.timezone)
+                      customer.locale, checked.consent, products, customer.timezone, country=customer.country)
 
 
 def _across_fields(body: dict[str, Any], errors: Mapping[str, str]) -> dict[str, str]:

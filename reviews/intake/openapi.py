@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from reviews import __version__
 from reviews.hooks import schemas
 from reviews.intake.events import STATUSES, OrderEventBody
-from reviews.merchants.settings import DEFAULT_SETTINGS, SettingsPatch
+from reviews.merchants.settings import DEFAULT_SETTINGS, HOST_PATTERN, MAX_DOMAINS, SettingsPatch
 from reviews.platform import bodies
 
 
@@ -73,11 +73,15 @@ def _answers() -> dict[str, Any]:
                             "order_id": {"type": "string"}, "status": {"type": "string", "enum": list(STATUSES)},
                             "order_status": {"type": "string", "enum": list(STATUSES)},
                             "invitation": {"anyOf": [_ref("Invitation"), {"type": "null"}]}}},
-        "Settings": {"type": "object", "required": list(DEFAULT_SETTINGS), "properties": {
-            key: {"description": "set, or null: secrets are never sent back"} for key in DEFAULT_SETTINGS}},
+        "Settings": {"type": "object", "required": [*DEFAULT_SETTINGS, "domains"], "properties": {
+            **{key: {"description": "set, or null: secrets are never sent back"} for key in DEFAULT_SETTINGS},
+            "domains": {"type": "array", "maxItems": MAX_DOMAINS,
+                        "items": {"type": "string", "pattern": HOST_PATTERN},
+                        "description": "The shop's registered website host names"}}},
         "Merchant": {"type": "object", "required": ["slug", "name", "locale", "settings"], "properties": {
-            "slug": {"type": "string"}, "name": {"type": "string"}, "locale": {"type": "string"},
-            "settings": _ref("Settings")}},
+            "slug": {"type": "string"},
+            "name": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The shop's public name"},
+            "locale": {"type": "string"}, "settings": _ref("Settings")}},
         "Stats": {"type": "object", "required": ["merchant", "invitations"], "properties": {
             "merchant": {"type": "string"},
             "invitations": {"type": "object", "properties": {
@@ -121,6 +125,73 @@ def _webhook(summary: str, signature: str, topic: str, *, delivery_id: str | Non
                       **_errors(400, 401, 404, 413, 422, 503)}}}
 
 
+def _slug() -> dict[str, Any]:
+    return {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _product_query(description: str) -> dict[str, Any]:
+    return {"name": "product", "in": "query", "required": False, "description": description,
+            "schema": {"type": "string", "maxLength": 200}}
+
+
+_NOT_MODIFIED = {"description": "The client's copy (If-None-Match) is current"}
+_XML_FEED = {"description": "The whole feed, streamed", "content": {"application/xml": {"schema": {"type": "string"}}}}
+
+
+def _widget_paths() -> dict[str, Any]:
+    """The public widget answers that are data for machines: JSON-LD and Google's feeds (no key; open
+    CORS; ETag and public caching)."""
+    return {
+        "/widgets/v1/{slug}/jsonld.json": {"get": {
+            "summary": "schema.org JSON-LD for a product, or the shop",
+            "description": "With `product`: the `Product` as its orders name it (name, image, address, SKU, GTIN, "
+                           "MPN, brand), with `AggregateRating` and its latest `Review`s only when it has "
+                           "published reviews; each review dated when it was written. A product the shop never "
+                           "sold nor had reviewed is a 404. Without `product`: the shop's `Organization` (its "
+                           "name and website) with no rating and no reviews, since Google treats a business's "
+                           "stars for itself on its own site as self-serving. `<`, `>` and `&` are escaped, so "
+                           "the answer can be pasted into a `<script type=application/ld+json>`.",
+            "parameters": [_slug(), _product_query("The shop's product id")],
+            "responses": {"200": {"description": "The JSON-LD document", "content": {
+                "application/ld+json": {"schema": {"type": "object", "required": ["@context", "@type", "name"]}}}},
+                "304": _NOT_MODIFIED, **_errors(404, 422, 503)}}},
+        "/widgets/v1/{slug}/feed.xml": {"get": {
+            "summary": "Google product review feed, schema 2.4",
+            "description": "Every published product review of the shop, never capped (Google deletes what a feed "
+                           "leaves out): verified purchase, incentive (never), when written, language, the "
+                           "order's country, collection method and transaction id (verified reviews only), the "
+                           "product's GTINs, MPNs, SKUs, brands, name and address from its orders. Streamed; "
+                           "a 503 with Retry-After when this process is already streaming several feeds.",
+            "parameters": [_slug()],
+            "responses": {"200": _XML_FEED, "304": _NOT_MODIFIED, **_errors(404, 503)}}},
+        "/widgets/v1/{slug}/merchant-feed.xml": {"get": {
+            "summary": "Google merchant review feed (seller ratings), schema 5.0",
+            "description": "The shop and every published review of the shop itself (not of a product), streamed. "
+                           "The feed names the shop's website, so a shop that registered no website domain "
+                           "(setting `domains`) has none: a 404.",
+            "parameters": [_slug()],
+            "responses": {"200": _XML_FEED, "304": _NOT_MODIFIED, **_errors(404, 503)}}},
+    }
+
+
+def _with_refusals(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation with a query parameter may answer 400 and every one with a path parameter 404:
+    text no database can hold (a NUL, a lone surrogate) is refused before any route sees it."""
+    refused = {
+        "query": {"description": "A query parameter holds text that cannot be stored (a NUL, a lone surrogate)",
+                  "content": {"application/json": {"schema": _ref("Error")}}},
+        "path": {"description": "Not found (a path holding text that cannot be stored is never found)",
+                 "content": {"application/json": {"schema": _ref("Error")}}},
+    }
+    for item in paths.values():
+        for operation in item.values():
+            where = {parameter.get("in") for parameter in operation.get("parameters", [])}
+            for place, status in (("query", "400"), ("path", "404")):
+                if place in where:
+                    operation["responses"].setdefault(status, refused[place])
+    return paths
+
+
 @functools.lru_cache(maxsize=4)  # the same for every request; generating the models' schemas is not free
 def document(base_url: str) -> dict[str, Any]:
     bearer: list[dict[str, list[str]]] = [{"bearer": []}]
@@ -137,7 +208,7 @@ def document(base_url: str) -> dict[str, Any]:
         },
         # What Attest posts to a shop's own endpoints (outgoing webhooks, set up in the console).
         "webhooks": schemas.openapi_webhooks(),
-        "paths": {
+        "paths": _with_refusals({
             "/api/v1/orders": {"post": {
                 "summary": "Send an order event (idempotent per order and status)",
                 "security": bearer,
@@ -150,11 +221,12 @@ def document(base_url: str) -> dict[str, Any]:
             "/api/v1/merchant": {"get": {"summary": "The merchant and its settings", "security": bearer,
                                          "responses": {**_ok(_ref("Merchant")), **_errors(*_KEYED)}}},
             "/api/v1/merchant/settings": {"patch": {
-                "summary": "Change settings", "security": bearer,
+                "summary": "Change the shop's name, its registered website domains and its settings; nothing "
+                           "changes unless every field is valid",
+                "security": bearer,
                 "requestBody": {"required": True, "content": {"application/json": {
                     "schema": _ref("SettingsPatch")}}},
-                "responses": {**_ok({"type": "object", "required": ["settings"],
-                                     "properties": {"settings": _ref("Settings")}}),
+                "responses": {**_ok(_ref("Merchant"), "The merchant as changed"),
                               **_errors(413, 422, *_KEYED)}}},
             "/api/v1/stats": {"get": {"summary": "The invitation funnel", "security": bearer,
                                       "responses": {**_ok(_ref("Stats")), **_errors(*_KEYED)}}},
@@ -174,6 +246,7 @@ def document(base_url: str) -> dict[str, Any]:
                 "summary": "Rating summary of a shop's published reviews",
                 "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {**_ok(_ref("Summary")), **_errors(404, 503)}}},
+            **_widget_paths(),
             "/hooks/shopify/{slug}": _webhook(
                 "Shopify webhook (orders/create, orders/fulfilled, orders/cancelled, refunds/create, "
                 "customers/redact, customers/data_request, shop/redact)",
@@ -196,7 +269,7 @@ def document(base_url: str) -> dict[str, Any]:
                                      "description": "The database is unreachable or the worker stalled",
                                      "content": {"application/json": {"schema": _ref("Health")}}}}}},
             "/openapi.json": {"get": {"summary": "This document", "responses": _ok({"type": "object"})}},
-        },
+        }),
     }
 
 

@@ -54,6 +54,14 @@ class OrderItem:
     url: str | None
     image_url: str | None
     gtin: str | None
+    mpn: str | None = None
+    brand: str | None = None
+    sku: str | None = None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> OrderItem:
+        return cls(row["position"], row["product_id"], row["name"], row["url"], row["image_url"], row["gtin"],
+                   row["mpn"], row["brand"], row["sku"])
 
 
 async def get(conn: Executor, order_id: int) -> Order | None:
@@ -63,7 +71,7 @@ async def get(conn: Executor, order_id: int) -> Order | None:
 
 async def items(conn: Executor, order_id: int) -> list[OrderItem]:
     rows = await conn.fetch("SELECT * FROM order_items WHERE order_id = $1 ORDER BY position", order_id)
-    return [OrderItem(r["position"], r["product_id"], r["name"], r["url"], r["image_url"], r["gtin"]) for r in rows]
+    return [OrderItem.from_row(r) for r in rows]
 
 
 RECENT_ORDERS = 2000  # how far back the console's product lists look
@@ -78,7 +86,7 @@ async def recent_products(conn: Executor, merchant_id: int, limit: int = 100) ->
                                                    ORDER BY id DESC LIMIT $3) o ON o.id = i.order_id
                           ORDER BY i.product_id, o.id DESC) p
            ORDER BY ordered DESC, product_id LIMIT $2""", merchant_id, limit, RECENT_ORDERS)
-    return [OrderItem(r["position"], r["product_id"], r["name"], r["url"], r["image_url"], r["gtin"]) for r in rows]
+    return [OrderItem.from_row(r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -123,9 +131,9 @@ async def record_refund(conn: Connection, merchant_id: int, external_id: str, re
 
 
 async def erase_buyers(conn: Connection, order_ids: Sequence[int], now: datetime) -> int:
-    """Forget the buyer's address and name on these orders; the orders stay as proof of purchase."""
+    """Forget the buyer's address, name and country on these orders; the orders stay as proof of purchase."""
     return int(await conn.fetchval(
-        """WITH u AS (UPDATE orders SET buyer_email = NULL, buyer_name = NULL, updated_at = $2
+        """WITH u AS (UPDATE orders SET buyer_email = NULL, buyer_name = NULL, country = NULL, updated_at = $2
                       WHERE id = ANY($1::bigint[]) RETURNING 1) SELECT count(*) FROM u""",
         list(order_ids), now))
 
@@ -169,10 +177,11 @@ async def ingest(
                     consent = COALESCE($7, consent),
                     {stamp} = COALESCE({stamp}, $8),
                     customer_id = COALESCE($10, customer_id),
+                    country = COALESCE($11, country),
                     updated_at = $9
                 WHERE id = $1 RETURNING *""",
             order["id"], status, event.email, hasher.address(event.email) if event.email else None,
-            event.name, event.locale, event.consent, event.occurred_at, now, event.customer_id,
+            event.name, event.locale, event.consent, event.occurred_at, now, event.customer_id, event.country,
         )
         assert order is not None  # locked above: it exists
         for item in event.lines:
@@ -186,13 +195,18 @@ async def ingest(
             )
         for position, product in enumerate(event.products):
             await conn.execute(
-                """INSERT INTO order_items (order_id, position, product_id, name, url, image_url, gtin)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7)
+                """INSERT INTO order_items (order_id, position, product_id, name, url, image_url, gtin, mpn, brand,
+                                           sku)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                    ON CONFLICT (order_id, product_id) DO UPDATE SET name = EXCLUDED.name,
                        url = COALESCE(EXCLUDED.url, order_items.url),
                        image_url = COALESCE(EXCLUDED.image_url, order_items.image_url),
-                       gtin = COALESCE(EXCLUDED.gtin, order_items.gtin)""",
+                       gtin = COALESCE(EXCLUDED.gtin, order_items.gtin),
+                       mpn = COALESCE(EXCLUDED.mpn, order_items.mpn),
+                       brand = COALESCE(EXCLUDED.brand, order_items.brand),
+                       sku = COALESCE(EXCLUDED.sku, order_items.sku)""",
                 order["id"], position, product.id, product.name, product.url, product.image_url, product.gtin,
+                product.mpn, product.brand, product.sku,
             )
         invitation = await scheduling.on_order_event(conn, merchant, OrderFacts.from_row(order), EventFacts(
             event.status, event.occurred_at, event.timezone), now=now)

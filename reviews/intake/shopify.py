@@ -48,8 +48,11 @@ def lines(raw: Any) -> list[events.LineItem]:
         pid = text(line.get("product_id"), 200) or text(line.get("sku"), 200)
         name = text(line.get("title"), 500) or text(line.get("name"), 500)
         if pid and name:
+            # An order's line carries the variant's SKU and the product's vendor (its brand); the
+            # barcode (GTIN) is not in order webhooks, only in the Products API.
             found.append(webhooks.line(line, pid, name, variant=line.get("variant_id"),
-                                       detail=text(line.get("variant_title"), 500), n=len(found)))
+                                       detail=text(line.get("variant_title"), 500), n=len(found),
+                                       sku=line.get("sku"), brand=line.get("vendor")))
     return found[:webhooks.MAX_LINES]
 
 
@@ -87,6 +90,8 @@ def order_body(topic: str, order: dict[str, Any]) -> dict[str, Any]:
     found = lines(order.get("line_items"))
     # One review per product, as the API wants: the variants share the product's id.
     body.update(products=webhooks.products(found), lines=found, customer_id=text(customer.get("id"), 200))
+    shipping, billing = order.get("shipping_address") or {}, order.get("billing_address") or {}
+    body["customer"]["country"] = webhooks.country(shipping.get("country_code"), billing.get("country_code"))
     return body
 
 

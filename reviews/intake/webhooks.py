@@ -34,8 +34,9 @@ log = logging.getLogger("attest.webhooks")
 # Optional fields a platform may fill with something our API would refuse (a malformed address,
 # a relative image URL). They are dropped instead of refusing the order: the merchant cannot fix
 # the platform's data, and the platform would only retry the same payload.
-_DROPPABLE = ("customer.email", "customer.name", "customer.locale", "customer.timezone")
-_DROPPABLE_PRODUCT = ("url", "image_url", "gtin")
+_DROPPABLE = ("customer.email", "customer.name", "customer.locale", "customer.timezone", "customer.country")
+_DROPPABLE_PRODUCT = ("url", "image_url", "gtin", "mpn", "brand", "sku")
+IDENTIFIERS = ("gtin", "mpn", "brand", "sku")
 # More lines than this is no shop's order; the rest would only be stored, never reviewed.
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
@@ -159,14 +160,36 @@ def quantity(value: Any, *, strict: bool = False) -> int:
     return min(number, MAX_QUANTITY)
 
 
-def line(raw: dict[str, Any], pid: str, name: str, *, variant: Any, detail: str | None, n: int) -> LineItem:
+def line(raw: dict[str, Any], pid: str, name: str, *, variant: Any, detail: str | None, n: int,
+         sku: Any = None, gtin: Any = None, mpn: Any = None, brand: Any = None) -> LineItem:
     # A line without an id (a hand-made payload) still needs one that is stable across deliveries.
     line_id = text(raw.get("id"), 200) or f"{pid}#{n}"
-    return LineItem(line_id, pid, name, quantity(raw.get("quantity")), text(variant or None, 200), detail)
+    # Identifiers are never cut short (a truncated SKU names another product): one too long for the
+    # API is dropped by `to_event`, like any optional field it would refuse.
+    return LineItem(line_id, pid, name, quantity(raw.get("quantity")), text(variant or None, 200), detail,
+                    sku=text(sku, 1000), gtin=gtin_digits(gtin), mpn=text(mpn, 1000), brand=text(brand, 1000))
+
+
+def gtin_digits(value: Any) -> str | None:
+    """A GTIN as platforms and plugins write it ("978-3-16-148410-0", "4006381 333931"), as its digits;
+    None unless it has the 8 to 14 digits of one."""
+    raw = text(value, 40)
+    digits = raw.replace("-", "").replace(" ", "") if raw else ""
+    return digits if digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 14 else None
+
+
+def country(*candidates: Any) -> str | None:
+    """The first of these that is a two-letter country code, upper case."""
+    for candidate in candidates:
+        code = text(candidate, 10)
+        if code and len(code) == 2 and code.isascii() and code.isalpha():
+            return code.upper()
+    return None
 
 
 def products(lines: list[LineItem], images: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """The reviewable products of these lines, in order: one per product id, whatever its variants."""
+    """The reviewable products of these lines, in order: one per product id, whatever its variants,
+    each with the first identifiers (SKU, GTIN, MPN, brand) its lines carry."""
     found: dict[str, dict[str, str]] = {}
     for item in lines:
         if item.product_id not in found:
@@ -174,6 +197,11 @@ def products(lines: list[LineItem], images: dict[str, str] | None = None) -> lis
             image = (images or {}).get(item.product_id)
             if image:
                 found[item.product_id]["image_url"] = image
+        product = found[item.product_id]
+        for key in IDENTIFIERS:
+            value = getattr(item, key)
+            if value and key not in product:
+                product[key] = value
     return list(found.values())[:events.MAX_PRODUCTS]
 
 

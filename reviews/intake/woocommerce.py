@@ -83,6 +83,27 @@ def _entities(value: Any, max_len: int) -> str | None:
     return text(html.unescape(raw), max_len) if raw else None
 
 
+# Where WooCommerce and the common feed plugins keep a line's GTIN, MPN and brand, as `_meta` keys
+# (lower case, without the underscore): WooCommerce's own GTIN field (9.2+), Google Listings & Ads,
+# Product Feed PRO, EAN for WooCommerce, and plain custom fields.
+GTIN_KEYS = ("global_unique_id", "gtin", "wc_gla_gtin", "wpm_gtin_code", "alg_ean", "ean", "upc", "isbn")
+MPN_KEYS = ("mpn", "wc_gla_mpn", "wpm_mpn")
+BRAND_KEYS = ("brand", "wc_gla_brand", "pa_brand", "product_brand")
+
+
+def _first(found: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    return next((found[k] for k in keys if found.get(k) not in (None, "")), None)
+
+
+def identifiers(line: dict[str, Any]) -> dict[str, Any]:
+    """A line's SKU, and its GTIN, MPN and brand where WooCommerce or a plugin put them on the line."""
+    meta = _meta(line)
+    fields = {**meta, **{k: line.get(k) for k in GTIN_KEYS if line.get(k) not in (None, "")}}
+    brand = _first(fields, BRAND_KEYS)
+    return {"sku": line.get("sku") or None, "gtin": _first(fields, GTIN_KEYS), "mpn": _first(fields, MPN_KEYS),
+            "brand": _entities(brand, 1000) if isinstance(brand, str) else None}
+
+
 def _attributes(meta_data: Any) -> str | None:
     """The variation's attributes as WooCommerce shows them ("Colour: Black, Size: M")."""
     shown = []
@@ -126,7 +147,8 @@ def lines(raw: Any) -> tuple[list[events.LineItem], dict[str, str]]:
         name, detail = _name_and_detail(line)
         if not pid or not name:
             continue
-        found.append(webhooks.line(line, pid, name, variant=line.get("variation_id"), detail=detail, n=len(found)))
+        found.append(webhooks.line(line, pid, name, variant=line.get("variation_id"), detail=detail, n=len(found),
+                                   **identifiers(line)))
         image = text((line.get("image") or {}).get("src") if isinstance(line.get("image"), dict) else None, 2000)
         if image:
             images.setdefault(pid, image)
@@ -158,6 +180,7 @@ def order_body(order: dict[str, Any]) -> dict[str, Any] | None:
             "name": full_name(billing.get("first_name"), billing.get("last_name"))
             or full_name(shipping.get("first_name"), shipping.get("last_name")),
             "locale": meta_locale or locale_for(billing.get("country") or shipping.get("country")),
+            "country": webhooks.country(shipping.get("country"), billing.get("country")),
         },
         "consent": consent(order),
         "products": webhooks.products(found, images),

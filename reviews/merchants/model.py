@@ -21,9 +21,19 @@ class Merchant:
     def setting(self, key: str) -> Any:
         return self.settings.get(key, DEFAULT_SETTINGS.get(key))
 
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """The website host names the shop registered (settings key `domains`), lowercase and
+        IDNA-encoded: where its trust badge may show the rating, named on its public page."""
+        return tuple(self.settings.get("domains") or ())
+
     def public_settings(self) -> dict[str, Any]:
-        merged = {**DEFAULT_SETTINGS, **self.settings}
+        merged = {**DEFAULT_SETTINGS, **self.settings, "domains": list(self.domains)}
         return {k: ("set" if v else None) if k in SECRET_SETTINGS else v for k, v in merged.items()}
+
+    def public(self) -> dict[str, Any]:
+        """What the API and `attest merchant show` say of the shop."""
+        return {"slug": self.slug, "name": self.name, "locale": self.locale, "settings": self.public_settings()}
 
 
 def from_row(row: asyncpg.Record) -> Merchant:

@@ -1,5 +1,11 @@
 """A merchant's settings: every one it may change, its default and how its value is checked
-(the same rules for the CLI, the API and the console)."""
+(the same rules for the CLI, the API and the console).
+
+Beside the settings, the shop's public identity is changed through the same rules and the same
+PATCH: its `name` (the merchants row's own column) and `domains`, the website host names it
+registered (stored with the settings). Those two are not in `DEFAULT_SETTINGS`, whose keys are the
+console's settings form: a form without their fields must not clear them.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
+import idna
 import pydantic
 
 from mailer import addresses
@@ -40,9 +47,90 @@ MAX_DAYS = 30
 MAX_TEXT = 500
 _HOURS = "([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]|24):[0-5][0-9]"
 
+IDENTITY = ("name", "domains")
+MAX_NAME = 200
+MAX_DOMAINS = 20
+MAX_HOST = 253
+# A registered host name as it is stored: lowercase ASCII labels (international names IDNA-encoded,
+# "xn--bcher-kva.de"), at least two, the last starting with a letter (so never an IP address); no
+# scheme, path, port or user. The JSON body takes exactly these; typed text is normalised first.
+_LABEL = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+HOST_PATTERN = f"^({_LABEL}\\.)+[a-z]([a-z0-9-]{{0,61}}[a-z0-9])?$"
+_HOST = re.compile(HOST_PATTERN)
+
+
+def parse_name(raw: Any) -> str:
+    """The shop's public name: 1 to 200 characters once trimmed."""
+    text = str(raw).strip() if raw is not None else ""
+    if trouble := unstorable(text):
+        raise ValidationError({"name": trouble})
+    if not text or len(text) > MAX_NAME:
+        raise ValidationError({"name": f"must be 1 to {MAX_NAME} characters"})
+    return text
+
+
+def _checked_host(host: str) -> str | None:
+    """Why a stored-form host name is refused, or None."""
+    if len(host) > MAX_HOST or not _HOST.fullmatch(host):
+        return "is not a host name like shop.example (lowercase, no scheme, path or port)"
+    for label in host.split("."):
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label)
+            except idna.IDNAError:
+                return "has an xn-- label that is not valid IDNA"
+    return None
+
+
+def normalise_host(text: str) -> str:
+    """A host name as a person types it ("Bücher.de.", "WWW.Shop.example") in its stored form, or a
+    ValidationError saying why it cannot be one (a URL, a port, an address)."""
+    host = text.strip().lower().rstrip(".")
+    if re.search(r"[/:?#@\\\s]", host):
+        raise ValidationError({"domains": f"{text.strip()[:80]!r}: only the host name, without https://, a path "
+                                          "or a port"})
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            raise ValidationError({"domains": f"{text.strip()[:80]!r} is not a valid international "
+                                              "domain name"}) from None
+    if trouble := _checked_host(host):
+        raise ValidationError({"domains": f"{text.strip()[:80]!r} {trouble}"})
+    return host
+
+
+def parse_domains(raw: Any) -> list[str]:
+    """The registered website domains: a JSON list of stored-form host names (the API), or text of
+    host names separated by commas or blanks (the CLI, a form), normalised. Empty clears them."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        hosts = [normalise_host(part) for part in re.split(r"[,\s]+", raw) if part.strip()]
+        hosts = list(dict.fromkeys(hosts))  # typed twice is one domain
+    elif isinstance(raw, list):
+        hosts = []
+        for i, host in enumerate(raw):
+            if not isinstance(host, str):
+                raise ValidationError({"domains": f"item {i} must be a string"})
+            if trouble := _checked_host(host):
+                raise ValidationError({"domains": f"item {i} {trouble}"})
+            if host in hosts:
+                raise ValidationError({"domains": f"item {i} appears twice"})
+            hosts.append(host)
+    else:
+        raise ValidationError({"domains": "must be a list of host names"})
+    if len(hosts) > MAX_DOMAINS:
+        raise ValidationError({"domains": f"at most {MAX_DOMAINS} domains"})
+    return hosts
+
 
 def parse_setting(key: str, raw: Any) -> Any:
-    """Validate one setting from the CLI (strings) or the API (JSON values)."""
+    """Validate one setting (or `name`, `domains`) from the CLI (strings) or the API (JSON values)."""
+    if key == "name":
+        return parse_name(raw)
+    if key == "domains":
+        return parse_domains(raw)
     if key not in DEFAULT_SETTINGS:
         raise ValidationError({key: "unknown setting"})
     text = str(raw).strip() if raw is not None else ""
@@ -124,10 +212,37 @@ def _text(key: str, *, nullable: bool = True, **extra: Any) -> Checked:
     return Checked(_rule(key), bodies.text_schema(MAX_TEXT, nullable=nullable, **extra))
 
 
+def _identity(key: str) -> Callable[[Any, Mapping[str, Any]], Any]:
+    def check(value: Any, context: Mapping[str, Any]) -> Any:
+        if key == "name":
+            value = bodies.text(value, max_len=MAX_NAME, required=True)
+        elif value is not None and not isinstance(value, list):
+            raise refuse("must be a list of host names, or null")
+        try:
+            return parse_setting(key, value)
+        except ValidationError as exc:
+            raise refuse(exc.fields[key]) from None
+
+    return check
+
+
+_NAME = Checked(_identity("name"), bodies.text_schema(
+    MAX_NAME, required=True, description="The shop's public name, shown in every email, page and widget."))
+_DOMAINS = Checked(_identity("domains"), {
+    "type": ["array", "null"], "maxItems": MAX_DOMAINS, "uniqueItems": True,
+    "items": {"type": "string", "maxLength": MAX_HOST, "pattern": HOST_PATTERN},
+    "description": "The shop's website host names (replacing the ones registered; [] or null for none): "
+                   "lowercase, international names IDNA-encoded (xn--bcher-kva.de), no scheme, path or port. "
+                   "The trust badge shows the rating only on these; the public page names them."})
+
+
 class SettingsPatch(pydantic.BaseModel):
     """The settings to change; those left out stay as they are (`DEFAULT_SETTINGS` until set)."""
 
     model_config = pydantic.ConfigDict(extra="forbid")
+
+    name: Annotated[str | None, _NAME] = None
+    domains: Annotated[list[str] | None, _DOMAINS] = None
 
     invite_delay_days: Annotated[int | None, _days("invite_delay_days",
                                                    "Days after fulfilment (or delivery) before inviting.")] = None

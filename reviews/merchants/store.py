@@ -40,7 +40,7 @@ async def create(
         errors["locale"] = f"must be one of {', '.join(SUPPORTED_LOCALES)}"
     if errors:
         raise ValidationError(errors)
-    parsed = {k: parse_setting(k, v) for k, v in (settings or {}).items()}
+    parsed = {k: parse_setting(k, v) for k, v in (settings or {}).items() if k != "name"}
     async with conn.transaction():
         try:
             row = await conn.fetchrow(
@@ -65,6 +65,8 @@ async def by_id(conn: Executor, merchant_id: int) -> Merchant | None:
 
 
 async def update_settings(conn: Connection, merchant: Merchant, changes: dict[str, Any]) -> Merchant:
+    """Change settings, and the shop's `name` and `domains` (`settings.IDENTITY`), each checked by its
+    rule; nothing is stored unless every change is valid."""
     errors: dict[str, str] = {}
     parsed: dict[str, Any] = {}
     for key, raw in changes.items():
@@ -74,8 +76,10 @@ async def update_settings(conn: Connection, merchant: Merchant, changes: dict[st
             errors.update(exc.fields)
     if errors:
         raise ValidationError(errors)
+    name = parsed.pop("name", None)  # the row's own column; everything else is a setting
     row = await conn.fetchrow(
-        "UPDATE merchants SET settings = settings || $2 WHERE id = $1 RETURNING *", merchant.id, parsed
+        "UPDATE merchants SET name = coalesce($3, name), settings = settings || $2 WHERE id = $1 RETURNING *",
+        merchant.id, parsed, name,
     )
     assert row is not None  # the caller's merchant exists
     return from_row(row)

@@ -1,10 +1,14 @@
 import asyncio
 import json
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from reviews import cli
+from reviews.collection import store
 from reviews.collection.importing import detect_format, import_file
 from reviews.platform.services import Services
 from reviews.screening.reindex import queue_rescan
@@ -226,3 +230,43 @@ async def test_a_sale_week_is_no_burst_but_bought_five_stars_are(services: Servi
     burst = {f["external_id"] for f in await flagged_reviews(services.pool) if "burst" in f["reasons"]}
     assert not {e for e in burst if e.startswith("sale-shop")}
     assert len({e for e in burst if e.startswith("bought-shop-1")}) >= 20
+
+
+async def test_an_imported_review_keeps_its_own_date_on_every_public_surface(
+        client: httpx.AsyncClient, services: Services) -> None:
+    """Judge.me reviews written in November 2024, imported on 7 December 2026: wherever a shopper or
+    Google reads them, they are dated when their authors wrote them."""
+    import_day = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    services.clock.set(import_day)  # type: ignore[attr-defined]
+    fixture = Path(__file__).parent / "fixtures" / "judgeme_export.csv"
+    report = await import_file(services.pool, fixture, hasher=services.hasher, now=import_day,
+                               create_merchants=True, default_merchant="linen-house")
+    assert report.imported == 4
+    async with services.pool.acquire() as conn:
+        # What the source had approved is published (the scan would, finding nothing); the rest stays held.
+        for review_id in await conn.fetch("SELECT id FROM reviews WHERE source_state IS NULL"):
+            await store.publish(conn, review_id["id"], import_day)
+    base = "/widgets/v1/linen-house"
+
+    listed = (await client.get(f"{base}/reviews.json")).json()["reviews"]
+    assert [(r["product_id"], r["submitted_at"]) for r in listed] == [
+        ("linen-trousers", "2024-11-06T12:00:00Z"), ("7012345678", "2024-11-02T14:03:11Z")]  # newest written first
+    assert all(r["published_at"].startswith("2026-12-07") and r["edited_at"] is None for r in listed)
+    # embed.js shows each review's `submitted_at`, never the day it was published.
+    script = (await client.get("/widgets/v1/embed.js")).text
+    assert "new Date(r.submitted_at)" in script and "published_at" not in script
+
+    html = (await client.get(f"{base}/widget.html")).text
+    assert "Nov 2, 2024" in html and "Nov 6, 2024" in html and "2026" not in html
+    assert '<time datetime="2024-11-02">' in html
+
+    doc = (await client.get(f"{base}/jsonld.json?product=7012345678")).json()
+    assert [r["datePublished"] for r in doc["review"]] == ["2024-11-02"]
+
+    feed = ET.fromstring((await client.get(f"{base}/feed.xml")).content)  # noqa: S314 (our own answer)
+    assert sorted(r.findtext("review_timestamp") or "" for r in feed.iter("review")) == [
+        "2024-11-02T14:03:11Z", "2024-11-06T12:00:00Z"]
+
+    # The merchant's inbox said so already; it still does.
+    assert (await services.pool.fetchval("SELECT min(submitted_at) FROM reviews")) == datetime(
+        2024, 11, 2, 14, 3, 11, tzinfo=UTC)

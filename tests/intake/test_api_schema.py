@@ -179,7 +179,7 @@ async def test_an_order_id_may_be_a_number_but_never_empty(client: httpx.AsyncCl
 async def test_the_settings_schema_names_every_setting(client: httpx.AsyncClient) -> None:
     schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
     patch = schemas["SettingsPatch"]
-    assert set(patch["properties"]) == set(merchant_settings.DEFAULT_SETTINGS)
+    assert set(patch["properties"]) == {*merchant_settings.DEFAULT_SETTINGS, *merchant_settings.IDENTITY}
     assert patch["additionalProperties"] is False
 
 

@@ -98,7 +98,7 @@
         label.appendChild(node("p", null, r.reply.body));
       }
       li.appendChild(node("small", "meta", (r.display_name || t.anonymous) + " · " +
-        dates.format(new Date(r.published_at || r.submitted_at))));
+        dates.format(new Date(r.submitted_at))));
       list.appendChild(li);
     });
     el.textContent = "";
