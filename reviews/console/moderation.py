@@ -13,8 +13,9 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from reviews.accounts import users
 from reviews.collection.reasons import BY_CODE, REASONS
-from reviews.console import evidence, users
+from reviews.console import evidence
 from reviews.console.web import Visitor, _, _n, bad_form, csrf_ok, first, not_found, read_form, render, signed_in
 from reviews.moderation import claims, decisions, queue
 from reviews.moderation.queue import TABS, Filters

@@ -1,6 +1,6 @@
 """A shop's team (owner): who has which role, inviting someone by email as owner, agent or viewer
-(`accounts.add_member` mails them a sign-in link), changing a role and removing a member. A shop
-keeps at least one owner. Every change is audited by `reviews.console.accounts`.
+(`team.add_member` mails them a sign-in link), changing a role and removing a member. A shop
+keeps at least one owner. Every change is audited by `reviews.accounts.team`.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reviews.console import accounts, users
+from reviews.accounts import team, users
 from reviews.console.shops import Shop, render_shop, shop, shop_post
 from reviews.console.web import _, first, not_found
 from reviews.platform.errors import NotFound, ValidationError
@@ -40,7 +40,7 @@ def _problem(locale: str, exc: ValidationError) -> dict[str, str]:
     """The refusal in words, beside its field."""
     if isinstance(exc, users.LastOwner):
         return {"role": _(locale, "The shop needs at least one owner: make someone else an owner first.")}
-    if isinstance(exc, accounts.AlreadyMember):
+    if isinstance(exc, team.AlreadyMember):
         return {"email": _(locale, "This person is already in the team: change their role below.")}
     return dict(exc.fields)
 
@@ -57,7 +57,7 @@ async def invite(request: Request) -> Response:
     assert found.who.user is not None
     email, role = first(form, "email").strip()[:320], first(form, "role")
     try:
-        await accounts.add_member(found.who.svc, email, role, found.merchant, actor=found.who.user.email,
+        await team.add_member(found.who.svc, email, role, found.merchant, actor=found.who.user.email,
                                   locale=found.who.locale)
     except ValidationError as exc:
         return await _render(found, status_code=422, errors=_problem(found.who.locale, exc), email=email,
@@ -80,7 +80,7 @@ async def change_role(request: Request) -> Response:
     if user_id is None:
         return not_found(found.who)
     try:
-        await accounts.change_role(found.who.svc, found.merchant, user_id, first(form, "role"),
+        await team.change_role(found.who.svc, found.merchant, user_id, first(form, "role"),
                                    actor=found.who.user.email)
     except NotFound:
         return not_found(found.who)
@@ -99,7 +99,7 @@ async def remove(request: Request) -> Response:
     if user_id is None:
         return not_found(found.who)
     try:
-        await accounts.remove_member(found.who.svc, found.merchant, user_id, actor=found.who.user.email)
+        await team.remove_member(found.who.svc, found.merchant, user_id, actor=found.who.user.email)
     except NotFound:
         return not_found(found.who)
     except ValidationError as exc:

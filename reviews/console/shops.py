@@ -15,8 +15,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from reviews.console import users
-from reviews.console.users import Membership
+from reviews.accounts import users
+from reviews.accounts.users import Membership
 from reviews.console.web import Visitor, _, bad_form, csrf_ok, first, message_page, not_found, read_form, render
 from reviews.console.web import signed_in as _signed_in
 from reviews.merchants import store as merchants

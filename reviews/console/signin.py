@@ -8,15 +8,13 @@ and every sign-in, failed sign-in and sign-out goes to the audit log. A link is 
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reviews.console import sessions, users
-from reviews.console.users import User
+from reviews.accounts import links, sessions, users
+from reviews.accounts.users import User
 from reviews.console.web import (
     PRE_COOKIE,
     Visitor,
@@ -35,39 +33,13 @@ from reviews.console.web import (
     signed_in,
     visitor,
 )
-from reviews.platform import audit, tokens
+from reviews.platform import audit
 from reviews.platform.http import client_ip
 from reviews.platform.ratelimit import Limit, RateLimiter
 from reviews.platform.services import Services
 
-LINK = "attest.console-link.v1"
-LINK_MAX_AGE = 15 * 60
 PER_ACCOUNT = Limit("console-sign-in-account", 10, 900)
 PER_CLIENT = Limit("console-sign-in-client", 30, 900)
-
-
-def sign_in_link(svc: Services, user: User) -> str:
-    token = svc.signer.sign(LINK, {"u": user.id, "n": user.link_nonce})
-    return f"{svc.settings.base_url}/console/link/{token}"
-
-
-async def mail_link(svc: Services, user: User, locale: str) -> str:
-    """Mail the user a sign-in link (through the outbox or SMTP, like every email); returns it."""
-    link = sign_in_link(svc, user)
-    msg = EmailMessage()
-    msg["Message-ID"] = make_msgid(domain=svc.settings.mail_from.rpartition("@")[2] or None)
-    msg["Date"] = format_datetime(svc.clock.now())
-    msg["From"] = svc.settings.mail_from
-    msg["To"] = user.email
-    msg["Subject"] = _(locale, "Your sign-in link for Attest")
-    text = "\n\n".join([
-        _(locale, "Open this link within 15 minutes to sign in to the Attest console:"), link,
-        _(locale, "It works once. If you did not ask for it, ignore this email: nobody can sign in without it."),
-    ])
-    msg.set_content(text + "\n")
-    async with svc.transport().session() as session:
-        await session.send(msg)
-    return link
 
 
 def _form(who: Visitor, request: Request, *, status_code: int = 200, **context: Any) -> Response:
@@ -144,27 +116,17 @@ async def request_link(request: Request) -> Response:
                      error=_(who.locale, "Too many attempts. Wait a quarter of an hour and try again."))
     user = await users.by_email(svc.pool, email) if email else None
     if user is not None and not user.disabled:
-        await mail_link(svc, user, who.locale)
+        await links.mail_link(svc, user, who.locale)
     # The same answer whether or not the address has an account: the page tells nobody who has one.
     return message_page(who, 200, _(who.locale, "Check your email"), _(
         who.locale, "If an account exists for this address, a sign-in link is on its way. It works once, "
                     "for 15 minutes."))
 
 
-def _load_link(svc: Services, token: str) -> dict[str, int] | None:
-    try:
-        payload = svc.signer.load(LINK, token, LINK_MAX_AGE)
-    except (tokens.TokenInvalid, tokens.TokenExpired):
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("u"), int) or not isinstance(payload.get("n"), int):
-        return None
-    return payload
-
-
 async def link_page(request: Request) -> Response:
     """A GET changes nothing (mail scanners open links): the page asks for a click, or a password."""
     who = await visitor(request)
-    payload = _load_link(who.svc, request.path_params["token"])
+    payload = links.load_link(who.svc, request.path_params["token"])
     user = await users.by_id(who.svc.pool, payload["u"]) if payload else None
     if payload is None or user is None or user.disabled or user.link_nonce != payload["n"]:
         return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
@@ -182,7 +144,7 @@ async def use_link(request: Request) -> Response:
         return posted
     who, form = posted
     svc = who.svc
-    payload = _load_link(svc, request.path_params["token"])
+    payload = links.load_link(svc, request.path_params["token"])
     if payload is None:
         return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
             who.locale, "Sign-in links work once and for 15 minutes. Ask for a new one on the sign-in page."))

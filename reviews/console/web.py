@@ -19,8 +19,8 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from reviews.console import sessions
-from reviews.console.users import User
+from reviews.accounts import sessions
+from reviews.accounts.users import User
 from reviews.platform import tokens
 from reviews.platform.errors import ApiError
 from reviews.platform.http import read_body

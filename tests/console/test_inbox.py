@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
+from reviews.accounts import manage
 from reviews.collection import listing, replies, reply_notices
 from reviews.collection import store as reviews
 from reviews.collection.replies import NOTICE_JOB
-from reviews.console import accounts, inbox
+from reviews.console import inbox
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform import jobs, tokens
@@ -46,7 +47,7 @@ def _form(html: str, action: str, marker: str | None = None) -> dict[str, str]:
 async def sign_in(client: httpx.AsyncClient, services: Services, email: str, role: str,
                   merchant: str | None = "demo-shop") -> None:
     client.cookies.clear()
-    _user, link = await accounts.invite(services, email, role, merchant, actor="test")
+    _user, link = await manage.invite(services, email, role, merchant, actor="test")
     path = link.removeprefix(services.settings.base_url)
     page = await client.get(path)
     assert page.status_code == 200

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from reviews.console import accounts
+from reviews.accounts import manage
 from reviews.merchants import hooks
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
@@ -40,7 +40,7 @@ def svc(services: Services, clock: FrozenClock) -> Services:
 async def _sign_in(client: httpx.AsyncClient, services: Services, email: str, role: str,
                    merchant: str | None = "demo-shop") -> None:
     client.cookies.clear()
-    _user, link = await accounts.invite(services, email, role, merchant, actor="test")
+    _user, link = await manage.invite(services, email, role, merchant, actor="test")
     path = link.removeprefix(services.settings.base_url)
     page = await client.get(path)
     parser = FormParser()

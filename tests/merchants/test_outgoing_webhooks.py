@@ -16,9 +16,9 @@ import httpx
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from reviews.accounts import manage as accounts
 from reviews.collection import replies
 from reviews.collection import store as reviews
-from reviews.console import accounts
 from reviews.merchants import hook_delivery, hooks
 from reviews.merchants.model import Merchant
 from reviews.platform.clock import FrozenClock
