@@ -7,7 +7,7 @@ import json
 import signal
 
 from reviews.collection import reply_notices, retention
-from reviews.console import webhooks_page
+from reviews.console.shop import webhooks as webhooks_page
 from reviews.invitations import sending
 from reviews.merchants import hook_delivery
 from reviews.moderation import notices

@@ -2,8 +2,8 @@
 an invited user sets their first password), signing out, and signing out everywhere.
 
 Attempts are limited per account and per client address (keyed hashes, as every rate limit),
-and every sign-in, failed sign-in and sign-out goes to the audit log. A link is single use
-(the user's link nonce moves when it is spent), lasts 15 minutes and has its own salt.
+and every sign-in, failed sign-in and sign-out goes to the audit log. The links and their rules
+are `reviews.accounts.links`.
 """
 
 from __future__ import annotations
@@ -15,22 +15,19 @@ from starlette.responses import RedirectResponse, Response
 
 from reviews.accounts import links, sessions, users
 from reviews.accounts.users import User
+from reviews.console.guards import posted, posted_before_sign_in, signed_in_page
 from reviews.console.web import (
     PRE_COOKIE,
     Visitor,
     _,
-    bad_form,
     clear_session_cookie,
-    csrf_ok,
     first,
     message_page,
     pre_binding,
-    read_form,
     render,
     safe_next,
     set_pre_cookie,
     set_session_cookie,
-    signed_in,
     visitor,
 )
 from reviews.platform import audit
@@ -51,13 +48,9 @@ def _form(who: Visitor, request: Request, *, status_code: int = 200, **context: 
     return response
 
 
-async def _pre_session_post(request: Request) -> tuple[Visitor, dict[str, list[str]]] | Response:
-    """A form posted before sign-in: its CSRF token is bound to the pre-session cookie."""
-    who = await visitor(request)
-    form = await read_form(request)
-    if form is None or not csrf_ok(who.svc, first(form, "csrf"), request.cookies.get(PRE_COOKIE)):
-        return bad_form(who)
-    return who, form
+def _unusable(who: Visitor) -> Response:
+    return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
+        who.locale, "Sign-in links work once and for 15 minutes. Ask for a new one on the sign-in page."))
 
 
 async def sign_in_page(request: Request) -> Response:
@@ -75,10 +68,8 @@ async def _limited(svc: Services, request: Request, email: str) -> bool:
 
 
 async def sign_in(request: Request) -> Response:
-    posted = await _pre_session_post(request)
-    if isinstance(posted, Response):
-        return posted
-    who, form = posted
+    who = await visitor(request)
+    form = await posted_before_sign_in(request, who)
     svc = who.svc
     email, password, target = first(form, "email").strip(), first(form, "password"), first(form, "next")
     if await _limited(svc, request, email):
@@ -105,10 +96,8 @@ async def _start(svc: Services, user: User, target: str) -> Response:
 
 
 async def request_link(request: Request) -> Response:
-    posted = await _pre_session_post(request)
-    if isinstance(posted, Response):
-        return posted
-    who, form = posted
+    who = await visitor(request)
+    form = await posted_before_sign_in(request, who)
     svc = who.svc
     email = first(form, "email").strip()
     if await _limited(svc, request, email):
@@ -129,8 +118,7 @@ async def link_page(request: Request) -> Response:
     payload = links.load_link(who.svc, request.path_params["token"])
     user = await users.by_id(who.svc.pool, payload["u"]) if payload else None
     if payload is None or user is None or user.disabled or user.link_nonce != payload["n"]:
-        return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
-            who.locale, "Sign-in links work once and for 15 minutes. Ask for a new one on the sign-in page."))
+        return _unusable(who)
     value, fresh = pre_binding(request)
     response = render("link.html", who, binding=value, email=user.email, needs_password=not user.has_password)
     if fresh:
@@ -139,15 +127,12 @@ async def link_page(request: Request) -> Response:
 
 
 async def use_link(request: Request) -> Response:
-    posted = await _pre_session_post(request)
-    if isinstance(posted, Response):
-        return posted
-    who, form = posted
+    who = await visitor(request)
+    form = await posted_before_sign_in(request, who)
     svc = who.svc
     payload = links.load_link(svc, request.path_params["token"])
     if payload is None:
-        return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
-            who.locale, "Sign-in links work once and for 15 minutes. Ask for a new one on the sign-in page."))
+        return _unusable(who)
     password = first(form, "password")
     known = await users.by_id(svc.pool, payload["u"])
     if known is not None and (password or not known.has_password):
@@ -158,8 +143,7 @@ async def use_link(request: Request) -> Response:
     async with svc.pool.acquire() as conn:
         user = await users.use_link(conn, payload["u"], payload["n"])
         if user is None:
-            return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
-                who.locale, "Sign-in links work once and for 15 minutes. Ask for a new one on the sign-in page."))
+            return _unusable(who)
         if password:
             user = await users.set_password(conn, user.id, password)
             await audit.record(conn, actor=user.email, action="console.password_set", table="users", row_id=user.id,
@@ -167,13 +151,9 @@ async def use_link(request: Request) -> Response:
     return await _start(svc, user, "/console")
 
 
-async def sign_out(request: Request) -> Response:
-    found = await signed_in(request)
-    if isinstance(found, Response):
-        return found
-    form = await read_form(request)
-    if form is None or not csrf_ok(found.svc, first(form, "csrf"), found.binding()):
-        return bad_form(found)
+@signed_in_page
+async def sign_out(request: Request, found: Visitor) -> Response:
+    form = await posted(request, found)
     assert found.user is not None
     everywhere = first(form, "everywhere") == "1"
     now = found.svc.clock.now()
