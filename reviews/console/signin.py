@@ -1,9 +1,9 @@
-"""Signing in to /console: a password, or a one-time link mailed to the address (which is also how
-an invited user sets their first password), signing out, and signing out everywhere.
+"""The sign-in pages of /console: a password, or a one-time link mailed to the address (which is
+also how an invited user sets their first password), signing out, and signing out everywhere.
 
-Attempts are limited per account and per client address (keyed hashes, as every rate limit),
-and every sign-in, failed sign-in and sign-out goes to the audit log. The links and their rules
-are `reviews.accounts.links`.
+Attempts are limited per account and per client address (keyed hashes, as every rate limit). The
+sessions, the links and the audit of each sign-in and sign-out are `reviews.accounts`'
+(`access`, `links`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reviews.accounts import links, sessions, users
+from reviews.accounts import access, links, users
 from reviews.accounts.users import User
 from reviews.console.guards import posted, posted_before_sign_in, signed_in_page
 from reviews.console.web import (
@@ -30,7 +30,6 @@ from reviews.console.web import (
     set_session_cookie,
     visitor,
 )
-from reviews.platform import audit
 from reviews.platform.http import client_ip
 from reviews.platform.ratelimit import Limit, RateLimiter
 from reviews.platform.services import Services
@@ -75,23 +74,16 @@ async def sign_in(request: Request) -> Response:
     if await _limited(svc, request, email):
         return _form(who, request, status_code=429, email=email, next=target, error=_(
             who.locale, "Too many attempts. Wait a quarter of an hour, or ask for a sign-in link."))
-    now = svc.clock.now()
-    user = await users.verify_password(svc.pool, email, password) if email and password else None
+    user = await access.with_password(svc, email, password)
     if user is None:
-        await audit.record(svc.pool, actor=f"console:{users.normalize(email)[:200]}", action="console.sign_in_failed",
-                           table="users", row_id=None, now=now)
         return _form(who, request, status_code=401, email=email, next=target,
                      error=_(who.locale, "The email address or the password is wrong."))
     return await _start(svc, user, safe_next(target))
 
 
 async def _start(svc: Services, user: User, target: str) -> Response:
-    now = svc.clock.now()
-    token = await sessions.start(svc.pool, user, now)  # always a fresh session: no fixation
-    await users.signed_in(svc.pool, user.id, now)
-    await audit.record(svc.pool, actor=user.email, action="console.sign_in", table="users", row_id=user.id, now=now)
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, svc, token)
+    set_session_cookie(response, svc, await access.start(svc, user))
     return response
 
 
@@ -140,14 +132,9 @@ async def use_link(request: Request) -> Response:
             return render("link.html", who, status_code=422, binding=request.cookies.get(PRE_COOKIE),
                           email=known.email, needs_password=not known.has_password,
                           error=_(who.locale, "Choose a password of at least 12 characters."))
-    async with svc.pool.acquire() as conn:
-        user = await users.use_link(conn, payload["u"], payload["n"])
-        if user is None:
-            return _unusable(who)
-        if password:
-            user = await users.set_password(conn, user.id, password)
-            await audit.record(conn, actor=user.email, action="console.password_set", table="users", row_id=user.id,
-                               now=svc.clock.now())
+    user = await access.spend_link(svc, payload, password)
+    if user is None:
+        return _unusable(who)
     return await _start(svc, user, "/console")
 
 
@@ -155,14 +142,7 @@ async def use_link(request: Request) -> Response:
 async def sign_out(request: Request, found: Visitor) -> Response:
     form = await posted(request, found)
     assert found.user is not None
-    everywhere = first(form, "everywhere") == "1"
-    now = found.svc.clock.now()
-    if everywhere:
-        await users.end_sessions(found.svc.pool, found.user.id)
-    await sessions.end(found.svc.pool, found.token, now)
-    await audit.record(found.svc.pool, actor=found.user.email,
-                       action="console.sign_out_everywhere" if everywhere else "console.sign_out",
-                       table="users", row_id=found.user.id, now=now)
+    await access.sign_out(found.svc, found.user, found.token, everywhere=first(form, "everywhere") == "1")
     response = RedirectResponse("/console/sign-in", status_code=303)
     clear_session_cookie(response, found.svc)
     return response

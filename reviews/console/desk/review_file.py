@@ -16,7 +16,7 @@ from reviews.console.desk import evidence
 from reviews.console.desk.queue import filters_of
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import Desk, moderator_page, posted
-from reviews.console.web import Visitor, _, first, render
+from reviews.console.web import _, first, render
 from reviews.moderation import claims, decisions, queue
 from reviews.moderation.queue import Filters
 from reviews.platform.errors import NotFound, ValidationError
@@ -42,10 +42,10 @@ def _text(title: str | None, body: str | None) -> str:
     return " ".join(x for x in ((title or "").strip(), (body or "").strip()) if x)
 
 
-async def _neighbours(who: Visitor, merchants: list[int] | None, review_id: int, request: Request) -> dict[str, Any]:
+async def _neighbours(desk: Desk, review_id: int, request: Request) -> dict[str, Any]:
     """The previous and next review of the held tab, for j and k."""
     f = filters_of(request)
-    entries, _total = await queue.held(who.svc.pool, merchants, Filters(**{**f.__dict__, "page": 1}))
+    entries, _total = await queue.held(desk.who.svc.pool, desk.merchants, Filters(**{**f.__dict__, "page": 1}))
     ids = [e.review_id for e in entries]
     if review_id not in ids:
         return {"prev": None, "next": ids[0] if ids else None}
@@ -125,7 +125,7 @@ async def _file(request: Request, desk: Desk, review_id: int, *, status_code: in
                   timeline=timeline, version=version, reasons=REASONS, problem=problem,
                   claimed_by=claim.email if claim and claim.user_id != who.user.id else None,
                   campaign_ids=[m.id for m in campaign["members"]] + [review_id] if campaign else [],
-                  nav=await _neighbours(who, merchants, review_id, request),
+                  nav=await _neighbours(desk, review_id, request),
                   query=urlencode(filters_of(request).query()))
 
 
