@@ -49,9 +49,9 @@ OWNERS = {
     "webhook_endpoints": "reviews/merchants/hooks.py",
 }
 # Routes and commands: they parse, call the owner, shape the answer.
-NO_SQL = ("reviews/app.py", "reviews/cli.py", "reviews/worker.py", "reviews/buyer/*.py", "reviews/console/**/*.py",
-          "reviews/intake/api.py", "reviews/intake/shopify.py", "reviews/intake/woocommerce.py", "reviews/privacy/api.py",
-          "widgets/routes.py")
+NO_SQL = ("reviews/app.py", "reviews/cli.py", "reviews/worker.py", "reviews/buyer/*.py", "reviews/intake/api.py",
+          "reviews/intake/shopify.py", "reviews/intake/woocommerce.py", "reviews/privacy/api.py", "widgets/routes.py",
+          "reviews/console/**/*.py")
 _WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z_]+)\b")
 _SQL = re.compile(r"\b(?:SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b")
 

@@ -84,10 +84,10 @@ def _filters(request: Request) -> tuple[str | None, str | None, int]:
 
 
 def _query(state: str | None, language: str | None, page: int = 1) -> str:
-    params = {"state": state or "", "language": NO_LANGUAGE if language == "" else (language or "")}
+    fields = {"state": state or "", "language": NO_LANGUAGE if language == "" else (language or "")}
     if page > 1:
-        params["page"] = str(page)
-    return urlencode({k: v for k, v in params.items() if v})
+        fields["page"] = str(page)
+    return urlencode({k: v for k, v in fields.items() if v})
 
 
 @shop_page("viewer")

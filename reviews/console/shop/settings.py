@@ -17,7 +17,7 @@ from mailer.wire import OutgoingMessage
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import posted, shop_page
 from reviews.console.shops import Shop, render_shop
-from reviews.console.web import _, first
+from reviews.console.web import Form, _, first
 from reviews.intake import orders, webhooks
 from reviews.invitations import sending
 from reviews.merchants import settings as merchant_settings
@@ -39,7 +39,7 @@ PREVIEW_CSP = ("default-src 'none'; img-src https: http: data:; style-src 'unsaf
                "form-action 'none'; frame-ancestors 'self'; sandbox")
 
 
-def body_of(form: dict[str, list[str]]) -> dict[str, Any]:
+def body_of(form: Form) -> dict[str, Any]:
     """The form as the API's JSON body: days as numbers (anything else is left as typed, for the
     rule to refuse), switches as booleans, text as text (blank clears it, as null does)."""
     body: dict[str, Any] = {}
