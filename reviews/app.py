@@ -19,6 +19,8 @@ from starlette.routing import Mount, Route
 from reviews.buyer import pages, review_page, unsubscribe, verification
 from reviews.buyer.pages import _
 from reviews.collection import store as reviews
+from reviews.console import errors as console_errors
+from reviews.console.routes import EXCEPTION_HANDLERS as CONSOLE_ERRORS
 from reviews.console.routes import routes as console_routes
 from reviews.intake import api, openapi, shopify, woocommerce
 from reviews.invitations import store as invitations
@@ -72,6 +74,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else code
         return JSONResponse({"error": {"code": code, "message": message, "fields": {}}},
                             status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    if exc.status_code == 404 and (request.url.path == "/console" or request.url.path.startswith("/console/")):
+        return await console_errors.not_found_page(request)  # an id that is no number, an unknown page
     locale = pages.page_locale(request)
     if exc.status_code == 404:
         return pages.error_page(locale, 404, _(locale, "Page not found"), _(locale, "This page does not exist."))
@@ -227,7 +231,7 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
         middleware=[Middleware(http.TrustedProxies), Middleware(metrics.MetricsMiddleware),
                     Middleware(http.SecurityHeaders), Middleware(http.UnstorableUrls, refuse=refused_url)],
         exception_handlers={ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
-                            Exception: server_error,
+                            **CONSOLE_ERRORS, Exception: server_error,
                             **dict.fromkeys(db.UNAVAILABLE, unavailable)},
         lifespan=lifespan,
     )

@@ -19,11 +19,11 @@ import uvicorn
 from tqdm import tqdm
 
 from reviews import __version__, worker
+from reviews.accounts import manage
+from reviews.accounts.users import ROLES as USER_ROLES
 from reviews.app import create_app
 from reviews.collection import importing
 from reviews.collection.reasons import REASONS
-from reviews.console import accounts
-from reviews.console.users import ROLES as USER_ROLES
 from reviews.invitations import store as invitations
 from reviews.merchants import keys
 from reviews.merchants import store as merchants
@@ -187,14 +187,14 @@ async def _user(settings: Settings, args: argparse.Namespace) -> int:
     async with open_services(settings) as svc:
         actor = f"cli:{getpass.getuser()}"
         if args.user_command == "create":
-            user, link = await accounts.invite(svc, args.email, args.role, args.merchant, actor=actor,
-                                               locale=args.locale)
+            user, link = await manage.invite(svc, args.email, args.role, args.merchant, actor=actor,
+                                             locale=args.locale)
             _print_json({"email": user.email, "role": args.role, "merchant": args.merchant, "sign_in_link": link,
                          "mailed": True})
         elif args.user_command == "list":
-            _print_json(await accounts.listing(svc))
+            _print_json(await manage.listing(svc))
         else:
-            user = await accounts.disable(svc, args.email, actor=actor)
+            user = await manage.disable(svc, args.email, actor=actor)
             _print_json({"email": user.email, "disabled": True})
     return 0
 

@@ -14,11 +14,11 @@ SOURCES = ("reviews", "embedding", "mailer", "widgets")
 OWNERS = {
     "api_keys": "reviews/merchants/keys.py",
     "appeals": "reviews/collection/appeals.py",
-    "console_sessions": "reviews/console/sessions.py",
-    "memberships": "reviews/console/users.py",
+    "console_sessions": "reviews/accounts/sessions.py",
+    "memberships": "reviews/accounts/users.py",
     "moderation_decisions": "reviews/moderation/decisions.py",
     "review_claims": "reviews/moderation/claims.py",
-    "users": "reviews/console/users.py",
+    "users": "reviews/accounts/users.py",
     "audit_log": "reviews/platform/audit.py",
     "corpus_stats": "embedding/stats.py",
     "data_exports": "reviews/privacy/exports.py",
@@ -50,7 +50,8 @@ OWNERS = {
 }
 # Routes and commands: they parse, call the owner, shape the answer.
 NO_SQL = ("reviews/app.py", "reviews/cli.py", "reviews/worker.py", "reviews/buyer/*.py", "reviews/intake/api.py",
-          "reviews/intake/shopify.py", "reviews/intake/woocommerce.py", "reviews/privacy/api.py", "widgets/routes.py")
+          "reviews/intake/shopify.py", "reviews/intake/woocommerce.py", "reviews/privacy/api.py", "widgets/routes.py",
+          "reviews/console/**/*.py")
 _WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z_]+)\b")
 _SQL = re.compile(r"\b(?:SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b")
 

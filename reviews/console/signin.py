@@ -1,73 +1,41 @@
-"""Signing in to /console: a password, or a one-time link mailed to the address (which is also how
-an invited user sets their first password), signing out, and signing out everywhere.
+"""The sign-in pages of /console: a password, or a one-time link mailed to the address (which is
+also how an invited user sets their first password), signing out, and signing out everywhere.
 
-Attempts are limited per account and per client address (keyed hashes, as every rate limit),
-and every sign-in, failed sign-in and sign-out goes to the audit log. A link is single use
-(the user's link nonce moves when it is spent), lasts 15 minutes and has its own salt.
+Attempts are limited per account and per client address (keyed hashes, as every rate limit). The
+sessions, the links and the audit of each sign-in and sign-out are `reviews.accounts`'
+(`access`, `links`).
 """
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reviews.console import sessions, users
-from reviews.console.users import User
+from reviews.accounts import access, links, users
+from reviews.accounts.users import User
+from reviews.console.guards import posted, posted_before_sign_in, signed_in_page
 from reviews.console.web import (
     PRE_COOKIE,
     Visitor,
     _,
-    bad_form,
     clear_session_cookie,
-    csrf_ok,
     first,
     message_page,
     pre_binding,
-    read_form,
     render,
     safe_next,
     set_pre_cookie,
     set_session_cookie,
-    signed_in,
     visitor,
 )
-from reviews.platform import audit, tokens
 from reviews.platform.http import client_ip
 from reviews.platform.ratelimit import Limit, RateLimiter
 from reviews.platform.services import Services
 
-LINK = "attest.console-link.v1"
-LINK_MAX_AGE = 15 * 60
 PER_ACCOUNT = Limit("console-sign-in-account", 10, 900)
 PER_CLIENT = Limit("console-sign-in-client", 30, 900)
-
-
-def sign_in_link(svc: Services, user: User) -> str:
-    token = svc.signer.sign(LINK, {"u": user.id, "n": user.link_nonce})
-    return f"{svc.settings.base_url}/console/link/{token}"
-
-
-async def mail_link(svc: Services, user: User, locale: str) -> str:
-    """Mail the user a sign-in link (through the outbox or SMTP, like every email); returns it."""
-    link = sign_in_link(svc, user)
-    msg = EmailMessage()
-    msg["Message-ID"] = make_msgid(domain=svc.settings.mail_from.rpartition("@")[2] or None)
-    msg["Date"] = format_datetime(svc.clock.now())
-    msg["From"] = svc.settings.mail_from
-    msg["To"] = user.email
-    msg["Subject"] = _(locale, "Your sign-in link for Attest")
-    text = "\n\n".join([
-        _(locale, "Open this link within 15 minutes to sign in to the Attest console:"), link,
-        _(locale, "It works once. If you did not ask for it, ignore this email: nobody can sign in without it."),
-    ])
-    msg.set_content(text + "\n")
-    async with svc.transport().session() as session:
-        await session.send(msg)
-    return link
 
 
 def _form(who: Visitor, request: Request, *, status_code: int = 200, **context: Any) -> Response:
@@ -79,13 +47,9 @@ def _form(who: Visitor, request: Request, *, status_code: int = 200, **context: 
     return response
 
 
-async def _pre_session_post(request: Request) -> tuple[Visitor, dict[str, list[str]]] | Response:
-    """A form posted before sign-in: its CSRF token is bound to the pre-session cookie."""
-    who = await visitor(request)
-    form = await read_form(request)
-    if form is None or not csrf_ok(who.svc, first(form, "csrf"), request.cookies.get(PRE_COOKIE)):
-        return bad_form(who)
-    return who, form
+def _unusable(who: Visitor) -> Response:
+    return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
+        who.locale, "Sign-in links work once and for 15 minutes. Ask for a new one on the sign-in page."))
 
 
 async def sign_in_page(request: Request) -> Response:
@@ -103,40 +67,29 @@ async def _limited(svc: Services, request: Request, email: str) -> bool:
 
 
 async def sign_in(request: Request) -> Response:
-    posted = await _pre_session_post(request)
-    if isinstance(posted, Response):
-        return posted
-    who, form = posted
+    who = await visitor(request)
+    form = await posted_before_sign_in(request, who)
     svc = who.svc
     email, password, target = first(form, "email").strip(), first(form, "password"), first(form, "next")
     if await _limited(svc, request, email):
         return _form(who, request, status_code=429, email=email, next=target, error=_(
             who.locale, "Too many attempts. Wait a quarter of an hour, or ask for a sign-in link."))
-    now = svc.clock.now()
-    user = await users.verify_password(svc.pool, email, password) if email and password else None
+    user = await access.with_password(svc, email, password)
     if user is None:
-        await audit.record(svc.pool, actor=f"console:{users.normalize(email)[:200]}", action="console.sign_in_failed",
-                           table="users", row_id=None, now=now)
         return _form(who, request, status_code=401, email=email, next=target,
                      error=_(who.locale, "The email address or the password is wrong."))
     return await _start(svc, user, safe_next(target))
 
 
 async def _start(svc: Services, user: User, target: str) -> Response:
-    now = svc.clock.now()
-    token = await sessions.start(svc.pool, user, now)  # always a fresh session: no fixation
-    await users.signed_in(svc.pool, user.id, now)
-    await audit.record(svc.pool, actor=user.email, action="console.sign_in", table="users", row_id=user.id, now=now)
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, svc, token)
+    set_session_cookie(response, svc, await access.start(svc, user))
     return response
 
 
 async def request_link(request: Request) -> Response:
-    posted = await _pre_session_post(request)
-    if isinstance(posted, Response):
-        return posted
-    who, form = posted
+    who = await visitor(request)
+    form = await posted_before_sign_in(request, who)
     svc = who.svc
     email = first(form, "email").strip()
     if await _limited(svc, request, email):
@@ -144,31 +97,20 @@ async def request_link(request: Request) -> Response:
                      error=_(who.locale, "Too many attempts. Wait a quarter of an hour and try again."))
     user = await users.by_email(svc.pool, email) if email else None
     if user is not None and not user.disabled:
-        await mail_link(svc, user, who.locale)
+        await links.mail_link(svc, user, who.locale)
     # The same answer whether or not the address has an account: the page tells nobody who has one.
     return message_page(who, 200, _(who.locale, "Check your email"), _(
         who.locale, "If an account exists for this address, a sign-in link is on its way. It works once, "
                     "for 15 minutes."))
 
 
-def _load_link(svc: Services, token: str) -> dict[str, int] | None:
-    try:
-        payload = svc.signer.load(LINK, token, LINK_MAX_AGE)
-    except (tokens.TokenInvalid, tokens.TokenExpired):
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("u"), int) or not isinstance(payload.get("n"), int):
-        return None
-    return payload
-
-
 async def link_page(request: Request) -> Response:
     """A GET changes nothing (mail scanners open links): the page asks for a click, or a password."""
     who = await visitor(request)
-    payload = _load_link(who.svc, request.path_params["token"])
+    payload = links.load_link(who.svc, request.path_params["token"])
     user = await users.by_id(who.svc.pool, payload["u"]) if payload else None
     if payload is None or user is None or user.disabled or user.link_nonce != payload["n"]:
-        return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
-            who.locale, "Sign-in links work once and for 15 minutes. Ask for a new one on the sign-in page."))
+        return _unusable(who)
     value, fresh = pre_binding(request)
     response = render("link.html", who, binding=value, email=user.email, needs_password=not user.has_password)
     if fresh:
@@ -177,15 +119,12 @@ async def link_page(request: Request) -> Response:
 
 
 async def use_link(request: Request) -> Response:
-    posted = await _pre_session_post(request)
-    if isinstance(posted, Response):
-        return posted
-    who, form = posted
+    who = await visitor(request)
+    form = await posted_before_sign_in(request, who)
     svc = who.svc
-    payload = _load_link(svc, request.path_params["token"])
+    payload = links.load_link(svc, request.path_params["token"])
     if payload is None:
-        return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
-            who.locale, "Sign-in links work once and for 15 minutes. Ask for a new one on the sign-in page."))
+        return _unusable(who)
     password = first(form, "password")
     known = await users.by_id(svc.pool, payload["u"])
     if known is not None and (password or not known.has_password):
@@ -193,34 +132,17 @@ async def use_link(request: Request) -> Response:
             return render("link.html", who, status_code=422, binding=request.cookies.get(PRE_COOKIE),
                           email=known.email, needs_password=not known.has_password,
                           error=_(who.locale, "Choose a password of at least 12 characters."))
-    async with svc.pool.acquire() as conn:
-        user = await users.use_link(conn, payload["u"], payload["n"])
-        if user is None:
-            return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
-                who.locale, "Sign-in links work once and for 15 minutes. Ask for a new one on the sign-in page."))
-        if password:
-            user = await users.set_password(conn, user.id, password)
-            await audit.record(conn, actor=user.email, action="console.password_set", table="users", row_id=user.id,
-                               now=svc.clock.now())
+    user = await access.spend_link(svc, payload, password)
+    if user is None:
+        return _unusable(who)
     return await _start(svc, user, "/console")
 
 
-async def sign_out(request: Request) -> Response:
-    found = await signed_in(request)
-    if isinstance(found, Response):
-        return found
-    form = await read_form(request)
-    if form is None or not csrf_ok(found.svc, first(form, "csrf"), found.binding()):
-        return bad_form(found)
+@signed_in_page
+async def sign_out(request: Request, found: Visitor) -> Response:
+    form = await posted(request, found)
     assert found.user is not None
-    everywhere = first(form, "everywhere") == "1"
-    now = found.svc.clock.now()
-    if everywhere:
-        await users.end_sessions(found.svc.pool, found.user.id)
-    await sessions.end(found.svc.pool, found.token, now)
-    await audit.record(found.svc.pool, actor=found.user.email,
-                       action="console.sign_out_everywhere" if everywhere else "console.sign_out",
-                       table="users", row_id=found.user.id, now=now)
+    await access.sign_out(found.svc, found.user, found.token, everywhere=first(form, "everywhere") == "1")
     response = RedirectResponse("/console/sign-in", status_code=303)
     clear_session_cookie(response, found.svc)
     return response

@@ -17,10 +17,10 @@ from urllib.parse import quote
 
 import jinja2
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
-from reviews.console import sessions
-from reviews.console.users import User
+from reviews.accounts import sessions
+from reviews.accounts.users import User
 from reviews.platform import tokens
 from reviews.platform.errors import ApiError
 from reviews.platform.http import read_body
@@ -31,11 +31,16 @@ from reviews.platform.settings import SUPPORTED_LOCALES
 _HERE = Path(__file__).resolve().parent
 LOCALES_DIR = _HERE / "locales"
 CONSOLE = Catalog(LOCALES_DIR, "console")
+# What every page shares, then the moderators' desk and the shop pages, each beside its modules.
+TEMPLATES = (_HERE / "templates", _HERE / "desk" / "templates", _HERE / "shop" / "templates")
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "it": "Italiano", "pl": "Polski", "ro": "Română",
                   "de": "Deutsch", "fr": "Français"}
 PRE_COOKIE = "attest_console_pre"
 CSRF_MAX_AGE = 8 * 3600
 FORM_MAX = 64 * 1024
+
+# A posted form: each field's values, in order (a field may repeat).
+Form = dict[str, list[str]]
 
 
 def _(locale: str, message: str) -> str:
@@ -48,7 +53,9 @@ def _n(locale: str, singular: str, plural: str, n: int) -> str:
 
 @cache
 def _environment(locale: str) -> jinja2.Environment:
-    env = CONSOLE.environment(_HERE / "templates", locale)
+    # The catalog's environment reads one folder; an overlay keeps its gettext and settings and
+    # reads the templates of the console's sections as well (their names are unique).
+    env = CONSOLE.environment(TEMPLATES[0], locale).overlay(loader=jinja2.FileSystemLoader(TEMPLATES))
     env.globals.update(locale=locale, languages=LANGUAGE_NAMES, supported=SUPPORTED_LOCALES)
     env.filters["urlquote"] = lambda value: quote(str(value), safe="")
     return env
@@ -73,21 +80,15 @@ def locale_of(request: Request, user: User | None) -> str:
 
 
 async def visitor(request: Request) -> Visitor:
+    """Who is asking, looked up once per request: a page's error is rendered for the same visitor."""
+    known = getattr(request.state, "console_visitor", None)
+    if isinstance(known, Visitor):
+        return known
     svc: Services = request.app.state.services
     token = request.cookies.get(sessions.COOKIE)
     user = await sessions.current(svc.pool, token, svc.clock.now()) if token else None
-    return Visitor(svc, user, token if user else None, locale_of(request, user))
-
-
-def sign_in_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/console/sign-in?next=" + quote(target, safe=""), status_code=303)
-
-
-async def signed_in(request: Request) -> Visitor | Response:
-    """The visitor when signed in; otherwise the redirect to the sign-in page (every console URL)."""
-    found = await visitor(request)
-    return found if found.user is not None else sign_in_redirect(request)
+    found = request.state.console_visitor = Visitor(svc, user, token if user else None, locale_of(request, user))
+    return found
 
 
 def safe_next(value: str | None) -> str:
@@ -111,21 +112,21 @@ def csrf_ok(svc: Services, token: str | None, binding: str | None) -> bool:
     return isinstance(payload, dict) and payload.get("c") == binding
 
 
-async def read_form(request: Request) -> dict[str, list[str]] | None:
+async def read_form(request: Request) -> Form | None:
     """Every field of a posted form (a field may repeat, as checkboxes do); None when over the limit."""
     try:
         await read_body(request, FORM_MAX)
     except ApiError:
         return None
     raw = await request.form()
-    form: dict[str, list[str]] = {}
+    form: Form = {}
     for key, value in raw.multi_items():
         if isinstance(value, str):
             form.setdefault(key, []).append(value.replace("\x00", ""))
     return form
 
 
-def first(form: dict[str, list[str]], key: str) -> str:
+def first(form: Form, key: str) -> str:
     values = form.get(key) or [""]
     return values[0]
 
@@ -171,12 +172,3 @@ def render(template: str, who: Visitor, *, status_code: int = 200, binding: str 
 def message_page(who: Visitor, status_code: int, title: str, message: str) -> HTMLResponse:
     return render("message.html", who, status_code=status_code, title=title, message=message)
 
-
-def not_found(who: Visitor) -> HTMLResponse:
-    return message_page(who, 404, _(who.locale, "Not found"),
-                        _(who.locale, "There is nothing here, or nothing you may see."))
-
-
-def bad_form(who: Visitor) -> HTMLResponse:
-    return message_page(who, 400, _(who.locale, "The form had expired"),
-                        _(who.locale, "Please go back, reload the page and try again."))

@@ -57,7 +57,7 @@ async def failing_notice(conn: Executor, endpoint_id: int) -> FailingNotice | No
     last = await conn.fetchrow(
         """SELECT last_status, last_error FROM webhook_deliveries WHERE endpoint_id = $1 AND last_attempt_at IS NOT NULL
            ORDER BY last_attempt_at DESC, id DESC LIMIT 1""", endpoint_id)
-    # The shop's owners, read from the console's accounts (memberships are written by reviews.console.users).
+    # The shop's owners, read from the accounts (memberships are written by reviews.accounts.users).
     owners = await conn.fetch(
         """SELECT u.email, u.locale FROM memberships s JOIN users u ON u.id = s.user_id
            WHERE s.merchant_id = $1 AND s.role = 'owner' AND u.disabled_at IS NULL ORDER BY u.email""",

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reviews.accounts import manage
 from reviews.collection.importing import import_file
-from reviews.console import accounts
 from reviews.platform.services import Services
 from reviews.worker import make_worker
 from tests.conftest import METRICS_HEADERS
@@ -69,7 +69,7 @@ def _form(html: str, action: str | None = None) -> dict[str, str]:
 
 async def _sign_in(client: httpx.AsyncClient, services: Services, email: str, role: str = "moderator",
                    merchant: str | None = None) -> None:
-    _user, link = await accounts.invite(services, email, role, merchant, actor="test")
+    _user, link = await manage.invite(services, email, role, merchant, actor="test")
     path = link.removeprefix(services.settings.base_url)
     page = await client.get(path)
     assert page.status_code == 200
@@ -88,7 +88,7 @@ async def test_every_console_url_without_a_session_goes_to_sign_in(client: httpx
 
 async def test_invited_user_sets_a_password_from_the_link_and_the_link_works_once(
         client: httpx.AsyncClient, services: Services) -> None:
-    _user, link = await accounts.invite(services, "Mod@Example.com", "moderator", None, actor="test")
+    _user, link = await manage.invite(services, "Mod@Example.com", "moderator", None, actor="test")
     # The link went out through the outbox like every email.
     mails = [email.message_from_bytes(m.read_bytes(), policy=email.policy.default)
              for m in services.settings.outbox_dir.glob("*.eml")]

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from playwright.async_api import Page, ViewportSize
 
+from reviews.accounts import manage
 from reviews.collection.importing import import_file
-from reviews.console import accounts
 from reviews.merchants.model import Merchant
 from reviews.moderation.decisions import decide
 from reviews.platform import tokens
@@ -151,7 +151,7 @@ async def seed(services: Services, merchant: Fixture, live: str, tmp_path: Path)
 
 async def moderator(services: Services, address: str) -> tuple[int, str]:
     """A moderator of every merchant: the user's id and the one-time sign-in link."""
-    user, link = await accounts.invite(services, address, "moderator", None, actor="test")
+    user, link = await manage.invite(services, address, "moderator", None, actor="test")
     return user.id, link
 
 

@@ -28,11 +28,11 @@ def console_messages() -> set[Message]:
     """Every message the console uses: `_()` in the templates (newstyle gettext), `_(locale, ...)` and
     `_n(locale, singular, plural, n)` in the modules, and the reject reasons' labels (`_(r.label)`)."""
     found: set[Message] = set()
-    for path in sorted((CONSOLE_DIR / "templates").glob("*.html")):
+    for path in sorted(CONSOLE_DIR.rglob("*.html")):
         found |= {m for _, m, _, _ in extract_from_file(
             "jinja2", str(path), keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
             options={"extensions": "jinja2.ext.i18n"})}
-    for path in sorted(CONSOLE_DIR.glob("*.py")):
+    for path in sorted(CONSOLE_DIR.rglob("*.py")):
         found |= {m for _, m, _, _ in extract_from_file(
             "python", str(path), keywords={"_": (2,), "_n": (2, 3)})}
     found |= {r.label for r in REASONS}

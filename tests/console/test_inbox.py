@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
+from reviews.accounts import manage
 from reviews.collection import listing, replies, reply_notices
 from reviews.collection import store as reviews
 from reviews.collection.replies import NOTICE_JOB
-from reviews.console import accounts, inbox
+from reviews.console.shop import export
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform import jobs, tokens
@@ -46,7 +47,7 @@ def _form(html: str, action: str, marker: str | None = None) -> dict[str, str]:
 async def sign_in(client: httpx.AsyncClient, services: Services, email: str, role: str,
                   merchant: str | None = "demo-shop") -> None:
     client.cookies.clear()
-    _user, link = await accounts.invite(services, email, role, merchant, actor="test")
+    _user, link = await manage.invite(services, email, role, merchant, actor="test")
     path = link.removeprefix(services.settings.base_url)
     page = await client.get(path)
     assert page.status_code == 200
@@ -476,9 +477,9 @@ async def test_the_exports_stream_every_review_of_the_shop_only_without_personal
     assert exports == 2
 
     # Streamed: the rows come from a cursor a batch at a time and leave in chunks.
-    monkeypatch.setattr(inbox, "CSV_ROWS_PER_CHUNK", 2)
+    monkeypatch.setattr(export, "CSV_ROWS_PER_CHUNK", 2)
     merchant_id = merchant[0].id
-    chunks = [c async for c in inbox._csv_chunks(listing.export(services.pool, merchant_id, batch=2))]
+    chunks = [c async for c in export._csv_chunks(listing.export(services.pool, merchant_id, batch=2))]
     assert len(chunks) >= 5
     assert "".join(chunks) == body
     # A viewer's export in the export's shape re-imports (Attest's own format).

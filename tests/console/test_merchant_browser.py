@@ -28,7 +28,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page, ViewportSize
 from standardwebhooks import Webhook
 
-from reviews.console import accounts
+from reviews.accounts import manage
 from reviews.merchants.model import Merchant
 from reviews.platform.clock import FrozenClock
 from reviews.platform.services import Services
@@ -145,7 +145,7 @@ async def test_an_owner_connects_the_shop_the_team_replies_and_reports_and_every
     async with live_server(services) as live:
         services.settings = replace(services.settings, base_url=live)
         shop = f"{live}/console/m/{merchant[0].slug}"
-        _owner, owner_link = await accounts.invite(services, "olga@example.com", "owner", merchant[0].slug,
+        _owner, owner_link = await manage.invite(services, "olga@example.com", "owner", merchant[0].slug,
                                                    actor="test")
         contexts: dict[str, BrowserContext] = {}
 
@@ -386,7 +386,7 @@ async def test_an_owner_connects_the_shop_the_team_replies_and_reports_and_every
         assert REPLY in seen["reply"] and seen["markup"] == 0 and seen["reviews"] == 1
 
         viewer_link = mailed_link(services, live, "vera@example.com", "/console/link/")
-        _mod, moderator_link = await accounts.invite(services, "mona@example.org", "moderator", None, actor="test")
+        _mod, moderator_link = await manage.invite(services, "mona@example.org", "moderator", None, actor="test")
 
         async def read_only_and_the_moderators() -> dict[str, Any]:
             seen: dict[str, Any] = {}

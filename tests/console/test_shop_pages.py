@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from reviews.console import accounts
+from reviews.accounts import manage
 from reviews.invitations import store as invitations
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
@@ -47,7 +47,7 @@ def _csrf(page: str) -> str:
 
 async def _sign_in(client: httpx.AsyncClient, services: Services, address: str, role: str,
                    merchant: str | None = "demo-shop") -> None:
-    _user, link = await accounts.invite(services, address, role, merchant, actor="test")
+    _user, link = await manage.invite(services, address, role, merchant, actor="test")
     await _use_link(client, services, link)
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from reviews.console import accounts
+from reviews.accounts import manage as accounts
 from reviews.hooks import endpoints
 from reviews.hooks import events as hook_events
 from reviews.merchants import store as merchants

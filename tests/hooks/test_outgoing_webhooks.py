@@ -16,9 +16,9 @@ import httpx
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from reviews.accounts import manage as accounts
 from reviews.collection import replies
 from reviews.collection import store as reviews
-from reviews.console import accounts
 from reviews.hooks import deliveries, endpoints, signing, urlguard
 from reviews.hooks import delivery as hook_delivery
 from reviews.hooks import events as hook_events

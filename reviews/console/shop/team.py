@@ -1,6 +1,6 @@
 """A shop's team (owner): who has which role, inviting someone by email as owner, agent or viewer
-(`accounts.add_member` mails them a sign-in link), changing a role and removing a member. A shop
-keeps at least one owner. Every change is audited by `reviews.console.accounts`.
+(`team.add_member` mails them a sign-in link), changing a role and removing a member. A shop
+keeps at least one owner. Every change is audited by `reviews.accounts.team`.
 """
 
 from __future__ import annotations
@@ -8,9 +8,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reviews.console import accounts, users
-from reviews.console.shops import Shop, render_shop, shop, shop_post
-from reviews.console.web import _, first, not_found
+from reviews.accounts import team, users
+from reviews.console.errors import PageNotFound
+from reviews.console.guards import posted, shop_page
+from reviews.console.shops import Shop, render_shop
+from reviews.console.web import _, first
 from reviews.platform.errors import NotFound, ValidationError
 
 
@@ -28,10 +30,8 @@ async def _render(found: Shop, *, status_code: int = 200, errors: dict[str, str]
                        email=email, chosen_role=role, done=done, me=found.who.user)
 
 
-async def team_page(request: Request) -> Response:
-    found = await shop(request, "owner")
-    if isinstance(found, Response):
-        return found
+@shop_page("owner")
+async def team_page(request: Request, found: Shop) -> Response:
     done = request.query_params.get("done")
     return await _render(found, done=done if done in ("invited", "role", "removed") else None)
 
@@ -40,7 +40,7 @@ def _problem(locale: str, exc: ValidationError) -> dict[str, str]:
     """The refusal in words, beside its field."""
     if isinstance(exc, users.LastOwner):
         return {"role": _(locale, "The shop needs at least one owner: make someone else an owner first.")}
-    if isinstance(exc, accounts.AlreadyMember):
+    if isinstance(exc, team.AlreadyMember):
         return {"email": _(locale, "This person is already in the team: change their role below.")}
     return dict(exc.fields)
 
@@ -49,59 +49,44 @@ def _done(found: Shop, what: str) -> Response:
     return RedirectResponse(f"/console/m/{found.merchant.slug}/team?done={what}", status_code=303)
 
 
-async def invite(request: Request) -> Response:
-    posted = await shop_post(request, "owner")
-    if isinstance(posted, Response):
-        return posted
-    found, form = posted
+@shop_page("owner")
+async def invite(request: Request, found: Shop) -> Response:
+    form = await posted(request, found.who)
     assert found.who.user is not None
     email, role = first(form, "email").strip()[:320], first(form, "role")
     try:
-        await accounts.add_member(found.who.svc, email, role, found.merchant, actor=found.who.user.email,
-                                  locale=found.who.locale)
+        await team.add_member(found.who.svc, email, role, found.merchant, actor=found.who.user.email,
+                              locale=found.who.locale)
     except ValidationError as exc:
         return await _render(found, status_code=422, errors=_problem(found.who.locale, exc), email=email,
                              role=role if role in users.MERCHANT_ROLES else "agent")
     return _done(found, "invited")
 
 
-def _member_id(request: Request) -> int | None:
-    raw = str(request.path_params.get("user_id", ""))
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
-
-
-async def change_role(request: Request) -> Response:
-    posted = await shop_post(request, "owner")
-    if isinstance(posted, Response):
-        return posted
-    found, form = posted
+@shop_page("owner")
+async def change_role(request: Request, found: Shop) -> Response:
+    form = await posted(request, found.who)
     assert found.who.user is not None
-    user_id = _member_id(request)
-    if user_id is None:
-        return not_found(found.who)
+    user_id: int = request.path_params["user_id"]
     try:
-        await accounts.change_role(found.who.svc, found.merchant, user_id, first(form, "role"),
-                                   actor=found.who.user.email)
+        await team.change_role(found.who.svc, found.merchant, user_id, first(form, "role"),
+                               actor=found.who.user.email)
     except NotFound:
-        return not_found(found.who)
+        raise PageNotFound() from None
     except ValidationError as exc:
         return await _render(found, status_code=422, errors=_problem(found.who.locale, exc))
     return _done(found, "role")
 
 
-async def remove(request: Request) -> Response:
-    posted = await shop_post(request, "owner")
-    if isinstance(posted, Response):
-        return posted
-    found, _form = posted
+@shop_page("owner")
+async def remove(request: Request, found: Shop) -> Response:
+    await posted(request, found.who)
     assert found.who.user is not None
-    user_id = _member_id(request)
-    if user_id is None:
-        return not_found(found.who)
+    user_id: int = request.path_params["user_id"]
     try:
-        await accounts.remove_member(found.who.svc, found.merchant, user_id, actor=found.who.user.email)
+        await team.remove_member(found.who.svc, found.merchant, user_id, actor=found.who.user.email)
     except NotFound:
-        return not_found(found.who)
+        raise PageNotFound() from None
     except ValidationError as exc:
         return await _render(found, status_code=422, errors=_problem(found.who.locale, exc))
     return _done(found, "removed")

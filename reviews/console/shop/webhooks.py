@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
-from reviews.console.shops import Shop, render_shop, shop, shop_post
-from reviews.console.web import _, not_found
+from reviews.console.errors import PageNotFound
+from reviews.console.guards import posted, shop_page
+from reviews.console.shops import Shop, render_shop
+from reviews.console.web import _
 from reviews.hooks import deliveries, endpoints, events, urlguard
 
-BASE = "/console/m/{slug}/developers/webhooks"
 DONE = ("tested", "redelivered", "deleted")
 
 
@@ -48,11 +48,6 @@ def _path(found: Shop, endpoint_id: int | None = None, done: str | None = None) 
     return path + (f"?done={done}" if done else "")
 
 
-def _id(request: Request, name: str) -> int | None:
-    raw = str(request.path_params.get(name, ""))
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
-
-
 async def _list(found: Shop, *, status_code: int = 200, errors: dict[str, str] | None = None, url: str = "",
                 chosen: list[str] | None = None, done: str | None = None) -> Response:
     return render_shop("webhooks.html", found, section="developers", status_code=status_code,
@@ -62,19 +57,24 @@ async def _list(found: Shop, *, status_code: int = 200, errors: dict[str, str] |
                        done=done, max_endpoints=endpoints.MAX_ENDPOINTS)
 
 
-async def list_page(request: Request) -> Response:
-    found = await shop(request, "owner")
-    if isinstance(found, Response):
-        return found
+async def _endpoint(request: Request, found: Shop) -> endpoints.Endpoint:
+    """The endpoint in the path, when it is this shop's."""
+    endpoint_id: int = request.path_params["endpoint_id"]
+    endpoint = await endpoints.endpoint(found.who.svc.pool, found.merchant.id, endpoint_id) if endpoint_id else None
+    if endpoint is None:
+        raise PageNotFound()
+    return endpoint
+
+
+@shop_page("owner")
+async def list_page(request: Request, found: Shop) -> Response:
     done = request.query_params.get("done")
     return await _list(found, done=done if done in DONE else None)
 
 
-async def create(request: Request) -> Response:
-    posted = await shop_post(request, "owner")
-    if isinstance(posted, Response):
-        return posted
-    found, form = posted
+@shop_page("owner")
+async def create(request: Request, found: Shop) -> Response:
+    form = await posted(request, found.who)
     assert found.who.user is not None
     svc, locale = found.who.svc, found.who.locale
     url = (form.get("url") or [""])[0].strip()[:urlguard.URL_MAX + 1]
@@ -95,15 +95,10 @@ async def create(request: Request) -> Response:
                        rotated=False, overlap_until=None)
 
 
-async def endpoint_page(request: Request) -> Response:
-    found = await shop(request, "owner")
-    if isinstance(found, Response):
-        return found
-    endpoint_id = _id(request, "endpoint_id")
+@shop_page("owner")
+async def endpoint_page(request: Request, found: Shop) -> Response:
     pool = found.who.svc.pool
-    endpoint = await endpoints.endpoint(pool, found.merchant.id, endpoint_id) if endpoint_id else None
-    if endpoint is None:
-        return not_found(found.who)
+    endpoint = await _endpoint(request, found)
     done = request.query_params.get("done")
     now = found.who.svc.clock.now()
     return render_shop("webhooks_endpoint.html", found, section="developers", endpoint=endpoint,
@@ -113,40 +108,26 @@ async def endpoint_page(request: Request) -> Response:
                        else None, log_limit=deliveries.LOG_LIMIT)
 
 
-async def _posted_endpoint(request: Request) -> tuple[Shop, dict[str, list[str]], endpoints.Endpoint] | Response:
-    posted = await shop_post(request, "owner")
-    if isinstance(posted, Response):
-        return posted
-    found, form = posted
-    endpoint_id = _id(request, "endpoint_id")
-    endpoint = await endpoints.endpoint(found.who.svc.pool, found.merchant.id, endpoint_id) if endpoint_id else None
-    if endpoint is None:
-        return not_found(found.who)
-    return found, form, endpoint
-
-
-async def rotate(request: Request) -> Response:
-    posted = await _posted_endpoint(request)
-    if isinstance(posted, Response):
-        return posted
-    found, _form, endpoint = posted
+@shop_page("owner")
+async def rotate(request: Request, found: Shop) -> Response:
+    await posted(request, found.who)
+    endpoint = await _endpoint(request, found)
     assert found.who.user is not None
     svc = found.who.svc
     now = svc.clock.now()
     async with svc.pool.acquire() as conn:
         secret = await endpoints.rotate(conn, found.merchant.id, endpoint.id, now=now, actor=found.who.user.email)
     if secret is None:
-        return not_found(found.who)
+        raise PageNotFound()
     return render_shop("webhooks_secret.html", found, section="developers", endpoint=endpoint, secret=secret,
                        rotated=True, overlap_until=now + endpoints.ROTATION_OVERLAP)
 
 
-async def delete(request: Request) -> Response:
+@shop_page("owner")
+async def delete(request: Request, found: Shop) -> Response:
     """Asks first (a page with the confirming button), then deletes the endpoint and its log."""
-    posted = await _posted_endpoint(request)
-    if isinstance(posted, Response):
-        return posted
-    found, form, endpoint = posted
+    form = await posted(request, found.who)
+    endpoint = await _endpoint(request, found)
     assert found.who.user is not None
     if (form.get("confirmed") or [""])[0] != "1":
         return render_shop("webhooks_delete.html", found, section="developers", endpoint=endpoint)
@@ -156,39 +137,26 @@ async def delete(request: Request) -> Response:
     return RedirectResponse(_path(found, done="deleted"), status_code=303)
 
 
-async def send_test(request: Request) -> Response:
-    posted = await _posted_endpoint(request)
-    if isinstance(posted, Response):
-        return posted
-    found, _form, endpoint = posted
+@shop_page("owner")
+async def send_test(request: Request, found: Shop) -> Response:
+    await posted(request, found.who)
+    endpoint = await _endpoint(request, found)
     svc = found.who.svc
     async with svc.pool.acquire() as conn:
         await deliveries.send_test(conn, found.merchant.id, found.merchant.slug, endpoint.id, now=svc.clock.now())
     return RedirectResponse(_path(found, endpoint.id, "tested"), status_code=303)
 
 
-async def redeliver(request: Request) -> Response:
-    posted = await _posted_endpoint(request)
-    if isinstance(posted, Response):
-        return posted
-    found, _form, endpoint = posted
-    delivery_id = _id(request, "delivery_id")
+@shop_page("owner")
+async def redeliver(request: Request, found: Shop) -> Response:
+    await posted(request, found.who)
+    endpoint = await _endpoint(request, found)
+    delivery_id: int = request.path_params["delivery_id"]
     svc = found.who.svc
     async with svc.pool.acquire() as conn:
-        sent = delivery_id is not None and await deliveries.redeliver(conn, found.merchant.id, endpoint.id,
-                                                                      delivery_id, now=svc.clock.now())
+        sent = await deliveries.redeliver(conn, found.merchant.id, endpoint.id, delivery_id, now=svc.clock.now())
     if not sent:
-        return not_found(found.who)
+        raise PageNotFound()
     return RedirectResponse(_path(found, endpoint.id, "redelivered"), status_code=303)
 
 
-def routes() -> list[Route]:
-    return [
-        Route(BASE, list_page, methods=["GET"]),
-        Route(BASE, create, methods=["POST"]),
-        Route(BASE + "/{endpoint_id}", endpoint_page, methods=["GET"]),
-        Route(BASE + "/{endpoint_id}/rotate", rotate, methods=["POST"]),
-        Route(BASE + "/{endpoint_id}/delete", delete, methods=["POST"]),
-        Route(BASE + "/{endpoint_id}/test", send_test, methods=["POST"]),
-        Route(BASE + "/{endpoint_id}/deliveries/{delivery_id}/redeliver", redeliver, methods=["POST"]),
-    ]

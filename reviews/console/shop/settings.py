@@ -14,8 +14,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from mailer.wire import OutgoingMessage
-from reviews.console.shops import Shop, render_shop, shop, shop_post
-from reviews.console.web import _, first, not_found
+from reviews.console.errors import PageNotFound
+from reviews.console.guards import posted, shop_page
+from reviews.console.shops import Shop, render_shop
+from reviews.console.web import Form, _, first
 from reviews.intake import orders, webhooks
 from reviews.invitations import sending
 from reviews.merchants import settings as merchant_settings
@@ -37,7 +39,7 @@ PREVIEW_CSP = ("default-src 'none'; img-src https: http: data:; style-src 'unsaf
                "form-action 'none'; frame-ancestors 'self'; sandbox")
 
 
-def body_of(form: dict[str, list[str]]) -> dict[str, Any]:
+def body_of(form: Form) -> dict[str, Any]:
     """The form as the API's JSON body: days as numbers (anything else is left as typed, for the
     rule to refuse), switches as booleans, text as text (blank clears it, as null does)."""
     body: dict[str, Any] = {}
@@ -93,10 +95,8 @@ async def _render(found: Shop, request: Request, *, status_code: int = 200, valu
         preview_subject=str(message.as_email()["Subject"] or ""), max_days=merchant_settings.MAX_DAYS)
 
 
-async def settings_page(request: Request) -> Response:
-    found = await shop(request, "owner")
-    if isinstance(found, Response):
-        return found
+@shop_page("owner")
+async def settings_page(request: Request, found: Shop) -> Response:
     return await _render(found, request)
 
 
@@ -105,11 +105,9 @@ def _changes(merchant: Merchant, checked: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in checked.items() if v != merchant.setting(k)}
 
 
-async def save(request: Request) -> Response:
-    posted = await shop_post(request, "owner")
-    if isinstance(posted, Response):
-        return posted
-    found, form = posted
+@shop_page("owner")
+async def save(request: Request, found: Shop) -> Response:
+    form = await posted(request, found.who)
     body = body_of(form)
     try:
         checked = merchant_settings.parse_patch(body)
@@ -133,12 +131,10 @@ async def _store(found: Shop, changes: dict[str, Any], what: str) -> Response:
     return RedirectResponse(f"/console/m/{merchant.slug}/settings?saved={what}{anchor}", status_code=303)
 
 
-async def save_platform(request: Request) -> Response:
+@shop_page("owner")
+async def save_platform(request: Request, found: Shop) -> Response:
     """Set or replace a webhook secret; a blank field keeps the secret there is."""
-    posted = await shop_post(request, "owner")
-    if isinstance(posted, Response):
-        return posted
-    found, form = posted
+    form = await posted(request, found.who)
     body = {setting: first(form, setting) for _name, setting, _label in PLATFORMS if first(form, setting).strip()}
     try:
         checked = merchant_settings.parse_patch(body)
@@ -154,15 +150,13 @@ async def _sample(found: Shop, lang: str, kind: str) -> OutgoingMessage:
                                   to_name="Alex", products=products or [(_(lang, "Sample product"), None)])
 
 
-async def preview(request: Request) -> Response:
+@shop_page("owner")
+async def preview(request: Request, found: Shop) -> Response:
     """The invitation (or reminder) email's HTML part in one language, for the settings page's frame."""
-    found = await shop(request, "owner")
-    if isinstance(found, Response):
-        return found
     lang = str(request.path_params.get("lang", ""))
     kind = request.query_params.get("kind") or "invitation"
     if lang not in SUPPORTED_LOCALES or kind not in KINDS:
-        return not_found(found.who)
+        raise PageNotFound()
     part = (await _sample(found, lang, kind)).get_body(("html",))
     html = part.get_content() if part is not None else ""
     return HTMLResponse(html, headers={"Content-Security-Policy": PREVIEW_CSP, "X-Frame-Options": "SAMEORIGIN",

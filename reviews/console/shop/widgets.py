@@ -14,7 +14,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reviews.console.shops import render_shop, shop
+from reviews.console.guards import shop_page
+from reviews.console.shops import Shop, render_shop
 from reviews.console.web import _
 from reviews.intake import orders
 from reviews.platform.settings import SUPPORTED_LOCALES
@@ -90,10 +91,8 @@ def snippets(locale: str, urls: Urls, shop_name: str) -> list[Snippet]:
     ]
 
 
-async def widgets_page(request: Request) -> Response:
-    found = await shop(request, "viewer")
-    if isinstance(found, Response):
-        return found
+@shop_page("viewer")
+async def widgets_page(request: Request, found: Shop) -> Response:
     svc, locale, merchant = found.who.svc, found.who.locale, found.merchant
     product = (request.query_params.get("product") or "").strip()[:MAX_PRODUCT_ID] or None
     lang = request.query_params.get("preview") or ""

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from reviews.console.users import User, by_id
+from reviews.accounts.users import User, by_id
 from reviews.platform.db import Executor
 
 COOKIE = "attest_console"
@@ -61,10 +61,3 @@ async def end(conn: Executor, token: str | None, now: datetime) -> None:
         await conn.execute("UPDATE console_sessions SET ended_at = $2 WHERE token_hash = $1 AND ended_at IS NULL",
                            _hash(token), now)
 
-
-async def purge(conn: Executor, now: datetime) -> int:
-    """Forget sessions that can no longer be used."""
-    result = await conn.execute(
-        "DELETE FROM console_sessions WHERE ended_at IS NOT NULL OR last_seen_at < $1 OR created_at < $2",
-        now - IDLE, now - LONGEST)
-    return int(result.split()[-1])

@@ -1,6 +1,6 @@
 """A shop's API keys (owner): create one with a name (the key is shown this once; only its hash is
 kept), list them with their prefix, creation and last use, revoke one (POST /api/v1/orders then
-refuses it). Audited. The outgoing webhooks have their page beside it (`webhooks_page`).
+refuses it). Audited. The outgoing webhooks have their page beside it (`webhooks`).
 """
 
 from __future__ import annotations
@@ -8,8 +8,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reviews.console.shops import Shop, render_shop, shop, shop_post
-from reviews.console.web import _, first, not_found
+from reviews.console.errors import PageNotFound
+from reviews.console.guards import posted, shop_page
+from reviews.console.shops import Shop, render_shop
+from reviews.console.web import _, first
 from reviews.merchants import keys
 from reviews.platform import audit
 
@@ -23,18 +25,14 @@ async def _render(found: Shop, *, status_code: int = 200, created: str | None = 
                        docs_url=svc.url("/openapi.json"), name_max=keys.NAME_MAX)
 
 
-async def developers_page(request: Request) -> Response:
-    found = await shop(request, "owner")
-    if isinstance(found, Response):
-        return found
+@shop_page("owner")
+async def developers_page(request: Request, found: Shop) -> Response:
     return await _render(found, done="revoked" if request.query_params.get("done") == "revoked" else None)
 
 
-async def create_key(request: Request) -> Response:
-    posted = await shop_post(request, "owner")
-    if isinstance(posted, Response):
-        return posted
-    found, form = posted
+@shop_page("owner")
+async def create_key(request: Request, found: Shop) -> Response:
+    form = await posted(request, found.who)
     svc, who = found.who.svc, found.who
     assert who.user is not None
     name = " ".join(first(form, "name").split())
@@ -52,23 +50,18 @@ async def create_key(request: Request) -> Response:
     return await _render(found, created=key, created_name=entry.name or "")
 
 
-async def revoke_key(request: Request) -> Response:
-    posted = await shop_post(request, "owner")
-    if isinstance(posted, Response):
-        return posted
-    found, _form = posted
+@shop_page("owner")
+async def revoke_key(request: Request, found: Shop) -> Response:
+    await posted(request, found.who)
     svc, who = found.who.svc, found.who
     assert who.user is not None
-    raw = str(request.path_params.get("key_id", ""))
-    if not raw.isdigit() or len(raw) > 18:
-        return not_found(who)
     now = svc.clock.now()
     async with svc.pool.acquire() as conn, conn.transaction():
-        revoked = await keys.revoke(conn, found.merchant.id, int(raw), now)
+        revoked = await keys.revoke(conn, found.merchant.id, request.path_params["key_id"], now)
         if revoked is not None:
             await audit.record(conn, actor=who.user.email, action="api_key.revoked", table="api_keys",
                                row_id=revoked.id, after={"name": revoked.name, "prefix": revoked.prefix,
                                                          "merchant": found.merchant.slug}, now=now)
     if revoked is None:
-        return not_found(who)
+        raise PageNotFound()
     return RedirectResponse(f"/console/m/{found.merchant.slug}/developers?done=revoked", status_code=303)

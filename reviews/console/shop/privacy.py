@@ -12,8 +12,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reviews.console.shops import Shop, render_shop, shop, shop_post
-from reviews.console.web import _, first, message_page, not_found
+from reviews.console.errors import PageNotFound
+from reviews.console.guards import posted, shop_page
+from reviews.console.shops import Shop, render_shop
+from reviews.console.web import Form, _, first, message_page
 from reviews.privacy import buyer_data, exports
 
 EMAIL_MAX = 320
@@ -26,37 +28,28 @@ async def _render(found: Shop, *, status_code: int = 200, email: str = "", error
                        done=done, erased=erased)
 
 
-async def privacy_page(request: Request) -> Response:
-    found = await shop(request, "owner")
-    if isinstance(found, Response):
-        return found
+@shop_page("owner")
+async def privacy_page(request: Request, found: Shop) -> Response:
     return await _render(found, done="exported" if request.query_params.get("done") == "exported" else None)
 
 
-def _email(form: dict[str, list[str]]) -> str | None:
+def _email(form: Form) -> str | None:
     email = first(form, "email").strip()
     local, at, domain = email.rpartition("@")
     return email if at and local and domain and len(email) <= EMAIL_MAX and email.isprintable() else None
 
 
-async def _buyer_post(request: Request) -> tuple[Shop, dict[str, list[str]], str] | Response:
-    """What both buyer forms check first: an owner, the form and its token, an address."""
-    posted = await shop_post(request, "owner")
-    if isinstance(posted, Response):
-        return posted
-    found, form = posted
+async def _no_email(found: Shop, form: Form) -> Response:
+    return await _render(found, status_code=422, email=first(form, "email")[:EMAIL_MAX],
+                         error=_(found.who.locale, "Enter the buyer's email address."))
+
+
+@shop_page("owner")
+async def export(request: Request, found: Shop) -> Response:
+    form = await posted(request, found.who)
     email = _email(form)
     if email is None:
-        return await _render(found, status_code=422, email=first(form, "email")[:EMAIL_MAX],
-                             error=_(found.who.locale, "Enter the buyer's email address."))
-    return found, form, email
-
-
-async def export(request: Request) -> Response:
-    posted = await _buyer_post(request)
-    if isinstance(posted, Response):
-        return posted
-    found, _form, email = posted
+        return await _no_email(found, form)
     svc, who = found.who.svc, found.who
     assert who.user is not None
     async with svc.pool.acquire() as conn:
@@ -64,12 +57,13 @@ async def export(request: Request) -> Response:
     return RedirectResponse(f"/console/m/{found.merchant.slug}/privacy?done=exported#exports", status_code=303)
 
 
-async def erase(request: Request) -> Response:
+@shop_page("owner")
+async def erase(request: Request, found: Shop) -> Response:
     """First the confirmation (what was found for the address), then, confirmed, the erasure."""
-    posted = await _buyer_post(request)
-    if isinstance(posted, Response):
-        return posted
-    found, form, email = posted
+    form = await posted(request, found.who)
+    email = _email(form)
+    if email is None:
+        return await _no_email(found, form)
     svc, who = found.who.svc, found.who
     assert who.user is not None
     async with svc.pool.acquire() as conn:
@@ -82,20 +76,16 @@ async def erase(request: Request) -> Response:
     return await _render(found, erased=result)
 
 
-async def download(request: Request) -> Response:
+@shop_page("owner")
+async def download(request: Request, found: Shop) -> Response:
     """One export as the JSON file to hand to the buyer; the first download marks it delivered."""
-    found = await shop(request, "owner")
-    if isinstance(found, Response):
-        return found
     svc, who = found.who.svc, found.who
     assert who.user is not None
-    raw = str(request.path_params.get("export_id", ""))
-    if not raw.isdigit() or len(raw) > 18:
-        return not_found(who)
     async with svc.pool.acquire() as conn:
-        got = await exports.download(conn, found.merchant.id, int(raw), by=who.user.email, now=svc.clock.now())
+        got = await exports.download(conn, found.merchant.id, request.path_params["export_id"], by=who.user.email,
+                                     now=svc.clock.now())
     if got is None:
-        return not_found(who)
+        raise PageNotFound()
     if got.data is None:
         return message_page(who, 410, _(who.locale, "Erased"),
                             _(who.locale, "The buyer was erased since this export was made: its data is gone."))

@@ -14,9 +14,12 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reviews.console import charts
-from reviews.console.shops import Shop, render_shop, shop, shop_post
-from reviews.console.web import _, first, message_page, not_found
+from reviews.console import params
+from reviews.console.errors import PageNotFound
+from reviews.console.guards import posted, shop_page
+from reviews.console.shop import charts
+from reviews.console.shops import Shop, render_shop
+from reviews.console.web import _, first, message_page
 from reviews.invitations import store as invitations
 from reviews.platform import audit
 
@@ -77,25 +80,18 @@ def _filters(request: Request) -> tuple[str | None, str | None, int]:
     state = q.get("state") if q.get("state") in STATES else None
     raw = (q.get("language") or "").strip().lower()[:10]
     language = "" if raw == NO_LANGUAGE else (raw if raw.isalpha() else None)
-    page = q.get("page") or "1"
-    return state, language, int(page) if page.isdigit() and 0 < int(page) <= 10_000 else 1
+    return state, language, params.whole(q.get("page"), 1, 10_000) or 1
 
 
 def _query(state: str | None, language: str | None, page: int = 1) -> str:
-    params = {"state": state or "", "language": NO_LANGUAGE if language == "" else (language or "")}
+    fields = {"state": state or "", "language": NO_LANGUAGE if language == "" else (language or "")}
     if page > 1:
-        params["page"] = str(page)
-    return urlencode({k: v for k, v in params.items() if v})
+        fields["page"] = str(page)
+    return urlencode({k: v for k, v in fields.items() if v})
 
 
-async def invitations_page(request: Request) -> Response:
-    found = await shop(request, "viewer")
-    if isinstance(found, Response):
-        return found
-    return await _page(found, request)
-
-
-async def _page(found: Shop, request: Request) -> Response:
+@shop_page("viewer")
+async def invitations_page(request: Request, found: Shop) -> Response:
     svc, locale = found.who.svc, found.who.locale
     merchant_id = found.merchant.id
     labels = stage_labels(locale)
@@ -131,27 +127,23 @@ async def _page(found: Shop, request: Request) -> Response:
         query=_query(state, language), page_query=lambda n: _query(state, language, n))
 
 
-async def cancel(request: Request) -> Response:
-    posted = await shop_post(request, "agent")
-    if isinstance(posted, Response):
-        return posted
-    found, form = posted
-    raw = str(request.path_params.get("invitation_id", ""))
-    if not raw.isdigit() or len(raw) > 18:
-        return not_found(found.who)
+@shop_page("agent")
+async def cancel(request: Request, found: Shop) -> Response:
+    form = await posted(request, found.who)
+    invitation_id: int = request.path_params["invitation_id"]
     svc, who = found.who.svc, found.who
     assert who.user is not None
     now = svc.clock.now()
     async with svc.pool.acquire() as conn, conn.transaction():
-        changed = await invitations.cancel_scheduled(conn, found.merchant.id, int(raw), CANCEL_REASON, now)
+        changed = await invitations.cancel_scheduled(conn, found.merchant.id, invitation_id, CANCEL_REASON, now)
         if changed is not None:
             before, after = changed
             await audit.record(conn, actor=who.user.email, action="invitation.cancelled", table="invitations",
                                row_id=after.id, before=before.describe(), after=after.describe(), now=now)
     if changed is None:
-        existing = await invitations.get(svc.pool, int(raw))
+        existing = await invitations.get(svc.pool, invitation_id)
         if existing is None or existing.merchant_id != found.merchant.id:
-            return not_found(who)
+            raise PageNotFound()
         return message_page(who, 409, _(who.locale, "Not cancelled"),
                             _(who.locale, "This invitation is no longer scheduled, so there is nothing to cancel."))
     state = first(form, "state")

@@ -1,0 +1,33 @@
+"""The console's home: the user's shops, the moderation counts for a moderator, and the single-key
+shortcuts setting (the desk's keyboard shortcuts, one setting per user)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from reviews.accounts import users
+from reviews.console.desk.queue import age
+from reviews.console.guards import posted, signed_in_page
+from reviews.console.web import Visitor, first, render
+from reviews.moderation import queue
+
+
+@signed_in_page
+async def home(request: Request, who: Visitor) -> Response:
+    assert who.user is not None
+    shops = [m for m in await users.memberships(who.svc.pool, who.user.id) if m.role != "moderator"]
+    merchants = await users.moderated_merchants(who.svc.pool, who.user)
+    if merchants == []:
+        return render("home.html", who, counts=None, oldest=None, shops=shops)
+    counts = await queue.counts(who.svc.pool, merchants)
+    oldest = await queue.oldest_held(who.svc.pool, merchants)
+    return render("home.html", who, counts=counts, oldest=age(who.locale, oldest, who.svc.clock.now()), shops=shops)
+
+
+@signed_in_page
+async def shortcuts(request: Request, who: Visitor) -> Response:
+    form = await posted(request, who)
+    assert who.user is not None
+    await users.set_shortcuts(who.svc.pool, who.user.id, first(form, "shortcuts") == "on")
+    return RedirectResponse("/console", status_code=303)
