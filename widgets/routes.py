@@ -10,11 +10,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import asyncpg
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from widgets import badge, feed, jsonld, page, public, queries, responses
+from widgets import badge, feed, ids, jsonld, page, public, queries, responses
 from widgets.cache import Cache
 from widgets.config import Config
 from widgets.responses import Rendered
@@ -71,13 +72,19 @@ def shop_endpoint(handler: ShopHandler) -> Callable[[Widgets, Request], Awaitabl
     reuse the answer rendered for this very URL while the shop is at the same version."""
 
     async def endpoint(widgets: Widgets, request: Request) -> Response:
-        shop = await widgets.cache.versions.of(_pool(request), request.path_params["slug"])
+        slug = request.path_params["slug"]
+        # What cannot be a slug never joins the batched version check: a NUL in it would fail the
+        # query of every other shop's request waiting on the same batch.
+        shop = await widgets.cache.versions.of(_pool(request), slug) if ids.valid_slug(slug) else None
         if shop is None:
             return responses.not_found()
         product = _product(request)
         if product is not None and len(product) > MAX_PRODUCT_ID:
             return responses.error(422, "invalid", "The request has invalid fields.",
                                    {"product": f"at most {MAX_PRODUCT_ID} characters"})
+        if product is not None and not ids.storable(product):
+            return responses.error(422, "invalid", "The request has invalid fields.",
+                                   {"product": "must not contain control characters"})
         # An answer depends on the path, the query and the database only (never on request headers).
         key = (request.scope["path"], request.scope["query_string"])
         rendered = widgets.cache.answers.get(key, shop.version)
@@ -112,6 +119,31 @@ def _positive_int(raw: str | None, default: int, maximum: int | None, fields: di
     return value
 
 
+def _listing(config: Config, q: QueryParams, product: str | None, fields: dict[str, str]) -> queries.ReviewFilter:
+    """reviews.json's filters and sort, the public pages' own (`queries.list_reviews`): `lang` keeps only one
+    language, `prefer_lang` lists every language with that one's reviews first."""
+    supported = ", ".join(config.catalog.supported)
+    lang = q.get("lang") or None
+    if lang is not None:
+        lang = lang.replace("_", "-").split("-")[0].lower()
+        if lang not in config.catalog.supported:
+            fields["lang"] = "must be one of " + supported
+    prefer = q.get("prefer_lang") or None
+    if prefer is not None and prefer not in config.catalog.supported:
+        fields["prefer_lang"] = "must be one of " + supported
+    sort = q.get("sort") or "newest"
+    if sort not in queries.SORTS:
+        fields["sort"] = "must be one of " + ", ".join(queries.SORTS)
+    stars = q.get("stars") or None
+    if stars is not None and stars not in ("1", "2", "3", "4", "5"):
+        fields["stars"] = "must be a whole number from 1 to 5"
+    with_reply = q.get("with_reply") or "false"
+    if with_reply not in ("true", "false"):
+        fields["with_reply"] = "must be true or false"
+    return queries.ReviewFilter(product_id=product, stars=int(stars) if stars and "stars" not in fields else None,
+                                language=lang, with_reply=with_reply == "true", sort=sort, first_language=prefer)
+
+
 @shop_endpoint
 async def reviews_json(config: Config, request: Request, merchant: asyncpg.Record,
                        product: str | None) -> Response | Rendered:
@@ -119,15 +151,11 @@ async def reviews_json(config: Config, request: Request, merchant: asyncpg.Recor
     fields: dict[str, str] = {}
     page_no = _positive_int(q.get("page"), 1, 100_000, fields, "page")
     per_page = _positive_int(q.get("per_page"), PER_PAGE_DEFAULT, PER_PAGE_MAX, fields, "per_page")
-    lang = q.get("lang") or None
-    if lang is not None:
-        lang = lang.replace("_", "-").split("-")[0].lower()
-        if lang not in config.catalog.supported:
-            fields["lang"] = "must be one of " + ", ".join(config.catalog.supported)
+    listing = _listing(config, q, product, fields)
     if fields:
         return responses.error(422, "invalid", "The request has invalid fields.", fields)
-    rows, total = await queries.reviews_page(_pool(request), merchant["id"], product_id=product, lang=lang,
-                                             limit=per_page, offset=(page_no - 1) * per_page)
+    rows, total = await queries.list_reviews(_pool(request), merchant["id"], listing, limit=per_page,
+                                             offset=(page_no - 1) * per_page)
     return Rendered.of(responses.dumps({"reviews": [public.review(r) for r in rows], "page": page_no,
                                         "per_page": per_page, "total": total, "pages": math.ceil(total / per_page)}),
                        responses.JSON)

@@ -739,3 +739,43 @@ def test_links_keep_only_checked_values() -> None:
     assert parse_qs(urlsplit(link).query) == {"lang": ["de"], "stars": ["4"], "language": ["pl"],
                                               "sort": ["lowest"], "page": ["3"]}
     assert params.href("/shops/s", listing.but(stars=None), None) == "/shops/s?language=pl&sort=lowest"
+
+
+# --- reviews.json shares the pages' listing -------------------------------------------------------------------------
+
+async def test_reviews_json_filters_sorts_and_pools_languages_like_the_page(client: httpx.AsyncClient, shop: Merchant):
+    async def titles(query: str) -> list[str]:
+        r = await client.get(f"/widgets/v1/demo-shop/reviews.json?{query}")
+        assert r.status_code == 200, r.text
+        return [x["title"] for x in r.json()["reviews"]]
+
+    assert await titles("sort=highest&prefer_lang=en") == review_titles(
+        (await client.get("/shops/demo-shop?sort=highest&lang=en")).text)
+    assert await titles("prefer_lang=pl") == review_titles((await client.get("/shops/demo-shop?lang=pl")).text)
+    assert (await titles("prefer_lang=pl"))[0] == "Skarpety"
+    assert await titles("stars=5") == ["Shoe B", "Shoe A"]
+    assert await titles("with_reply=true") == ["About the shop"]
+    assert await titles("sort=lowest&product=SKU-2") == ["Socks bad", "Skarpety"]
+    assert await titles("lang=pl") == ["Skarpety"]  # `lang` still keeps one language only
+    r = await client.get("/widgets/v1/demo-shop/reviews.json?stars=2&with_reply=false&per_page=1")
+    assert (r.json()["total"], r.json()["pages"]) == (1, 1)
+
+
+async def test_reviews_json_refuses_what_it_cannot_read(client: httpx.AsyncClient, shop: Merchant):
+    for query, field in (("sort=best", "sort"), ("stars=6", "stars"), ("stars=1.0", "stars"),
+                         ("with_reply=1", "with_reply"), ("prefer_lang=de-AT", "prefer_lang"),
+                         ("prefer_lang=xx", "prefer_lang"),
+                         ("product=%00", "product"), ("product=a%1Fb", "product")):
+        r = await client.get(f"/widgets/v1/demo-shop/reviews.json?{query}")
+        assert r.status_code == 422, query
+        assert field in r.json()["error"]["fields"], query
+
+
+async def test_a_nul_in_a_widget_address_is_a_4xx_not_a_failed_query(client: httpx.AsyncClient, shop: Merchant):
+    for path, status in (("/widgets/v1/demo-shop/products/%00/summary.json", 422),
+                         ("/widgets/v1/demo-shop/summary.json?product=a%00", 422),
+                         ("/widgets/v1/%00/summary.json", 404), ("/widgets/v1/demo%00shop/badge.svg", 404),
+                         ("/widgets/v1/Demo-Shop/summary.json", 404)):
+        r = await client.get(path)
+        assert r.status_code == status, path
+        assert r.json()["error"]["code"] in ("invalid", "not_found")

@@ -15,19 +15,16 @@ from urllib.parse import quote, urlencode
 
 from starlette.datastructures import QueryParams
 
+from widgets.ids import valid_product_id
 from widgets.pages.language import primary
 from widgets.queries import SORTS, ReviewFilter
 
 PER_PAGE = 20
-MAX_PRODUCT_ID = 200
 # A page number longer than this is past the last page of any shop (20 × 10^7 reviews).
 MAX_PAGE_DIGITS = 7
 SHOP_ONLY = "shop"
 PRODUCT_PREFIX = "p:"
 _DIGITS = re.compile(r"[0-9]+")
-# Control characters and lone surrogates: PostgreSQL stores none of them, and no id holds one.
-_UNSTORABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 # A registered website: a lowercase (IDNA-encoded) host name with a dot, no scheme, port or path.
 _HOST = re.compile(r"(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -40,16 +37,8 @@ class PastTheEnd(Exception):
     """A page number beyond the last page."""
 
 
-def valid_slug(slug: str) -> bool:
-    return _SLUG.fullmatch(slug) is not None
-
-
 def valid_host(host: str) -> bool:
     return _HOST.fullmatch(host) is not None
-
-
-def valid_product_id(product_id: str) -> bool:
-    return 0 < len(product_id) <= MAX_PRODUCT_ID and not _UNSTORABLE.search(product_id)
 
 
 @dataclass(frozen=True)

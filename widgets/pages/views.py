@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widgets import queries, responses, transparency
+from widgets import ids, queries, responses, transparency
 from widgets.cache import Answers
 from widgets.pages import figures, language, params, present, render, seo
 from widgets.pages.config import PagesConfig
@@ -83,7 +83,7 @@ async def _visit(pages: Pages, request: Request) -> Visit | Response:
     """The shop and the visitor's language, or the page saying there is no such shop."""
     services = request.app.state.services
     slug = request.path_params["slug"]
-    state = await queries.page_state(services.pool, slug) if params.valid_slug(slug) else None
+    state = await queries.page_state(services.pool, slug) if ids.valid_slug(slug) else None
     merchant = state.merchant if state else None
     locale, explicit = language.page_language(pages.config.catalog, request.query_params.get("lang"),
                                               request.headers.get("accept-language"),
@@ -115,7 +115,7 @@ async def _reviews_page(pages: Pages, request: Request, product_id: str | None) 
     if isinstance(visit, Response):
         return visit
     shop_href = params.href(params.shop_path(visit.slug), None, visit.explicit)
-    if product_id is not None and not params.valid_product_id(product_id):
+    if product_id is not None and not ids.valid_product_id(product_id):
         return _error(pages, visit, 404, NO_PRODUCT, shop_href)
     path = params.product_path(visit.slug, product_id) if product_id is not None else params.shop_path(visit.slug)
     try:
