@@ -8,6 +8,8 @@ from typing import Any, NamedTuple
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from widgets.dates import WRITTEN_AT_COLUMN
+
 # Only what a public widget may show: never author_hash, ip_hash, order or invitation ids. The shop's
 # public reply comes with each review (review_replies: its own, or the one an imported review came with).
 _PUBLIC_COLUMNS = """r.id, r.rating, r.title, r.body, r.display_name, r.product_id, r.product_name, r.method, r.locale,
@@ -103,11 +105,12 @@ async def feed_reviews(pool: asyncpg.Pool, merchant_id: int) -> list[asyncpg.Rec
 # A review's language as its primary subtag ("pl" for "pl-PL" and "pl_PL"), '' when unknown.
 REVIEW_LANGUAGE = "lower(split_part(replace(coalesce(r.locale, ''), '_', '-'), '-', 1))"
 SORTS = ("newest", "highest", "lowest")
-# Newest by the date the author wrote the review (`widgets.dates.written_at`): an import keeps its source's date.
+# Newest by the date the author wrote the review (`widgets.dates`): an import keeps its source's date.
+_WRITTEN = f"r.{WRITTEN_AT_COLUMN}"
 _ORDER = {
-    "newest": "r.submitted_at DESC, r.id DESC",
-    "highest": "r.rating DESC, r.submitted_at DESC, r.id DESC",
-    "lowest": "r.rating ASC, r.submitted_at DESC, r.id DESC",
+    "newest": f"{_WRITTEN} DESC, r.id DESC",
+    "highest": f"r.rating DESC, {_WRITTEN} DESC, r.id DESC",
+    "lowest": f"r.rating ASC, {_WRITTEN} DESC, r.id DESC",
 }
 
 

@@ -11,7 +11,8 @@ those a flag held at some point (or that are held now), however the moderator de
 Rejected and withdrawn reviews are kept at least a year (`reviews.collection.store.RETENTION_FLOOR`),
 so a year's figures still find them.
 
-The times are medians, robust to one review that waited over a holiday:
+The times are medians, robust to one review that waited over a holiday (never below zero, whatever an
+import's clock said):
 - to publication: from the text's submission (its last edit, if edited; an imported review's
   arrival) to its publication;
 - to a moderator's decision: from the submission of the text the moderator judged to the decision,
@@ -80,7 +81,7 @@ WITH received AS (
            count(*) FILTER (WHERE state = 'held' OR EXISTS (SELECT 1 FROM flags f WHERE f.review_id = received.id))
              AS held,
            percentile_cont(0.5) WITHIN GROUP (
-               ORDER BY extract(epoch FROM published_at - coalesce(edited_at, created_at)))
+               ORDER BY extract(epoch FROM greatest(published_at - coalesce(edited_at, created_at), interval '0')))
              FILTER (WHERE state = 'published') AS to_publication
     FROM received
 ), reasons AS (
@@ -89,8 +90,8 @@ WITH received AS (
           GROUP BY 1) x
 ), decided AS (
     SELECT count(*) AS decisions,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM d.decided_at - judged.submitted))
-             AS to_decision
+           percentile_cont(0.5) WITHIN GROUP (
+               ORDER BY extract(epoch FROM greatest(d.decided_at - judged.submitted, interval '0'))) AS to_decision
     FROM moderation_decisions d
     JOIN reviews r ON r.id = d.review_id
     -- The text the moderator judged was submitted at the review's arrival or at its last edit before
