@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 from reviews.buyer import pages, review_page, unsubscribe, verification
 from reviews.buyer.pages import _
 from reviews.collection import store as reviews
+from reviews.collection.reasons import REASONS
 from reviews.console import errors as console_errors
 from reviews.console.routes import EXCEPTION_HANDLERS as CONSOLE_ERRORS
 from reviews.console.routes import routes as console_routes
@@ -36,6 +37,8 @@ from reviews.runtime import open_services
 from reviews.screening import flags
 from reviews.worker import make_worker
 from widgets import config as widgets_config
+from widgets.pages import config as pages_config
+from widgets.pages.routes import routes as shop_page_routes
 from widgets.routes import routes as widget_routes
 
 log = logging.getLogger("attest.web")
@@ -145,6 +148,12 @@ async def healthz(request: Request) -> JSONResponse:
 WIDGETS = widgets_config.Config(catalog=Catalog(widgets_config.LOCALES_DIR, widgets_config.DOMAIN),
                                 accent=lambda setting: branding.colours(setting).accent)
 
+# The public shop and product pages (/shops/{slug}): their own catalog, the shop's branding, and the
+# reject reasons' labels for the transparency figures.
+SHOP_PAGES = pages_config.PagesConfig(catalog=Catalog(pages_config.LOCALES_DIR, pages_config.DOMAIN),
+                                      accent=lambda setting: branding.colours(setting).accent,
+                                      logo=branding.web_url, reasons={r.code: r.label for r in REASONS})
+
 
 def routes() -> list[Route | Mount]:
     return [
@@ -174,6 +183,7 @@ def routes() -> list[Route | Mount]:
         Route("/u/{token}", unsubscribe.unsubscribe, methods=["POST"]),
         Route("/verification", verification.page),
         Route("/verification/{slug}", verification.page),
+        *shop_page_routes(SHOP_PAGES),
     ]
 
 

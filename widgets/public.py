@@ -8,6 +8,8 @@ from typing import Any
 
 from asyncpg import Record
 
+from widgets.dates import written_at
+
 # Characters XML 1.0 forbids even when escaped (controls, lone surrogates, U+FFFE/U+FFFF).
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -20,13 +22,6 @@ def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def written_at(row: Record) -> datetime:
-    """When the review's author wrote it: the date every public surface shows and sorts by. An imported
-    review's is its source's own date; an edit keeps it (the edit has `edited_at`)."""
-    when: datetime = row["submitted_at"]
-    return when
 
 
 def is_verified(row: Record) -> bool:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+
+from widgets.dates import WRITTEN_AT_COLUMN
 
 # Only what a public widget may show: never author_hash, ip_hash, order or invitation ids. The shop's
 # public reply comes with each review (review_replies: its own, or the one an imported review came with).
@@ -117,7 +120,7 @@ SELECT (SELECT name FROM ordered ORDER BY order_id DESC LIMIT 1) AS ordered_name
 """
 
 
-async def product(pool: asyncpg.Pool, merchant_id: int, product_id: str) -> asyncpg.Record | None:
+async def product_facts(pool: asyncpg.Pool, merchant_id: int, product_id: str) -> asyncpg.Record | None:
     """A product of the shop: ordered from it, or with a published review; None for an unknown one."""
     row = await pool.fetchrow(_PRODUCT, merchant_id, product_id)
     return row if row is not None and row["known"] else None
@@ -174,3 +177,149 @@ async def orders_version(conn: asyncpg.Pool | asyncpg.Connection | PoolConnectio
     and erasure moves its order's `updated_at`."""
     last = await conn.fetchval("SELECT max(updated_at) FROM orders WHERE merchant_id = $1", merchant_id)
     return last.isoformat() if last is not None else "-"
+# --- The review listing of the public pages (and, in time, of reviews.json) -----------------------------------
+# Filters, sort and pages over a shop's published reviews, with the visitor's language first. Every
+# value reaches SQL as a parameter; the ORDER BY is picked from fixed strings.
+
+# A review's language as its primary subtag ("pl" for "pl-PL" and "pl_PL"), '' when unknown.
+REVIEW_LANGUAGE = "lower(split_part(replace(coalesce(r.locale, ''), '_', '-'), '-', 1))"
+SORTS = ("newest", "highest", "lowest")
+# Newest by the date the author wrote the review (`widgets.dates`): an import keeps its source's date.
+_WRITTEN = f"r.{WRITTEN_AT_COLUMN}"
+_ORDER = {
+    "newest": f"{_WRITTEN} DESC, r.id DESC",
+    "highest": f"r.rating DESC, {_WRITTEN} DESC, r.id DESC",
+    "lowest": f"r.rating ASC, {_WRITTEN} DESC, r.id DESC",
+}
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    """Which published reviews of a shop, in which order. The defaults are "all of them, newest first"."""
+
+    product_id: str | None = None  # only this product's reviews
+    shop_only: bool = False  # only the reviews of the shop itself (no product)
+    stars: int | None = None  # only this rating
+    language: str | None = None  # only those written in this language (a primary subtag: "pl")
+    with_reply: bool = False  # only those the shop answered
+    sort: str = "newest"
+    # Pooled languages: every language is listed, this one's reviews first (the visitor's own).
+    first_language: str | None = None
+
+
+def _listing_where(f: ReviewFilter) -> str:
+    return f"""WHERE r.merchant_id = $1 AND r.state = 'published'
+               AND ($2::text IS NULL OR r.product_id = $2) AND (NOT $3::bool OR r.product_id IS NULL)
+               AND ($4::int IS NULL OR r.rating = $4) AND ($5::text IS NULL OR {REVIEW_LANGUAGE} = $5)
+               AND (NOT $6::bool OR rr.review_id IS NOT NULL)"""
+
+
+async def list_reviews(pool: asyncpg.Pool, merchant_id: int, f: ReviewFilter, *, limit: int,
+                       offset: int) -> tuple[list[asyncpg.Record], int]:
+    """One page of the published reviews `f` selects and how many it selects in all. Each row has the
+    public columns and `language` (the primary subtag, '' when unknown)."""
+    if f.sort not in _ORDER:
+        raise ValueError(f"unknown sort {f.sort!r}")
+    args = (merchant_id, f.product_id, f.shop_only, f.stars, f.language, f.with_reply)
+    where = _listing_where(f)
+    rows = await pool.fetch(
+        f"""SELECT {_PUBLIC_COLUMNS}, {REVIEW_LANGUAGE} AS language, count(*) OVER () AS total
+            {_FROM} {where}
+            ORDER BY ({REVIEW_LANGUAGE} = $7) DESC NULLS LAST, {_ORDER[f.sort]} LIMIT $8 OFFSET $9""",
+        *args, f.first_language, limit, offset,
+    )
+    if rows:
+        return rows, int(rows[0]["total"])
+    # Past the last page the window count has no row to ride on.
+    total = await pool.fetchval(f"SELECT count(*) {_FROM} {where}", *args) if offset else 0
+    return rows, int(total)
+
+
+async def review_facets(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> dict[str, Any]:
+    """What the filters offer and the summary counts, over the published reviews of the shop (or of one
+    product): how many by collection method, by language, with a reply, of the shop itself, and per
+    product with the name its newest review gives it."""
+    rows = await pool.fetch(
+        f"""WITH p AS (
+                SELECT r.id, r.method, r.product_id, r.product_name, r.published_at, {REVIEW_LANGUAGE} AS language,
+                       rr.review_id IS NOT NULL AS replied
+                {_FROM} WHERE r.merchant_id = $1 AND r.state = 'published' AND ($2::text IS NULL OR r.product_id = $2))
+            SELECT 'method' AS facet, method AS key, NULL AS name, count(*) AS n FROM p GROUP BY method
+            UNION ALL SELECT 'language', language, NULL, count(*) FROM p GROUP BY language
+            UNION ALL SELECT 'replied', 'yes', NULL, count(*) FROM p WHERE replied
+            UNION ALL SELECT 'shop', 'shop', NULL, count(*) FROM p WHERE product_id IS NULL
+            UNION ALL SELECT 'product', product_id,
+                             (array_agg(product_name ORDER BY published_at DESC, id DESC)
+                                FILTER (WHERE product_name IS NOT NULL))[1], count(*)
+                      FROM p WHERE product_id IS NOT NULL GROUP BY product_id""",
+        merchant_id, product_id,
+    )
+    facets: dict[str, Any] = {"methods": {}, "languages": {}, "replied": 0, "shop": 0, "products": []}
+    for r in rows:
+        if r["facet"] == "method":
+            facets["methods"][r["key"]] = int(r["n"])
+        elif r["facet"] == "language":
+            facets["languages"][r["key"]] = int(r["n"])
+        elif r["facet"] in ("replied", "shop"):
+            facets[r["facet"]] = int(r["n"])
+        else:
+            facets["products"].append((r["key"], r["name"] or r["key"], int(r["n"])))
+    facets["products"].sort(key=lambda p: (p[1].casefold(), p[0]))
+    return facets
+
+
+class Product(NamedTuple):
+    product_id: str
+    name: str
+    image_url: str | None
+    url: str | None
+    gtin: str | None
+
+
+async def product(pool: asyncpg.Pool, merchant_id: int, product_id: str) -> Product | None:
+    """A product of the shop as its orders describe it (the newest order's name, image, address and GTIN
+    win), else as its published reviews name it; None when neither knows it."""
+    facts = await product_facts(pool, merchant_id, product_id)
+    if facts is None:
+        return None
+    name = facts["ordered_name"] or facts["reviewed_name"] or product_id
+    gtins = facts["gtins"] or []
+    return Product(product_id, name, facts["image_url"], facts["url"], gtins[0] if gtins else None)
+
+
+SITEMAP_CAP = 49_999  # a sitemap holds 50,000 addresses; one is the shop's own page
+
+
+async def sitemap_products(pool: asyncpg.Pool, merchant_id: int) -> list[asyncpg.Record]:
+    """Each product with published reviews and when its newest one was published, most recent first."""
+    return await pool.fetch(
+        """SELECT product_id, max(published_at) AS lastmod FROM reviews
+           WHERE merchant_id = $1 AND state = 'published' AND product_id IS NOT NULL
+           GROUP BY product_id ORDER BY lastmod DESC NULLS LAST, product_id LIMIT $2""",
+        merchant_id, SITEMAP_CAP,
+    )
+
+
+async def page_state(conn: asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool, slug: str) -> Shop | None:
+    """The shop of this slug with a version that changes whenever anything its public pages show may
+    have: its row, any of its reviews in any state (the transparency figures count the held, rejected
+    and withdrawn ones too; a moderator's decision, a flag's hold and an edit each update the review),
+    or any reply of the shop's."""
+    row = await conn.fetchrow(
+        """SELECT m.id, m.slug, m.name, m.locale, m.settings,
+                  m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins AS version
+           FROM merchants m
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM reviews WHERE merchant_id = m.id) r
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM review_replies WHERE merchant_id = m.id) p
+           WHERE m.slug = $1""",
+        slug,
+    )
+    return Shop(row, row["version"]) if row else None
+
+
+async def latest_published(pool: asyncpg.Pool, merchant_id: int) -> Any:
+    """When the shop's newest published review was published (None without any)."""
+    return await pool.fetchval(
+        "SELECT max(published_at) FROM reviews WHERE merchant_id = $1 AND state = 'published'", merchant_id)

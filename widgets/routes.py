@@ -10,11 +10,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import asyncpg
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from widgets import badge, feed, jsonld, links, merchant_feed, page, public, queries, responses, streaming
+from widgets import badge, feed, ids, jsonld, links, merchant_feed, page, public, queries, responses, streaming
 from widgets.cache import Cache
 from widgets.config import Config
 from widgets.responses import Rendered
@@ -24,7 +25,6 @@ PER_PAGE_DEFAULT = 10
 PER_PAGE_MAX = 50
 WIDGET_REVIEWS = 10
 JSONLD_REVIEWS = 10
-MAX_PRODUCT_ID = 200
 # The iframe page needs nothing but its own hashed style block; anyone may frame it.
 _CSP = "default-src 'none'; style-src {style}; img-src 'self' data:; base-uri 'none'; form-action 'none'; " \
        "frame-ancestors *"
@@ -67,14 +67,10 @@ def _lang(config: Config, request: Request, merchant: asyncpg.Record) -> str:
 
 def _unusable_product(product: str) -> str | None:
     """Why no product can have this id (a 422, not a query PostgreSQL refuses), or None."""
-    if len(product) > MAX_PRODUCT_ID:
-        return f"at most {MAX_PRODUCT_ID} characters"
-    if "\x00" in product:
-        return "must not contain NUL characters"
-    try:
-        product.encode("utf-8")
-    except UnicodeEncodeError:
-        return "is not valid text"
+    if len(product) > ids.MAX_PRODUCT_ID:
+        return f"at most {ids.MAX_PRODUCT_ID} characters"
+    if not ids.storable(product):
+        return "must not contain control characters"
     return None
 
 
@@ -88,7 +84,10 @@ def shop_endpoint(handler: ShopHandler, *, reads_orders: bool = False) -> Callab
     handler that `reads_orders`, while its orders are too)."""
 
     async def endpoint(widgets: Widgets, request: Request) -> Response:
-        shop = await widgets.cache.versions.of(_pool(request), request.path_params["slug"])
+        slug = request.path_params["slug"]
+        # What cannot be a slug never joins the batched version check: a NUL in it would fail the
+        # query of every other shop's request waiting on the same batch.
+        shop = await widgets.cache.versions.of(_pool(request), slug) if ids.valid_slug(slug) else None
         if shop is None:
             return responses.not_found()
         product = _product(request)
@@ -131,6 +130,31 @@ def _positive_int(raw: str | None, default: int, maximum: int | None, fields: di
     return value
 
 
+def _listing(config: Config, q: QueryParams, product: str | None, fields: dict[str, str]) -> queries.ReviewFilter:
+    """reviews.json's filters and sort, the public pages' own (`queries.list_reviews`): `lang` keeps only one
+    language, `prefer_lang` lists every language with that one's reviews first."""
+    supported = ", ".join(config.catalog.supported)
+    lang = q.get("lang") or None
+    if lang is not None:
+        lang = lang.replace("_", "-").split("-")[0].lower()
+        if lang not in config.catalog.supported:
+            fields["lang"] = "must be one of " + supported
+    prefer = q.get("prefer_lang") or None
+    if prefer is not None and prefer not in config.catalog.supported:
+        fields["prefer_lang"] = "must be one of " + supported
+    sort = q.get("sort") or "newest"
+    if sort not in queries.SORTS:
+        fields["sort"] = "must be one of " + ", ".join(queries.SORTS)
+    stars = q.get("stars") or None
+    if stars is not None and stars not in ("1", "2", "3", "4", "5"):
+        fields["stars"] = "must be a whole number from 1 to 5"
+    with_reply = q.get("with_reply") or "false"
+    if with_reply not in ("true", "false"):
+        fields["with_reply"] = "must be true or false"
+    return queries.ReviewFilter(product_id=product, stars=int(stars) if stars and "stars" not in fields else None,
+                                language=lang, with_reply=with_reply == "true", sort=sort, first_language=prefer)
+
+
 @shop_endpoint
 async def reviews_json(config: Config, request: Request, merchant: asyncpg.Record,
                        product: str | None) -> Response | Rendered:
@@ -138,15 +162,11 @@ async def reviews_json(config: Config, request: Request, merchant: asyncpg.Recor
     fields: dict[str, str] = {}
     page_no = _positive_int(q.get("page"), 1, 100_000, fields, "page")
     per_page = _positive_int(q.get("per_page"), PER_PAGE_DEFAULT, PER_PAGE_MAX, fields, "per_page")
-    lang = q.get("lang") or None
-    if lang is not None:
-        lang = lang.replace("_", "-").split("-")[0].lower()
-        if lang not in config.catalog.supported:
-            fields["lang"] = "must be one of " + ", ".join(config.catalog.supported)
+    listing = _listing(config, q, product, fields)
     if fields:
         return responses.error(422, "invalid", "The request has invalid fields.", fields)
-    rows, total = await queries.reviews_page(_pool(request), merchant["id"], product_id=product, lang=lang,
-                                             limit=per_page, offset=(page_no - 1) * per_page)
+    rows, total = await queries.list_reviews(_pool(request), merchant["id"], listing, limit=per_page,
+                                             offset=(page_no - 1) * per_page)
     return Rendered.of(responses.dumps({"reviews": [public.review(r) for r in rows], "page": page_no,
                                         "per_page": per_page, "total": total, "pages": math.ceil(total / per_page)}),
                        responses.JSON)
@@ -197,7 +217,7 @@ async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record
         settings = merchant["settings"] if isinstance(merchant["settings"], dict) else {}
         doc = jsonld.organization(name=merchant["name"], domains=links.domains_of(settings))
         return Rendered.of(jsonld.dumps(doc), responses.JSON_LD)
-    facts = await queries.product(pool, merchant["id"], product)
+    facts = await queries.product_facts(pool, merchant["id"], product)
     if facts is None:
         return responses.not_found("No such product in this shop.")
     summary = await queries.summary(pool, merchant["id"], product)

@@ -16,6 +16,7 @@ from reviews.hooks import schemas
 from reviews.intake.events import STATUSES, OrderEventBody
 from reviews.merchants.settings import DEFAULT_SETTINGS, HOST_PATTERN, MAX_DOMAINS, SettingsPatch
 from reviews.platform import bodies
+from reviews.platform.settings import SUPPORTED_LOCALES
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -46,6 +47,15 @@ def _errors(*codes: int) -> dict[str, Any]:
 
 def _ok(schema: dict[str, Any], description: str = "OK", **extra: Any) -> dict[str, Any]:
     return {"200": {"description": description, "content": {"application/json": {"schema": schema}}, **extra}}
+
+
+# A query value without control characters (none reaches the database).
+_PRINTABLE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+
+
+def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            **({"description": description} if description else {})}
 
 
 # Every /api/v1 route checks the key first, against the database.
@@ -92,6 +102,26 @@ def _answers() -> dict[str, Any]:
         "Summary": {"type": "object", "required": ["average", "count", "distribution"], "properties": {
             "average": {"type": ["number", "null"]}, "count": {"type": "integer", "minimum": 0},
             "distribution": counts}},
+        "PublicReview": {"type": "object", "required": [
+            "id", "rating", "title", "body", "display_name", "product_id", "submitted_at", "verified",
+            "collection_method", "reply"], "properties": {
+                "id": {"type": "integer"}, "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+                "title": {"type": "string"}, "body": {"type": "string"}, "display_name": {"type": "string"},
+                "product_id": {"type": ["string", "null"], "description": "null: a review of the shop itself"},
+                "product_name": {"type": ["string", "null"]},
+                "submitted_at": {"type": "string", "format": "date-time",
+                                 "description": "when its author wrote it (an import keeps its source's date)"},
+                "published_at": nullable_time, "edited": {"type": "boolean"},
+                "verified": {"type": "boolean", "description": "collected from an invitation after a real order"},
+                "collection_method": {"type": "string", "enum": ["invited", "imported"]},
+                "locale": {"type": ["string", "null"], "description": "the language it is written in"},
+                "reply": {"anyOf": [{"type": "null"}, {"type": "object", "required": ["body", "replied_at"],
+                                                       "properties": {"body": {"type": "string"},
+                                                                      "replied_at": nullable_time}}]}}},
+        "ReviewsPage": {"type": "object", "required": ["reviews", "page", "per_page", "total", "pages"], "properties": {
+            "reviews": {"type": "array", "items": _ref("PublicReview")},
+            "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
+            "total": _count("published reviews the filters select"), "pages": _count("pages of per_page")}},
         "DataExport": {"type": "object", "properties": {
             "id": {"type": "integer"}, "source": {"type": "string"}, "request_id": {"type": ["string", "null"]},
             "requested_at": {"type": "string", "format": "date-time"},
@@ -247,6 +277,24 @@ def document(base_url: str) -> dict[str, Any]:
                 "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {**_ok(_ref("Summary")), **_errors(404, 503)}}},
             **_widget_paths(),
+            "/widgets/v1/{slug}/reviews.json": {"get": {
+                "summary": "A page of a shop's published reviews (of the shop and its products), with the filters, "
+                           "sort and pooled languages of its public page",
+                "parameters": [
+                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                    _query("page", {"type": "integer", "minimum": 1, "maximum": 100_000}),
+                    _query("per_page", {"type": "integer", "minimum": 1, "maximum": 50}, "default 10"),
+                    _query("product", {"type": "string", "maxLength": 200, "pattern": _PRINTABLE},
+                           "only this product's reviews"),
+                    _query("lang", {"type": "string", "enum": list(SUPPORTED_LOCALES)},
+                           "only the reviews written in this language (a tag such as de-AT counts as de)"),
+                    _query("prefer_lang", {"type": "string", "enum": list(SUPPORTED_LOCALES)},
+                           "every language, this one's reviews first (the visitor's own)"),
+                    _query("sort", {"type": "string", "enum": ["newest", "highest", "lowest"]},
+                           "newest (by the date written, the default), highest or lowest rating first"),
+                    _query("stars", {"type": "integer", "minimum": 1, "maximum": 5}, "only this rating"),
+                    _query("with_reply", {"type": "boolean"}, "only the reviews the shop answered")],
+                "responses": {**_ok(_ref("ReviewsPage")), **_errors(404, 422, 503)}}},
             "/hooks/shopify/{slug}": _webhook(
                 "Shopify webhook (orders/create, orders/fulfilled, orders/cancelled, refunds/create, "
                 "customers/redact, customers/data_request, shop/redact)",
