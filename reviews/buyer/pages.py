@@ -20,6 +20,9 @@ _HERE = Path(__file__).resolve().parent
 LOCALES_DIR = _HERE / "locales"
 STATIC_DIR = _HERE / "static"  # the review page's optional script: the page works without it
 PAGES = Catalog(LOCALES_DIR, "pages")
+# Everything a buyer's page loads comes from us; the only exception is the shop's own images (its logo).
+CSP = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' https: http: data:; "
+       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 LANGUAGE_NAMES = {"en": "English", "es": "Español", "it": "Italiano", "pl": "Polski", "ro": "Română",
                   "de": "Deutsch", "fr": "Français"}
 
@@ -61,6 +64,7 @@ def render(template: str, locale: str, status_code: int = 200, headers: dict[str
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     response.headers["Content-Language"] = locale
     response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("Content-Security-Policy", CSP)  # error pages, unsubscribe and all
     return response
 
 
