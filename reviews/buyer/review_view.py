@@ -22,7 +22,6 @@ from reviews.platform.services import Services
 from reviews.platform.settings import SUPPORTED_LOCALES
 
 
-
 def locale_of(request: Request, ctx: Context) -> str:
     return page_locale(request, ctx.order.locale, ctx.merchant.locale)
 

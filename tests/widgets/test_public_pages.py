@@ -612,7 +612,7 @@ HOSTILE_QUERIES = [
     ("language=xx-yy", 400), ("language=%00", 400), ("language=%ED%A0%80", 400), ("language=english", 400),
     ("replied=yes", 400), ("about=%00", 400), ("about=p%3A%00", 400), ("about=p%3A", 400),
     ("about=p%3A" + "x" * 201, 400), ("about=product", 400),
-    ("lang=%00", 200), ("lang=%ED%A0%80", 200), ("lang=" + "x" * 10000, 200),
+    ("lang=%00", 400), ("lang=%ED%A0%80", 200), ("lang=" + "x" * 10000, 200),
     ("utm_source=newsletter&%FF%FE=%FF", 200), ("stars=5&stars=", 200),
 ]
 
