@@ -6,6 +6,7 @@ import asyncio
 import json
 import signal
 
+from reviews.accounts import links
 from reviews.collection import reply_notices, retention
 from reviews.hooks import delivery
 from reviews.invitations import sending
@@ -19,7 +20,7 @@ from reviews.screening import scanning
 
 def all_tasks(svc: Services) -> dict[str, jobs.Task]:
     return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc),
-            **reply_notices.tasks(svc), **delivery.tasks(svc)}
+            **reply_notices.tasks(svc), **delivery.tasks(svc), **links.tasks(svc)}
 
 
 def make_worker(svc: Services) -> jobs.Worker:

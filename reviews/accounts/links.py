@@ -2,19 +2,30 @@
 nonce moves when one is spent), mailed to the account's address.
 
 The mail is worded in the "accounts" catalog, so that `attest user create` can send it without the
-console's pages.
+console's pages. The console's "email me a link" form never mails inside the request: it queues
+`MAIL_JOB` whether or not the address has an account (one insert either way), so the answer's time
+says nothing about who has one, and the worker sends it.
 """
 
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+import logging
+from datetime import datetime
 from pathlib import Path
 
+from mailer import outcome
+from mailer.message import service_email
+from mailer.outcome import NEVER, SENT, Outcome
+from mailer.wire import OutgoingMessage
+from reviews.accounts import users
 from reviews.accounts.users import User
-from reviews.platform import tokens
-from reviews.platform.i18n import Catalog
+from reviews.platform import jobs, tokens
+from reviews.platform.db import Executor
+from reviews.platform.i18n import Catalog, negotiate
 from reviews.platform.services import Services
+
+log = logging.getLogger("attest.accounts")
+MAIL_JOB = "accounts.mail_link"
 
 LINK = "attest.console-link.v1"
 LINK_MAX_AGE = 15 * 60
@@ -41,20 +52,61 @@ def load_link(svc: Services, token: str) -> dict[str, int] | None:
     return payload
 
 
-async def mail_link(svc: Services, user: User, locale: str) -> str:
-    """Mail the user a sign-in link (through the outbox or SMTP, like every email); returns it."""
-    link = sign_in_link(svc, user)
-    msg = EmailMessage()
-    msg["Message-ID"] = make_msgid(domain=svc.settings.mail_from.rpartition("@")[2] or None)
-    msg["Date"] = format_datetime(svc.clock.now())
-    msg["From"] = svc.settings.mail_from
-    msg["To"] = user.email
-    msg["Subject"] = _(locale, "Your sign-in link for Attest")
+def _message(svc: Services, user: User, locale: str, link: str) -> OutgoingMessage:
     text = "\n\n".join([
         _(locale, "Open this link within 15 minutes to sign in to the Attest console:"), link,
         _(locale, "It works once. If you did not ask for it, ignore this email: nobody can sign in without it."),
     ])
-    msg.set_content(text + "\n")
+    return service_email(from_address=svc.settings.mail_from, to_address=user.email,
+                         subject=_(locale, "Your sign-in link for Attest"), text=text, locale=locale,
+                         now=svc.clock.now())
+
+
+async def _send(svc: Services, user: User, locale: str) -> tuple[str, Outcome]:
+    link = sign_in_link(svc, user)
     async with svc.transport().session() as session:
-        await session.send(msg)
+        return link, await outcome.send(session, _message(svc, user, locale, link))
+
+
+async def mail_link(svc: Services, user: User, locale: str) -> str:
+    """Mail the user a sign-in link now (`attest user create`: the operator reads the link on screen
+    too, so a mail server's trouble is logged, not fatal); returns the link."""
+    link, sent = await _send(svc, user, locale)
+    if sent.verdict != SENT:
+        log.warning("sign-in link not mailed", extra={"user": user.id, "error": sent.error[:300]},
+                    exc_info=sent.unexpected)
     return link
+
+
+async def queue_mail(conn: Executor, user: User | None, locale: str, now: datetime) -> None:
+    """Queue the link's email for the worker; the same single insert for an unknown or disabled account
+    (a job that sends nothing), so the time of the answer does not tell them apart."""
+    wanted = user is not None and not user.disabled
+    await jobs.enqueue(conn, MAIL_JOB, {"user_id": user.id if wanted and user else None,
+                                        "locale": negotiate(locale)}, now, max_attempts=5)
+
+
+async def _mail_job(svc: Services, batch: jobs.Batch) -> None:
+    for job in batch.jobs:
+        user_id = job.payload.get("user_id")
+        user = await users.by_id(svc.pool, int(user_id)) if isinstance(user_id, int) else None
+        if user is None or user.disabled:
+            await batch.done(job)
+            continue
+        _link, sent = await _send(svc, user, negotiate(job.payload.get("locale")))
+        if sent.verdict == SENT:
+            await batch.done(job)
+        elif sent.verdict == NEVER:
+            log.warning("sign-in link refused by the mail server", extra={"user": user.id, "reply": sent.error[:300]})
+            await batch.done(job)
+        else:
+            log.warning("sign-in link not mailed yet", extra={"user": user.id, "error": sent.error[:300]},
+                        exc_info=sent.unexpected)
+            await batch.failed(job, jobs.Retry(sent.error))
+
+
+def tasks(svc: Services) -> dict[str, jobs.Task]:
+    async def mail(batch: jobs.Batch) -> None:
+        await _mail_job(svc, batch)
+
+    return {MAIL_JOB: jobs.Task(mail)}

@@ -96,8 +96,7 @@ async def request_link(request: Request) -> Response:
         return _form(who, request, status_code=429, email=email,
                      error=_(who.locale, "Too many attempts. Wait a quarter of an hour and try again."))
     user = await users.by_email(svc.pool, email) if email else None
-    if user is not None and not user.disabled:
-        await links.mail_link(svc, user, who.locale)
+    await links.queue_mail(svc.pool, user, who.locale, svc.clock.now())
     # The same answer whether or not the address has an account: the page tells nobody who has one.
     return message_page(who, 200, _(who.locale, "Check your email"), _(
         who.locale, "If an account exists for this address, a sign-in link is on its way. It works once, "
