@@ -188,8 +188,9 @@ async def _user(settings: Settings, args: argparse.Namespace) -> int:
         actor = f"cli:{getpass.getuser()}"
         if args.user_command == "create":
             user, link = await manage.invite(svc, args.email, args.role, args.merchant, actor=actor,
-                                             locale=args.locale)
-            _print_json({"email": user.email, "role": args.role, "merchant": args.merchant, "sign_in_link": link,
+                                             locale=args.locale, all_merchants=args.all_merchants)
+            _print_json({"email": user.email, "role": args.role, "merchant": args.merchant,
+                         **({"all_merchants": True} if args.all_merchants else {}), "sign_in_link": link,
                          "mailed": True})
         elif args.user_command == "list":
             _print_json(await manage.listing(svc))
@@ -313,7 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = usub.add_parser("create", help="create an account or give it a role; mails and prints a sign-in link")
     p.add_argument("--email", required=True)
     p.add_argument("--role", required=True, choices=list(USER_ROLES))
-    p.add_argument("--merchant", help="the merchant (owner, agent, viewer; a moderator assigned to it)")
+    p.add_argument("--merchant", help="the merchant (owner, agent, viewer; a moderator's scope: one merchant "
+                                      "more each time)")
+    p.add_argument("--all-merchants", action="store_true",
+                   help="a moderator of every merchant (a moderator needs this or --merchant: no scope, no shop)")
     p.add_argument("--locale", default="en", help="the language of the email (default en)")
     usub.add_parser("list", help="every account, its role and memberships")
     p = usub.add_parser("disable", help="disable an account: every session ends at once")

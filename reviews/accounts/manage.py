@@ -24,7 +24,7 @@ def mailable(svc: Services, email: str) -> str:
 
 
 async def invite(svc: Services, email: str, role: str, merchant_slug: str | None, *, actor: str,
-                 locale: str = "en") -> tuple[User, str]:
+                 locale: str = "en", all_merchants: bool = False) -> tuple[User, str]:
     """Create the account (or give it the role), mail it a sign-in link, and return the link too,
     so the first operator of a new install can sign in without a mail server."""
     address = mailable(svc, email)
@@ -36,10 +36,11 @@ async def invite(svc: Services, email: str, role: str, merchant_slug: str | None
         merchant_id = merchant.id
     async with svc.pool.acquire() as conn:
         before = await users.by_email(conn, address)
-        user = await users.create(conn, address, role, merchant_id)
+        user = await users.create(conn, address, role, merchant_id, all_merchants=all_merchants)
         await audit.record(conn, actor=actor, action="console.user_role", table="users", row_id=user.id,
                            before=asdict(before) if before else None,
-                           after={**asdict(user), "granted": role, "merchant": merchant_slug}, now=svc.clock.now())
+                           after={**asdict(user), "granted": role, "merchant": merchant_slug,
+                                  "all_merchants": all_merchants}, now=svc.clock.now())
     link = await links.mail_link(svc, user, locale)
     return user, link
 

@@ -69,27 +69,40 @@ def check_password(password: str) -> None:
         raise ValidationError({"password": f"must be at most {PASSWORD_MAX} characters"})
 
 
-async def create(conn: Connection, email: str, role: str, merchant_id: int | None) -> User:
-    """A new account (no password yet: it is set from a sign-in link), or a new membership of an
-    existing one. Operators and moderators are roles of the install; the others need a merchant."""
+async def create(conn: Connection, email: str, role: str, merchant_id: int | None, *,
+                 all_merchants: bool = False) -> User:
+    """A new account (no password yet: it is set from a sign-in link), or a new role of an existing one.
+    Operators and moderators are roles of the install; the others need a merchant. A moderator's scope
+    is named: one merchant more for each call, or every merchant with `all_merchants`; it is kept apart
+    from the shop roles, so neither ever overwrites the other."""
     if role not in ROLES:
         raise ValidationError({"role": f"must be one of {', '.join(ROLES)}"})
     if role in MERCHANT_ROLES and merchant_id is None:
-        raise ValidationError({"merchant": f"a {role} belongs to a merchant: name it"})
+        raise ValidationError({"merchant": f"an {role} belongs to a merchant: name it"})
     if role == "operator" and merchant_id is not None:
         raise ValidationError({"merchant": "an operator sees every merchant: name none"})
+    if role == "moderator" and (merchant_id is None) == (not all_merchants):
+        raise ValidationError({"merchant": "a moderator moderates the merchants named, one at a time, or every "
+                                           "merchant: name one, or ask for all of them"})
+    if all_merchants and role != "moderator":
+        raise ValidationError({"merchant": "only a moderator can be given every merchant"})
     install_role = role if role in ("operator", "moderator") else "member"
     async with conn.transaction():
         row = await conn.fetchrow(
-            """INSERT INTO users (email, role) VALUES ($1, $2)
+            """INSERT INTO users (email, role, moderates_all) VALUES ($1, $2, $3)
                ON CONFLICT (email) DO UPDATE SET role = CASE
                    WHEN users.role = 'operator' OR EXCLUDED.role = 'operator' THEN 'operator'
                    WHEN users.role = 'moderator' OR EXCLUDED.role = 'moderator' THEN 'moderator'
-                   ELSE 'member' END
+                   ELSE 'member' END,
+                   moderates_all = users.moderates_all OR EXCLUDED.moderates_all
                RETURNING *""",
-            normalize(email), install_role)
+            normalize(email), install_role, all_merchants)
         assert row is not None
-        if merchant_id is not None:
+        if role == "moderator" and merchant_id is not None:
+            await conn.execute(
+                """INSERT INTO moderator_scopes (user_id, merchant_id) VALUES ($1, $2)
+                   ON CONFLICT (user_id, merchant_id) DO NOTHING""", row["id"], merchant_id)
+        elif merchant_id is not None:
             await conn.execute(
                 """INSERT INTO memberships (user_id, merchant_id, role) VALUES ($1, $2, $3)
                    ON CONFLICT (user_id, merchant_id) DO UPDATE SET role = EXCLUDED.role""",
@@ -238,23 +251,34 @@ async def remove_member(conn: Connection, merchant_id: int, user_id: int) -> Mem
 
 
 async def moderated_merchants(conn: Executor, user: User) -> list[int] | None:
-    """The merchants whose queue the user moderates: None for all of them (an operator, or a
-    moderator assigned to none in particular); [] when the user is no moderator."""
+    """The merchants whose queue the user moderates: None for every merchant, only for an operator or
+    a moderator made one for every merchant explicitly; else the merchants named in their scope, and []
+    (nothing) for anyone else or a moderator with no scope: it fails closed."""
     if user.role == "operator":
         return None
     if user.role != "moderator":
         return []
-    ids = [m.merchant_id for m in await memberships(conn, user.id) if m.role == "moderator"]
-    return ids or None
+    row = await conn.fetchrow(
+        """SELECT u.moderates_all,
+                  ARRAY(SELECT merchant_id FROM moderator_scopes WHERE user_id = u.id ORDER BY merchant_id) AS ids
+           FROM users u WHERE u.id = $1""", user.id)
+    if row is None:
+        return []
+    return None if row["moderates_all"] else [int(i) for i in row["ids"]]
 
 
 async def listing(conn: Executor) -> list[dict[str, object]]:
     rows = await conn.fetch(
-        """SELECT u.id, u.email, u.role, u.disabled_at, u.last_sign_in_at, u.password_hash IS NOT NULL AS has_password,
-                  coalesce(jsonb_agg(jsonb_build_object('merchant', m.slug, 'role', s.role) ORDER BY m.slug)
-                           FILTER (WHERE m.id IS NOT NULL), '[]'::jsonb) AS memberships
-           FROM users u LEFT JOIN memberships s ON s.user_id = u.id LEFT JOIN merchants m ON m.id = s.merchant_id
-           GROUP BY u.id ORDER BY u.email""")
+        """SELECT u.id, u.email, u.role, u.moderates_all, u.disabled_at, u.last_sign_in_at,
+                  u.password_hash IS NOT NULL AS has_password,
+                  coalesce((SELECT jsonb_agg(jsonb_build_object('merchant', m.slug, 'role', s.role) ORDER BY m.slug)
+                            FROM memberships s JOIN merchants m ON m.id = s.merchant_id WHERE s.user_id = u.id),
+                           '[]'::jsonb) AS memberships,
+                  ARRAY(SELECT m.slug FROM moderator_scopes c JOIN merchants m ON m.id = c.merchant_id
+                        WHERE c.user_id = u.id ORDER BY m.slug) AS moderates
+           FROM users u ORDER BY u.email""")
     return [{"email": r["email"], "role": r["role"], "memberships": r["memberships"],
+             **({"moderates": "every merchant" if r["moderates_all"] else list(r["moderates"])}
+                if r["role"] == "moderator" else {}),
              "password_set": r["has_password"], "disabled": r["disabled_at"] is not None,
              "last_sign_in_at": r["last_sign_in_at"].isoformat() if r["last_sign_in_at"] else None} for r in rows]

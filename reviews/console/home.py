@@ -16,7 +16,7 @@ from reviews.moderation import queue
 @signed_in_page
 async def home(request: Request, who: Visitor) -> Response:
     assert who.user is not None
-    shops = [m for m in await users.memberships(who.svc.pool, who.user.id) if m.role != "moderator"]
+    shops = await users.memberships(who.svc.pool, who.user.id)
     merchants = await users.moderated_merchants(who.svc.pool, who.user)
     if merchants == []:
         return render("home.html", who, counts=None, oldest=None, shops=shops)

@@ -43,7 +43,7 @@ async def _queued(services: Services) -> list[dict[str, object]]:
 
 async def test_a_link_request_mails_nothing_itself_and_queues_the_same_for_anyone(
         client: httpx.AsyncClient, services: Services) -> None:
-    user, _link = await manage.invite(services, KNOWN, "moderator", None, actor="test")
+    user, _link = await manage.invite(services, KNOWN, "moderator", None, actor="test", all_merchants=True)
     for path in services.settings.outbox_dir.glob("*.eml"):  # the invitation's own email
         path.unlink()
 
@@ -67,7 +67,7 @@ async def test_a_link_request_mails_nothing_itself_and_queues_the_same_for_anyon
 
 
 async def test_a_disabled_account_gets_no_link(client: httpx.AsyncClient, services: Services) -> None:
-    await manage.invite(services, KNOWN, "moderator", None, actor="test")
+    await manage.invite(services, KNOWN, "moderator", None, actor="test", all_merchants=True)
     await manage.disable(services, KNOWN, actor="test")
     for path in services.settings.outbox_dir.glob("*.eml"):
         path.unlink()

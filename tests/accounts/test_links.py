@@ -42,7 +42,8 @@ def test_every_catalog_translates_every_accounts_message(lang: str) -> None:
 
 
 async def test_the_link_is_mailed_in_the_recipients_language_and_lasts_15_minutes(services: Services) -> None:
-    user, link = await manage.invite(services, "Owner@Example.com", "moderator", None, actor="test", locale="de")
+    user, link = await manage.invite(services, "Owner@Example.com", "moderator", None, actor="test", locale="de",
+                                     all_merchants=True)
     [mail] = [email.message_from_bytes(m.read_bytes(), policy=email.policy.default)
               for m in services.settings.outbox_dir.glob("*.eml")]
     assert mail["To"] == "owner@example.com" and mail["Subject"] == "Ihr Anmeldelink für Attest"

@@ -69,7 +69,8 @@ def _form(html: str, action: str | None = None) -> dict[str, str]:
 
 async def _sign_in(client: httpx.AsyncClient, services: Services, email: str, role: str = "moderator",
                    merchant: str | None = None) -> None:
-    _user, link = await manage.invite(services, email, role, merchant, actor="test")
+    _user, link = await manage.invite(services, email, role, merchant, actor="test",
+                                      all_merchants=role == "moderator" and merchant is None)
     path = link.removeprefix(services.settings.base_url)
     page = await client.get(path)
     assert page.status_code == 200
@@ -88,7 +89,7 @@ async def test_every_console_url_without_a_session_goes_to_sign_in(client: httpx
 
 async def test_invited_user_sets_a_password_from_the_link_and_the_link_works_once(
         client: httpx.AsyncClient, services: Services) -> None:
-    _user, link = await manage.invite(services, "Mod@Example.com", "moderator", None, actor="test")
+    _user, link = await manage.invite(services, "Mod@Example.com", "moderator", None, actor="test", all_merchants=True)
     # The link went out through the outbox like every email.
     mails = [email.message_from_bytes(m.read_bytes(), policy=email.policy.default)
              for m in services.settings.outbox_dir.glob("*.eml")]

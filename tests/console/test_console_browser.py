@@ -151,7 +151,7 @@ async def seed(services: Services, merchant: Fixture, live: str, tmp_path: Path)
 
 async def moderator(services: Services, address: str) -> tuple[int, str]:
     """A moderator of every merchant: the user's id and the one-time sign-in link."""
-    user, link = await manage.invite(services, address, "moderator", None, actor="test")
+    user, link = await manage.invite(services, address, "moderator", None, actor="test", all_merchants=True)
     return user.id, link
 
 

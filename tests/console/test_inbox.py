@@ -47,7 +47,8 @@ def _form(html: str, action: str, marker: str | None = None) -> dict[str, str]:
 async def sign_in(client: httpx.AsyncClient, services: Services, email: str, role: str,
                   merchant: str | None = "demo-shop") -> None:
     client.cookies.clear()
-    _user, link = await manage.invite(services, email, role, merchant, actor="test")
+    _user, link = await manage.invite(services, email, role, merchant, actor="test",
+                                      all_merchants=role == "moderator" and merchant is None)
     path = link.removeprefix(services.settings.base_url)
     page = await client.get(path)
     assert page.status_code == 200

@@ -386,7 +386,8 @@ async def test_an_owner_connects_the_shop_the_team_replies_and_reports_and_every
         assert REPLY in seen["reply"] and seen["markup"] == 0 and seen["reviews"] == 1
 
         viewer_link = mailed_link(services, live, "vera@example.com", "/console/link/")
-        _mod, moderator_link = await manage.invite(services, "mona@example.org", "moderator", None, actor="test")
+        _mod, moderator_link = await manage.invite(services, "mona@example.org", "moderator", None, actor="test",
+                                                   all_merchants=True)
 
         async def read_only_and_the_moderators() -> dict[str, Any]:
             seen: dict[str, Any] = {}

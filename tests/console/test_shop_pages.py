@@ -47,7 +47,8 @@ def _csrf(page: str) -> str:
 
 async def _sign_in(client: httpx.AsyncClient, services: Services, address: str, role: str,
                    merchant: str | None = "demo-shop") -> None:
-    _user, link = await manage.invite(services, address, role, merchant, actor="test")
+    _user, link = await manage.invite(services, address, role, merchant, actor="test",
+                                      all_merchants=role == "moderator" and merchant is None)
     await _use_link(client, services, link)
 
 

@@ -41,7 +41,8 @@ def svc(services: Services, clock: FrozenClock) -> Services:
 async def _sign_in(client: httpx.AsyncClient, services: Services, email: str, role: str,
                    merchant: str | None = "demo-shop") -> None:
     client.cookies.clear()
-    _user, link = await accounts.invite(services, email, role, merchant, actor="test")
+    _user, link = await accounts.invite(services, email, role, merchant, actor="test",
+                                      all_merchants=role == "moderator" and merchant is None)
     path = link.removeprefix(services.settings.base_url)
     page = await client.get(path)
     parser = FormParser()
