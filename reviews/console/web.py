@@ -156,6 +156,12 @@ def clear_session_cookie(response: Response, svc: Services) -> None:
     response.delete_cookie(sessions.COOKIE, path=sessions.PATH, httponly=True, samesite="lax", secure=secure(svc))
 
 
+# Scripts only from our own files (console.js: shortcuts and copy buttons), never inline; the pages'
+# own <style> and style attributes are allowed, frames only ours (the email and widget previews).
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+       "frame-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+
+
 def render(template: str, who: Visitor, *, status_code: int = 200, binding: str | None = None,
            **context: Any) -> HTMLResponse:
     """A console page. Forms on it carry a CSRF token bound to the session (or to `binding`)."""
@@ -166,6 +172,7 @@ def render(template: str, who: Visitor, *, status_code: int = 200, binding: str 
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Content-Language"] = who.locale
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = CSP
     return response
 
 

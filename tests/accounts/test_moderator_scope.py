@@ -88,7 +88,7 @@ async def test_the_migration_keeps_each_moderators_scope(pg_admin_uri: str, tmp_
     try:
         before = tmp_path / "before"
         before.mkdir()
-        for number, _, path in db.migration_files():
+        for _number, _, path in db.migration_files():
             if path.name < "0015":
                 shutil.copy(path, before / path.name)
         await db.migrate(conn, before)
