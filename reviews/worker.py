@@ -8,6 +8,7 @@ import signal
 
 from reviews.collection import reply_notices, retention
 from reviews.console import webhooks_page
+from reviews.insights import recompute as insights
 from reviews.invitations import sending
 from reviews.merchants import hook_delivery
 from reviews.moderation import notices
@@ -20,7 +21,8 @@ from reviews.screening import scanning
 
 def all_tasks(svc: Services) -> dict[str, jobs.Task]:
     return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc),
-            **reply_notices.tasks(svc), **hook_delivery.tasks(svc, webhooks_page.failing_email)}
+            **reply_notices.tasks(svc), **hook_delivery.tasks(svc, webhooks_page.failing_email),
+            **insights.tasks(svc)}
 
 
 def make_worker(svc: Services) -> jobs.Worker:
