@@ -145,3 +145,24 @@ async def has_published(pool: asyncpg.Pool, merchant_id: int, product_id: str | 
                           WHERE merchant_id = $1 AND product_id IS NOT DISTINCT FROM $2 AND state = 'published')""",
         merchant_id, product_id,
     ))
+
+
+async def topic_reviews(pool: asyncpg.Pool, merchant_id: int, topic_id: int, *, limit: int,
+                        offset: int) -> tuple[list[asyncpg.Record], int]:
+    """One page of the published reviews that mention a topic, newest first, each with the spans
+    that mention it (`mentions`: [{"field", "start", "end"}], for highlighting), and how many there
+    are in all: what a topic chip filters the list to. Only spans the review still says count."""
+    where = f"""FROM topic_mentions m JOIN topics t ON t.id = m.topic_id JOIN topic_sets s ON s.id = t.set_id
+                JOIN reviews r ON r.id = m.review_id AND r.merchant_id = s.merchant_id AND r.state = 'published'
+                WHERE m.topic_id = $2 AND s.merchant_id = $1 AND md5({_PHRASE}) = m.clause_md5"""
+    total = await pool.fetchval(f"SELECT count(DISTINCT m.review_id) {where}", merchant_id, topic_id)
+    rows = await pool.fetch(
+        f"""WITH hits AS (SELECT m.review_id,
+                                 json_agg(json_build_object('field', m.field, 'start', m.start_at, 'end', m.end_at)
+                                          ORDER BY m.field DESC, m.start_at) AS mentions
+                          {where} GROUP BY m.review_id)
+            SELECT {_PUBLIC_COLUMNS}, hits.mentions {_FROM} JOIN hits ON hits.review_id = r.id
+            ORDER BY r.published_at DESC NULLS LAST, r.id DESC LIMIT $3 OFFSET $4""",
+        merchant_id, topic_id, limit, offset,
+    )
+    return rows, int(total)

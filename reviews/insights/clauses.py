@@ -6,6 +6,7 @@ is shown of it is the buyer's own words, verbatim.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -87,16 +88,24 @@ def _is_abbreviation(text: str, dot: int, after: int) -> bool:
     return "." in word or (short and not text[after:after + 1].isupper())
 
 
-def _cuts(text: str, pattern: re.Pattern[str], start: int, end: int) -> list[tuple[int, int]]:
-    """The spans of text[start:end] between the matches of pattern."""
+def _cuts(text: str, pattern: re.Pattern[str], start: int, end: int,
+          skip: Callable[[re.Match[str]], bool] | None = None) -> list[tuple[int, int]]:
+    """The spans of text[start:end] between the matches of pattern (but those `skip` says)."""
     spans, at = [], start
     for m in pattern.finditer(text, start, end):
-        if pattern is _SENTENCE_END and text[m.start()] == "." and _is_abbreviation(text, m.start(), m.end()):
+        if skip is not None and skip(m):
             continue
         spans.append((at, m.start()))
         at = m.end()
     spans.append((at, end))
     return spans
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    def abbreviation(m: re.Match[str]) -> bool:
+        return text[m.start()] == "." and _is_abbreviation(text, m.start(), m.end())
+
+    return _cuts(text, _SENTENCE_END, 0, len(text), abbreviation)
 
 
 def _strip_joiner(text: str, start: int, end: int, lang: str) -> str:
@@ -159,7 +168,7 @@ def split(text: str, lang: str | None, field: str = BODY) -> list[Clause]:
     """The clauses of one text, in order."""
     lang = primary(lang)
     found: list[Clause] = []
-    for s, e in _cuts(text, _SENTENCE_END, 0, len(text)):
+    for s, e in _sentences(text):
         for a, b in _parts(text, s, e, lang):
             a, b = _trim(text, a, b, lang)
             if b > a and _word_count(text, a, b) > 0:

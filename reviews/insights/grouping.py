@@ -29,7 +29,7 @@ class Grouping:
     # ... and the lower one at which a group too small to be shown may still join another: on a
     # product with a handful of reviews, three buyers rarely say the same thing in close words.
     rescue: float
-    attach: float  # cosine similarity to a cluster's centroid at which a clause outside the sample joins it
+    attach: float  # average similarity to a cluster's members at which a clause outside the sample joins it
     sample: int  # distinct clauses clustered exactly in one round
 
 
@@ -48,7 +48,7 @@ def _exact(vectors: np.ndarray, params: Grouping, rows: list[list[int]], support
     n = vectors.shape[0]
     if n == 1:
         return np.zeros(1, dtype=np.int64)
-    sims = vectors.astype(np.float64) @ vectors.astype(np.float64).T
+    sims = (vectors @ vectors.T).astype(np.float64)
     distances = np.clip(1.0 - sims, 0.0, 2.0)
     np.fill_diagonal(distances, 0.0)
     distances = (distances + distances.T) / 2  # exactly symmetric, as squareform wants
@@ -67,25 +67,32 @@ def _exact(vectors: np.ndarray, params: Grouping, rows: list[list[int]], support
             joined = left + right
             members[n + step] = joined
             members[int(a)] = members[int(b)] = None
-            strong[n + step] = supported([r for i in joined for r in rows[i]])
+            # Support only grows with a group: asked only while neither side has it (small groups).
+            strong[n + step] = strong[int(a)] or strong[int(b)] or supported([r for i in joined for r in rows[i]])
     labels = np.empty(n, dtype=np.int64)
     for label, group_members in enumerate(g for g in members if g is not None):
         labels[group_members] = label
     return labels
 
 
-def _centroids(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    sums = np.zeros((k, vectors.shape[1]), dtype=np.float64)
-    np.add.at(sums, labels, vectors)
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return (sums / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+def _means(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """The mean vector of each cluster 0..k-1 (every one has a member). A clause's dot product
+    with it is the clause's average similarity to the cluster's members: the very measure average
+    linkage merges by. (Its cosine with the mean direction would not do: a cluster that spreads
+    wide has a short mean, and every clause of its language would look close to that direction.)"""
+    order = np.argsort(labels, kind="stable")
+    starts = np.searchsorted(labels[order], np.arange(k))
+    sums = np.add.reduceat(vectors[order].astype(np.float64), starts, axis=0)
+    sizes = np.diff(np.append(starts, len(labels)))
+    return (sums / sizes[:, None]).astype(np.float32)
 
 
-def _nearest(vectors: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _nearest(vectors: np.ndarray, means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each vector, the cluster it is on average most similar to, and that similarity."""
     best = np.empty(vectors.shape[0], dtype=np.int64)
     sim = np.empty(vectors.shape[0], dtype=np.float32)
     for at in range(0, vectors.shape[0], _BLOCK):
-        block = vectors[at:at + _BLOCK] @ centroids.T
+        block = vectors[at:at + _BLOCK] @ means.T
         best[at:at + _BLOCK] = block.argmax(axis=1)
         sim[at:at + _BLOCK] = block[np.arange(block.shape[0]), best[at:at + _BLOCK]]
     return best, sim
@@ -96,24 +103,20 @@ def _cluster(vectors: np.ndarray, keys: list[bytes], params: Grouping, rows: lis
     labels = np.full(vectors.shape[0], NONE, dtype=np.int64)
     remaining = np.array(sorted(range(len(keys)), key=lambda i: (keys[i], i)), dtype=np.int64)
     next_label = 0
-    for round_no in range(ROUNDS):
+    for _ in range(ROUNDS):  # the clauses no cluster took are clustered again, a few times at most
         if remaining.size == 0:
             break
-        last = round_no == ROUNDS - 1
         seeds, rest = remaining[:params.sample], remaining[params.sample:]
         found = _exact(vectors[seeds], params, [rows[i] for i in seeds.tolist()], supported)
         labels[seeds] = found + next_label
         k = int(found.max()) + 1
         if rest.size == 0:
             break
-        centroids = _centroids(vectors[seeds], found, k)
-        best, sim = _nearest(vectors[rest], centroids)
+        best, sim = _nearest(vectors[rest], _means(vectors[seeds], found, k))
         near = sim >= params.attach
         labels[rest[near]] = best[near] + next_label
         next_label += k
         remaining = rest[~near]
-        if last:
-            break
     return labels
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from embedding.clauses import encode_unique, pack, unpack
 from embedding.model import Embedder, get_embedder
 from reviews.collection.store import TOPICS_JOB
-from reviews.insights import clauses, store
+from reviews.insights import backgrounds, clauses, store
 from reviews.insights.topics import Mention, Params, build
 from reviews.platform import jobs
 from reviews.platform.db import Connection
@@ -69,22 +69,22 @@ async def embed_stale(conn: Connection, embedder: Embedder, merchant_id: int, pr
     return len(todo)
 
 
-def mentions(reviews: list[store.Published]) -> tuple[list[Mention], np.ndarray]:
-    """The cached clauses of these reviews as mentions, with their vectors row for row."""
+def mentions(reviews: list[store.Published], model: str) -> tuple[list[Mention], np.ndarray]:
+    """The cached clauses of these reviews as mentions, with their vectors row for row, each
+    centred on its language (`backgrounds`)."""
     found: list[Mention] = []
-    blocks: list[np.ndarray] = []
+    packed: list[bytes] = []
+    dim = next((r.dim for r in reviews if r.dim), 1)
     for r in reviews:
-        assert r.spans is not None and r.vectors is not None and r.dim is not None  # cached by now
-        if not r.spans:
-            continue
+        assert r.spans is not None and r.vectors is not None and r.dim in (dim, None)  # cached by now
         language = clauses.primary(r.language)
-        for i in range(0, len(r.spans), 3):
-            field, start, end = store.FIELDS[r.spans[i]], r.spans[i + 1], r.spans[i + 2]
+        spans = r.spans
+        for i in range(0, len(spans), 3):
+            field, start, end = store.FIELDS[spans[i]], spans[i + 1], spans[i + 2]
             text = (r.title if field == clauses.TITLE else r.body)[start:end]
             found.append(Mention(r.id, field, start, end, text, language, r.rating, r.author))
-        blocks.append(unpack(r.vectors, r.dim))
-    dim = next((r.dim for r in reviews if r.dim), 1)
-    return found, np.concatenate(blocks) if blocks else np.zeros((0, dim), dtype=np.float32)
+        packed.append(r.vectors)
+    return found, backgrounds.centre(model, unpack(b"".join(packed), dim), [m.language for m in found])
 
 
 async def recompute(pool: asyncpg.Pool, embedder: Embedder, merchant_id: int, product_id: str | None,
@@ -104,7 +104,7 @@ async def recompute(pool: asyncpg.Pool, embedder: Embedder, merchant_id: int, pr
                 reviews = [replace(r, spans=cached[r.id].spans, vectors=cached[r.id].vectors, dim=cached[r.id].dim)
                            if r.id in cached else r for r in reviews]
                 embedded += len(late)
-            found, vectors = mentions(reviews)
+            found, vectors = mentions(reviews, embedder.name)
             topics = await asyncio.to_thread(build, found, vectors, params)
             await store.replace(conn, merchant_id, product_id, embedder.name, len(reviews), topics, now)
             await store.forget_gone(conn, merchant_id, product_id)

@@ -108,3 +108,41 @@ async def test_a_recomputation_shows_on_the_next_request(
     assert empty["topics"] == []
     await recompute.recompute(services.pool, embedder, m.id, PRODUCT, services.clock.now())
     assert (await client.get(URL)).json()["topics"]
+
+
+async def test_the_openapi_document_describes_both_routes_as_answered(
+        client: httpx.AsyncClient, computed: Merchant) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    for path in ("/widgets/v1/{slug}/topics.json", "/widgets/v1/{slug}/products/{product_id}/topics.json"):
+        answers = doc["paths"][path]["get"]["responses"]
+        assert {"200", "404", "422"} <= set(answers)
+    schemas = doc["components"]["schemas"]
+    body = (await client.get(URL, params={"lang": "it"})).json()
+    assert set(schemas["Topics"]["required"]) == set(body)
+    topic = body["topics"][0]
+    assert set(schemas["Topic"]["required"]) == set(topic)
+    assert set(schemas["Topic"]["properties"]["label"]["required"]) == set(topic["label"])
+    assert set(schemas["Topic"]["properties"]["stars"]["required"]) == set(topic["stars"])
+    assert set(schemas["TopicQuote"]["required"]) == set(topic["quotes"][0])
+    # The shop form with ?product= answers the same as the product's own path.
+    same = (await client.get("/widgets/v1/demo-shop/topics.json", params={"lang": "it", "product": PRODUCT})).json()
+    assert same == body
+
+
+async def test_a_topics_reviews_come_with_the_spans_that_mention_it(
+        services: Services, client: httpx.AsyncClient, computed: Merchant) -> None:
+    """What a chip will filter the list to (widgets.queries.topic_reviews, for the widget and the
+    public product page): the topic's published reviews, each with the words to highlight."""
+    from widgets import queries
+
+    topic = (await client.get(URL, params={"lang": "en"})).json()["topics"][0]
+    rows, total = await queries.topic_reviews(services.pool, computed.id, topic["id"], limit=50, offset=0)
+    assert total == topic["reviews"] == len(rows)
+    for row in rows:
+        assert row["mentions"]
+        for span in row["mentions"]:
+            text = row["title"] if span["field"] == "title" else row["body"]
+            assert 0 <= span["start"] < span["end"] <= len(text)
+    assert {q["review_id"] for q in topic["quotes"]} <= {r["id"] for r in rows}
+    # Another shop's id gets nothing.
+    assert await queries.topic_reviews(services.pool, computed.id + 1, topic["id"], limit=5, offset=0) == ([], 0)
