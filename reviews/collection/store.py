@@ -3,7 +3,8 @@ every change of state. The only writer of `reviews` and `review_versions`.
 
 A review moves `pending` → `published`, or `pending` → `held` (flagged) → `published` or
 `rejected`; an edit sends it back to `pending`; its author may withdraw it. Each new or edited
-text is queued for a scan (`SCAN_JOB`, run by `reviews.screening`).
+text is queued for a scan (`SCAN_JOB`, run by `reviews.screening`), and each change to what is
+published for a recomputation of its product's topics (`TOPICS_JOB`, run by `reviews.insights`).
 """
 
 from __future__ import annotations

@@ -116,8 +116,11 @@ async def recompute(pool: asyncpg.Pool, embedder: Embedder, merchant_id: int, pr
 def tasks(svc: Services) -> dict[str, jobs.Task]:
     async def handler(batch: jobs.Batch) -> None:
         model = svc.settings.multilingual_model
-        if model is None:  # the multilingual channel is switched off: topics cannot be grouped
-            await batch.done_many(batch.jobs)
+        if model is None:  # the multilingual channel is switched off: topics cannot be grouped,
+            for job in batch.jobs:  # but vectors made before must still leave with their reviews
+                async with svc.pool.acquire() as conn, conn.transaction():
+                    await store.forget_gone(conn, int(job.payload["merchant_id"]), job.payload.get("product_id"))
+                    await batch.done(job, conn)
             return
         embedder = await asyncio.to_thread(get_embedder, model)
         for job in batch.jobs:

@@ -1,7 +1,7 @@
 """The topic tables and the clause-vector cache: the only writer of `clause_vectors`,
 `topic_sets`, `topics` and `topic_mentions`, and the reads the recomputation needs.
 
-Only published reviews are ever read here. A recomputation replaces a product's topics whole, in
+Only published reviews are ever grouped. A recomputation replaces a product's topics whole, in
 the transaction that settles its job; the cache keeps each review's clause vectors while its text
 (and the splitter) stay the same, and forgets those of reviews that left for good.
 """

@@ -4,6 +4,7 @@ job is debounced, and a withdrawn or erased review leaves at the next recomputat
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -212,3 +213,21 @@ async def test_the_job_runs_from_the_worker(
     assert await services.pool.fetchval(
         "SELECT state FROM jobs WHERE kind = $1", reviews.TOPICS_JOB) == "done"
     assert await _stored(services, m.id)
+
+
+async def test_with_the_multilingual_channel_off_jobs_only_forget_what_left(
+        services: Services, merchant: tuple[Merchant, str], embedder: Embedder) -> None:
+    m = merchant[0]
+    published, _ = await seed(services, m.id)
+    await _recompute(services, embedder, m.id)
+    before = await _stored(services, m.id)
+    services.settings = dataclasses.replace(services.settings, multilingual_model=None)
+    async with services.pool.acquire() as conn:
+        await reviews.withdraw(conn, published[0], services.clock.now())
+    services.clock.advance(reviews.TOPICS_WINDOW + reviews.TOPICS_GRACE)
+    async with make_worker(services) as worker:
+        assert await worker.drain() == 1
+    assert await services.pool.fetchval("SELECT state FROM jobs WHERE kind = $1", reviews.TOPICS_JOB) == "done"
+    assert not await services.pool.fetchval(
+        "SELECT count(*) FROM clause_vectors WHERE review_id = $1", published[0])
+    assert await _stored(services, m.id) == before  # nothing recomputed (the quote filter still hides it)
