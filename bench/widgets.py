@@ -13,8 +13,10 @@ uvicorn processes on 127.0.0.1, each on a free port and with the uvicorn setting
   included where Attest sends it).
 
 The endpoints are the ones a shop page loads: the shop's `summary.json`, a product's (in the
-`?product=` form embed.js uses), `reviews.json?per_page=5` (embed.js's default), `embed.js` and
-`badge.svg`, all asked with a browser's `Accept-Encoding`.
+`?product=` form embed.js uses), a product's `topics.json` (its topics computed by the job's own
+function, `reviews.insights.recompute`, with the multilingual model, when the data is seeded),
+`reviews.json?per_page=5` (embed.js's default), `embed.js` and `badge.svg`, all asked with a
+browser's `Accept-Encoding`.
 
 The client is wrk (Debian's `wrk`; installed with apt-get if it is missing): C, one thread,
 `--connections` keep-alive connections. It is not the bottleneck: the bench prints the CPU wrk
@@ -61,6 +63,7 @@ ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 ENDPOINTS = {  # name: (path, target ratio)
     "summary.json": (f"/widgets/v1/{SLUG}/summary.json", 0.6),
     "product summary.json": (f"/widgets/v1/{SLUG}/summary.json?product=SKU-1", 0.6),
+    "product topics.json": (f"/widgets/v1/{SLUG}/products/SKU-1/topics.json", 0.6),
     "reviews.json": (f"/widgets/v1/{SLUG}/reviews.json?per_page=5", 0.6),
     "embed.js": ("/widgets/v1/embed.js", 0.85),
     "badge.svg": (f"/widgets/v1/{SLUG}/badge.svg", 0.6),
@@ -94,6 +97,21 @@ async def seed(dsn: str, n: int) -> None:
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
+    await _topics(dsn, merchant.id, "SKU-1", t0)
+
+
+async def _topics(dsn: str, merchant_id: int, product_id: str, now: datetime) -> None:
+    """One product's topics, as the worker's job computes them."""
+    from embedding.model import MULTILINGUAL_MODEL, get_embedder
+    from reviews.insights import recompute
+    from reviews.platform import db
+
+    pool = await db.create_pool(dsn, min_size=1, max_size=2)
+    try:
+        outcome = await recompute.recompute(pool, get_embedder(MULTILINGUAL_MODEL), merchant_id, product_id, now)
+        assert outcome.topics, "the bench's product should have a topic to serve"
+    finally:
+        await pool.close()
 
 
 # --- the two servers ------------------------------------------------------------------------------------------

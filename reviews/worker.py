@@ -9,6 +9,7 @@ import signal
 from reviews.accounts import links
 from reviews.collection import reply_notices, retention
 from reviews.hooks import delivery
+from reviews.insights import recompute as insights
 from reviews.invitations import sending
 from reviews.moderation import notices
 from reviews.platform import jobs
@@ -20,7 +21,7 @@ from reviews.screening import scanning
 
 def all_tasks(svc: Services) -> dict[str, jobs.Task]:
     return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc),
-            **reply_notices.tasks(svc), **delivery.tasks(svc), **links.tasks(svc)}
+            **reply_notices.tasks(svc), **delivery.tasks(svc), **links.tasks(svc), **insights.tasks(svc)}
 
 
 def make_worker(svc: Services) -> jobs.Worker:

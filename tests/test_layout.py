@@ -14,6 +14,10 @@ SOURCES = ("reviews", "embedding", "mailer", "widgets")
 OWNERS = {
     "api_keys": "reviews/merchants/keys.py",
     "appeals": "reviews/collection/appeals.py",
+    "clause_vectors": "reviews/insights/store.py",
+    "topic_mentions": "reviews/insights/store.py",
+    "topic_sets": "reviews/insights/store.py",
+    "topics": "reviews/insights/store.py",
     "console_sessions": "reviews/accounts/sessions.py",
     "memberships": "reviews/accounts/users.py",
     "moderation_decisions": "reviews/moderation/decisions.py",

@@ -24,9 +24,10 @@ WRITTEN_ORDER = "r.submitted_at DESC, r.id DESC"
 class Shop(NamedTuple):
     merchant: asyncpg.Record
     # Changes whenever anything a widget shows of the shop may have: its row, any published review
-    # of it, or any reply of the shop's. Every UPDATE writes a new row version with a newer xmin, so
-    # a review that is edited, published, withdrawn or held, or a reply written or edited, changes a
-    # count or a sum; SELECT ... FOR UPDATE does not.
+    # of it, any reply of the shop's, or the topics of any of its products (each recomputation
+    # writes its product's topic_sets row). Every UPDATE writes a new row version with a newer xmin,
+    # so a review that is edited, published, withdrawn or held, or a reply written or edited, changes
+    # a count or a sum; SELECT ... FOR UPDATE does not.
     version: str
 
 
@@ -34,12 +35,15 @@ async def shops(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str]
     """The shops of these slugs (the unknown ones left out), each with its version."""
     rows = await conn.fetch(
         """SELECT m.id, m.slug, m.name, m.locale, m.settings, m.created_at,
-                  m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins AS version
+                  m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins
+                  || ':' || t.n || ':' || t.xmins AS version
            FROM merchants m
            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
                                FROM reviews WHERE merchant_id = m.id AND state = 'published') r
            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
                                FROM review_replies WHERE merchant_id = m.id) p
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM topic_sets WHERE merchant_id = m.id) t
            WHERE m.slug = ANY($1::text[])""",
         slugs,
     )
@@ -323,3 +327,72 @@ async def latest_published(pool: asyncpg.Pool, merchant_id: int) -> Any:
     """When the shop's newest published review was published (None without any)."""
     return await pool.fetchval(
         "SELECT max(published_at) FROM reviews WHERE merchant_id = $1 AND state = 'published'", merchant_id)
+
+
+# --- what buyers mention (the topic tables of `reviews.insights`) ---------------------------------------------
+
+# A topic's label and quote candidates, each the span of a review that is still published and still says it
+# (the md5 of the span as it was computed): an edited, withdrawn or erased review shows nothing before the
+# next recomputation even takes it out of the counts.
+_PHRASE = "substr(CASE m.field WHEN 'title' THEN r.title ELSE r.body END, m.start_at + 1, m.end_at - m.start_at)"
+
+
+async def topic_set(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> asyncpg.Record | None:
+    """When the topics of this product (None: the shop's own reviews) were computed, from how many reviews."""
+    return await pool.fetchrow(
+        """SELECT id, computed_at, reviews FROM topic_sets
+           WHERE merchant_id = $1 AND product_id IS NOT DISTINCT FROM $2""",
+        merchant_id, product_id,
+    )
+
+
+async def topics(pool: asyncpg.Pool, merchant_id: int, set_id: int) -> tuple[list[asyncpg.Record],
+                                                                             list[asyncpg.Record]]:
+    """A topic set's topics, most mentioned first, and their labels and quote candidates."""
+    async with pool.acquire() as conn:
+        found = await conn.fetch(
+            """SELECT id, position, review_count, stars_high, stars_mid, stars_low, languages, main_language
+               FROM topics WHERE set_id = $1 ORDER BY position""",
+            set_id,
+        )
+        phrases = await conn.fetch(
+            f"""SELECT m.topic_id, m.review_id, m.language, m.centrality, m.is_label, m.quote_rank, r.rating,
+                       {_PHRASE} AS text
+                FROM topics t
+                JOIN topic_mentions m ON m.topic_id = t.id AND (m.is_label OR m.quote_rank IS NOT NULL)
+                JOIN reviews r ON r.id = m.review_id AND r.merchant_id = $2 AND r.state = 'published'
+                WHERE t.set_id = $1 AND md5({_PHRASE}) = m.clause_md5
+                ORDER BY m.topic_id, m.review_id, m.start_at""",
+            set_id, merchant_id,
+        )
+    return found, phrases
+
+
+async def has_published(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> bool:
+    """Whether this product (None: the shop's own reviews) has a published review."""
+    return bool(await pool.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM reviews
+                          WHERE merchant_id = $1 AND product_id IS NOT DISTINCT FROM $2 AND state = 'published')""",
+        merchant_id, product_id,
+    ))
+
+
+async def topic_reviews(pool: asyncpg.Pool, merchant_id: int, topic_id: int, *, limit: int,
+                        offset: int) -> tuple[list[asyncpg.Record], int]:
+    """One page of the published reviews that mention a topic, newest first, each with the spans
+    that mention it (`mentions`: [{"field", "start", "end"}], for highlighting), and how many there
+    are in all: what a topic chip filters the list to. Only spans the review still says count."""
+    where = f"""FROM topic_mentions m JOIN topics t ON t.id = m.topic_id JOIN topic_sets s ON s.id = t.set_id
+                JOIN reviews r ON r.id = m.review_id AND r.merchant_id = s.merchant_id AND r.state = 'published'
+                WHERE m.topic_id = $2 AND s.merchant_id = $1 AND md5({_PHRASE}) = m.clause_md5"""
+    total = await pool.fetchval(f"SELECT count(DISTINCT m.review_id) {where}", merchant_id, topic_id)
+    rows = await pool.fetch(
+        f"""WITH hits AS (SELECT m.review_id,
+                                 json_agg(json_build_object('field', m.field, 'start', m.start_at, 'end', m.end_at)
+                                          ORDER BY m.field DESC, m.start_at) AS mentions
+                          {where} GROUP BY m.review_id)
+            SELECT {_PUBLIC_COLUMNS}, hits.mentions {_FROM} JOIN hits ON hits.review_id = r.id
+            ORDER BY r.published_at DESC NULLS LAST, r.id DESC LIMIT $3 OFFSET $4""",
+        merchant_id, topic_id, limit, offset,
+    )
+    return rows, int(total)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from widgets import badge, feed, ids, jsonld, links, merchant_feed, page, public, queries, responses, streaming
+from widgets import badge, feed, ids, jsonld, links, merchant_feed, page, public, queries, responses, streaming, topics
 from widgets.cache import Cache
 from widgets.config import Config
 from widgets.responses import Rendered
@@ -273,6 +273,35 @@ async def merchant_feed_xml(widgets: Widgets, request: Request) -> Response:
                                  queries.stream(_pool(request), queries.MERCHANT_FEED, merchant["id"]), info))
 
 
+# --- what buyers mention (topics computed by the service; labels and quotes are buyers' own words) ---
+
+
+@shop_endpoint
+async def topics_json(config: Config, request: Request, merchant: asyncpg.Record,
+                      product: str | None) -> Response | Rendered:
+    """The topics of a product (None: the shop's own reviews), labels and quotes chosen for `?lang=`
+    (else the shop's language). 404 while there is nothing to compute them from."""
+    raw = request.query_params.get("lang") or None
+    if raw is not None and raw.replace("_", "-").split("-")[0].lower() not in config.catalog.supported:
+        return responses.error(422, "invalid", "The request has invalid fields.",
+                               {"lang": "must be one of " + ", ".join(config.catalog.supported)})
+    visitor = config.catalog.negotiate(raw, merchant["locale"])
+    pool = _pool(request)
+    found = await queries.topic_set(pool, merchant["id"], product)
+    if found is None and not await queries.has_published(pool, merchant["id"], product):
+        return responses.not_found("No published reviews of this product." if product
+                                   else "No published reviews of the shop itself.")
+    rows, phrases = await queries.topics(pool, merchant["id"], found["id"]) if found else ([], [])
+    names = config.catalog.babel_locale(visitor).languages
+    return Rendered.of(responses.dumps({
+        "product_id": product,
+        "lang": visitor,
+        "computed_at": found["computed_at"].isoformat() if found else None,
+        "reviews": found["reviews"] if found else 0,
+        "topics": topics.shape(rows, phrases, visitor, lambda code: names.get(code, code)),
+    }), responses.JSON)
+
+
 async def embed_js(widgets: Widgets, request: Request) -> Response:
     return _static("embed.js", responses.JS).send(request)
 
@@ -317,6 +346,9 @@ def routes(config: Config, prefix: str = "") -> list[Route]:
         _get(prefix + "/{slug}/jsonld.json", partial(jsonld_json, widgets)),
         _get(prefix + "/{slug}/feed.xml", partial(feed_xml, widgets)),
         _get(prefix + "/{slug}/merchant-feed.xml", partial(merchant_feed_xml, widgets)),
+        # What buyers mention: the shop's own reviews (or `?product=`), and a product's.
+        _get(prefix + "/{slug}/topics.json", partial(topics_json, widgets)),
+        _get(prefix + "/{slug}/products/{product_id:path}/topics.json", partial(topics_json, widgets)),
         # After the shop routes, so a shop whose slug is "i18n" still gets its own endpoints.
         _get(prefix + "/i18n/{lang}.json", partial(i18n_json, widgets)),
     ]

@@ -3,14 +3,15 @@ every change of state. The only writer of `reviews` and `review_versions`.
 
 A review moves `pending` → `published`, or `pending` → `held` (flagged) → `published` or
 `rejected`; an edit sends it back to `pending`; its author may withdraw it. Each new or edited
-text is queued for a scan (`SCAN_JOB`, run by `reviews.screening`).
+text is queued for a scan (`SCAN_JOB`, run by `reviews.screening`), and each change to what is
+published for a recomputation of its product's topics (`TOPICS_JOB`, run by `reviews.insights`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,13 @@ from reviews.platform import audit, jobs
 from reviews.platform.db import Connection, Executor
 
 SCAN_JOB = "scan_review"
+# What buyers mention (`reviews.insights`) is recomputed per product when its published reviews
+# change: one job per product and window of TOPICS_WINDOW, due TOPICS_GRACE after the window
+# closes, so a burst of reviews makes one job. The window is part of the dedupe key: a change
+# made while one window's job runs goes to the next window's job instead of being lost.
+TOPICS_JOB = "insights.recompute"
+TOPICS_WINDOW = timedelta(minutes=1)
+TOPICS_GRACE = timedelta(seconds=15)
 # Rejected and withdrawn reviews are kept, unpublished, at least this long (ISO 20488 asks for a
 # year); the retention job's period (ATTEST_RETENTION_DAYS) may only be longer.
 RETENTION_FLOOR = timedelta(days=365)
@@ -77,6 +85,21 @@ async def queue_scan(conn: Connection, review_id: int, now: datetime, *, rescan:
     """Ask screening to check this review's text (once: a scan already waiting wins)."""
     payload: dict[str, object] = {"review_id": review_id, **({"rescan": True} if rescan else {})}
     await jobs.enqueue(conn, SCAN_JOB, payload, now, dedupe_key=f"scan:{review_id}")
+
+
+async def queue_topics(conn: Executor, review_ids: Sequence[int], now: datetime) -> None:
+    """Ask insights to recompute the topics of these reviews' products (debounced, see TOPICS_JOB)."""
+    if not review_ids:
+        return
+    seconds = TOPICS_WINDOW.total_seconds()
+    window = int(now.timestamp() // seconds)
+    run_at = datetime.fromtimestamp((window + 1) * seconds, UTC) + TOPICS_GRACE
+    await conn.execute(jobs.enqueue_select_sql(
+        """SELECT DISTINCT $2::text, jsonb_build_object('merchant_id', merchant_id, 'product_id', product_id),
+                  $3::timestamptz,
+                  'topics:' || $4::text || ':' || merchant_id || ':' || coalesce('p:' || product_id, 'shop')
+           FROM reviews WHERE id = ANY($1::bigint[])"""),
+        list(review_ids), TOPICS_JOB, run_at, str(window))
 
 
 async def for_invitation(conn: Executor, invitation_id: int) -> list[Review]:
@@ -151,6 +174,7 @@ async def save_invited(
                 )
                 if existing["state"] == "published":  # the shop's webhooks hear of the new text
                     await hook_events.emit(conn, review_id, hook_events.REVIEW_UPDATED, now)
+                    await queue_topics(conn, [review_id], now)  # unpublished until checked again
                 # Its open flags judged the old text: the scan of the new one replaces them.
             await queue_scan(conn, review_id, now)
             ids.append(review_id)
@@ -174,6 +198,8 @@ async def withdraw(conn: Connection, review_id: int, now: datetime) -> None:
     await schedule_purge(conn, review_id, now + RETENTION_FLOOR)
     if before not in (None, "withdrawn"):
         await hook_events.emit(conn, review_id, hook_events.REVIEW_WITHDRAWN, now)
+    if before == "published":
+        await queue_topics(conn, [review_id], now)
 
 
 async def publish(conn: Connection, review_id: int, now: datetime) -> None:
@@ -184,6 +210,7 @@ async def publish(conn: Connection, review_id: int, now: datetime) -> None:
     )
     if result.endswith(" 1"):
         await hook_events.emit(conn, review_id, hook_events.REVIEW_PUBLISHED, now)
+        await queue_topics(conn, [review_id], now)
 
 
 async def hold(conn: Connection, review_id: int, now: datetime) -> None:
@@ -206,6 +233,7 @@ async def hold_many(conn: Connection, review_ids: Sequence[int], now: datetime) 
     for row in sorted(rows, key=lambda r: r["id"]):
         if row["before"] == "published":  # taken down until a moderator decides
             await hook_events.emit(conn, row["id"], hook_events.REVIEW_UPDATED, now)
+    await queue_topics(conn, [r["id"] for r in rows if r["before"] == "published"], now)
 
 
 async def withdraw_by_buyer(conn: Connection, *, invitation_id: int, product_id: str | None,
@@ -292,6 +320,7 @@ async def publish_decided(conn: Connection, review_id: int, now: datetime) -> St
     assert row is not None  # locked by `lock_for_decision`: it exists
     if before != "published":
         await hook_events.emit(conn, review_id, hook_events.REVIEW_PUBLISHED, now)
+        await queue_topics(conn, [review_id], now)
     return Standing.from_row(row)
 
 
@@ -320,6 +349,7 @@ async def reject(conn: Connection, review_id: int, reason: str, now: datetime) -
     await schedule_purge(conn, review_id, now + RETENTION_FLOOR)
     if before == "published":
         await hook_events.emit(conn, review_id, hook_events.REVIEW_UPDATED, now)
+        await queue_topics(conn, [review_id], now)
     return Standing.from_row(row)
 
 
@@ -330,6 +360,7 @@ async def erase(conn: Connection, review_ids: Sequence[int], now: datetime) -> i
     erase theirs first, so the `review.withdrawn` sent here carries no reply."""
     announce = [r["id"] for r in await conn.fetch(
         "SELECT id FROM reviews WHERE id = ANY($1::bigint[]) AND state <> 'withdrawn' ORDER BY id", list(review_ids))]
+    await queue_topics(conn, review_ids, now)  # its clauses leave the topics at the next recomputation
     await conn.execute("DELETE FROM review_versions WHERE review_id = ANY($1::bigint[])", list(review_ids))
     erased = int(await conn.fetchval(
         """WITH u AS (UPDATE reviews SET state = 'withdrawn', published_at = NULL, title = '', body = '',

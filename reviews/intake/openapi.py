@@ -136,7 +136,74 @@ def _answers() -> dict[str, Any]:
             "worker": {"type": "object", "properties": {"state": {"type": "string", "enum": ["ok", "stalled"]},
                                                         "seconds_since_loop": {"type": "number"}}}}},
         "WebhookAnswer": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+        **_topic_answers(nullable_time, counts),
     }
+
+
+def _topic_answers(nullable_time: dict[str, Any], counts: dict[str, Any]) -> dict[str, Any]:
+    """topics.json: what buyers mention (computed by `reviews.insights`, chosen for the visitor by
+    `widgets.topics`). Every label and quote is a clause of a published review, verbatim."""
+    phrase = {"review_id": {"type": "integer", "description": "the review the words come from"},
+              "text": {"type": "string", "description": "a buyer's own words, verbatim"},
+              "lang": {"type": "string", "description": "the language they are in"}}
+    return {
+        "TopicQuote": {"type": "object", "required": ["review_id", "text", "lang", "rating"], "properties": {
+            **phrase, "rating": {"type": "integer", "minimum": 1, "maximum": 5}}},
+        "Topic": {"type": "object", "required": ["id", "label", "reviews", "stars", "languages", "quotes"],
+                  "properties": {
+                      "id": {"type": "integer", "description": "valid until the next recomputation"},
+                      "label": {"type": "object", "required": [
+                          "text", "lang", "review_id", "in_visitor_language", "language_name"], "properties": {
+                          **phrase,
+                          "in_visitor_language": {"type": "boolean", "description": (
+                              "false: no buyer mentioned it in the visitor's language; the label is in the "
+                              "language most of its reviews are in (say so: 'mentioned in Polish')")},
+                          "language_name": {"type": "string",
+                                            "description": "`lang` named in the visitor's language"}}},
+                      "reviews": {"type": "integer", "minimum": 1,
+                                  "description": "published reviews that mention it (each counted once)"},
+                      "stars": {"type": "object", "required": ["4-5", "3", "1-2"], "description": (
+                          "how those reviews rated the product: how many gave 4-5, 3 and 1-2 stars"),
+                                "properties": {band: {"type": "integer", "minimum": 0}
+                                               for band in ("4-5", "3", "1-2")}},
+                      "languages": {**counts, "description": "those reviews by language"},
+                      "quotes": {"type": "array", "maxItems": 3, "items": _ref("TopicQuote"), "description": (
+                          "two or three of its most representative clauses from distinct reviews, the visitor's "
+                          "language first, a 4-5 and a 1-2 star one where it has both")}}},
+        "Topics": {"type": "object", "required": ["product_id", "lang", "computed_at", "reviews", "topics"],
+                   "properties": {
+                       "product_id": {"type": ["string", "null"], "description": "null: the shop's own reviews"},
+                       "lang": {"type": "string", "description": "the visitor's language the answer is chosen for"},
+                       "computed_at": {**nullable_time, "description": "null: not computed yet"},
+                       "reviews": {"type": "integer", "minimum": 0, "description": "published reviews read"},
+                       "topics": {"type": "array", "items": _ref("Topic"),
+                                  "description": "most mentioned first; each from 3+ reviews by 3+ authors"}}},
+    }
+
+
+def _topics_path(product_in_path: bool) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "lang", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": list(SUPPORTED_LOCALES)},
+         "description": "the visitor's language (default: the shop's)"}]
+    if product_in_path:
+        parameters.append({"name": "product_id", "in": "path", "required": True,
+                           "schema": {"type": "string", "minLength": 1, "maxLength": 200}})
+    else:
+        parameters.append({"name": "product", "in": "query", "required": False,
+                           "schema": {"type": "string", "maxLength": 200},
+                           "description": "a product's topics instead of the shop's own reviews'"})
+    return {"get": {
+        "summary": ("What buyers mention in a product's published reviews" if product_in_path else
+                    "What buyers mention in the shop's own published reviews (reviews of no product)"),
+        "description": ("Topics grouped from the reviews' clauses across languages, recomputed shortly after "
+                        "the published reviews change. Labels and quotes are buyers' own words; every figure "
+                        "counts published reviews. 404 while there is no published review to read."),
+        "parameters": parameters,
+        "responses": {**_ok(_ref("Topics")), **_errors(404, 422, 503), "400": {
+            "description": "The URL holds text no database can store (a NUL, a lone surrogate)",
+            "content": {"application/json": {"schema": _ref("Error")}}}}}}
 
 
 def _webhook(summary: str, signature: str, topic: str, *, delivery_id: str | None = None,
@@ -295,6 +362,8 @@ def document(base_url: str) -> dict[str, Any]:
                     _query("stars", {"type": "integer", "minimum": 1, "maximum": 5}, "only this rating"),
                     _query("with_reply", {"type": "boolean"}, "only the reviews the shop answered")],
                 "responses": {**_ok(_ref("ReviewsPage")), **_errors(404, 422, 503)}}},
+            "/widgets/v1/{slug}/topics.json": _topics_path(product_in_path=False),
+            "/widgets/v1/{slug}/products/{product_id}/topics.json": _topics_path(product_in_path=True),
             "/hooks/shopify/{slug}": _webhook(
                 "Shopify webhook (orders/create, orders/fulfilled, orders/cancelled, refunds/create, "
                 "customers/redact, customers/data_request, shop/redact)",
