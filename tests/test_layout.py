@@ -20,6 +20,7 @@ OWNERS = {
     "topics": "reviews/insights/store.py",
     "console_sessions": "reviews/accounts/sessions.py",
     "memberships": "reviews/accounts/users.py",
+    "moderator_scopes": "reviews/accounts/users.py",
     "moderation_decisions": "reviews/moderation/decisions.py",
     "review_claims": "reviews/moderation/claims.py",
     "users": "reviews/accounts/users.py",
