@@ -7,8 +7,11 @@ session cookie, so raising it (sign out everywhere, disabling, a new password) e
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
 import asyncpg
 from argon2 import PasswordHasher
@@ -62,11 +65,54 @@ def normalize(email: str) -> str:
     return email.strip().lower()
 
 
-def check_password(password: str) -> None:
-    if len(password) < PASSWORD_MIN:
-        raise ValidationError({"password": f"must be at least {PASSWORD_MIN} characters"})
-    if len(password) > PASSWORD_MAX:
-        raise ValidationError({"password": f"must be at most {PASSWORD_MAX} characters"})
+# NIST SP 800-63B: length, and no password that is known, guessable or about the account itself.
+_COMMON_FILE = Path(__file__).resolve().parent / "common_passwords.txt"
+_SEQUENCES = ("01234567890123456789", "98765432109876543210", "abcdefghijklmnopqrstuvwxyz",
+              "zyxwvutsrqponmlkjihgfedcba", "qwertyuiopasdfghjklzxcvbnm", "qwertzuiopasdfghjklyxcvbnm",
+              "azertyuiopqsdfghjklmwxcvbn", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p")
+# Words a guesser tries first with digits or symbols around them.
+_BASE_WORDS = ("password", "passwort", "contraseña", "motdepasse", "haslo", "parola", "attest", "qwerty",
+               "letmein", "welcome", "admin", "iloveyou", "sunshine", "football", "monkey", "dragon")
+
+
+@cache
+def _common() -> frozenset[str]:
+    lines = _COMMON_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why a password will not do, as a code ("length", "guessable", "email"), or None."""
+    if len(password) < PASSWORD_MIN or len(password) > PASSWORD_MAX:
+        return "length"
+    folded = password.casefold()
+    core = folded.strip(string.digits + string.punctuation + string.whitespace)
+    if (not password.strip() or len(set(folded)) < 4 or folded in _common()
+            or any(folded in sequence for sequence in _SEQUENCES) or core in _BASE_WORDS
+            or any(core == word * (len(core) // len(word)) for word in _BASE_WORDS if len(word) <= len(core))
+            or _repeats(folded)):
+        return "guessable"
+    address = normalize(email)
+    local = address.partition("@")[0]
+    if address and (address in folded or (len(local) >= 4 and local in folded)):
+        return "email"
+    return None
+
+
+def _repeats(folded: str) -> bool:
+    """One short piece said again and again ("abcabcabcabc", "passwordpassword")."""
+    return any(len(folded) % n == 0 and folded == folded[:n] * (len(folded) // n)
+               for n in range(1, len(folded) // 2 + 1))
+
+
+def check_password(password: str, email: str = "") -> None:
+    problem = password_problem(password, email)
+    if problem == "length":
+        raise ValidationError({"password": f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"})
+    if problem == "guessable":
+        raise ValidationError({"password": "is too easy to guess (a common, repeated or sequential password)"})
+    if problem == "email":
+        raise ValidationError({"password": "must not contain the account's email address"})
 
 
 async def create(conn: Connection, email: str, role: str, merchant_id: int | None, *,
@@ -135,7 +181,8 @@ async def verify_password(conn: Executor, email: str, password: str) -> User | N
 
 async def set_password(conn: Connection, user_id: int, password: str) -> User:
     """A new password ends every other session (the epoch moves)."""
-    check_password(password)
+    email = await conn.fetchval("SELECT email FROM users WHERE id = $1", user_id)
+    check_password(password, email or "")
     row = await conn.fetchrow(
         "UPDATE users SET password_hash = $2, epoch = epoch + 1 WHERE id = $1 RETURNING *",
         user_id, _hasher.hash(password))

@@ -34,8 +34,15 @@ from reviews.platform.http import client_ip
 from reviews.platform.ratelimit import Limit, RateLimiter
 from reviews.platform.services import Services
 
-PER_ACCOUNT = Limit("console-sign-in-account", 10, 900)
+# Password guesses: ten for one account from one client lock only that client out of it for a quarter
+# of an hour; a client is held at thirty guesses over any accounts; an account at a hundred an hour from
+# everywhere (a spread guess), a pace no owner's own typing reaches. Asking for a sign-in link counts
+# apart, so guesses at an owner's password never lock the owner out of the link that lets them in.
+PER_ACCOUNT_CLIENT = Limit("console-sign-in-account-client", 10, 900)
 PER_CLIENT = Limit("console-sign-in-client", 30, 900)
+PER_ACCOUNT = Limit("console-sign-in-account", 100, 3600)
+LINK_PER_ACCOUNT = Limit("console-link-account", 5, 900)
+LINK_PER_CLIENT = Limit("console-link-client", 30, 900)
 
 
 def _form(who: Visitor, request: Request, *, status_code: int = 200, **context: Any) -> Response:
@@ -59,11 +66,18 @@ async def sign_in_page(request: Request) -> Response:
     return _form(who, request)
 
 
-async def _limited(svc: Services, request: Request, email: str) -> bool:
-    decision = await RateLimiter(svc.settings.secret_key).hit(
-        svc.pool, [(PER_ACCOUNT, users.normalize(email)), (PER_CLIENT, client_ip(request) or "unknown")],
-        svc.clock.now())
-    return not decision.allowed
+async def _limited(svc: Services, request: Request, email: str, *, link: bool = False) -> int:
+    """Seconds to wait (the 429's Retry-After), or 0 while within the limits."""
+    account, client = users.normalize(email), client_ip(request) or "unknown"
+    checks = [(LINK_PER_ACCOUNT, account), (LINK_PER_CLIENT, client)] if link else [
+        (PER_ACCOUNT_CLIENT, f"{account}|{client}"), (PER_CLIENT, client), (PER_ACCOUNT, account)]
+    decision = await RateLimiter(svc.settings.secret_key).hit(svc.pool, checks, svc.clock.now())
+    return decision.retry_after
+
+
+def _too_many(response: Response, seconds: int) -> Response:
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 async def sign_in(request: Request) -> Response:
@@ -71,9 +85,9 @@ async def sign_in(request: Request) -> Response:
     form = await posted_before_sign_in(request, who)
     svc = who.svc
     email, password, target = first(form, "email").strip(), first(form, "password"), first(form, "next")
-    if await _limited(svc, request, email):
-        return _form(who, request, status_code=429, email=email, next=target, error=_(
-            who.locale, "Too many attempts. Wait a quarter of an hour, or ask for a sign-in link."))
+    if wait := await _limited(svc, request, email):
+        return _too_many(_form(who, request, status_code=429, email=email, next=target, error=_(
+            who.locale, "Too many attempts. Wait a quarter of an hour, or ask for a sign-in link.")), wait)
     user = await access.with_password(svc, email, password)
     if user is None:
         return _form(who, request, status_code=401, email=email, next=target,
@@ -92,9 +106,10 @@ async def request_link(request: Request) -> Response:
     form = await posted_before_sign_in(request, who)
     svc = who.svc
     email = first(form, "email").strip()
-    if await _limited(svc, request, email):
-        return _form(who, request, status_code=429, email=email,
-                     error=_(who.locale, "Too many attempts. Wait a quarter of an hour and try again."))
+    if wait := await _limited(svc, request, email, link=True):
+        return _too_many(_form(who, request, status_code=429, email=email,
+                               error=_(who.locale, "Too many attempts. Wait a quarter of an hour and try again.")),
+                         wait)
     user = await users.by_email(svc.pool, email) if email else None
     await links.queue_mail(svc.pool, user, who.locale, svc.clock.now())
     # The same answer whether or not the address has an account: the page tells nobody who has one.
@@ -127,10 +142,13 @@ async def use_link(request: Request) -> Response:
     password = first(form, "password")
     known = await users.by_id(svc.pool, payload["u"])
     if known is not None and (password or not known.has_password):
-        if len(password) < users.PASSWORD_MIN or len(password) > users.PASSWORD_MAX:
+        problem = users.password_problem(password, known.email)
+        if problem is not None:
+            words = {"guessable": _(who.locale, "This password is too easy to guess: choose a less common one."),
+                     "email": _(who.locale, "Choose a password that does not contain your email address.")}
             return render("link.html", who, status_code=422, binding=request.cookies.get(PRE_COOKIE),
                           email=known.email, needs_password=not known.has_password,
-                          error=_(who.locale, "Choose a password of at least 12 characters."))
+                          error=words.get(problem) or _(who.locale, "Choose a password of at least 12 characters."))
     user = await access.spend_link(svc, payload, password)
     if user is None:
         return _unusable(who)
