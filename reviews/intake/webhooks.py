@@ -27,7 +27,7 @@ from reviews.merchants.model import Merchant
 from reviews.platform.db import Connection, Executor
 from reviews.platform.errors import ApiError, NotFound, Unauthorized, ValidationError
 from reviews.platform.http import loads
-from reviews.platform.text import clean
+from reviews.platform.text import clean, unstorable
 
 log = logging.getLogger("attest.webhooks")
 
@@ -133,8 +133,13 @@ def answer(status: str, **extra: Any) -> JSONResponse:
 
 
 def text(value: Any, max_len: int) -> str | None:
-    """A platform string, trimmed to what our columns accept; numbers (ids) become strings."""
+    """A platform string, trimmed to what our columns accept; numbers (ids) become strings. Text no
+    column can hold (a NUL, a lone surrogate) is a ValueError: the delivery is refused with a 422
+    (`refusing_unusable`), never stripped into another value (an address with a NUL taken out could
+    name another buyer to erase)."""
     value = clean(value)
+    if value and (problem := unstorable(value)):
+        raise ValueError(f"a text field {problem}")
     return value[:max_len] if value else None
 
 

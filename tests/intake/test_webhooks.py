@@ -317,6 +317,26 @@ async def test_shopify_customer_redact_erases_the_buyer_but_keeps_the_hash(
     assert (await invitation(services, "5820398174999") or {})["state"] == "scheduled"
 
 
+@pytest.mark.parametrize(("topic", "where"), [
+    ("customers/redact", "email"), ("customers/redact", "order"), ("customers/data_request", "email"),
+    ("customers/data_request", "order")])
+async def test_a_signed_privacy_request_with_a_nul_is_a_recorded_422_and_erases_nothing(
+        client: httpx.AsyncClient, shop: Merchant, services: Services, topic: str, where: str) -> None:
+    await post_shopify(client, "orders/fulfilled", fulfilled_order())
+    name = "shopify_customers_redact" if topic == "customers/redact" else "shopify_customers_data_request"
+    payload = fixture(name)
+    if where == "email":
+        payload["customer"]["email"] = "lena.\x00hartmann@example.de"
+    else:
+        key = "orders_to_redact" if topic == "customers/redact" else "orders_requested"
+        payload[key] = ["5820398174\x00281"]
+    r = await post_shopify(client, topic, payload)
+    assert r.status_code == 422, r.text  # Shopify shows it in its log; a 5xx it would retry for two days
+    assert r.json()["error"]["code"] == "unusable_payload"
+    assert await services.pool.fetchval("SELECT count(*) FROM orders WHERE buyer_email IS NOT NULL") == 1
+    assert await count(services, "data_exports") == 0
+
+
 async def test_shopify_shop_redact_erases_every_buyer(client: httpx.AsyncClient, shop: Merchant,
                                                       services: Services) -> None:
     await post_shopify(client, "orders/fulfilled", fulfilled_order())
