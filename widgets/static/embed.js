@@ -8,10 +8,14 @@
 
    Each widget renders into a shadow root: the page's styles cannot reach in, nor the widget's out;
    the page's font family is inherited, and --attest-accent, --attest-star, --attest-text,
-   --attest-muted and --attest-background theme it. Each keeps its height from the start (stars: the
-   line the page gave the element; the others: their family's height), so nothing on the page moves
-   when the data arrives. A server-rendered fragment (reviews.html, declarative shadow DOM) is taken
-   over, not drawn a second time. */
+   --attest-muted and --attest-background theme it.
+
+   Nothing on the page moves when a widget comes: each keeps the height the element had before this
+   script ran (its fallback content: a line of text for the stars, or, under any Content-Security-
+   Policy, an <svg aria-hidden="true" width="1" height="..."> placeholder for the others), and at least
+   its family's fixed height (stars 20px, badge 76px, carousel 300px); a review list given none gets
+   an estimate from data-limit. A height kept but not filled is let go once out of view. A
+   server-rendered fragment (reviews.html, declarative shadow DOM) is taken over, not drawn twice. */
 ((w, d) => {
   var me = d.currentScript;
   if (!me || !w.fetch || !d.head.attachShadow || !w.IntersectionObserver) return;
@@ -20,8 +24,8 @@
   // Replaced when served: the style sheet every family shares, and each family's version.
   var CSS = "__CSS__", V = "__V__";
   var LANGS = ["en", "es", "it", "pl", "ro", "de", "fr"];
-  // The fixed heights (px) of the families that have one; the review list's depends on its length.
-  var HEIGHT = { badge: 76, carousel: 300 };
+  // The fixed heights (px) of the families that have one (the stars': one line at least).
+  var HEIGHT = { stars: 20, badge: 76, carousel: 300 };
   var got = {}, mods = {}, sheets = {};
   var enc = encodeURIComponent;
 
@@ -95,12 +99,14 @@
       }
     });
     o.observe(c.h);
+    return 1;
   };
 
+  // `done` on the element's `attest` once the widget is drawn (for a page's script, and the tests).
   var show = (c) => Promise.all([A.load(c.kind), get("i18n/" + c.lang + ".json")]).then((r) => {
     c.t = strings(r[1], c.lang);
     return r[0].default(c, A);
-  }).then(() => c.kind != "stars" && settle(c), () => c.box.style.minHeight = "");
+  }).then(() => c.done = c.kind == "stars" || settle(c), () => c.box.style.minHeight = "");
 
   var near = new IntersectionObserver((entries) => entries.forEach((e) => {
     if (e.isIntersecting) {
@@ -123,8 +129,10 @@
       style(root = h.attachShadow({ mode: "open" }), CSS);
       box = el("div", "w", null, root);
       box.lang = language(h);
-      box.style.minHeight = (kind == "stars" ? Math.max(line, 20) :
-        HEIGHT[kind] || 390 + 150 * Math.min(50, parseInt(h.dataset.limit, 10) || 5)) + "px";
+      // The height the page gave the element before this script ran (its fallback content), at least
+      // the family's own where it has a fixed one; the review list's is the page's, or an estimate.
+      var fixed = HEIGHT[kind], n = Math.min(50, parseInt(h.dataset.limit, 10) || 5);
+      box.style.minHeight = (fixed ? Math.max(line, fixed) : line || 390 + 150 * n) + "px";
     }
     h.attest = { h, kind, slug, product: h.dataset.product || "", lang: language(h), root, box };
     kind == "stars" ? show(h.attest) : near.observe(h);

@@ -30,18 +30,19 @@ export default function (c, A) {
       return b;
     }
 
-    // One slide on, or back; from the last to the first and the other way round.
+    // One slide on, or back; from the last to the first and the other way round (the snap points sit
+    // a few pixels in: the track's padding).
     function step(k) {
       var w = track.firstChild.offsetWidth, max = track.scrollWidth - track.clientWidth, at = track.scrollLeft;
       track.scrollTo({
-        left: k > 0 && at >= max - 2 ? 0 : k < 0 && at <= 2 ? max : at + k * w,
+        left: k > 0 && at > max - 9 ? 0 : k < 0 && at < 9 ? max : at + k * w,
         behavior: reduce ? "auto" : "smooth"
       });
     }
 
     function tick() {
       clearInterval(timer);
-      if (!paused && !hold) timer = setInterval(step, auto * 1000, 1);
+      if (!paused && !hold) timer = setInterval(() => step(1), auto * 1000);
     }
 
     if (auto) {

@@ -30,12 +30,13 @@ export default (c, A) => {
       x.append(A.stars(s.average, t("rated", { avg: f, num: s.count })));
       el("span", "n", t("count", { num: s.count }), x).ariaHidden = "true";
       hist = el("ul", "hist", null, x.parentNode);
+      hist.ariaLabel = t("filter");
+      // Each bar a link to that rating's reviews (a filter here): "5 stars ▆▆▆ 30", named by its words.
       [5, 4, 3, 2, 1].forEach((n) => {
         var k = s.distribution[n], a = el("a", 0, null, el("li", 0, null, hist)), p;
         a.href = page + "?stars=" + n;
         a.dataset.stars = n;
-        a.ariaLabel = t("nstars", { num: n }) + ": " + t("count", { num: k });
-        el("span", 0, n + " ★", a);
+        el("span", 0, t("nstars", { num: n }), a);
         p = el("progress", 0, null, a);
         p.max = s.count;
         p.value = k;
