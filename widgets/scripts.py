@@ -53,6 +53,8 @@ def minify_js(source: str) -> str:
     for text in lines:
         if out and not (out[-1] in "{;,([}:?=&|+" or text[0] in "}).]:?,=&|"):
             out += "\n"
+        if text[0] == "}" and out.endswith(";"):  # a block's last statement needs no semicolon
+            out = out[:-1]
         out += text
     return out + "\n"
 
@@ -98,6 +100,8 @@ def _squeeze(line: str) -> str:
             if (_WORD.match(before) and _WORD.match(after)) or (before in "+-" and after == before):
                 out.append(" ")
         else:
+            if ch == "}" and out and out[-1] == ";":
+                out.pop()
             out.append(ch)
             i += 1
     return "".join(out)
@@ -110,7 +114,7 @@ def _regex_may_start(code: str) -> bool:
 
 def minify_css(source: str) -> str:
     text = " ".join(_CSS_COMMENT.sub("", source).split())
-    return _CSS_SPACE.sub(lambda m: m.group(1) or m.group(2), text).strip()
+    return _CSS_SPACE.sub(lambda m: m.group(1) or m.group(2), text).strip().replace(";}", "}")
 
 
 def _with_css(js: str, css: str) -> str:

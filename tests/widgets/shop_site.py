@@ -141,7 +141,7 @@ def csp(site: Site, widgets: bool) -> str:
     """Only the shop and Attest: scripts and data from Attest, styles from the shop (the widgets' own come
     as constructed sheets; the fragment's block by its hash)."""
     attest = f" {site.attest}" if widgets else ""
-    connect = site.attest if widgets else "'none'"
+    connect = "'self'" + attest
     return (f"default-src 'none'; script-src 'self'{attest}; connect-src {connect}; "
             f"style-src 'self' {site.fragment_hash}; img-src 'self'; base-uri 'none'; form-action 'self'{attest}; "
             "frame-ancestors 'none'")
@@ -179,6 +179,8 @@ def shop_app(site: Site) -> Starlette:
 
     async def static(request: Request) -> Response:
         name = request.path_params["name"]
+        if name == "robots.txt":
+            return Response("User-agent: *\nAllow: /\n", media_type="text/plain")
         if name == "axe.min.js":
             return Response(AXE.read_bytes(), media_type="application/javascript")
         css = {"shop.css": SHOP_CSS, "hostile.css": HOSTILE_CSS}.get(name)

@@ -130,8 +130,9 @@ def test_the_reduction_keeps_strings_and_regular_expressions():
     out = scripts.minify_js(source)
     assert out == ('var a="  two  spaces // not a comment ",b=/ +x\\/y[/]/g;var f=r=>r+ +1,g=(a,b)=>a- -b;'
                    "return typeof a;\n")
+    assert scripts.minify_js("if (a) {\n  b(';}');\n}\n") == "if(a){b(';}')}\n"
     assert scripts.minify_css("a , b { color: red ; }\n/* x */ @media (min-width: 1px) { .x > .y {top: 0} }") == \
-        "a,b{color:red;}@media (min-width:1px){.x>.y{top:0}}"
+        "a,b{color:red}@media (min-width:1px){.x>.y{top:0}}"
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node checks the syntax of what is served")

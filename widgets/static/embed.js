@@ -58,8 +58,11 @@
     }
   };
 
-  var language = (h) => [h.dataset.lang, d.documentElement.lang, navigator.language, "en"]
-    .map((tag) => (tag || "").toLowerCase().split(/[-_]/)[0]).find((l) => LANGS.includes(l));
+  // The element's data-lang, else the page's language, else the browser's; English if not one of ours.
+  var language = (h) => {
+    var l = (h.dataset.lang || d.documentElement.lang || navigator.language || "").slice(0, 2).toLowerCase();
+    return LANGS.includes(l) ? l : "en";
+  };
 
   // The strings of one language as a function: t("count", {num: 3}) picks the plural form.
   var strings = (t, lang) => {
@@ -113,7 +116,7 @@
       near.unobserve(e.target);
       show(e.target.attest);
     }
-  }), { rootMargin: "800px 0px" });
+  }), { rootMargin: "800px" });
 
   var mount = (h) => {
     var kind = h.dataset.attestWidget, slug = h.dataset.merchant, line = h.offsetHeight;

@@ -6,7 +6,7 @@
 export var css = "__CSS__";
 
 export default (c, A) => {
-  var t = c.t, el = A.el, box = c.box, page = A.page(c.slug, c.product), at = 1, x;
+  var t = c.t, el = A.el, box = c.box, page = A.page(c.slug, c.product), at = 1, R = [5, 4, 3, 2, 1], x;
   var per = Math.min(50, parseInt(box.dataset.per || c.h.dataset.limit, 10) || 5);
   var url = (stars, sort) => A.enc(c.slug) + "/reviews.json?lang=" + c.lang + "&per_page=" + per + "&page=" + at +
     "&sort=" + sort + (stars ? "&stars=" + stars : "") + (c.product ? "&product=" + A.enc(c.product) : "");
@@ -32,7 +32,7 @@ export default (c, A) => {
       hist = el("ul", "hist", null, x.parentNode);
       hist.ariaLabel = t("filter");
       // Each bar a link to that rating's reviews (a filter here): "5 stars ▆▆▆ 30", named by its words.
-      [5, 4, 3, 2, 1].forEach((n) => {
+      R.forEach((n) => {
         var k = s.distribution[n], a = el("a", 0, null, el("li", 0, null, hist)), p;
         a.href = page + "?stars=" + n;
         a.dataset.stars = n;
@@ -45,7 +45,7 @@ export default (c, A) => {
       });
       f = el("form", "tools", null, box);
       f.action = page;
-      select(f, "stars", t("filter"), [["", t("all")], ...[5, 4, 3, 2, 1].map((n) => [n, t("nstars", { num: n })])]);
+      select(f, "stars", t("filter"), [["", t("all")], ...R.map((n) => [n, t("nstars", { num: n })])]);
       select(f, "sort", t("sort"), ["newest", "highest", "lowest"].map((k) => [k, t(k)]));
       el("p", "status", null, box).role = "status";
       el("ul", "list", null, box);

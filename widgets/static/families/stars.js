@@ -30,9 +30,10 @@ var render = (c, A, r) => {
   var line = A.el(target ? "a" : "span", "line", null, c.box);
   line.append(A.stars(r.average, c.t("rated", { avg, num: r.count })));
   A.el("span", "n", avg + " (" + r.count + ")", line).ariaHidden = "true";
-  // On a product page with the review list, the stars lead to it.
+  // On a product page with the review list, the stars lead to it (a link to the public page for
+  // whoever opens it elsewhere).
   if (target) {
-    line.href = "#";
+    line.href = A.page(c.slug, c.product);
     line.onclick = (e) => {
       e.preventDefault();
       target.scrollIntoView({ behavior: "smooth" });
