@@ -11,18 +11,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-MAX_HOST = 253
-# What `location.hostname` may be: a DNS name as browsers give it (ASCII, IDNA-encoded), an IPv4
-# address, or a bracketed IPv6 address. Anything else is not a host a page can run on.
-_HOST = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\]")
+MAX_HOST = 254  # 253, and the root's dot
+# What `location.hostname` may be: a DNS name as browsers give it (ASCII, IDNA-encoded; any case; the
+# root's dot), an IPv4 address, or a bracketed IPv6 address. The OpenAPI document states the same.
+_LABEL = "[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
+PATTERN = f"^{_LABEL}(?:\\.{_LABEL})*\\.?$|^\\[[0-9A-Fa-f:.]+\\]$"
+_HOST = re.compile(PATTERN)
 
 
 def normalise(raw: str) -> str | None:
-    """The host as compared (lowercase, without a trailing dot), or None if it cannot be one."""
-    host = raw.strip().lower().removesuffix(".")
-    if not host or len(host) > MAX_HOST or not _HOST.fullmatch(host) or ".." in host:
+    """The host as compared (lowercase, without the root's dot), or None if it cannot be one."""
+    if len(raw) > MAX_HOST or not _HOST.fullmatch(raw):
         return None
-    return host
+    return raw.lower().removesuffix(".")
 
 
 def domains(settings: Any) -> list[str]:

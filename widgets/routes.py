@@ -135,8 +135,8 @@ async def reviews_json(config: Config, request: Request, merchant: asyncpg.Recor
     fields = Fields()
     page_no = params.positive_int(q, "page", 1, 100_000, fields)
     per_page = params.positive_int(q, "per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX, fields)
-    first = params.language(q, "lang", config.catalog.supported, fields)
-    only = params.language(q, "language", config.catalog.supported, fields)
+    first = params.visitor_language(q, "lang", config.catalog.supported, fields)
+    only = params.review_language(q, "language", fields)
     sort = params.choice(q, "sort", listing.SORTS, fields) or "newest"
     stars = params.stars(q, fields)
     with_reply = params.flag(q, "with_reply", fields)
@@ -175,8 +175,8 @@ async def badge_json(config: Config, request: Request, merchant: asyncpg.Record,
     """The trust badge's figures, and whether `host` (the page's `location.hostname`) is one of the
     websites the shop registered. On any other the figures are withheld (null): the seal warns there."""
     raw = request.query_params.get("host")
-    host = hosts.normalise(raw) if raw else None
-    if raw and host is None:
+    host = hosts.normalise(raw) if raw is not None else None
+    if raw is not None and host is None:
         return responses.error(422, "invalid", _INVALID, {"host": "is not a host name"})
     domains = hosts.domains(_settings(merchant))
     registered = hosts.registered(host, domains) if host else None

@@ -40,9 +40,12 @@ async def test_any_product_id_can_be_asked(client: httpx.AsyncClient, services: 
     assert r.json()["products"] == {"SKU-2": {"average": 4.0, "count": 1}, product: {"average": 2.0, "count": 1}}
 
 
-async def test_repeats_and_empty_items_count_once_or_not_at_all(client: httpx.AsyncClient, shop: Storefront):
-    r = await client.get(URL + "?products=SKU-2,,SKU-2,&products=SKU-1")
+async def test_repeats_count_once_and_an_empty_id_is_refused(client: httpx.AsyncClient, shop: Storefront):
+    r = await client.get(URL + "?products=SKU-2,SKU-2&products=SKU-1")
     assert list(r.json()["products"]) == ["SKU-2", "SKU-1"]
+    for query in ("products=SKU-2,,SKU-1", "products=SKU-2,", "products=,"):
+        r = await client.get(f"{URL}?{query}")
+        assert r.status_code == 422 and r.json()["error"]["fields"] == {"products": "no id may be empty"}, query
 
 
 async def test_at_most_100_products_in_one_request(client: httpx.AsyncClient, shop: Storefront):
