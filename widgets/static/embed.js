@@ -131,13 +131,12 @@
     if (!box) {
       style(root = h.attachShadow({ mode: "open" }), CSS);
       box = el("div", "w", null, root);
-      box.lang = language(h);
       // The height the page gave the element before this script ran (its fallback content), at least
       // the family's own where it has a fixed one; the review list's is the page's, or an estimate.
       var fixed = HEIGHT[kind], n = Math.min(50, parseInt(h.dataset.limit, 10) || 5);
       box.style.minHeight = (fixed ? Math.max(line, fixed) : line || 390 + 150 * n) + "px";
     }
-    h.attest = { h, kind, slug, product: h.dataset.product || "", lang: language(h), root, box };
+    h.attest = { h, kind, slug, product: h.dataset.product || "", lang: box.lang = language(h), root, box };
     kind == "stars" ? show(h.attest) : near.observe(h);
   };
 

@@ -26,17 +26,8 @@ var flush = (A) => {
 var render = (c, A, r) => {
   // No reviews: nothing, on the line the page keeps for it (a row of tiles stays even).
   if (!r || !r.count || c.box.firstChild) return;
-  var avg = A.num(r.average, c.lang), target = document.querySelector("[data-attest-widget=reviews]");
-  var line = A.el(target ? "a" : "span", "line", null, c.box);
+  var avg = A.num(r.average, c.lang);
+  var line = A.el("span", "line", null, c.box);
   line.append(A.stars(r.average, c.t("rated", { avg, num: r.count })));
   A.el("span", "n", avg + " (" + r.count + ")", line).ariaHidden = "true";
-  // On a product page with the review list, the stars lead to it (a link to the public page for
-  // whoever opens it elsewhere).
-  if (target) {
-    line.href = A.page(c.slug, c.product);
-    line.onclick = (e) => {
-      e.preventDefault();
-      target.scrollIntoView({ behavior: "smooth" });
-    };
-  }
 };
