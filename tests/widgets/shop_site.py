@@ -29,7 +29,7 @@ from reviews.platform.services import Services
 from tests.browser_support import AXE
 from tests.conftest import free_port
 from tests.helpers import add_review
-from tests.widgets.storefront import Storefront, set_domains, storefront
+from tests.widgets.storefront import Storefront, set_domains
 
 HOSTS = ("shop.test", "www.shop.test", "copycat.test")
 RESOLVER = "--host-resolver-rules=" + ", ".join(f"MAP {h} 127.0.0.1" for h in HOSTS)
@@ -229,5 +229,3 @@ async def running(services: Services, attest_port: int, shop: Storefront) -> Asy
     async with serve(create_app(services), attest_port), serve(shop_app(site), site.port):
         yield site
 
-
-__all__ = ["HOSTS", "RESOLVER", "Site", "running", "storefront"]

@@ -6,7 +6,9 @@ var css = "__CSS__";
 
 export default function (c, A) {
   var t = c.t, el = A.el, host = location.hostname;
-  return A.get(A.enc(c.slug) + "/badge.json?host=" + A.enc(host) + (c.product ? "&product=" + A.enc(c.product) : ""))
+  // A page opened from a file has no host: no website, no verdict, the warning.
+  return A.get(A.enc(c.slug) + "/badge.json?host=" + A.enc(host || "localhost") +
+               (c.product ? "&product=" + A.enc(c.product) : ""))
     .then(function (d) {
       var a = el("a", d.registered ? "bd" : "bd warn", null, c.box), tx, line, x;
       A.style(c.root, css);
