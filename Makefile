@@ -21,12 +21,14 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/attest serve
 
-# Debian's Chromium for the browser tests (never a downloaded browser) and axe-core from npm.
+# Debian's Chromium for the browser tests (never a downloaded browser), and from npm (package.json)
+# axe-core and Lighthouse, which runs on that same Chromium (CHROME_PATH).
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
-	@test -f node_modules/axe-core/axe.min.js || npm install --no-audit --no-fund --silent
+	@test -f node_modules/axe-core/axe.min.js -a -f node_modules/lighthouse/cli/index.js || \
+	  npm install --no-audit --no-fund --silent
 
 test: lint browser-deps
 	$(PYTEST)

@@ -10,6 +10,7 @@ from asyncpg import Record
 
 from widgets.dates import written_at
 
+_LANGUAGE = re.compile("[a-z]{2,3}")
 # Characters XML 1.0 forbids even when escaped (controls, lone surrogates, U+FFFE/U+FFFF).
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -29,6 +30,13 @@ def is_verified(row: Record) -> bool:
     return bool(row["method"] == "invited")
 
 
+def language(locale: str | None) -> str | None:
+    """A review's language as its primary subtag ("pl" for "pl-PL"), or None when it is unknown or not
+    a well-formed code (what `Intl.DisplayNames` and Babel name)."""
+    code = (locale or "").replace("_", "-").split("-")[0].lower()
+    return code if _LANGUAGE.fullmatch(code) else None
+
+
 def review(row: Record) -> dict[str, Any]:
     return {
         "id": row["id"],
@@ -45,6 +53,11 @@ def review(row: Record) -> dict[str, Any]:
         "verified": is_verified(row),
         "collection_method": row["method"],
         "locale": row["locale"],
+        # When the author wrote it (an import keeps its source's date), when they last edited it, in
+        # which language, and how it was collected: what a widget shows.
+        "written_at": iso(written_at(row)),
+        "language": language(row["locale"]),
+        "method": row["method"],
         # The shop's public reply, or None. Text only: every page that shows it escapes it.
         "reply": {"body": row["reply"], "replied_at": iso(row["reply_at"])} if row["reply"] else None,
     }

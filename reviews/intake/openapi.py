@@ -17,6 +17,9 @@ from reviews.intake.events import STATUSES, OrderEventBody
 from reviews.merchants.settings import DEFAULT_SETTINGS, HOST_PATTERN, MAX_DOMAINS, SettingsPatch
 from reviews.platform import bodies
 from reviews.platform.settings import SUPPORTED_LOCALES
+from widgets import hosts as widget_hosts
+from widgets import listing, ratings
+from widgets import params as widget_params
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -26,11 +29,12 @@ def _ref(name: str) -> dict[str, str]:
 _RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
                                 "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
 _WHY = {
-    400: "The body is not JSON, or not an object",
+    400: "The body is not JSON, or not an object (for a widget: a query value PostgreSQL cannot hold)",
     401: "Missing or wrong API key (or webhook signature)",
     404: "Not found",
     413: "Body over 1 MB",
-    422: "Invalid fields: `fields` names each, by its path (`customer.email`, `products.0.id`)",
+    422: "Invalid fields: `fields` names each, by its path (`customer.email`, `products.0.id`), or the query "
+         "parameter",
     429: "Too many wrong API keys from this address",
     503: "The database is briefly out of reach",
 }
@@ -48,14 +52,6 @@ def _errors(*codes: int) -> dict[str, Any]:
 def _ok(schema: dict[str, Any], description: str = "OK", **extra: Any) -> dict[str, Any]:
     return {"200": {"description": description, "content": {"application/json": {"schema": schema}}, **extra}}
 
-
-# A query value without control characters (none reaches the database).
-_PRINTABLE = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
-
-
-def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            **({"description": description} if description else {})}
 
 
 # Every /api/v1 route checks the key first, against the database.
@@ -102,26 +98,7 @@ def _answers() -> dict[str, Any]:
         "Summary": {"type": "object", "required": ["average", "count", "distribution"], "properties": {
             "average": {"type": ["number", "null"]}, "count": {"type": "integer", "minimum": 0},
             "distribution": counts}},
-        "PublicReview": {"type": "object", "required": [
-            "id", "rating", "title", "body", "display_name", "product_id", "submitted_at", "verified",
-            "collection_method", "reply"], "properties": {
-                "id": {"type": "integer"}, "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-                "title": {"type": "string"}, "body": {"type": "string"}, "display_name": {"type": "string"},
-                "product_id": {"type": ["string", "null"], "description": "null: a review of the shop itself"},
-                "product_name": {"type": ["string", "null"]},
-                "submitted_at": {"type": "string", "format": "date-time",
-                                 "description": "when its author wrote it (an import keeps its source's date)"},
-                "published_at": nullable_time, "edited": {"type": "boolean"},
-                "verified": {"type": "boolean", "description": "collected from an invitation after a real order"},
-                "collection_method": {"type": "string", "enum": ["invited", "imported"]},
-                "locale": {"type": ["string", "null"], "description": "the language it is written in"},
-                "reply": {"anyOf": [{"type": "null"}, {"type": "object", "required": ["body", "replied_at"],
-                                                       "properties": {"body": {"type": "string"},
-                                                                      "replied_at": nullable_time}}]}}},
-        "ReviewsPage": {"type": "object", "required": ["reviews", "page", "per_page", "total", "pages"], "properties": {
-            "reviews": {"type": "array", "items": _ref("PublicReview")},
-            "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
-            "total": _count("published reviews the filters select"), "pages": _count("pages of per_page")}},
+        **_widget_answers(),
         "DataExport": {"type": "object", "properties": {
             "id": {"type": "integer"}, "source": {"type": "string"}, "request_id": {"type": ["string", "null"]},
             "requested_at": {"type": "string", "format": "date-time"},
@@ -204,6 +181,138 @@ def _topics_path(product_in_path: bool) -> dict[str, Any]:
         "responses": {**_ok(_ref("Topics")), **_errors(404, 422, 503), "400": {
             "description": "The URL holds text no database can store (a NUL, a lone surrogate)",
             "content": {"application/json": {"schema": _ref("Error")}}}}}}
+# --- the public widget endpoints (/widgets/v1): no key, CORS-open, cached briefly, ETags -----------------
+
+_PRODUCT_ID = {"type": "string", "maxLength": 200, **bodies.NUL_FREE}
+_SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description, **extra}
+
+
+_PRODUCT = _query("product", _PRODUCT_ID, "Only this product's (empty or absent: the whole shop's)")
+
+
+def _widget_answers() -> dict[str, Any]:
+    time = {"type": "string", "format": "date-time"}
+    nullable_time = {"type": ["string", "null"], "format": "date-time"}
+    rating = {"type": "object", "required": ["average", "count"], "properties": {
+        "average": {"type": ["number", "null"], "minimum": 1, "maximum": 5,
+                    "description": "null when there is no published review"},
+        "count": {"type": "integer", "minimum": 0}}}
+    review = {"type": "object", "required": [
+        "id", "rating", "title", "body", "display_name", "product_id", "product_name", "written_at", "edited_at",
+        "language", "verified", "method", "reply"], "properties": {
+        "id": {"type": "integer"}, "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+        "title": {"type": "string"}, "body": {"type": "string"}, "display_name": {"type": "string"},
+        "product_id": {"type": ["string", "null"], "description": "null: a review of the shop itself"},
+        "product_name": {"type": ["string", "null"]},
+        "written_at": {**time, "description": "When its author wrote it: the date to show (an imported review "
+                                              "keeps its source's)"},
+        "edited_at": {**nullable_time, "description": "When its author last edited it, if ever"},
+        "language": {"type": ["string", "null"], "pattern": "^[a-z]{2,3}$",
+                     "description": "The language it is written in, a primary subtag (`pl`), if known"},
+        "verified": {"type": "boolean", "description": "Written from an invitation sent after a real order"},
+        "method": {"type": "string", "enum": ["invited", "imported"], "description": "How it was collected"},
+        "reply": {"anyOf": [{"type": "null"}, {"type": "object", "required": ["body", "replied_at"], "properties": {
+            "body": {"type": "string"}, "replied_at": nullable_time}}], "description": "The shop's public reply"},
+        "published_at": {**nullable_time, "description": "When Attest published it (not its date)"},
+        "submitted_at": {**time, "description": "The same as written_at (kept for earlier clients)"},
+        "edited": {"type": "boolean"}, "collection_method": {"type": "string", "enum": ["invited", "imported"]},
+        "locale": {"type": ["string", "null"]}}}
+    shop_properties: dict[str, Any] = {
+        "name": {"type": "string"},
+        "accent": {"type": "string", "pattern": "^#[0-9a-fA-F]{3,6}$", "description": "The shop's accent colour"}}
+    shop = {"type": "object", "required": ["name", "accent"], "properties": shop_properties}
+    return {
+        "WidgetReview": review,
+        "WidgetShop": shop,
+        "ReviewsPage": {"type": "object", "required": ["reviews", "page", "per_page", "total", "pages", "summary",
+                                                       "shop"], "properties": {
+            "reviews": {"type": "array", "items": _ref("WidgetReview")},
+            "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
+            "total": {"type": "integer", "minimum": 0, "description": "How many reviews the filters select"},
+            "pages": {"type": "integer", "minimum": 0},
+            "summary": {**_ref("Summary"), "description": "Of the shop's (or product's) published reviews, "
+                                                          "unfiltered: the histogram"},
+            "shop": _ref("WidgetShop")}},
+        "Rating": rating,
+        "Ratings": {"type": "object", "required": ["shop", "products"], "properties": {
+            "shop": _ref("Rating"),
+            "products": {"type": "object", "additionalProperties": _ref("Rating"),
+                         "description": "Each product asked, by its id (count 0 when it has no published review)"}}},
+        "Badge": {"type": "object", "required": ["shop", "host", "registered", "average", "count", "verified", "page"],
+                  "properties": {
+            "shop": {"type": "object", "required": ["name", "accent", "slug", "domains"], "properties": {
+                **shop_properties, "slug": {"type": "string"},
+                "domains": {"type": "array", "items": {"type": "string"},
+                            "description": "The websites the shop registered (its `domains` setting)"}}},
+            "host": {"type": ["string", "null"], "description": "The host asked about, lowercase"},
+            "registered": {"type": ["boolean", "null"], "description":
+                           "Whether `host` is one of the shop's domains or a subdomain of one; null when no host "
+                           "was asked about. When false the figures are withheld: a seal copied to another "
+                           "website shows a warning instead"},
+            "average": {"type": ["number", "null"]}, "count": {"type": ["integer", "null"], "minimum": 0},
+            "verified": {"type": ["integer", "null"], "minimum": 0,
+                         "description": "How many published reviews are verified (written after a real order)"},
+            "page": {"type": "string", "format": "uri", "description": "The public page of the shop's reviews"}}},
+    }
+
+
+def _embed_paths() -> dict[str, Any]:
+    cached = {"ETag": {"schema": {"type": "string"}}, "Cache-Control": {"schema": {"type": "string"}}}
+    per_page = {"type": "integer", "minimum": 1, "maximum": 50}
+    visitor = {"type": "string", "pattern": widget_params.VISITOR_LANGUAGE, **bodies.NUL_FREE}
+    return {
+        "/widgets/v1/{slug}/reviews.json": {"get": {
+            "summary": "A page of a shop's published reviews, filtered and sorted, every language listed with the "
+                       "visitor's first, with the summary and what a widget shows of the shop",
+            "parameters": [
+                _SLUG, _PRODUCT,
+                _query("page", {"type": "integer", "minimum": 1, "maximum": 100_000}, "From 1"),
+                _query("per_page", per_page, "10 unless given"),
+                _query("lang", visitor, "The visitor's language (" + ", ".join(SUPPORTED_LOCALES) + "; a tag such as "
+                       "`de-AT` is its first part): its reviews first, then the others, each in the sort's order"),
+                _query("language", {"type": "string", "pattern": widget_params.REVIEW_LANGUAGE},
+                       "Only the reviews written in this language (a primary subtag: `pl`)"),
+                _query("sort", {"type": "string", "enum": list(listing.SORTS)},
+                       "newest (by when the author wrote it; the default), highest or lowest rating"),
+                _query("stars", {"type": "integer", "minimum": 1, "maximum": 5}, "Only the reviews of this rating"),
+                _query("with_reply", {"type": "boolean"}, "Only the reviews the shop answered"),
+            ],
+            "responses": {**_ok(_ref("ReviewsPage"), headers=cached), **_errors(400, 404, 422)}}},
+        "/widgets/v1/{slug}/ratings.json": {"get": {
+            "summary": "The average and count of the shop and of many products in one request (the star snippets "
+                       "of a collection page)",
+            "parameters": [_SLUG, _query(
+                "products", {"type": "array", "maxItems": ratings.MAX_PRODUCTS,
+                             "items": {**_PRODUCT_ID, "minLength": 1, "pattern": "^[^,]*$"}},
+                f"At most {ratings.MAX_PRODUCTS} product ids, separated by commas (an id holding a comma is sent "
+                "as %2C); none for the shop's figures alone", style="form", explode=False)],
+            "responses": {**_ok(_ref("Ratings"), headers=cached), **_errors(400, 404, 422)}}},
+        "/widgets/v1/{slug}/badge.json": {"get": {
+            "summary": "The trust badge's figures, and whether the website asking is one the shop registered",
+            "parameters": [_SLUG, _PRODUCT, _query(
+                "host", {"type": "string", "maxLength": widget_hosts.MAX_HOST, "pattern": widget_hosts.PATTERN},
+                "The host name of the page that shows the badge (`location.hostname`)")],
+            "responses": {**_ok(_ref("Badge"), headers=cached), **_errors(400, 404, 422)}}},
+        "/widgets/v1/{slug}/products/{product_id}/reviews.html": {"get": {
+            "summary": "The SEO fragment: a product's reviews as HTML (a declarative shadow root holding the review "
+                       "list, and the product's JSON-LD) for a shop's server or theme to include in its own "
+                       "product page; embed.js takes it over. Its style block's hash is in X-Attest-Style-Hash",
+            "parameters": [
+                _SLUG,
+                {"name": "product_id", "in": "path", "required": True,
+                 "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+                _query("lang", {"type": "string", **bodies.NUL_FREE},
+                       "The language to show (else the shop's); its reviews listed first"),
+                _query("per_page", per_page, "How many reviews it holds (10 unless given)"),
+            ],
+            "responses": {"200": {"description": "The fragment", "content": {"text/html": {"schema": {
+                "type": "string"}}}, "headers": {**cached, "X-Attest-Style-Hash": {"schema": {"type": "string"}}}},
+                **_errors(400, 404, 422)}}},
+    }
 
 
 def _webhook(summary: str, signature: str, topic: str, *, delivery_id: str | None = None,
@@ -344,26 +453,9 @@ def document(base_url: str) -> dict[str, Any]:
                 "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "responses": {**_ok(_ref("Summary")), **_errors(404, 503)}}},
             **_widget_paths(),
-            "/widgets/v1/{slug}/reviews.json": {"get": {
-                "summary": "A page of a shop's published reviews (of the shop and its products), with the filters, "
-                           "sort and pooled languages of its public page",
-                "parameters": [
-                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
-                    _query("page", {"type": "integer", "minimum": 1, "maximum": 100_000}),
-                    _query("per_page", {"type": "integer", "minimum": 1, "maximum": 50}, "default 10"),
-                    _query("product", {"type": "string", "maxLength": 200, "pattern": _PRINTABLE},
-                           "only this product's reviews"),
-                    _query("lang", {"type": "string", "enum": list(SUPPORTED_LOCALES)},
-                           "only the reviews written in this language (a tag such as de-AT counts as de)"),
-                    _query("prefer_lang", {"type": "string", "enum": list(SUPPORTED_LOCALES)},
-                           "every language, this one's reviews first (the visitor's own)"),
-                    _query("sort", {"type": "string", "enum": ["newest", "highest", "lowest"]},
-                           "newest (by the date written, the default), highest or lowest rating first"),
-                    _query("stars", {"type": "integer", "minimum": 1, "maximum": 5}, "only this rating"),
-                    _query("with_reply", {"type": "boolean"}, "only the reviews the shop answered")],
-                "responses": {**_ok(_ref("ReviewsPage")), **_errors(404, 422, 503)}}},
             "/widgets/v1/{slug}/topics.json": _topics_path(product_in_path=False),
             "/widgets/v1/{slug}/products/{product_id}/topics.json": _topics_path(product_in_path=True),
+            **_embed_paths(),
             "/hooks/shopify/{slug}": _webhook(
                 "Shopify webhook (orders/create, orders/fulfilled, orders/cancelled, refunds/create, "
                 "customers/redact, customers/data_request, shop/redact)",

@@ -345,11 +345,11 @@ async def test_the_reply_shows_escaped_in_every_widget_and_the_cache_notices_it(
     widget = (await client.get("/widgets/v1/demo-shop/widget.html")).text
     assert "<script>alert(1)</script>" not in widget
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quotes&#34; &#39;single&#39;" in widget
-    # embed.js puts the reply in with textContent, under the review, with its label.
-    js = (await client.get("/widgets/v1/embed.js")).text
-    assert "r.reply.body" in js and "t.reply" in js and "innerHTML" not in js
+    # embed.js's review list puts the reply in with textContent, under the review, with its label.
+    js = (await client.get("/widgets/v1/js/reviews.js")).text
+    assert "r.reply.body" in js and 't("reply"' in js and "innerHTML" not in js
     strings = (await client.get("/widgets/v1/i18n/de.json")).json()
-    assert strings["reply"] == "Antwort des Shops"
+    assert strings["reply"] == "Antwort von {name}"
 
     # An edit shows on the next request: the widgets' cache is versioned by the replies too.
     await sign_in(client, services, "agent@example.com", "agent")

@@ -372,10 +372,11 @@ async def test_an_owner_connects_the_shop_the_team_replies_and_reports_and_every
             await context.route(shop_page, lambda route: route.continue_())
             page = await context.new_page()
             await page.goto(shop_page)
-            await page.wait_for_selector("#reviews .attest-reply")
-            seen = {"reply": await page.inner_text("#reviews .attest-reply"),
-                    "markup": await page.locator("#reviews .attest-reply b").count(),
-                    "reviews": await page.locator("#reviews li").count()}
+            # The list draws in its shadow root, which Playwright's selectors go into.
+            await page.wait_for_selector("#reviews >> .rep")
+            seen = {"reply": await page.inner_text("#reviews >> .rep"),
+                    "markup": await page.locator("#reviews >> .rep b").count(),
+                    "reviews": await page.locator("#reviews >> .list > li").count()}
             await context.close()
             return seen
 

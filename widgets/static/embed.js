@@ -1,143 +1,148 @@
-/* Attest review widgets. Plain script: no framework, no cookies, no request to anyone but Attest.
-   <div data-attest-widget="stars|reviews" data-merchant="slug" data-product="id" data-lang="de"></div> */
-(function () {
-  "use strict";
-  var me = document.currentScript;
-  if (!me || !window.fetch) return;
-  var base = me.src.replace(/\/widgets\/v1\/embed\.js([?#].*)?$/, "");
-  var api = base + "/widgets/v1/";
+/* Attest widgets: one loader for every family. Plain script, no framework, no cookies, no request to
+   anyone but Attest. A family's code (js/<family>.js) is fetched only when the page uses it, the strings
+   of one language only (i18n/<lang>.json), and a widget's data only when it comes near the viewport
+   (the star snippets at once: they sit at the top, one request for all of them).
+
+   <div data-attest-widget="stars|reviews|carousel|badge" data-merchant="slug" data-product="id"
+        data-lang="de" data-limit="5" data-autoplay="6">&nbsp;</div>
+
+   Each widget renders into a shadow root: the page's styles cannot reach in, nor the widget's out;
+   the page's font family is inherited, and --attest-accent, --attest-star, --attest-text,
+   --attest-muted and --attest-background theme it.
+
+   Nothing on the page moves when a widget comes: each keeps the height the element had before this
+   script ran (its fallback content: a line of text for the stars, or, under any Content-Security-
+   Policy, an <svg aria-hidden="true" width="1" height="..."> placeholder for the others), and at least
+   its family's fixed height (stars 20px, badge 76px, carousel 300px); a review list given none gets
+   an estimate from data-limit. A height kept but not filled is let go once out of view. A
+   server-rendered fragment (reviews.html, declarative shadow DOM) is taken over, not drawn twice. */
+((w, d) => {
+  var me = d.currentScript;
+  if (!me || !w.fetch || !d.head.attachShadow || !w.IntersectionObserver) return;
+  var api = me.src.replace(/embed\.js([?#].*)?$/, "");
+  var base = api.replace(/\/widgets\/v1\/$/, "");
+  // Replaced when served: the style sheet every family shares, and each family's version.
+  var CSS = "__CSS__", V = "__V__";
   var LANGS = ["en", "es", "it", "pl", "ro", "de", "fr"];
-  var cache = {};
+  // The fixed heights (px) of the families that have one (the stars': one line at least).
+  var HEIGHT = { stars: 20, badge: 76, carousel: 300 };
+  var got = {}, mods = {}, sheets = {};
   var enc = encodeURIComponent;
 
-  function get(path) {
-    if (!cache[path]) {
-      cache[path] = fetch(api + path, { credentials: "omit" }).then(function (r) {
-        if (!r.ok) throw new Error(r.status);
-        return r.json();
-      });
-    }
-    return cache[path];
-  }
-
-  function language(el) {
-    var tag = el.getAttribute("data-lang") || document.documentElement.lang || "en";
-    var lang = tag.toLowerCase().split(/[-_]/)[0];
-    return LANGS.indexOf(lang) < 0 ? "en" : lang;
-  }
-
-  function fill(text, values) {
-    return text.replace(/\{(\w+)\}/g, function (m, k) { return k in values ? values[k] : m; });
-  }
-
-  function plural(t, key, n, lang, values) {
-    return fill(t[key + "_" + new Intl.PluralRules(lang).select(n)] || t[key + "_other"], values);
-  }
+  var get = (path) => got[path] || (got[path] = fetch(api + path, { credentials: "omit" }).then((r) => {
+    if (!r.ok) throw r.status;
+    return r.json();
+  }).catch((e) => {
+    delete got[path];
+    throw e;
+  }));
 
   // Text only ever goes in through textContent: review text is never parsed as HTML.
-  function node(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = "attest-" + cls;
+  var el = (tag, cls, text, parent) => {
+    var e = d.createElement(tag);
+    if (cls) e.className = cls;
     if (text != null) e.textContent = text;
+    if (parent) parent.appendChild(e);
     return e;
-  }
+  };
 
-  function starBar(value) {
-    // Grey stars with gold ones on top, clipped to value/5 so 4.6 looks like 4.6.
-    var out = node("span", "stars", "★★★★★"), top = node("span", null, "★★★★★");
-    var s = out.style, i = top.style;
-    s.position = "relative"; s.display = "inline-block"; s.color = "#c8ccd0"; s.lineHeight = "1";
-    i.position = "absolute"; i.left = i.top = "0"; i.overflow = "hidden"; i.whiteSpace = "nowrap";
-    i.color = "#e3a008"; i.width = Math.max(0, Math.min(5, value)) * 20 + "%";
-    out.appendChild(top);
-    return out;
-  }
-
-  function renderStars(el, t, lang, d) {
-    var box = node("span", "summary");
-    if (!d.count) {
-      box.textContent = t.none;
-    } else {
-      var avg = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(d.average);
-      var n = new Intl.NumberFormat(lang).format(d.count);
-      box.setAttribute("role", "img");
-      box.setAttribute("aria-label", plural(t, "rated", d.count, lang, { avg: avg, n: n }));
-      box.appendChild(node("span", "average", avg + " "));
-      box.appendChild(starBar(d.average));
-      box.appendChild(node("span", "count", " (" + plural(t, "reviews", d.count, lang, { n: n }) + ")"));
+  // A constructed sheet is no inline style to the page's Content-Security-Policy, and one object
+  // serves every widget of the page; a <style> element where the browser has none.
+  var style = (root, css) => {
+    try {
+      var s = sheets[css];
+      if (!s) (s = sheets[css] = new CSSStyleSheet()).replaceSync(css);
+      root.adoptedStyleSheets = root.adoptedStyleSheets.concat(s);
+    } catch (e) {
+      el("style", 0, css, root);
     }
-    el.textContent = "";
-    el.appendChild(box);
-  }
+  };
 
-  function renderReviews(el, t, lang, d, slug) {
-    var dates = new Intl.DateTimeFormat(lang, { dateStyle: "medium" });
-    var list = node("ul", "reviews");
-    list.style.listStyle = "none";
-    list.style.padding = "0";
-    d.reviews.forEach(function (r) {
-      var li = node("li", "review"), head = node("div"), stars = starBar(r.rating), label;
-      li.style.margin = "0 0 1em";
-      stars.setAttribute("role", "img");
-      stars.setAttribute("aria-label", fill(t.stars, { r: r.rating }));
-      head.appendChild(stars);
-      if (r.verified) {
-        label = head.appendChild(node("span", "verified", " ✓ " + t.verified));
-        label.style.color = "#1a7f37";
-      } else if (r.collection_method === "imported") {
-        head.appendChild(node("span", "imported", " " + t.imported));
+  // The element's data-lang, else the page's language, else the browser's; English if not one of ours.
+  var language = (h) => {
+    var l = (h.dataset.lang || d.documentElement.lang || navigator.language || "").slice(0, 2).toLowerCase();
+    return LANGS.includes(l) ? l : "en";
+  };
+
+  // The strings of one language as a function: t("count", {num: 3}) picks the plural form.
+  var strings = (t, lang) => {
+    var plural = new Intl.PluralRules(lang), nf = new Intl.NumberFormat(lang);
+    return (key, v) => {
+      v = v || {};
+      return (t[key] || t[key + "_" + plural.select(v.num)] || t[key + "_other"] || key)
+        .replace(/\{(\w+)\}/g, (m, k) => typeof v[k] == "number" ? nf.format(v[k]) : k in v ? v[k] : m);
+    };
+  };
+
+  // What every family may use.
+  var A = {
+    get, el, style, enc, base,
+    load: (kind) => mods[kind] || (mods[kind] = import(api + "js/" + kind + ".js?v=" + V[kind])),
+    // The public page of the shop's reviews, or of one product's.
+    page: (slug, product) => base + "/shops/" + enc(slug) + (product ? "/products/" + enc(product) : ""),
+    num: (v, lang) => new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v),
+    date: (iso, lang) => new Intl.DateTimeFormat(lang, { dateStyle: "medium" }).format(new Date(iso)),
+    // Grey stars under gold ones cut at the nearest half star; the label says it in words.
+    stars: (value, label) => {
+      var s = el("span", "st");
+      s.role = "img";
+      s.ariaLabel = label;
+      el("i", 0, null, s).style.width = Math.round(value * 2) * 10 + "%";
+      return s;
+    }
+  };
+
+  // The height kept for a widget is let go only once it is out of view, so nothing moves under the
+  // reader's eyes (above the view, the browser's scroll anchoring keeps the page still).
+  var settle = (c) => {
+    var o = new IntersectionObserver((e) => {
+      if (!e[0].isIntersecting) {
+        c.box.style.minHeight = "";
+        o.disconnect();
       }
-      if (r.edited) head.appendChild(node("span", "edited", " · " + t.edited));
-      li.appendChild(head);
-      if (r.title) li.appendChild(node("strong", "title", r.title));
-      if (r.body) li.appendChild(node("p", "body", r.body));
-      if (r.reply) {
-        label = li.appendChild(node("div", "reply"));
-        label.style.margin = "0 0 .3em 1em";
-        label.appendChild(node("strong", null, t.reply));
-        label.appendChild(node("p", null, r.reply.body));
-      }
-      li.appendChild(node("small", "meta", (r.display_name || t.anonymous) + " · " +
-        dates.format(new Date(r.submitted_at))));
-      list.appendChild(li);
     });
-    el.textContent = "";
-    el.appendChild(d.reviews.length ? list : node("p", "none", t.none));
-    var a = node("a", "how", t.how);
-    a.href = base + "/verification/" + enc(slug);
-    a.target = "_blank";
-    a.rel = "noopener";
-    el.appendChild(a);
-  }
+    o.observe(c.h);
+    return 1;
+  };
 
-  function mount(el) {
-    var kind = el.getAttribute("data-attest-widget");
-    var slug = el.getAttribute("data-merchant");
-    var product = el.getAttribute("data-product");
-    if (!slug || el.getAttribute("data-attest-done")) return;
-    var lang = language(el), data;
-    if (kind === "stars") {
-      // The product in the query, not the path: an id may be "a/b" or "..", which a path would resolve.
-      data = get(enc(slug) + "/summary.json" + (product ? "?product=" + enc(product) : ""));
-    } else if (kind === "reviews") {
-      var limit = Math.min(50, Math.max(1, parseInt(el.getAttribute("data-limit"), 10) || 5));
-      data = get(enc(slug) + "/reviews.json?per_page=" + limit + (product ? "&product=" + enc(product) : ""));
-    } else {
-      return;
+  // `done` on the element's `attest` once the widget is drawn (for a page's script, and the tests).
+  var show = (c) => Promise.all([A.load(c.kind), get("i18n/" + c.lang + ".json")]).then((r) => {
+    c.t = strings(r[1], c.lang);
+    return r[0].default(c, A);
+  }).then(() => c.done = c.kind == "stars" || settle(c), () => c.box.style.minHeight = "");
+
+  var near = new IntersectionObserver((entries) => entries.forEach((e) => {
+    if (e.isIntersecting) {
+      near.unobserve(e.target);
+      show(e.target.attest);
     }
-    el.setAttribute("data-attest-done", "1");
-    // Only the strings of the language shown are loaded, never every locale.
-    Promise.all([get("i18n/" + lang + ".json"), data]).then(function (res) {
-      if (kind === "stars") renderStars(el, res[0], lang, res[1]);
-      else renderReviews(el, res[0], lang, res[1], slug);
-    }).catch(function () { el.removeAttribute("data-attest-done"); });
-  }
+  }), { rootMargin: "800px" });
 
-  function start() {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-attest-widget]"), mount);
-  }
+  var mount = (h) => {
+    var kind = h.dataset.attestWidget, slug = h.dataset.merchant, line = h.offsetHeight;
+    var root = h.shadowRoot, tpl = h.querySelector("template[shadowrootmode]");
+    if (h.attest || !slug || !/^(stars|reviews|carousel|badge)$/.test(kind)) return;
+    // A fragment inserted by script, or in a browser without declarative shadow DOM: attached now.
+    if (!root && tpl) {
+      (root = h.attachShadow({ mode: "open" })).append(tpl.content);
+      tpl.remove();
+    }
+    var box = root && root.querySelector(".w");
+    if (!box) {
+      style(root = h.attachShadow({ mode: "open" }), CSS);
+      box = el("div", "w", null, root);
+      // The height the page gave the element before this script ran (its fallback content), at least
+      // the family's own where it has a fixed one; the review list's is the page's, or an estimate.
+      var fixed = HEIGHT[kind], n = Math.min(50, parseInt(h.dataset.limit, 10) || 5);
+      box.style.minHeight = (fixed ? Math.max(line, fixed) : line || 390 + 150 * n) + "px";
+    }
+    h.attest = { h, kind, slug, product: h.dataset.product || "", lang: box.lang = language(h), root, box };
+    kind == "stars" ? show(h.attest) : near.observe(h);
+  };
 
-  window.AttestWidgets = { refresh: start };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
-})();
+  var start = () => d.querySelectorAll("[data-attest-widget]").forEach(mount);
+
+  w.AttestWidgets = { refresh: start };
+  start();
+  d.addEventListener("DOMContentLoaded", start);
+})(window, document);

@@ -1,0 +1,142 @@
+"""embed.js and its families as they are served, built once per process from `static/`.
+
+The sources keep their comments; what is sent leaves out comment lines, indentation and blank lines
+(a plain, safe reduction for code written to allow it: no comment after code on a line, no string
+spanning lines) and has each family's style sheet inlined, so a family is one request. The loader
+carries each family's version (a hash of its bytes): a family's address changes with its content.
+
+The review list's style sheet is also the SEO fragment's (`fragment.py`): one look, two renderers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+STATIC = Path(__file__).resolve().parent / "static"
+FAMILIES = ("stars", "reviews", "carousel", "badge")
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_CSS_SPACE = re.compile(r"\s*([{};,>])\s*|(:)\s+")
+
+
+@dataclass(frozen=True)
+class Scripts:
+    loader: bytes
+    families: dict[str, bytes]
+    base_css: str  # every widget's shadow root starts with it
+    reviews_css: str
+
+
+def minify_js(source: str) -> str:
+    """The code without comments and without the spaces and line breaks it does not need.
+
+    Line by line, for code written to allow it: no string, template or comment spans lines; a
+    regular expression literal follows one of `(,=:[!&|?{};` or `return`; every statement ends
+    with a semicolon (a line break is kept before a line that could continue the previous one)."""
+    lines: list[str] = []
+    in_comment = False
+    for line in source.splitlines():
+        text = line.strip()
+        if in_comment:
+            in_comment = not text.endswith("*/")
+            continue
+        if text.startswith("/*"):
+            in_comment = not text.endswith("*/")
+            continue
+        if text and not text.startswith("//"):
+            lines.append(_ARROW.sub(r"\1=>", _squeeze(text)))
+    out = ""
+    for text in lines:
+        if out and not (out[-1] in "{;,([}:?=&|+" or text[0] in "}).]:?,=&|"):
+            out += "\n"
+        if text[0] == "}" and out.endswith(";"):  # a block's last statement needs no semicolon
+            out = out[:-1]
+        out += text
+    return out + "\n"
+
+
+_WORD = re.compile(r"[A-Za-z0-9_$]")
+# "(r)=>" is "r=>": one parameter needs no parentheses.
+_ARROW = re.compile(r"(?<![\w$])\(([A-Za-z_$][\w$]*)\)=>")
+_BEFORE_REGEX = "(,=:[!&|?{};"
+
+
+def _squeeze(line: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if ch in "\"'`":
+            j = i + 1
+            while line[j] != ch:
+                j += 2 if line[j] == "\\" else 1
+            out.append(line[i:j + 1])
+            i = j + 1
+        elif ch == "/" and line.startswith("//", i):
+            break
+        elif ch == "/" and _regex_may_start("".join(out)):
+            j, in_class = i + 1, False
+            while in_class or line[j] != "/":
+                if line[j] == "\\":
+                    j += 1
+                elif line[j] in "[]":
+                    in_class = line[j] == "["
+                j += 1
+            j += 1
+            while j < n and line[j].isalpha():
+                j += 1
+            out.append(line[i:j])
+            i = j
+        elif ch.isspace():
+            while i < n and line[i].isspace():
+                i += 1
+            before = out[-1][-1] if out else ""
+            after = line[i] if i < n else ""
+            # A space stays only between two words ("var x", "return s") or where two signs would fuse.
+            if (_WORD.match(before) and _WORD.match(after)) or (before in "+-" and after == before):
+                out.append(" ")
+        else:
+            if ch == "}" and out and out[-1] == ";":
+                out.pop()
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _regex_may_start(code: str) -> bool:
+    code = code.rstrip()
+    return not code or code[-1] in _BEFORE_REGEX or code.endswith("return")
+
+
+def minify_css(source: str) -> str:
+    text = " ".join(_CSS_COMMENT.sub("", source).split())
+    return _CSS_SPACE.sub(lambda m: m.group(1) or m.group(2), text).strip().replace(";}", "}")
+
+
+def _with_css(js: str, css: str) -> str:
+    if '"__CSS__"' not in js:
+        raise ValueError("no style sheet placeholder")
+    return js.replace('"__CSS__"', json.dumps(css, ensure_ascii=False), 1)
+
+
+def version(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:8]
+
+
+@cache
+def build() -> Scripts:
+    families: dict[str, bytes] = {}
+    css: dict[str, str] = {}
+    for name in FAMILIES:
+        css[name] = minify_css((STATIC / "families" / f"{name}.css").read_text())
+        js = minify_js((STATIC / "families" / f"{name}.js").read_text())
+        families[name] = _with_css(js, css[name]).encode()
+    base_css = minify_css((STATIC / "embed.css").read_text())
+    loader = _with_css(minify_js((STATIC / "embed.js").read_text()), base_css)
+    versions = json.dumps({name: version(body) for name, body in families.items()}, separators=(",", ":"))
+    loader = loader.replace('"__V__"', versions, 1)
+    return Scripts(loader.encode(), families, base_css, css["reviews"])

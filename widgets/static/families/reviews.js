@@ -1,0 +1,130 @@
+/* The review list: the summary with its histogram (each bar filters), a star filter and the sort,
+   "show more" paging, every language pooled (the visitor's first, the others labelled), the shop's
+   replies and the verification labels, and links to the public page and to how reviews are verified.
+   It builds itself from reviews.json, or takes over the same markup server-rendered (the SEO fragment);
+   either way one set of handlers drives it. */
+export var css = "__CSS__";
+
+export default (c, A) => {
+  var t = c.t, el = A.el, box = c.box, page = A.page(c.slug, c.product), at = 1, R = [5, 4, 3, 2, 1], x;
+  var per = Math.min(50, parseInt(box.dataset.per || c.h.dataset.limit, 10) || 5);
+  var url = (stars, sort) => A.enc(c.slug) + "/reviews.json?lang=" + c.lang + "&per_page=" + per + "&page=" + at +
+    "&sort=" + sort + (stars ? "&stars=" + stars : "") + (c.product ? "&product=" + A.enc(c.product) : "");
+
+  var select = (form, name, label, options) => {
+    var s = el("select", 0, null, el("label", 0, label + " ", form));
+    s.name = name;
+    options.forEach((o) => el("option", 0, o[1], s).value = o[0]);
+  };
+
+  var build = (d) => {
+    var s = d.summary, hist, f;
+    A.style(c.root, css);
+    el("h2", "h", t("title"), box);
+    box.dataset.shop = d.shop.name;
+    box.style.setProperty("--s", d.shop.accent);
+    if (s.count) {
+      x = el("p", "avg", null, el("div", "sum", null, box));
+      f = A.num(s.average, c.lang);
+      el("b", 0, f, x).ariaHidden = "true";
+      x.append(A.stars(s.average, t("rated", { avg: f, num: s.count })));
+      el("span", "n", t("count", { num: s.count }), x).ariaHidden = "true";
+      hist = el("ul", "hist", null, x.parentNode);
+      hist.ariaLabel = t("filter");
+      // Each bar a link to that rating's reviews (a filter here): "5 stars ▆▆▆ 30", named by its words.
+      R.forEach((n) => {
+        var k = s.distribution[n], a = el("a", 0, null, el("li", 0, null, hist)), p;
+        a.href = page + "?stars=" + n;
+        a.dataset.stars = n;
+        el("span", 0, t("nstars", { num: n }), a);
+        p = el("progress", 0, null, a);
+        p.max = s.count;
+        p.value = k;
+        p.ariaHidden = "true";
+        el("span", 0, k, a);
+      });
+      f = el("form", "tools", null, box);
+      f.action = page;
+      select(f, "stars", t("filter"), [["", t("all")], ...R.map((n) => [n, t("nstars", { num: n })])]);
+      select(f, "sort", t("sort"), ["newest", "highest", "lowest"].map((k) => [k, t(k)]));
+      el("p", "status", null, box).role = "status";
+      el("ul", "list", null, box);
+      el("button", "more", t("more"), box).type = "button";
+    } else {
+      el("p", "none", t("none"), box);
+    }
+    x = el("p", "foot", null, box);
+    el("a", 0, t("page", { name: d.shop.name }), x).href = page;
+    x.append(" · ");
+    el("a", 0, t("how"), x).href = A.base + "/verification/" + A.enc(c.slug);
+    return d;
+  };
+
+  var wire = (first) => {
+    var list = box.querySelector(".list"), form = box.querySelector(".tools");
+    if (!list) return;
+    var stars = form.elements.stars;
+    // The fragment's button for a page without script: here the choices apply at once.
+    form.querySelector(".go")?.remove();
+
+    var fill = (d, reset) => {
+      var added = d.reviews.map((r) => card(c, A, r, box.dataset.shop));
+      if (reset) list.textContent = "";
+      list.append(...added);
+      box.querySelector(".more").hidden = d.page >= d.pages;
+      box.querySelector(".status").textContent = t("showing", { shown: list.children.length, num: d.total });
+      box.querySelectorAll("[data-stars]").forEach((a) => a.ariaCurrent = a.dataset.stars == stars.value || null);
+      return added[0];
+    };
+
+    var load = (reset) => {
+      at = reset ? 1 : at + 1;
+      return A.get(url(stars.value, form.elements.sort.value)).then((d) => fill(d, reset));
+    };
+
+    if (first) fill(first, 1);
+    box.addEventListener("change", () => load(1));
+    box.addEventListener("click", (e) => {
+      var bar = e.target.closest("[data-stars]");
+      if (bar) {
+        e.preventDefault();
+        stars.value = stars.value == bar.dataset.stars ? "" : bar.dataset.stars;
+        load(1);
+      } else if (e.target.closest(".more")) {
+        e.preventDefault();
+        // The first review added is where the keyboard and a screen reader go on from.
+        load(0).then((li) => {
+          if (li) {
+            li.tabIndex = -1;
+            li.focus();
+          }
+        });
+      }
+    });
+  };
+
+  return box.firstChild ? wire() : A.get(url("", "newest")).then(build).then(wire);
+};
+
+export var card = (c, A, r, shop) => {
+  var t = c.t, el = A.el, li = el("li", "r"), top = el("p", "top", null, li), x;
+  top.append(A.stars(r.rating, t("stars", { rating: r.rating })));
+  if (r.verified) el("span", "tag ok", "✓ " + t("verified"), top);
+  else if (r.method == "imported") el("span", "tag", t("imported"), top);
+  // Languages pooled: each review not in the visitor's says which it is in (reviews.json's codes are
+  // well-formed, which Intl.DisplayNames asks).
+  if (r.language && r.language != c.lang) {
+    el("span", "tag", t("written", { language: new Intl.DisplayNames(c.lang, { type: "language" }).of(r.language) }), top);
+  }
+  if (r.title) el("h3", "t", r.title, li);
+  if (r.body) el("p", "b", r.body, li);
+  if (r.reply) {
+    x = el("div", "rep", null, li);
+    el("p", "t", t("reply", { name: shop }), x);
+    el("p", "b", r.reply.body, x);
+  }
+  x = el("p", "m", (r.display_name || t("anonymous")) + " · ", li);
+  el("time", 0, A.date(r.written_at, c.lang), x).dateTime = r.written_at;
+  if (r.edited_at) x.append(" · " + t("edited", { date: A.date(r.edited_at, c.lang) }));
+  return li;
+};
