@@ -67,12 +67,14 @@ def _review(catalog: Catalog, row: Record, locale: str) -> dict[str, Any]:
     }
 
 
-def render(catalog: Catalog, *, locale: str, shop: Shop, product_id: str, product_name: str, facts: Record,
+def render(catalog: Catalog, *, locale: str, shop: Shop, product_id: str, product_name: str, facts: Record | None,
            summary: dict[str, Any], rows: list[Record], total: int, per_page: int) -> Fragment:
     env = catalog.environment(TEMPLATES_DIR, locale)
     style = css(shop.accent)
     count = summary["count"]
-    doc = jsonld.product(product_id=product_id, facts=facts, summary=summary, rows=rows)
+    # No JSON-LD for a product the shop never sold nor had reviewed: a theme includes the fragment on
+    # every product page, reviewed or not, so such a product gets an empty list, not an error.
+    doc = jsonld.product(product_id=product_id, facts=facts, summary=summary, rows=rows) if facts else None
     html = env.get_template("fragment.html").render(
         locale=locale, css=Markup(style), shop=shop, product_id=product_id, count=count,  # noqa: S704
         average=format_decimal(summary["average"], "0.0", locale=catalog.babel_locale(locale)) if count else "",
@@ -81,7 +83,7 @@ def render(catalog: Catalog, *, locale: str, shop: Shop, product_id: str, produc
         reviews=[_review(catalog, r, locale) for r in rows], total=total, per_page=per_page,
         more=total > len(rows),
         # A product without published reviews has no rating to declare: no structured data at all.
-        jsonld=Markup(jsonld.dumps(doc)) if count else None,  # noqa: S704 (escaped for a script element)
+        jsonld=Markup(jsonld.dumps(doc)) if count and doc else None,  # noqa: S704 (escaped for a script element)
     )
     digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
     return Fragment(html, f"'sha256-{digest}'")

@@ -10,6 +10,8 @@ from urllib.parse import unquote
 
 from starlette.datastructures import QueryParams
 
+from widgets import ids
+
 MAX_PRODUCT_ID = 200
 _FLAGS = {"true": True, "false": False}
 _DIGITS = re.compile("[0-9]+")
@@ -90,8 +92,8 @@ def product_trouble(product: str) -> str | None:
     """Why a product id cannot be one (PostgreSQL stores no NUL), or None."""
     if len(product) > MAX_PRODUCT_ID:
         return f"at most {MAX_PRODUCT_ID} characters"
-    if "\x00" in product:
-        return "must not hold NUL characters"
+    if not ids.storable(product):
+        return "must not contain control characters"
     return None
 
 

@@ -305,9 +305,7 @@ async def fragment_html(config: Config, request: Request, merchant: asyncpg.Reco
                          page_url=_page_url(request, merchant["slug"], product),
                          verification_url=_verification_url(request, merchant["slug"]))
     facts = await queries.product_facts(pool, merchant["id"], product)
-    if facts is None:
-        return responses.not_found("No such product in this shop.")
-    name = facts["ordered_name"] or facts["reviewed_name"] or product
+    name = (facts["ordered_name"] or facts["reviewed_name"] if facts else None) or product
     out = fragment.render(config.catalog, locale=locale, shop=shop, product_id=product, product_name=name, facts=facts,
                           summary=summary, rows=found.rows, total=found.total, per_page=per_page)
     headers = {"Content-Security-Policy": _FRAGMENT_CSP.format(style=out.style_hash), "Content-Language": locale,

@@ -99,7 +99,7 @@ async def test_the_products_json_ld_rides_along(client: httpx.AsyncClient, servi
     scripts_found = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert len(scripts_found) == 1 and html.count("<script") == 1  # the review's own text opened no element
     doc = json.loads(scripts_found[0])
-    assert doc["@type"] == "Product" and doc["name"] == "Trail shoes" and doc["sku"] == "SKU-1"
+    assert doc["@type"] == "Product" and doc["name"] == "Trail shoes" and doc["productID"] == "SKU-1"
     assert doc["aggregateRating"]["reviewCount"] == 6
     assert "</script><script>alert(2)</script>" in [x["reviewBody"] for x in doc["review"]]
 

@@ -751,22 +751,22 @@ async def test_reviews_json_filters_sorts_and_pools_languages_like_the_page(clie
         assert r.status_code == 200, r.text
         return [x["title"] for x in r.json()["reviews"]]
 
-    assert await titles("sort=highest&prefer_lang=en") == review_titles(
+    # reviews.json's `lang` is the visitor's language (pooled first), `language` keeps one language only.
+    assert await titles("sort=highest&lang=en") == review_titles(
         (await client.get("/shops/demo-shop?sort=highest&lang=en")).text)
-    assert await titles("prefer_lang=pl") == review_titles((await client.get("/shops/demo-shop?lang=pl")).text)
-    assert (await titles("prefer_lang=pl"))[0] == "Skarpety"
+    assert await titles("lang=pl") == review_titles((await client.get("/shops/demo-shop?lang=pl")).text)
+    assert (await titles("lang=pl"))[0] == "Skarpety"
     assert await titles("stars=5") == ["Shoe B", "Shoe A"]
     assert await titles("with_reply=true") == ["About the shop"]
     assert await titles("sort=lowest&product=SKU-2") == ["Socks bad", "Skarpety"]
-    assert await titles("lang=pl") == ["Skarpety"]  # `lang` still keeps one language only
+    assert await titles("language=pl") == ["Skarpety"]
     r = await client.get("/widgets/v1/demo-shop/reviews.json?stars=2&with_reply=false&per_page=1")
     assert (r.json()["total"], r.json()["pages"]) == (1, 1)
 
 
 async def test_reviews_json_refuses_what_it_cannot_read(client: httpx.AsyncClient, shop: Merchant):
     for query, field in (("sort=best", "sort"), ("stars=6", "stars"), ("stars=1.0", "stars"),
-                         ("with_reply=1", "with_reply"), ("prefer_lang=de-AT", "prefer_lang"),
-                         ("prefer_lang=xx", "prefer_lang"),
+                         ("with_reply=1", "with_reply"), ("lang=xx", "lang"), ("language=english", "language"),
                          ("product=a%1Fb", "product")):
         r = await client.get(f"/widgets/v1/demo-shop/reviews.json?{query}")
         assert r.status_code == 422, query
