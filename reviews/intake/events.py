@@ -14,7 +14,6 @@ from mailer import addresses
 from reviews.platform import bodies
 from reviews.platform.bodies import Checked, refuse
 from reviews.platform.errors import ValidationError
-from reviews.platform.text import clean
 
 Status = Literal["placed", "fulfilled", "delivered", "cancelled", "refunded"]
 STATUSES: tuple[str, ...] = get_args(Status)
@@ -197,8 +196,15 @@ def _sku(value: Any, context: Mapping[str, Any]) -> str | None:
 OrderId = Annotated[str, Checked(_order_id, bodies.text_schema(
     200, required=True, numbers_up_to=MAX_NUMERIC_ID,
     description="The shop's order id: text, or a whole number (sent back as text)."))]
+# A calendar date from 2000 on, leap days included, exactly as `datetime.fromisoformat` reads one.
+_LEAP_YEAR = "([2-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[3579][26])00)"
+_DATE = (f"([2-9][0-9]{{3}}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)"
+         f"|{_LEAP_YEAR}-02-29)")
+# No `format: date-time`: RFC 3339 requires an offset, and a shop's time without one is taken as UTC.
 OccurredAt = Annotated[datetime, Checked(_occurred_at, {
-    "type": "string", "format": "date-time", "pattern": f"^[{bodies.SPACE}]*[2-9][0-9]{{3}}-",
+    "type": "string",
+    "pattern": f"^[{bodies.SPACE}]*{_DATE}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{{1,6}})?)?"
+               f"([Zz]|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?[{bodies.SPACE}]*$",
     "description": "When it happened, ISO 8601 (UTC when no offset is given): from the year 2000, and at "
                    "most 60 days ahead of the server's clock."})]
 Email = Annotated[str | None, Checked(_email, {
@@ -280,8 +286,12 @@ def parse_event(body: Any, *, smtputf8: bool = True) -> OrderEvent:
     if errors or checked is None:
         raise ValidationError(errors)
     customer = checked.customer or CustomerBody()
-    products = [Product(p.id, p.name, p.url, p.image_url, p.gtin, p.mpn, p.brand, p.sku)
-                for p in checked.products or []]
+    # One product listed on several lines (two variants, say) is one product to review: its first line
+    # names it. The schema cannot say "unique by id", so the API does not refuse what the schema allows.
+    firsts: dict[str, Any] = {}
+    for line in checked.products or []:
+        firsts.setdefault(line.id, line)
+    products = [Product(p.id, p.name, p.url, p.image_url, p.gtin, p.mpn, p.brand, p.sku) for p in firsts.values()]
     return OrderEvent(checked.order_id, checked.status, checked.occurred_at, customer.email, customer.name,
                       customer.locale, checked.consent, products, customer.timezone, country=customer.country)
 
@@ -293,12 +303,4 @@ def _across_fields(body: dict[str, Any], errors: Mapping[str, str]) -> dict[str,
     products = body.get("products")
     if body.get("status") in NEEDS_PRODUCTS and not products and "products" not in errors:
         found["products"] = "a fulfilled or delivered order needs at least one product"
-    if isinstance(products, list) and "products" not in errors:
-        seen: set[str] = set()
-        for i, item in enumerate(products):
-            pid = clean(item.get("id")) if isinstance(item, dict) and f"products.{i}.id" not in errors else None
-            if pid and pid in seen:
-                found[f"products.{i}.id"] = "appears twice"
-            if pid:
-                seen.add(pid)
     return found

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from reviews import __version__
 from reviews.hooks import schemas
 from reviews.intake.events import STATUSES, OrderEventBody
-from reviews.merchants.settings import DEFAULT_SETTINGS, HOST_PATTERN, MAX_DOMAINS, SettingsPatch
+from reviews.merchants.settings import DEFAULT_SETTINGS, HOST_PATTERN, MAX_DOMAINS, SECRET_SETTINGS, SettingsPatch
 from reviews.platform import bodies
 from reviews.platform.settings import SUPPORTED_LOCALES
 from widgets import hosts as widget_hosts
@@ -62,6 +62,20 @@ def _count(name: str) -> dict[str, Any]:
     return {"type": "integer", "minimum": 0, "description": name}
 
 
+def _setting_schema(key: str, default: Any) -> dict[str, Any]:
+    """A setting as GET answers it: typed like its default, so that generated clients type it too."""
+    if key in SECRET_SETTINGS:
+        return {"type": ["string", "null"], "enum": ["set", None],
+                "description": "\"set\" or null: a secret is never sent back"}
+    if key == "timezone":
+        return {"type": "string", "enum": list(bodies.ZONES)}
+    if isinstance(default, bool):
+        return {"type": "boolean"}
+    if isinstance(default, int):
+        return {"type": "integer", "minimum": 0}
+    return {"type": ["string", "null"]}
+
+
 def _answers() -> dict[str, Any]:
     """The schemas of what the API answers."""
     nullable_time = {"type": ["string", "null"], "format": "date-time"}
@@ -80,7 +94,7 @@ def _answers() -> dict[str, Any]:
                             "order_status": {"type": "string", "enum": list(STATUSES)},
                             "invitation": {"anyOf": [_ref("Invitation"), {"type": "null"}]}}},
         "Settings": {"type": "object", "required": [*DEFAULT_SETTINGS, "domains"], "properties": {
-            **{key: {"description": "set, or null: secrets are never sent back"} for key in DEFAULT_SETTINGS},
+            **{key: _setting_schema(key, value) for key, value in DEFAULT_SETTINGS.items()},
             "domains": {"type": "array", "maxItems": MAX_DOMAINS,
                         "items": {"type": "string", "pattern": HOST_PATTERN},
                         "description": "The shop's registered website host names"}}},

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import available_timezones
 
 import pydantic
+from babel.core import get_global
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
@@ -170,9 +170,12 @@ def text_schema(max_len: int, *, required: bool = False, nullable: bool | None =
     return schema
 
 
-# The IANA names this machine knows (its tzdata): exactly the ones a time zone field takes, so that
-# the schema's list of them is the rule.
-ZONES = tuple(sorted(available_timezones()))
+# The canonical IANA names of places (CLDR's list, shipped with Babel, so the same on every machine),
+# and UTC: exactly the ones a time zone field takes, so that the schema's list of them is the rule. Not
+# the host's tzdata, which also holds aliases and oddities (`localtime`, `Factory`, `GMT0` beside `GMT+0`
+# and `GMT-0`, which generated clients cannot tell apart), nor `Etc/GMT+1`-style offsets, whose signs
+# run backwards and which no shop is in.
+ZONES = (*sorted(zone for zone in get_global("zone_territories") if not zone.startswith("Etc/")), "UTC")
 _ZONES = frozenset(ZONES)
 
 
