@@ -242,7 +242,8 @@ async def test_an_agent_replies_and_edits_the_author_is_mailed_once_in_their_lan
     assert "Your reply is saved" in page.text
     assert HOSTILE not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     first_at = await services.pool.fetchval("SELECT updated_at FROM review_replies WHERE review_id = $1", rid)
-    assert f"{first_at:%Y-%m-%d %H:%M} UTC" in page.text  # with its time
+    assert f'<time datetime="{first_at:%Y-%m-%dT%H:%M:%S}Z" title="' in page.text  # with its exact time
+    assert "Jan 5, 2026 10:00\u202fAM" in page.text  # in words, in the browser's zone (UTC until it says)
 
     await worker.drain()
     (mail,) = outbox(services, BUYER)

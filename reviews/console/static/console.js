@@ -3,6 +3,13 @@
 // shortcuts off (WCAG 2.1.4), and never while typing in a field.
 (function () {
   "use strict";
+  // The server shows dates in the browser's time zone: tell it which one (a cookie, console only).
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("attest_console_tz=" + encodeURIComponent(zone)) < 0) {
+      document.cookie = "attest_console_tz=" + encodeURIComponent(zone) + "; path=/console; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* no Intl: dates stay in UTC */ }
   if (document.body.dataset.shortcuts !== "on") return;
   var rows = Array.prototype.slice.call(document.querySelectorAll("table[data-list] tbody tr[data-href]"));
   var current = -1;
