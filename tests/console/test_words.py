@@ -74,3 +74,24 @@ async def test_an_unflagged_review_is_not_offered_publish_as_the_flags_were_wron
     await _sign_in(client, services, "mod@example.com")
     text = _visible((await client.get(f"/console/reviews/{plain}")).text)
     assert "As published" in text and "Publish (p)" in text and "the flags were wrong" not in text
+
+
+async def test_the_decision_bar_comes_first_and_the_decision_is_said_in_place(
+        client: httpx.AsyncClient, services: Services, tmp_path: Path) -> None:
+    held = await _campaign(services, tmp_path)
+    await _sign_in(client, services, "mod@example.com")
+    page = (await client.get(f"/console/reviews/{held[0]}?tab=held")).text
+    bar = page.index('class="decide-bar"')
+    assert bar < page.index('id="as-published"') < page.index('id="timeline"')  # above the evidence
+    form = _form(page, f"/console/reviews/{held[0]}/decision")
+    r = await client.post(f"/console/reviews/{held[0]}/decision", data={**form, "decision": "reject", "code": "bought"})
+    assert r.status_code == 303 and "decided=" in r.headers["location"]
+    landed = await client.get(r.headers["location"])
+    said = _visible(landed.text)
+    assert f"#{held[0]} rejected as Copied or bought review; the author will be emailed." in said
+    assert f'href="/console/reviews/{held[0]}"' in landed.text
+    # Another moderator's address bar with that decision's id says nothing.
+    decided = r.headers["location"].split("decided=")[1]
+    await _sign_in(client, services, "lea@example.com")
+    other = _visible((await client.get(f"/console/queue?decided={decided}")).text)
+    assert "rejected as" not in other

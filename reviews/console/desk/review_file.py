@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from reviews.collection.reasons import REASONS, reason
-from reviews.console.desk import evidence
+from reviews.console.desk import done, evidence
+from reviews.console.desk.done import reject_label
 from reviews.console.desk.queue import filters_of
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import Desk, moderator_page, posted
@@ -78,11 +79,6 @@ async def _neighbours(desk: Desk, review_id: int, request: Request) -> dict[str,
         return {"prev": None, "next": ids[0] if ids else None}
     i = ids.index(review_id)
     return {"prev": ids[i - 1] if i > 0 else None, "next": ids[i + 1] if i + 1 < len(ids) else None}
-
-
-def _reject_label(locale: str, code: str | None) -> str | None:
-    found = reason(code)
-    return _(locale, found.label) if found else code
 
 
 @moderator_page
@@ -158,10 +154,10 @@ async def _file(request: Request, desk: Desk, review_id: int, *, status_code: in
     campaign: dict[str, Any] | None = next((f for f in flags if f["row"]["kind"] == "campaign"), None)
     return render("review.html", who, status_code=status_code, r=found.review, file=found, flags=flags,
                   timeline=timeline, version=version, reasons=REASONS, problem=problem,
-                  reject_label=_reject_label(who.locale, r["reject_reason"]),
+                  reject_label=reject_label(who.locale, r["reject_reason"]),
                   claimed_by=claim.email if claim and claim.user_id != who.user.id else None,
                   campaign_ids=[m.id for m in campaign["members"]] + [review_id] if campaign else [],
-                  nav=await _neighbours(desk, review_id, request),
+                  nav=await _neighbours(desk, review_id, request), done=await done.done_message(request, desk),
                   query=urlencode(filters_of(request).query()))
 
 
@@ -173,7 +169,7 @@ async def decide_one(request: Request, desk: Desk) -> Response:
     review_id: int = request.path_params["review_id"]
     try:
         async with who.svc.pool.acquire() as conn:
-            await decisions.decide(conn, review_id, first(form, "decision"), moderator=who.user.email,
+            result = await decisions.decide(conn, review_id, first(form, "decision"), moderator=who.user.email,
                                    now=who.svc.clock.now(), code=first(form, "code") or None,
                                    note=first(form, "note") or None, user_id=who.user.id,
                                    version=first(form, "version"), merchants=merchants)
@@ -191,7 +187,7 @@ async def decide_one(request: Request, desk: Desk) -> Response:
         return await _file(request, desk, review_id,
                            status_code=409 if isinstance(exc, decisions.Conflict) else 422, problem=message)
     target = first(form, "next")
-    query = first(form, "query")
+    query = "&".join(x for x in (first(form, "query"), f"decided={int(result['decision_id'])}") if x)
     if target.isdigit():
         return RedirectResponse(f"/console/reviews/{target}" + (f"?{query}" if query else ""), status_code=303)
     return RedirectResponse("/console/queue" + (f"?{query}" if query else ""), status_code=303)
