@@ -1,6 +1,6 @@
 """Issue 24 in a real Chromium: the decision bar stays in view over a long review file, the decision
-is said in place on the next page, a shop's owner lands in the inbox with no moderator link, and
-those pages pass axe at phone and desktop widths."""
+is said in place on the next page, a shop's owner lands in the inbox of unanswered reviews with its
+figures and no moderator link, replies inline, and those pages pass axe at phone and desktop widths."""
 
 from __future__ import annotations
 
@@ -76,6 +76,14 @@ async def test_the_decision_bar_stays_in_view_and_shop_users_see_no_desk(
             page = await owner.new_page()
             await set_password(page, owner_link)
             seen["owner lands on"] = page.url.removeprefix(live)
+            seen["figures"] = await page.locator(".kpis dt").all_inner_texts()
+            seen["cards"] = await page.locator("ol.inbox > li").count()
+            await page.locator(".inline-reply textarea").first.fill("Thank you for the kind words.")
+            async with page.expect_navigation():
+                await page.locator(".inline-reply button").first.click()
+            seen["after reply"] = await page.inner_text("main [role=status]")
+            seen["cards after"] = await page.locator("ol.inbox > li").count()
+            await _axe(page, "owner's inbox after a reply", found)
             pages = {"inbox": f"/console/m/{merchant[0].slug}", "account": "/console/account",
                      "invitations": f"/console/m/{merchant[0].slug}/invitations"}
             seen["desk links"] = {}
@@ -93,5 +101,9 @@ async def test_the_decision_bar_stays_in_view_and_shop_users_see_no_desk(
         assert seen["page height"] > 2 * PHONE["height"]
         assert seen["said"].startswith(f"#{shop.campaign[0]} rejected as Copied or bought review;")
         assert seen["owner lands on"] == f"/console/m/{merchant[0].slug}"
+        assert seen["figures"] == ["Average rating, last 30 days", "Average rating, all time", "Waiting for a reply",
+                                   "Reply rate", "Median time to reply"]
+        assert seen["cards"] > 0 and seen["cards after"] == seen["cards"] - 1  # answered: off the work list
+        assert seen["after reply"] == "Your reply is saved and shown under the review."
         assert seen["desk links"] == {"inbox": 0, "account": 0, "invitations": 0}
         assert not seen["axe"], "\n".join(f"{k}: {describe(v)}" for k, v in seen["axe"].items())
