@@ -46,7 +46,18 @@ async def invite(svc: Services, email: str, role: str, merchant_slug: str | None
 
 
 async def listing(svc: Services) -> list[dict[str, Any]]:
-    return await users.listing(svc.pool)
+    """Every account, named as the console names it: an account of the install is an operator or a
+    moderator; any other's role is the one it holds in its shops (owner, agent, viewer)."""
+    found = await users.listing(svc.pool)
+    for row in found:
+        if row["role"] == "member":
+            held = row["memberships"] if isinstance(row["memberships"], list) else []
+            roles = sorted({str(m.get("role")) for m in held if isinstance(m, dict)}, key=_RANKED.index)
+            row["role"] = ", ".join(roles) if roles else "no role"
+    return found
+
+
+_RANKED = ["owner", "agent", "viewer", "moderator", "operator", "None"]
 
 
 async def disable(svc: Services, email: str, *, actor: str) -> User:

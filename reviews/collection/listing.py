@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -228,3 +228,39 @@ def export_row(row: asyncpg.Record) -> dict[str, Any]:
         "reply": row["reply"],
         "reply_at": _iso(row["reply_at"]),
     }
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a shop reads first in its inbox: its published reviews' average and count (the last 30
+    days and all time), how many wait for a reply, the share answered, and the median time to answer
+    (the shop's own replies, since publication; an imported reply has no such time)."""
+
+    average_30: float | None
+    count_30: int
+    average_all: float | None
+    count_all: int
+    unanswered: int
+    reply_rate: float | None  # 0..1 of the published reviews
+    median_reply: timedelta | None
+
+
+async def figures(conn: Executor, merchant_id: int, now: datetime) -> Figures:
+    row = await conn.fetchrow(
+        """SELECT avg(r.rating) FILTER (WHERE r.submitted_at >= $2) AS average_30,
+                  count(*) FILTER (WHERE r.submitted_at >= $2) AS count_30,
+                  avg(r.rating) AS average_all, count(*) AS count_all,
+                  count(*) FILTER (WHERE rr.review_id IS NULL) AS unanswered,
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM rr.created_at - r.published_at))
+                      FILTER (WHERE rr.user_id IS NOT NULL AND r.published_at IS NOT NULL
+                              AND rr.created_at >= r.published_at) AS median_seconds
+           FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id
+           WHERE r.merchant_id = $1 AND r.state = 'published'""", merchant_id, now - timedelta(days=30))
+    assert row is not None  # an aggregate: always one row
+    count_all = int(row["count_all"])
+    median = row["median_seconds"]
+    return Figures(float(row["average_30"]) if row["average_30"] is not None else None, int(row["count_30"]),
+                   float(row["average_all"]) if row["average_all"] is not None else None, count_all,
+                   int(row["unanswered"]),
+                   (count_all - int(row["unanswered"])) / count_all if count_all else None,
+                   timedelta(seconds=float(median)) if median is not None else None)

@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from reviews.collection import hook_events
+from reviews.invitations import store as invitations
 from reviews.platform import audit, jobs
 from reviews.platform.db import Connection, Executor
 
@@ -178,6 +179,8 @@ async def save_invited(
                 # Its open flags judged the old text: the scan of the new one replaces them.
             await queue_scan(conn, review_id, now)
             ids.append(review_id)
+        if ids:  # the buyer has answered: no reminder for this invitation
+            await invitations.reviewed(conn, invitation_id, now)
     return ids
 
 

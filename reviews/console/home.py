@@ -3,6 +3,8 @@ shortcuts setting (the desk's keyboard shortcuts, one setting per user)."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -15,9 +17,22 @@ from reviews.moderation import queue
 
 @signed_in_page
 async def home(request: Request, who: Visitor) -> Response:
+    """Where the console opens: a user of one shop who moderates nothing lands in its inbox."""
+    return await _home(who, landing=True)
+
+
+@signed_in_page
+async def account(request: Request, who: Visitor) -> Response:
+    """The same page without the landing: the user's shops, shortcuts, signing out everywhere."""
+    return await _home(who, landing=False)
+
+
+async def _home(who: Visitor, *, landing: bool) -> Response:
     assert who.user is not None
     shops = await users.memberships(who.svc.pool, who.user.id)
     merchants = await users.moderated_merchants(who.svc.pool, who.user)
+    if merchants == [] and landing and len(shops) == 1:
+        return RedirectResponse(f"/console/m/{quote(shops[0].slug, safe='')}", status_code=303)
     if merchants == []:
         return render("home.html", who, counts=None, oldest=None, shops=shops)
     counts = await queue.counts(who.svc.pool, merchants)

@@ -63,6 +63,7 @@ class _Static(StaticFiles):
 def routes() -> list[Route | Mount]:
     return [
         Route("/console", home.home),
+        Route("/console/account", home.account),
         Route("/console/settings/shortcuts", home.shortcuts, methods=["POST"]),
         Route("/console/sign-in", signin.sign_in_page, methods=["GET"]),
         Route("/console/sign-in", signin.sign_in, methods=["POST"]),

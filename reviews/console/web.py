@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 
 from reviews.accounts import sessions
 from reviews.accounts.users import User
+from reviews.console import dates
 from reviews.platform import tokens
 from reviews.platform.errors import ApiError
 from reviews.platform.http import read_body
@@ -58,6 +59,11 @@ def _environment(locale: str) -> jinja2.Environment:
     env = CONSOLE.environment(TEMPLATES[0], locale).overlay(loader=jinja2.FileSystemLoader(TEMPLATES))
     env.globals.update(locale=locale, languages=LANGUAGE_NAMES, supported=SUPPORTED_LOCALES)
     env.filters["urlquote"] = lambda value: quote(str(value), safe="")
+    # {{ t|when }}: a <time> in the visitor's zone and language; {{ t|when_text }} the words alone.
+    env.filters["when"] = jinja2.pass_context(
+        lambda ctx, value: dates.element(value, ctx.get("zone", "UTC"), ctx["babel_locale"]))
+    env.filters["when_text"] = jinja2.pass_context(
+        lambda ctx, value: dates.text(value, ctx.get("zone", "UTC"), ctx["babel_locale"]))
     return env
 
 
@@ -69,6 +75,7 @@ class Visitor:
     user: User | None
     token: str | None
     locale: str
+    zone: str = "UTC"  # the browser's time zone, which console.js records in a cookie
 
     def binding(self) -> str | None:
         return sessions.binding(self.token) if self.token else None
@@ -87,7 +94,9 @@ async def visitor(request: Request) -> Visitor:
     svc: Services = request.app.state.services
     token = request.cookies.get(sessions.COOKIE)
     user = await sessions.current(svc.pool, token, svc.clock.now()) if token else None
-    found = request.state.console_visitor = Visitor(svc, user, token if user else None, locale_of(request, user))
+    found = request.state.console_visitor = Visitor(
+        svc, user, token if user else None, locale_of(request, user),
+        dates.zone_of(request.cookies.get(dates.ZONE_COOKIE)))
     return found
 
 
@@ -168,7 +177,7 @@ def render(template: str, who: Visitor, *, status_code: int = 200, binding: str 
     bound = binding or who.binding()
     html = _environment(who.locale).get_template(template).render(
         user=who.user, csrf=csrf_token(who.svc, bound) if bound else "", babel_locale=babel_locale(who.locale),
-        **context)
+        zone=who.zone, **context)
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Content-Language"] = who.locale
     response.headers["Cache-Control"] = "no-store"

@@ -252,6 +252,20 @@ async def cancel_reminder(conn: Connection, invitation_id: int, now: datetime) -
     return Invitation.from_row(row)
 
 
+async def reviewed(conn: Connection, invitation_id: int, now: datetime) -> bool:
+    """A review came in through this invitation: its scheduled reminder is called off at once, as
+    the send-time check would have done on the day (skipped, `already_reviewed`, which the funnel
+    counts under "reminders not sent"), and its job removed, so no reminder shows as waiting for a
+    buyer who has answered. True when there was one."""
+    row = await conn.fetchrow(
+        """UPDATE invitations SET reminder_state = 'skipped', reason = 'already_reviewed', updated_at = $2
+           WHERE id = $1 AND reminder_state = 'scheduled' RETURNING id""", invitation_id, now)
+    if row is None:
+        return False
+    await jobs.drop_waiting(conn, REMIND_JOB, [f"reminder:{invitation_id}"])
+    return True
+
+
 async def cancel_for_address(conn: Executor, merchant_id: int | None, address_hash: str, reason: str,
                              now: datetime) -> int:
     """Cancel what is still scheduled for this address (at this merchant, or everywhere)."""

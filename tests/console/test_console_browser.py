@@ -233,7 +233,8 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
             seen["rows"] = await page.locator("table[data-list] tbody tr").count()
 
             # One held review, from the queue: j selects the first row, Enter opens it, r goes to the
-            # reasons, three arrows move to "Contains personal data", Enter sends the rejection.
+            # reasons in the decision bar at the top, three arrows move to "Contains personal data",
+            # Enter sends the rejection; the next review says what was done.
             single = Keys(page)
             await single.press("j")
             seen["j focuses"] = await focused(page)
@@ -247,6 +248,7 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
             await single.press("Enter", navigates=True)
             seen["single keys"] = single.pressed
             seen["landed on"] = await page.inner_text("h1")  # the next held review
+            seen["said"] = await page.inner_text("p.done[role=status]")
 
             # Its evidence: the related reviews side by side, shared passages marked, every member.
             campaign = page.locator("section", has=page.locator("h2", has_text="Flag: campaign"))
@@ -255,8 +257,8 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
             seen["sides"] = await campaign.locator(".pair .side").count()
             seen["members"] = await campaign.locator("ul a[href^='/console/reviews/']").all_inner_texts()
 
-            # The whole campaign, from the queue: j, Enter, r, three Tabs to "Reject the whole
-            # campaign", Enter; the confirmation's Confirm button has the focus: Enter.
+            # The whole campaign, from the queue: j, Enter, c to "Reject the whole campaign" in the
+            # decision bar, Enter; the confirmation's Confirm button has the focus: Enter.
             await tab_to(page, "nav a[href^='/console/queue']")
             async with page.expect_navigation():
                 await keys.press("Enter")
@@ -264,9 +266,7 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
             await bulk.press("j")
             await bulk.press("Enter", navigates=True)
             seen["campaign opened"] = await page.inner_text("h1")
-            await bulk.press("r")
-            for _ in range(3):
-                await bulk.press("Tab")
+            await bulk.press("c")
             seen["on the bulk button"] = await focused(page)
             await bulk.press("Enter", navigates=True)
             seen["confirm"] = await page.inner_text("main")
@@ -285,6 +285,7 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
         assert seen["opened"] == f"Review #{shop.single} · Demo Shop" and seen["burst chart"] == 1
         assert seen["reason"] == "personal_data"
         assert seen["landed on"] == f"Review #{shop.campaign[0]} · Demo Shop"
+        assert seen["said"].startswith(f"#{shop.single} rejected as Contains personal data; the author will be")
         assert "3 distinct authors wrote texts linked to each other" in seen["campaign text"]
         assert seen["marks"] >= 2 and seen["sides"] >= 4
         assert seen["members"] == [f"#{rid}" for rid in shop.campaign[1:]]
@@ -293,7 +294,7 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
         assert "3 reviews at Demo Shop" in seen["confirm"] and seen["confirm focus"] == "Confirm"
         assert "3 reviews decided." in seen["done"]
         assert seen["single keys"] == ["j", "Enter", "r", "ArrowDown", "ArrowDown", "ArrowDown", "Enter"]
-        assert seen["bulk keys"] == ["j", "Enter", "r", "Tab", "Tab", "Tab", "Enter", "Enter"]
+        assert seen["bulk keys"] == ["j", "Enter", "c", "Enter", "Enter"]
         print(f"\nkeystrokes to decide one held review from the queue: {len(seen['single keys'])} "
               f"({' '.join(seen['single keys'])})")
         print(f"keystrokes to reject a whole campaign from the queue: {len(seen['bulk keys'])} "

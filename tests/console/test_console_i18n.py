@@ -46,7 +46,8 @@ def _catalog(lang: str) -> Catalog:
 
 # Words that are the same in English and the language (not left untranslated).
 SAME_AS_ENGLISH = {("de", "Moderation"), ("fr", "Console"), ("it", "Console"), ("it", "Password"),
-                   ("fr", "%(num)d minute")}
+                   ("fr", "%(num)d minute"), ("ro", "agent"), ("fr", "agent"), ("pl", "moderator"),
+                   ("ro", "moderator"), ("pl", "operator"), ("ro", "operator")}
 
 
 def test_the_extraction_finds_the_console_messages() -> None:

@@ -123,7 +123,7 @@ async def shop(services: Services, merchant: Fixture) -> dict[str, Any]:
 async def test_the_inbox_lists_every_state_with_its_sentence_and_the_filters_work(
         client: httpx.AsyncClient, services: Services, shop: dict[str, Any]) -> None:
     await sign_in(client, services, "viewer@example.com", "viewer")
-    page = await client.get("/console/m/demo-shop")
+    page = await client.get("/console/m/demo-shop?replied=any")  # every review, not the work list
     assert page.status_code == 200
     text = page.text
     for key in ("published", "held", "pending", "rejected", "withdrawn", "imported", "german", "formula"):
@@ -133,7 +133,7 @@ async def test_the_inbox_lists_every_state_with_its_sentence_and_the_filters_wor
     assert "Withdrawn by its author, who alone decides" in text
     assert "Waiting for Attest's automatic check" in text
     assert "rejected it and told its author why" in text and "Reason: Offensive" in text
-    assert "Shown in your widgets." in text
+    assert text.count("a shop cannot edit, hide or delete a review") == 1  # said once, not on every card
     assert "✓ Verified order" in text and "Imported, unverified" in text
     # Newest first.
     order = [int(i) for i in re.findall(r'/console/m/demo-shop/reviews/(\d+)"', text)]
@@ -169,13 +169,38 @@ async def test_the_inbox_lists_every_state_with_its_sentence_and_the_filters_wor
     assert len(await listed("stars=9&state=lost&from=yesterday&replied=maybe")) == 8
 
 
+async def test_the_inbox_opens_on_unanswered_reviews_with_the_figures_and_a_reply_inline(
+        client: httpx.AsyncClient, services: Services, shop: dict[str, Any]) -> None:
+    await sign_in(client, services, "agent@example.com", "agent")
+    page = await client.get("/console/m/demo-shop")
+    listed = {int(i) for i in re.findall(r'/console/m/demo-shop/reviews/(\d+)"', page.text)}
+    published = {r["id"] for r in await services.pool.fetch(
+        "SELECT r.id FROM reviews r JOIN merchants m ON m.id = r.merchant_id LEFT JOIN review_replies p "
+        "ON p.review_id = r.id WHERE m.slug = 'demo-shop' AND r.state = 'published' AND p.review_id IS NULL")}
+    assert listed == published and shop["imported"] not in listed  # the imported one has its reply
+    for words in ("Average rating, last 30 days", "Average rating, all time", "Waiting for a reply", "Reply rate",
+                  "Median time to reply"):
+        assert words in page.text, words
+    rid = min(published)
+    action = f"/console/m/demo-shop/reviews/{rid}/reply"
+    fields = _form(page.text, action)
+    assert fields["back"] == "inbox"
+    r = await client.post(action, data={**fields, "reply": "Thank you, glad it fits!"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/console/m/demo-shop?")
+    after = await client.get(r.headers["location"])
+    assert "Your reply is saved" in after.text and f'/console/m/demo-shop/reviews/{rid}"' not in after.text
+    assert await services.pool.fetchval("SELECT body FROM review_replies WHERE review_id = $1", rid) == (
+        "Thank you, glad it fits!")
+    assert "Median time to reply" in after.text and "—" not in after.text.split("Median time to reply")[1][:80]
+
+
 async def test_the_inbox_pages(client: httpx.AsyncClient, services: Services, shop: dict[str, Any],
                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(listing, "PAGE", 3)
     await sign_in(client, services, "viewer@example.com", "viewer")
     seen: list[int] = []
     for n in (1, 2, 3):
-        r = await client.get(f"/console/m/demo-shop?page={n}")
+        r = await client.get(f"/console/m/demo-shop?replied=any&page={n}")
         assert f"Page {n} of 3" in r.text
         seen += [int(i) for i in re.findall(r'/console/m/demo-shop/reviews/(\d+)"', r.text)]
     assert len(seen) == len(set(seen)) == 8
@@ -243,7 +268,8 @@ async def test_an_agent_replies_and_edits_the_author_is_mailed_once_in_their_lan
     assert "Your reply is saved" in page.text
     assert HOSTILE not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     first_at = await services.pool.fetchval("SELECT updated_at FROM review_replies WHERE review_id = $1", rid)
-    assert f"{first_at:%Y-%m-%d %H:%M} UTC" in page.text  # with its time
+    assert f'<time datetime="{first_at:%Y-%m-%dT%H:%M:%S}Z" title="' in page.text  # with its exact time
+    assert "Jan 5, 2026 10:00\u202fAM" in page.text  # in words, in the browser's zone (UTC until it says)
 
     await worker.drain()
     (mail,) = outbox(services, BUYER)

@@ -416,7 +416,7 @@ async def test_an_api_key_is_shown_once_works_and_once_revoked_is_refused(
         assert used == services.clock.now()
         row = (await owner.get(SHOP + "/developers")).text
         row = row[row.index(f'data-api-key="{key_id}"'):]
-        assert services.clock.now().strftime("%Y-%m-%d %H:%M") in row[:row.index("</tr>")]
+        assert services.clock.now().strftime('datetime="%Y-%m-%dT%H:%M:%SZ"') in row[:row.index("</tr>")]
         revoke = f"{SHOP}/developers/keys/{key_id}/revoke"
         r = await owner.post(revoke, data=_form(row, revoke))
         assert r.status_code == 303

@@ -28,11 +28,11 @@ from reviews import cli
 from reviews.invitations import store as invitations
 from reviews.invitations.links import message_id
 from reviews.merchants.keys import add_api_key
-from reviews.platform import jobs
+from reviews.platform import jobs, tokens
 from reviews.platform.services import Services
 from reviews.worker import make_worker
 from tests.conftest import smtp_url
-from tests.helpers import auth, ingest, make_merchant
+from tests.helpers import FormParser, auth, ingest, make_merchant
 from tests.smtp_servers import BlockingHandler, CountingHandler, FlakyHandler, running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -289,6 +289,35 @@ async def test_one_reminder_only_when_nothing_was_reviewed(
     svc.clock.advance(days=30)
     await worker.drain()
     assert len(handler.raw) == 3
+
+
+async def test_a_review_calls_its_reminder_off_at_once_and_none_is_ever_sent(
+        services: Services, counting: tuple[CountingHandler, str], worker: jobs.Worker,
+        client: httpx.AsyncClient) -> None:
+    handler, url = counting
+    svc = use_smtp(services, url)
+    merchant = await make_merchant(svc, reminder_days=5)
+    await ingest(svc, merchant, "A-1", email="reviewer@example.com")
+    await worker.drain()
+    (inv,) = await invitation_rows(svc)
+    assert inv["reminder_state"] == "scheduled"
+    assert await svc.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = $1", invitations.REMIND_JOB) == 1
+    # The buyer reviews through the link, as a buyer does.
+    link = "/r/" + svc.signer.sign(tokens.REVIEW, {"i": inv["id"]})
+    form = FormParser()
+    form.feed((await client.get(link)).text)
+    assert form.action is not None
+    r = await client.post(form.action, data={**form.fields, "rating_0": "5",
+                                             "body_0": "The kettle boils fast and the lid closes firmly."})
+    assert r.status_code == 200, r.text
+    (inv,) = await invitation_rows(svc)
+    assert (inv["reminder_state"], inv["reason"]) == ("skipped", "already_reviewed")  # not "scheduled"
+    assert await svc.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = $1", invitations.REMIND_JOB) == 0
+    funnel = await invitations.funnel(svc.pool, merchant.id)
+    assert funnel["reminder_scheduled"] == 0 and funnel["reminder_skipped"] == {"already_reviewed": 1}
+    svc.clock.advance(days=30)
+    await worker.drain()
+    assert len(handler.messages) == 1  # the invitation; no reminder, ever
 
 
 async def test_reminder_days_zero_turns_reminders_off(

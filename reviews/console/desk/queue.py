@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from reviews.collection.reasons import REASONS
 from reviews.console import params
+from reviews.console.desk import done
 from reviews.console.guards import Desk, moderator_page
 from reviews.console.web import _n, render
 from reviews.moderation import claims, queue
@@ -65,4 +66,5 @@ async def queue_page(request: Request, desk: Desk) -> Response:
                   held_by={k: v for k, v in held_by.items() if who.user and v != who.user.email},
                   page=f.page, pages=max(1, -(-total // queue.PAGE)), reasons=REASONS,
                   ages={e.review_id: age(who.locale, e.since, now) for e in entries},
-                  tab_query=urlencode(f.query()), next_query=urlencode({**f.query(), "tab": tab}))
+                  done=await done.done_message(request, desk), tab_query=urlencode(f.query()),
+                  next_query=urlencode({**f.query(), "tab": tab}))

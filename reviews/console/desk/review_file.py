@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from reviews.collection.reasons import REASONS
-from reviews.console.desk import evidence
+from reviews.collection.reasons import REASONS, reason
+from reviews.console.desk import done, evidence
+from reviews.console.desk.done import reject_label
 from reviews.console.desk.queue import filters_of
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import Desk, moderator_page, posted
@@ -36,6 +37,33 @@ def _figure(locale: str, link: dict[str, Any]) -> str:
                          "deviations more alike than is ordinary for them.") % {"z": f"{z:.1f}"}
     return _(locale, "In meaning the texts are %(z)s standard deviations more alike than is ordinary for them "
                      "(a paraphrase).") % {"z": f"{z:.1f}"}
+
+
+def kind_name(locale: str, kind: str) -> str:
+    """A flag's kind in words (the queue's pills say the same)."""
+    names = {"exact_duplicate": _(locale, "exact copy"), "near_duplicate": _(locale, "near copy"),
+             "campaign": _(locale, "campaign"), "self_duplicate": _(locale, "same buyer twice"),
+             "burst": _(locale, "burst"), "import_moderation": _(locale, "held by its source")}
+    return names.get(kind, kind.replace("_", " "))
+
+
+def decision_words(locale: str, decision: str, code: str | None) -> str:
+    """"published", or "rejected (Copied or bought review)": a decision as the moderator reads it."""
+    if decision == "publish":
+        return _(locale, "published")
+    found = reason(code)
+    words = _(locale, "rejected")
+    return f"{words} ({_(locale, found.label)})" if found else words
+
+
+def _window(value: Any) -> list[datetime]:
+    """A burst's first and last instants, read from the evidence's ISO strings."""
+    if not isinstance(value, list) or not value:
+        return []
+    try:
+        return [datetime.fromisoformat(str(value[0])), datetime.fromisoformat(str(value[-1]))]
+    except ValueError:
+        return []
 
 
 def _text(title: str | None, body: str | None) -> str:
@@ -105,15 +133,18 @@ async def _file(request: Request, desk: Desk, review_id: int, *, status_code: in
                 who.locale, "Reviews of %(stars)s stars per day, against the shop's usual pace (dashed line)")
                 % {"stars": r["rating"]})
         members = [found.related[i] for i in ev.get("related", []) if i in found.related]
-        flags.append({"row": f, "evidence": ev, "pairs": pairs, "chart": chart, "members": members})
+        window = _window(ev.get("window"))
+        flags.append({"row": f, "evidence": ev, "pairs": pairs, "chart": chart, "members": members,
+                      "window": window})
     timeline: list[tuple[datetime, str]] = [(r["submitted_at"], _(who.locale, "Submitted"))]
     for f in found.flags:
-        timeline.append((f["created_at"], _(who.locale, "Flagged: %(kind)s") % {"kind": f["kind"]}))
+        timeline.append((f["created_at"],
+                         _(who.locale, "Flagged: %(kind)s") % {"kind": kind_name(who.locale, f["kind"])}))
     for v in found.versions:
         timeline.append((v["saved_at"], _(who.locale, "Edited (earlier version kept)")))
     for d in found.decisions:
         timeline.append((d["decided_at"], _(who.locale, "Decided: %(decision)s by %(who)s") % {
-            "decision": d["decision"] + (f" ({d['code']})" if d["code"] else ""), "who": d["moderator"]}))
+            "decision": decision_words(who.locale, d["decision"], d["code"]), "who": d["moderator"]}))
     if found.appeal is not None:
         timeline.append((found.appeal["created_at"], _(who.locale, "Appealed by the author")))
     if claim is not None:
@@ -123,9 +154,10 @@ async def _file(request: Request, desk: Desk, review_id: int, *, status_code: in
     campaign: dict[str, Any] | None = next((f for f in flags if f["row"]["kind"] == "campaign"), None)
     return render("review.html", who, status_code=status_code, r=found.review, file=found, flags=flags,
                   timeline=timeline, version=version, reasons=REASONS, problem=problem,
+                  reject_label=reject_label(who.locale, r["reject_reason"]),
                   claimed_by=claim.email if claim and claim.user_id != who.user.id else None,
                   campaign_ids=[m.id for m in campaign["members"]] + [review_id] if campaign else [],
-                  nav=await _neighbours(desk, review_id, request),
+                  nav=await _neighbours(desk, review_id, request), done=await done.done_message(request, desk),
                   query=urlencode(filters_of(request).query()))
 
 
@@ -137,7 +169,7 @@ async def decide_one(request: Request, desk: Desk) -> Response:
     review_id: int = request.path_params["review_id"]
     try:
         async with who.svc.pool.acquire() as conn:
-            await decisions.decide(conn, review_id, first(form, "decision"), moderator=who.user.email,
+            result = await decisions.decide(conn, review_id, first(form, "decision"), moderator=who.user.email,
                                    now=who.svc.clock.now(), code=first(form, "code") or None,
                                    note=first(form, "note") or None, user_id=who.user.id,
                                    version=first(form, "version"), merchants=merchants)
@@ -155,7 +187,7 @@ async def decide_one(request: Request, desk: Desk) -> Response:
         return await _file(request, desk, review_id,
                            status_code=409 if isinstance(exc, decisions.Conflict) else 422, problem=message)
     target = first(form, "next")
-    query = first(form, "query")
+    query = "&".join(x for x in (first(form, "query"), f"decided={int(result['decision_id'])}") if x)
     if target.isdigit():
         return RedirectResponse(f"/console/reviews/{target}" + (f"?{query}" if query else ""), status_code=303)
     return RedirectResponse("/console/queue" + (f"?{query}" if query else ""), status_code=303)

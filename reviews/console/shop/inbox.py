@@ -9,8 +9,11 @@ moderators decide. Every page and each POST checks the role on the server (`guar
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote, urlencode
 
+from babel.dates import format_timedelta
+from babel.numbers import format_decimal, format_percent
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -23,11 +26,15 @@ from reviews.console.guards import posted, shop_page
 from reviews.console.shops import Shop, render_shop
 from reviews.console.web import _, first
 from reviews.platform.errors import NotFound, ValidationError
+from reviews.platform.i18n import babel_locale
 
 
 def filters_of(request: Request) -> Filters:
-    """The inbox's filters from the URL; a value that makes no sense is left out, not an error."""
+    """The inbox's filters from the URL; a value that makes no sense is left out, not an error. With
+    none at all the inbox is a work list: the published reviews that wait for a reply."""
     q = request.query_params
+    if not [k for k in q.keys() if k not in ("page", "saved")]:
+        return Filters(state="published", replied=False, page=params.whole(q.get("page"), 1, 100_000) or 1)
     state = q.get("state") or None
     replied = {"yes": True, "no": False}.get(q.get("replied") or "")
     return Filters(stars=params.whole(q.get("stars"), 1, 5), product=(q.get("product") or "").strip()[:200] or None,
@@ -48,11 +55,29 @@ async def inbox_page(request: Request, found: Shop) -> Response:
     f = filters_of(request)
     pool = found.who.svc.pool
     entries, total = await listing.inbox(pool, found.merchant.id, f)
-    query = f.query()
+    query = f.query() or {"replied": "any"}  # every review (no filter) is asked for by a key of its own
+    figures = await listing.figures(pool, found.merchant.id, found.who.svc.clock.now())
+    work = f == Filters(state="published", replied=False, page=f.page)
     return render_shop("inbox.html", found, section="inbox", entries=entries, total=total, filters=f,
+                       figures=_figures(found.who.locale, figures), work=work,
+                       saved=request.query_params.get("saved") == "reply", reply_max=replies.MAX_LENGTH,
                        options=await listing.options(pool, found.merchant.id), states=STATES, shop_filter=listing.SHOP,
                        page=f.page, pages=max(1, -(-total // listing.PAGE)), query=urlencode(query),
                        reject_label=_reject_label)
+
+
+def _figures(locale: str, f: listing.Figures) -> dict[str, Any]:
+    """The inbox's figures as read: numbers and durations in the user's language, "—" for none."""
+    where = babel_locale(locale)
+
+    def stars(value: float | None) -> str:
+        return format_decimal(value, "0.0", locale=where) if value is not None else "—"
+    return {"n_30": f.count_30, "n_all": f.count_all, "average_30": stars(f.average_30),
+            "count_30": format_decimal(f.count_30, locale=where),
+            "average_all": stars(f.average_all), "count_all": format_decimal(f.count_all, locale=where),
+            "unanswered": format_decimal(f.unanswered, locale=where),
+            "reply_rate": format_percent(f.reply_rate, locale=where) if f.reply_rate is not None else "—",
+            "median_reply": format_timedelta(f.median_reply, locale=where) if f.median_reply is not None else "—"}
 
 
 async def _review_page(found: Shop, review_id: int, *, status_code: int = 200, problem: str | None = None,
@@ -103,6 +128,10 @@ async def reply(request: Request, found: Shop) -> Response:
     except ValidationError as exc:
         return await _review_page(found, review_id, status_code=422, problem=_problem(found.who.locale, exc, "reply"),
                                   draft=text)
+    if first(form, "back") == "inbox":  # the inline reply of the inbox's card: back to the work list
+        query = first(form, "query")
+        return RedirectResponse(f"/console/m/{quote(found.merchant.slug, safe='')}?"
+                                + "&".join(x for x in (query, "saved=reply") if x), status_code=303)
     return RedirectResponse(_review_url(found, review_id, "reply"), status_code=303)
 
 

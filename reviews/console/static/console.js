@@ -1,8 +1,24 @@
 // Keyboard shortcuts for moderators; everything works without this script.
-// j/k next and previous, p publish, r reject, ? the list. Off when the user turned single-key
+// j/k next and previous, x select a row, p publish, r reject, c the whole campaign, ? the list. Off when the user turned single-key
 // shortcuts off (WCAG 2.1.4), and never while typing in a field.
 (function () {
   "use strict";
+  // The server shows dates in the browser's time zone: tell it which one (a cookie, console only).
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && document.cookie.indexOf("attest_console_tz=" + encodeURIComponent(zone)) < 0) {
+      document.cookie = "attest_console_tz=" + encodeURIComponent(zone) + "; path=/console; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* no Intl: dates stay in UTC */ }
+  // Enter on the decision bar's reason sends the rejection, as Enter in a text field sends its form.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key === "Enter" && target && target.tagName === "SELECT" && target.hasAttribute("data-send-on-enter") &&
+        target.value && target.form) {
+      event.preventDefault();
+      target.form.requestSubmit();
+    }
+  });
   if (document.body.dataset.shortcuts !== "on") return;
   var rows = Array.prototype.slice.call(document.querySelectorAll("table[data-list] tbody tr[data-href]"));
   var current = -1;
@@ -46,7 +62,16 @@
     }
     if (key === "r") {
       var reject = document.querySelector('[data-key="r"]');
-      if (reject) { reject.focus(); reject.checked = true; event.preventDefault(); }
+      if (reject) {
+        reject.focus();
+        if (reject.tagName === "SELECT") { if (reject.selectedIndex < 1) reject.selectedIndex = 1; } else { reject.checked = true; }
+        event.preventDefault();
+      }
+      return;
+    }
+    if (key === "c") {
+      var campaign = document.querySelector('button[data-key="c"]');
+      if (campaign) { campaign.focus(); event.preventDefault(); }
     }
   });
 })();
