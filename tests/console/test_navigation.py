@@ -48,6 +48,6 @@ async def test_a_user_of_two_shops_chooses_and_a_moderator_keeps_the_desk(
 async def test_the_cli_names_roles_as_the_console_does(services: Services, merchant: tuple[Merchant, str]) -> None:
     await manage.invite(services, "owner@example.com", "owner", "demo-shop", actor="test")
     await manage.invite(services, "viewer@example.com", "viewer", "demo-shop", actor="test")
-    await manage.invite(services, "mod@example.com", "moderator", None, actor="test")
+    await manage.invite(services, "mod@example.com", "moderator", None, actor="test", all_merchants=True)
     roles = {u["email"]: u["role"] for u in await manage.listing(services)}
     assert roles == {"owner@example.com": "owner", "viewer@example.com": "viewer", "mod@example.com": "moderator"}
