@@ -216,6 +216,8 @@ class Related:
     state: str
     submitted_at: datetime
     locale: str | None
+    # In a shop outside the moderator's scope: only that it exists and how it is linked may be shown.
+    outside: bool = False
 
 
 @dataclass
@@ -237,6 +239,13 @@ class ReviewFile:
     reports: list[Report] = field(default_factory=list)  # the shop's reports, oldest first
 
 
+def _related(r: asyncpg.Record, merchants: list[int] | None) -> Related:
+    if merchants is not None and r["merchant_id"] not in merchants:
+        return Related(r["id"], "", None, None, 0, "", "", "", "", r["submitted_at"], None, outside=True)
+    return Related(r["id"], r["slug"], r["product_id"], r["product_name"], r["rating"], r["title"], r["body"],
+                   r["display_name"], r["state"], r["submitted_at"], r["locale"])
+
+
 async def review_file(conn: Executor, review_id: int, merchants: list[int] | None) -> ReviewFile | None:
     scope, args = _scope(merchants, 2)
     row = await conn.fetchrow(
@@ -256,12 +265,11 @@ async def review_file(conn: Executor, review_id: int, merchants: list[int] | Non
         for link in ev.get("links", []):
             ids |= {int(link[k]) for k in ("a", "b") if isinstance(link.get(k), int)}
     ids.discard(review_id)
-    # Related reviews of other merchants are shown too (a cross-shop campaign is one campaign).
-    related = {r["id"]: Related(r["id"], r["slug"], r["product_id"], r["product_name"], r["rating"], r["title"],
-                                r["body"], r["display_name"], r["state"], r["submitted_at"], r["locale"])
-               for r in await conn.fetch(
-                   """SELECT r.*, m.slug FROM reviews r JOIN merchants m ON m.id = r.merchant_id
-                      WHERE r.id = ANY($1) ORDER BY r.submitted_at""", sorted(ids))}
+    # Related reviews of other merchants belong to the evidence (a cross-shop campaign is one campaign),
+    # but a moderator scoped to some shops reads nothing of another's: only that a review there is linked.
+    related = {r["id"]: _related(r, merchants) for r in await conn.fetch(
+        """SELECT r.*, m.slug FROM reviews r JOIN merchants m ON m.id = r.merchant_id
+           WHERE r.id = ANY($1) ORDER BY r.submitted_at""", sorted(ids))}
     versions = await conn.fetch("SELECT * FROM review_versions WHERE review_id = $1 ORDER BY saved_at", review_id)
     decisions = await conn.fetch("SELECT * FROM moderation_decisions WHERE review_id = $1 ORDER BY decided_at",
                                  review_id)

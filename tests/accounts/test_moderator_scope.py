@@ -108,3 +108,30 @@ async def test_the_migration_keeps_each_moderators_scope(pg_admin_uri: str, tmp_
         admin = await asyncpg.connect(pg_admin_uri)
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def test_a_campaign_member_in_another_shop_shows_only_that_it_is_linked(
+        client: httpx.AsyncClient, services: Services, shops: tuple[Merchant, Merchant]) -> None:
+    shop_a, shop_b = shops
+    secret = await add_review(services, shop_a.id, 5, state="held", title="Shop A secret title",
+                              body="Words only shop A's moderators may read.", display_name="Zofia Tajna")
+    mine = await add_review(services, shop_b.id, 5, state="held", title="Shop B review",
+                            body="Words only shop A's moderators may read.")
+    evidence = {"related": [mine, secret], "links": [{"a": mine, "b": secret, "similarity": 0.97, "channel": "main",
+                                                          "inside_window": True, "hours_apart": 2.0}]}
+    await services.pool.execute("INSERT INTO flags (review_id, kind, score, evidence) VALUES ($1, 'campaign', 1, $2)",
+                                mine, evidence)
+    await manage.invite(services, "modb@example.com", "moderator", "shop-b", actor="test")
+    await _sign_in(client, services, "modb@example.com")
+    page = await client.get(f"/console/reviews/{mine}")
+    assert page.status_code == 200
+    assert "A review in another shop" in page.text
+    for leaked in ("Shop A secret title", "Zofia Tajna", "Shop shop-a", f"/console/reviews/{secret}"):
+        assert leaked not in page.text
+    # An all-shops moderator reads the other shop's member in full.
+    await manage.invite(services, "all@example.com", "moderator", None, actor="test", all_merchants=True)
+    await manage.invite(services, "all@example.com", "viewer", "shop-b", actor="test")
+    client.cookies.clear()
+    await _sign_in(client, services, "all@example.com")
+    page = await client.get(f"/console/reviews/{mine}")
+    assert "Shop A secret title" in page.text and "A review in another shop" not in page.text
