@@ -47,7 +47,11 @@ def run_variant(labeled: list[dict], tmp: Path) -> dict:
     unlabeled.write_text("".join(
         json.dumps({k: v for k, v in row.items() if k not in LABEL_FIELDS}, ensure_ascii=False) + "\n"
         for row in labeled))
-    env = {**os.environ, "ATTEST_DATA_DIR": str(tmp / "data"), "ATTEST_LOG_LEVEL": "WARNING"}
+    # The tree this bench is in first on the path: the `attest` script would otherwise import whatever
+    # checkout the virtualenv's editable install points at.
+    root = str(Path(__file__).resolve().parent.parent)
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "ATTEST_DATA_DIR": str(tmp / "data"), "ATTEST_LOG_LEVEL": "WARNING", "PYTHONPATH": path}
     env.pop("DATABASE_URL", None)
     t0 = time.perf_counter()
     attest(env, "import", str(unlabeled), "--create-merchants")
