@@ -520,7 +520,8 @@ class Detector:
                  and (p.any_age or (_hours(feats[e[0]].doc, new) <= horizon
                                     and _hours(feats[e[1]].doc, new) <= horizon))}
         core = {i for e, lk in cross.items() if lk.kind in LEXICAL for i in e}
-        joined = core | self._attached(cross, core)
+        attached = self._attached(cross, core)
+        joined = core | set(attached)
         adj: dict[int, set[int]] = defaultdict(set)
         for (i, j), lk in cross.items():
             if lk.kind in LEXICAL or (i in joined and j in joined):
@@ -537,6 +538,10 @@ class Detector:
                 "related": [d.id for d in docs],
                 "authors": len(authors),
                 "merchants": sorted({d.merchant for d in docs}),
+                # What else the members have in common, for the moderator: the products they target,
+                # and how each member that is no copy joined.
+                "products": dict(Counter(d.product or "" for d in docs).most_common()),
+                "joined": {str(feats[i].doc.id): why for i, why in attached.items() if i in comp},
                 "window": [docs[0].created_at.isoformat(), docs[-1].created_at.isoformat()],
                 "links": [_describe(feats[i].doc, feats[j].doc, lk, p)
                           for (i, j), lk in cross.items() if i in comp and j in comp],
@@ -548,14 +553,15 @@ class Detector:
         flags.extend(self._burst(new, recent_same_merchant, stats, window_others))
         return flags
 
-    def _attached(self, cross: dict[tuple[int, int], _Link], core: set[int]) -> set[int]:
+    def _attached(self, cross: dict[tuple[int, int], _Link], core: set[int]) -> dict[int, str]:
         """The reviews that join a copy-confirmed campaign without being copies (paraphrases,
         translations). One link to a copy suffices when it is inside the window (the campaign is
         running now), a rewrite (shared wording and meaning) or across languages (a floor on the
         cosine); a link by meaning alone out of the window needs a second one, to another text of the
         campaign: a second family of copies, or another such review. A copy loosely like several
         genuine reviews of its product (a hub) links each of them once, to one text: that makes no
-        campaign of theirs. Members left with a single link are peeled off until each has its two."""
+        campaign of theirs. Members left with a single link are peeled off until each has its two.
+        Returns each member with how it joined, for the moderator."""
         p = self.params
         horizon = p.window.total_seconds() / 3600
         lexical: dict[int, set[int]] = defaultdict(set)
@@ -569,7 +575,7 @@ class Detector:
                 family.update(dict.fromkeys(_component(lexical, i), i))
         families: dict[int, set[int]] = defaultdict(set)
         others: dict[int, set[int]] = defaultdict(set)
-        strong: set[int] = set()
+        strong: dict[int, str] = {}
         for (i, j), lk in cross.items():
             if lk.kind in LEXICAL:
                 continue
@@ -578,14 +584,17 @@ class Detector:
                     continue
                 if y in core:
                     families[x].add(family[y])
-                    if lk.hours <= horizon or lk.kind == "reworded" or lk.across:
-                        strong.add(x)
+                    reason = ("a rewrite of a copy" if lk.kind == "reworded" else
+                              "close to a copy inside the time window" if lk.hours <= horizon else
+                              "a translation of a copy" if lk.across else None)
+                    if reason is not None:
+                        strong.setdefault(x, reason)
                 else:
                     others[x].add(y)
         members = set(families)
-        while weak := {x for x in members - strong if len(families[x]) + len(others[x] & members) < 2}:
+        while weak := {x for x in members - set(strong) if len(families[x]) + len(others[x] & members) < 2}:
             members -= weak
-        return members
+        return {x: strong.get(x, "like a copy and like another member (a triangle)") for x in sorted(members)}
 
     def _dense_group(self, feats: list[_Feat], cross: dict[tuple[int, int], _Link]) -> set[int]:
         """The new review's group of mutually close texts on one product, with no copy among them:

@@ -415,11 +415,14 @@ def test_a_copy_loosely_like_several_genuine_reviews_does_not_make_them_a_campai
     rewrites = [Doc(300 + i, "shop", f"writer{i}", "p1", 5, text, T0 + timedelta(days=70 + 25 * i),
                     unit(0.9 * template + 0.6 * shared + 0.5 * rng_vec(rng, dim)),
                     xvector=unit(0.9 * xtemplate + 0.6 * shared[:dim] + 0.5 * rng_vec(rng, dim)), language="en")
-                for i, text in enumerate([PARA, "Sturdy hinge and warm light; the best desk lamp in years, support "
-                                                "swapped the broken one quickly and kindly."])]
+                # Rewrites with little wording in common with the template: they join by meaning.
+                for i, text in enumerate([PARA, "Best reading light I have bought: solid joint, cosy glow, and when "
+                                                "something broke they swapped it fast."])]
     flags = scan_corpus([*docs, *rewrites], p)
     assert {300, 301} <= flagged(flags, "campaign")
     assert not flagged(flags) & {200, 201, 202, 203}
+    ev = next(f.evidence for f in flags if f.review_id == 301 and f.kind == "campaign")
+    assert "triangle" in ev["joined"]["301"] and ev["products"] == {"p1": len(ev["related"])}
 
 
 def test_a_background_drawn_from_a_thin_history_asks_more_of_a_link():
@@ -487,6 +490,7 @@ def test_a_rewrite_keeps_enough_wording_to_join_at_any_age_and_a_like_minded_rev
     assert 200 in flagged(joined, "campaign")
     ev = next(f.evidence for f in joined if f.review_id == 200 and f.kind == "campaign")
     assert any(link["kind"] == "reworded" and 200 in (link["a"], link["b"]) for link in ev["links"])
+    assert ev["joined"] == {"200": "a rewrite of a copy"}
     assert 200 not in flagged(scan_corpus([*base, late(unrelated_words)], p))
 
 
