@@ -12,6 +12,7 @@ from embedding.detect import (
     _feat,
     _Link,
     _link,
+    lexical_keys,
     scan_corpus,
 )
 
@@ -515,3 +516,13 @@ def test_a_copy_months_later_is_found_when_closer_reviews_fill_its_vector_neighb
     assert {100, 101, 200} <= flagged(flags, "campaign")
     # Without the lexical path the copy is not among its neighbours at all.
     assert 200 not in flagged(scan_corpus(docs, Params(lexical_k=0)))
+
+
+def test_minhash_bands_meet_for_copies_and_stay_apart_otherwise():
+    p = Params()
+    long_keys, edit_keys = lexical_keys(T.normalize(LONG), p), lexical_keys(T.normalize(LONG_EDIT), p)
+    assert long_keys is not None and edit_keys is not None and len(long_keys) == T.BANDS
+    assert set(long_keys) & set(edit_keys)
+    assert all(not set(long_keys) & set(lexical_keys(T.normalize(o), p) or []) for o in OTHER)
+    assert lexical_keys(T.normalize("Great product, fast delivery!"), p) is None  # too few words to copy
+    assert lexical_keys(T.normalize(LONG), p) == long_keys  # the same bands in every process
