@@ -1,9 +1,9 @@
 """The detector's background statistics, kept in PostgreSQL so every worker shares them.
 
 `PrefetchedBackground` offers what `embedding.detect.Background` offers (word document
-frequencies, each review's similarity profile, each merchant's rating history), loaded
-for one scan by a handful of queries instead of held in memory: the worker's memory
-stays flat however many reviews are stored.
+frequencies, each review's similarity profile and the depth of history it was drawn from, each
+merchant's rating history), loaded for one scan by a handful of queries instead of held in memory:
+the worker's memory stays flat however many reviews are stored.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ class PrefetchedBackground:
     def __init__(self, params: Params, df: dict[str, int], n_docs: int,
                  profiles: dict[int, tuple[float, float] | None], merchant_first: dict[str, datetime],
                  rating_counts: Counter[tuple[str, int]],
-                 xprofiles: dict[int, tuple[float, float] | None] | None = None) -> None:
+                 xprofiles: dict[int, tuple[float, float] | None] | None = None,
+                 histories: dict[int, int | None] | None = None) -> None:
         self.params = params
         self.profiles = profiles
         self.xprofiles = xprofiles or {}
+        self.histories = histories or {}
         self.merchant_first = merchant_first
         self.rating_counts = rating_counts
         self._weights = T.Weights(df, n_docs)  # the frequencies stay as loaded for the scan
@@ -39,6 +41,9 @@ class PrefetchedBackground:
 
     def doc_xprofile(self, doc: Doc) -> tuple[float, float] | None:
         return self.xprofiles.get(doc.id)
+
+    def doc_history(self, doc: Doc) -> int | None:
+        return self.histories.get(doc.id)
 
 
 # Nearest older reviews read for a background: copies among them count once (`background_stats`),
@@ -75,18 +80,20 @@ async def background_profile(conn: store.Executor, model: str, vector: np.ndarra
 async def prefetch(conn: store.Connection, model: str, new: Doc, merchant_id: int,
                    new_profile: tuple[float, float] | None, others: list[Doc], params: Params,
                    known_profiles: dict[int, tuple[float, float] | None] | None = None,
-                   xprofiles: dict[int, tuple[float, float] | None] | None = None) -> PrefetchedBackground:
+                   xprofiles: dict[int, tuple[float, float] | None] | None = None,
+                   histories: dict[int, int | None] | None = None) -> PrefetchedBackground:
     words = sorted({w for d in [new, *others] for w in T.tokens(T.normalize(d.text))})
     known = dict(known_profiles or {})
     missing = [d.id for d in others if d.vector.size and d.id not in known]
     profiles = {**known, **(await store.profiles(conn, model, missing) if missing else {})}
     profiles[new.id] = new_profile
-    # One round trip: the words' document frequencies, the corpus size, the merchant's scanned
-    # reviews before this one by rating (whole days from the daily counters, the rest of today
-    # from the reviews themselves), and its first scanned review.
+    # One round trip: the words' document frequencies, the corpus size, the size of the review's
+    # language, the merchant's scanned reviews before this one by rating (whole days from the daily
+    # counters, the rest of today from the reviews themselves), and its first scanned review.
     midnight = datetime.combine(new.created_at.astimezone(UTC).date(), time(), tzinfo=UTC)
     row = await conn.fetchrow(
         """SELECT (SELECT n_docs FROM corpus_stats) AS n_docs, t.terms, t.dfs, h.ratings, h.counts,
+                  coalesce((SELECT n_docs FROM language_stats WHERE language = $5), 0) AS language_docs,
                   (SELECT r.submitted_at FROM reviews r
                    WHERE r.merchant_id = $2 AND r.submitted_at < $4
                      AND EXISTS (SELECT 1 FROM term_counted c WHERE c.review_id = r.id)
@@ -100,20 +107,21 @@ async def prefetch(conn: store.Connection, model: str, new: Doc, merchant_id: in
                          WHERE r.merchant_id = $2 AND r.submitted_at >= $3 AND r.submitted_at < $4
                      ) counted GROUP BY rating
                  ) by_rating) h""",
-        words, merchant_id, midnight, new.created_at,
+        words, merchant_id, midnight, new.created_at, new.language or "",
     )
     assert row is not None  # aggregates over a cross join: always exactly one row
     df = dict(zip(row["terms"] or [], row["dfs"] or [], strict=True))
     counts: Counter[tuple[str, int]] = Counter(
         {(new.merchant, rating): n for rating, n in zip(row["ratings"] or [], row["counts"] or [], strict=True)})
     first = row["first"]
+    histories = {**(histories or {}), new.id: int(row["language_docs"])}
     return PrefetchedBackground(params, df, row["n_docs"], profiles, {new.merchant: first} if first else {}, counts,
-                                xprofiles)
+                                xprofiles, histories)
 
 
 async def count_review(conn: store.Connection, doc: Doc, merchant_id: int) -> None:
-    """Add a scanned review to the shared statistics (words, corpus size, the merchant's daily
-    ratings), once per review: a rescan or an edit never counts twice."""
+    """Add a scanned review to the shared statistics (words, corpus size, its language's size, the
+    merchant's daily ratings), once per review: a rescan or an edit never counts twice."""
     words = sorted(set(T.tokens(T.normalize(doc.text))))  # sorted: concurrent workers lock rows in one order
     # One statement, so one round trip; every part but the first acts only if the review was not counted yet.
     await conn.execute(
@@ -125,8 +133,11 @@ async def count_review(conn: store.Connection, doc: Doc, merchant_id: int) -> No
                ON CONFLICT (term) DO UPDATE SET df = term_stats.df + 1
            ), corpus AS (
                UPDATE corpus_stats SET n_docs = n_docs + 1 WHERE EXISTS (SELECT 1 FROM counted)
+           ), language AS (
+               INSERT INTO language_stats (language, n_docs) SELECT $6, 1 FROM counted
+               ON CONFLICT (language) DO UPDATE SET n_docs = language_stats.n_docs + 1
            )
            INSERT INTO merchant_daily_ratings (merchant_id, day, rating, n) SELECT $3, $4, $5, 1 FROM counted
            ON CONFLICT (merchant_id, rating, day) DO UPDATE SET n = merchant_daily_ratings.n + 1""",
-        doc.id, words, merchant_id, doc.created_at.astimezone(UTC).date(), doc.rating,
+        doc.id, words, merchant_id, doc.created_at.astimezone(UTC).date(), doc.rating, doc.language or "",
     )

@@ -15,6 +15,8 @@ import asyncpg
 import numpy as np
 from asyncpg.pool import PoolConnectionProxy
 
+from embedding import shingles
+
 # A connection of its own or one lent by the pool (`async with pool.acquire() as conn`); an Executor may also be
 # the pool, for a function that runs single statements. (The service has the same in `reviews.platform.db`.)
 Connection = asyncpg.Connection | PoolConnectionProxy
@@ -107,16 +109,19 @@ async def save_many(conn: Connection, model: str,
                        model, [rid for rid, *_ in rows])
 
 
-async def save_profiles(conn: Connection, review_id: int, profiles: dict[str, tuple[float, float] | None]) -> None:
-    """The review's background profile in each model (None: too few older reviews), in one statement."""
+async def save_profiles(conn: Connection, review_id: int, profiles: dict[str, tuple[float, float] | None],
+                        history: int | None = None) -> None:
+    """The review's background profile in each model (None: too few older reviews), in one statement,
+    with how many reviews its language had when they were drawn (None: unknown)."""
     models = list(profiles)
     await conn.execute(
-        """INSERT INTO review_profiles (review_id, model, bg_mean, bg_sd)
-           SELECT $1, p.model, p.bg_mean, p.bg_sd FROM unnest($2::text[], $3::float8[], $4::float8[])
+        """INSERT INTO review_profiles (review_id, model, bg_mean, bg_sd, history)
+           SELECT $1, p.model, p.bg_mean, p.bg_sd, $5 FROM unnest($2::text[], $3::float8[], $4::float8[])
                AS p(model, bg_mean, bg_sd)
-           ON CONFLICT (review_id, model) DO UPDATE SET bg_mean = EXCLUDED.bg_mean, bg_sd = EXCLUDED.bg_sd""",
+           ON CONFLICT (review_id, model) DO UPDATE SET bg_mean = EXCLUDED.bg_mean, bg_sd = EXCLUDED.bg_sd,
+               history = EXCLUDED.history""",
         review_id, models, [p[0] if p else None for p in profiles.values()],
-        [p[1] if p else None for p in profiles.values()],
+        [p[1] if p else None for p in profiles.values()], history,
     )
 
 
@@ -179,5 +184,6 @@ async def profiles(conn: Executor, model: str,
 
 
 async def delete(conn: Executor, review_ids: list[int]) -> None:
-    """Forget the vectors of these reviews (they derive from the text)."""
+    """Forget the vectors and the MinHash bands of these reviews (they derive from the text)."""
     await conn.execute("DELETE FROM review_embeddings WHERE review_id = ANY($1::bigint[])", list(review_ids))
+    await shingles.delete(conn, review_ids)

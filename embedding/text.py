@@ -72,6 +72,40 @@ def shingle_ids(norm: str, k: int = SHINGLE_SIZE) -> np.ndarray:
     return np.unique(ids)
 
 
+# MinHash bands of the shingles, for the lexical candidate path (`embedding.shingles`): BANDS
+# keys of ROWS values each.
+BANDS = 24
+ROWS = 3
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection on 64-bit integers that scatters every input bit."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+# One seed per MinHash function, derived by formula (no random generator whose stream could change
+# between numpy releases): every process and every release computes the same bands.
+_SEEDS = _mix(np.arange(1, BANDS * ROWS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+
+
+def minhash(norm: str) -> np.ndarray:
+    """The MinHash values of a normalised text's shingles: BANDS * ROWS of them (uint64 arithmetic
+    wraps, as the hash wants)."""
+    ids = shingle_ids(norm)
+    return _mix(np.add.outer(_SEEDS, ids)).min(axis=1)
+
+
+def minhash_bands(norm: str) -> list[int]:
+    """The text's band keys, as signed 64-bit integers (PostgreSQL's bigint)."""
+    rows = minhash(norm).reshape(BANDS, ROWS)
+    key = _mix(np.arange(BANDS, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15))
+    for column in range(ROWS):
+        key = _mix(key ^ rows[:, column])
+    return key.astype(np.int64).tolist()
+
+
 def jaccard(a: Iterable[str], b: Iterable[str]) -> float:
     # Shingle sets arrive as frozensets; copying them cost a quarter of a scan.
     sa = a if isinstance(a, frozenset | set) else set(a)

@@ -20,12 +20,17 @@ def _link_line(link: dict[str, Any]) -> str:
         measure = "the same text"
     elif kind == "near":
         measure = f"lexical copy, {link.get('lexical', 0):.0%} of character 4-grams shared"
+    elif kind == "reworded":
+        measure = (f"rewrite: {link.get('lexical', 0):.0%} of character 4-grams shared, and the meaning "
+                   f"{link.get('z', 0):.1f} sd above what is ordinary in both models")
     else:
         measure = (f"{link.get('channel', kind)} similarity: cosine {link.get('cosine', 0):.2f}, "
                    f"{link.get('z', 0):.1f} sd above what is ordinary for these texts")
     hours = float(link.get("hours_apart", 0.0))
     when = f"{hours / 24:.0f} days apart" if hours >= 48 else f"{hours:.1f} h apart"
     where = "inside the time window" if link.get("inside_window") else "outside the time window"
+    if link.get("thin_history_margin"):
+        where += f"; a thin history, {link['thin_history_margin']:.1f} sd more asked"
     return f"  #{link.get('a')} ↔ #{link.get('b')}: {measure} ({when}, {where})"
 
 
@@ -55,6 +60,11 @@ async def explain(conn: Executor, review_id: int) -> list[str] | None:
         if f["kind"] == "campaign":
             lines.append(f"  {ev.get('authors')} distinct authors at {', '.join(ev.get('merchants', []))}, "
                          f"from {str(ev.get('window', ['?'])[0])[:10]} to {str(ev.get('window', ['', '?'])[-1])[:10]}")
+            if ev.get("products"):
+                lines.append("  products: " + ", ".join(f"{product or '(the shop)'} ×{n}"
+                                                        for product, n in ev["products"].items()))
+            for member, why in (ev.get("joined") or {}).items():
+                lines.append(f"  #{member} joined as {why}")
         elif f["kind"] == "burst":
             lines.append(f"  {ev.get('count')} reviews of {ev.get('rating')}★ between "
                          f"{str(ev.get('window', ['?'])[0])[:16]} and {str(ev.get('window', ['', '?'])[-1])[:16]}, "

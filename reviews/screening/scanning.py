@@ -20,9 +20,10 @@ import asyncpg
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from embedding import shingles, store
 from embedding import stats as bg
-from embedding import store
-from embedding.detect import Detector, Doc, Flag
+from embedding import text as text_utils
+from embedding.detect import Detector, Doc, Flag, lexical_keys
 from embedding.model import Embedder, get_embedder
 from reviews.collection import store as reviews
 from reviews.platform import jobs
@@ -147,13 +148,14 @@ def _profile_of(mean: float | None, sd: float | None) -> tuple[float, float] | N
     return (float(mean), float(sd)) if mean is not None and sd is not None else None
 
 
-async def _load_docs(conn: Connection, channels: Channels, ids: list[int]) -> tuple[list[Doc], Profiles, Profiles]:
+async def _load_docs(conn: Connection, channels: Channels,
+                     ids: list[int]) -> tuple[list[Doc], Profiles, Profiles, dict[int, int | None]]:
     """The neighbours as the detector reads them (withdrawn ones left out): both channels'
-    vectors and background profiles, in one query."""
+    vectors and background profiles, and the depth of history those were drawn from, in one query."""
     multilingual = channels.multilingual.name if channels.multilingual else None
     rows = await conn.fetch(
         """SELECT r.*, m.slug, vector_send(e.embedding) AS vec, vector_send(x.embedding) AS xvec,
-                  p.bg_mean, p.bg_sd, px.bg_mean AS xbg_mean, px.bg_sd AS xbg_sd
+                  p.bg_mean, p.bg_sd, p.history, px.bg_mean AS xbg_mean, px.bg_sd AS xbg_sd
            FROM reviews r JOIN merchants m ON m.id = r.merchant_id
            JOIN review_embeddings e ON e.review_id = r.id AND e.model = $2
            LEFT JOIN review_embeddings x ON x.review_id = r.id AND x.model = $3
@@ -165,7 +167,8 @@ async def _load_docs(conn: Connection, channels: Channels, ids: list[int]) -> tu
     )
     docs = [_doc(r, store.from_binary(r["vec"]), store.from_binary(r["xvec"]) if r["xvec"] else None) for r in rows]
     return (docs, {r["id"]: _profile_of(r["bg_mean"], r["bg_sd"]) for r in rows},
-            {r["id"]: _profile_of(r["xbg_mean"], r["xbg_sd"]) for r in rows if r["xvec"]})
+            {r["id"]: _profile_of(r["xbg_mean"], r["xbg_sd"]) for r in rows if r["xvec"]},
+            {r["id"]: r["history"] for r in rows})
 
 
 async def _recent_same_rating(conn: Executor, row: asyncpg.Record,
@@ -231,16 +234,20 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
     want = p.k + bg.background_candidates(p)
     multilingual = channels.multilingual if doc.xvector is not None else None
     xvector = doc.xvector if doc.xvector is not None else _NO_VECTOR
-    # The two index searches and the merchant's recent reviews do not depend on each other: all
-    # but the first go through the pool, each to a server process of its own, so the check waits
-    # for the slowest of them rather than for their sum (the server has cores to spare for it).
-    near, xnear, (recent, window_others) = await asyncio.gather(
+    keys = lexical_keys(text_utils.normalize(doc.text), p)
+    # The two index searches, the lexical one and the merchant's recent reviews do not depend on
+    # each other: all but the first go through the pool, each to a server process of its own, so
+    # the check waits for the slowest of them rather than for their sum (the server has cores to
+    # spare for it).
+    near, xnear, copies, (recent, window_others) = await asyncio.gather(
         _search(conn, channels.main.name, doc.vector, doc, want),
         _search(svc.pool, multilingual.name, xvector, doc, want) if multilingual else _ready([]),
+        shingles.candidates(svc.pool, keys, doc.created_at, doc.id, p.lexical_k) if keys else _ready([]),
         _recent_same_rating(svc.pool, row, detector))
     ids = [n.review_id for n in near[:p.k]]
     ids += [n.review_id for n in xnear[:p.k] if n.review_id not in ids]
-    neighbours, known, xknown = await _load_docs(conn, channels, ids)
+    ids += [rid for rid in copies if rid not in ids]
+    neighbours, known, xknown, histories = await _load_docs(conn, channels, ids)
     tick("nearest and recent same rating")
     profile, xprofile = await asyncio.gather(
         bg.background_profile(conn, channels.main.name, doc.vector, doc.created_at, doc.id, p,
@@ -251,7 +258,7 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
         if multilingual else _ready(None))
     tick("background profile")
     stats = await bg.prefetch(conn, channels.main.name, doc, row["merchant_id"], profile, neighbours + recent, p,
-                              known_profiles=known, xprofiles={**xknown, doc.id: xprofile})
+                              known_profiles=known, xprofiles={**xknown, doc.id: xprofile}, histories=histories)
     tick("prefetch")
     flags = detector.scan(doc, neighbours, recent, stats, window_others)  # type: ignore[arg-type]
     flags += source_flags(row)
@@ -261,7 +268,9 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
         # if a crash loses the commit, the job runs again. So no need to wait for the disk.
         await conn.execute("SET LOCAL synchronous_commit = off")
         await store.save_profiles(conn, doc.id, {channels.main.name: profile,
-                                                 **({multilingual.name: xprofile} if multilingual else {})})
+                                                 **({multilingual.name: xprofile} if multilingual else {})},
+                                  stats.doc_history(doc))
+        await shingles.save(conn, doc.id, doc.created_at, keys)
         await flag_store.clear_stale(conn, doc.id, row["edited_at"])
         await flag_store.save(conn, flags, svc.clock.now())
         await bg.count_review(conn, doc, row["merchant_id"])

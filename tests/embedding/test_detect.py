@@ -3,7 +3,18 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from embedding import text as T
-from embedding.detect import Background, Detector, Doc, Params, _candidate_pairs, _feat, _link, scan_corpus
+from embedding.detect import (
+    Background,
+    Detector,
+    Doc,
+    Params,
+    _candidate_pairs,
+    _feat,
+    _Link,
+    _link,
+    lexical_keys,
+    scan_corpus,
+)
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 LONG = (
@@ -356,3 +367,162 @@ def test_copies_sent_at_one_instant_hold_the_later_one_only():
     flags = scan_corpus(docs)
     assert flagged(flags, "self_duplicate") == {101}
     assert 100 not in flagged(flags)
+
+
+# ------------------------------------------------------------------ issue 26: hubs, thin history, rewrites, copies
+
+
+def _vec_near(rng, base, spread, dim):
+    return unit(base + spread * rng_vec(rng, dim))
+
+
+def test_a_copy_loosely_like_several_genuine_reviews_does_not_make_them_a_campaign():
+    """A hub: one template copied by three accounts, each copy weakly like several genuine reviews of
+    the product (unlike each other) months apart. The copies are a campaign; the genuine reviews are
+    linked to it once each, to one text, and stay out. A rewrite linked to the template and to another
+    rewrite closes a triangle and joins."""
+    rng = np.random.default_rng(21)
+    dim = 48
+    template, xtemplate = rng_vec(rng, dim), rng_vec(rng, dim)
+    hub = [Doc(100 + i, "shop", f"farm{i}", "p1", 5, LONG, T0 + timedelta(days=30 * i), template, xvector=xtemplate,
+               language="en") for i in range(3)]
+
+    # Each genuine review shares a part of the template's direction in both channels (a weak link, out
+    # of the window) and otherwise points its own way.
+    def loosely(i: int, weight: float) -> tuple[np.ndarray, np.ndarray]:
+        r = np.random.default_rng(100 + i)
+        return unit(weight * template + rng_vec(r, dim)), unit(weight * xtemplate + rng_vec(r, dim))
+
+    genuine = []
+    for i, text in enumerate(OTHER):
+        vec, xvec = loosely(i, 0.9)
+        genuine.append(Doc(200 + i, "shop", f"buyer{i}", "p1", 4, text, T0 + timedelta(days=10 + 20 * i), vec,
+                           xvector=xvec, language="en"))
+    docs = [*_channels(rng, dim, 40), *hub, *genuine]
+    p = Params()
+    flags = scan_corpus(docs, p)
+    assert {100, 101, 102} <= flagged(flags, "campaign")
+    assert not flagged(flags) & {200, 201, 202, 203}
+    # The genuine reviews were linked to the hub: the test exercises the rule, not a miss of the links.
+    stats = Background(p)
+    for d in sorted(docs, key=lambda d: d.created_at):
+        stats.add(d)
+    feats = {d.id: _feat(d, stats) for d in [*hub, *genuine]}
+    weak = [_link(feats[100], feats[200 + i], stats, p) for i in range(len(OTHER))]
+    assert sum(lk is not None and lk.kind == "semantic" for lk in weak) >= 2
+
+    # Two rewrites, each like the template and like each other: a triangle, so they join.
+    shared = rng_vec(rng, dim)
+    rewrites = [Doc(300 + i, "shop", f"writer{i}", "p1", 5, text, T0 + timedelta(days=70 + 25 * i),
+                    unit(0.9 * template + 0.6 * shared + 0.5 * rng_vec(rng, dim)),
+                    xvector=unit(0.9 * xtemplate + 0.6 * shared[:dim] + 0.5 * rng_vec(rng, dim)), language="en")
+                # Rewrites with little wording in common with the template: they join by meaning.
+                for i, text in enumerate([PARA, "Best reading light I have bought: solid joint, cosy glow, and when "
+                                                "something broke they swapped it fast."])]
+    flags = scan_corpus([*docs, *rewrites], p)
+    assert {300, 301} <= flagged(flags, "campaign")
+    assert not flagged(flags) & {200, 201, 202, 203}
+    ev = next(f.evidence for f in flags if f.review_id == 301 and f.kind == "campaign")
+    assert "triangle" in ev["joined"]["301"] and ev["products"] == {"p1": len(ev["related"])}
+
+
+def test_a_background_drawn_from_a_thin_history_asks_more_of_a_link():
+    """Inside the window one channel suffices, by `z` standard deviations; while the review's language
+    has fewer than `rich_history` stored reviews its background is no measure of the ordinary, and
+    the link needs up to `thin_margin` more."""
+    rng = np.random.default_rng(22)
+    dim = 32
+    p = Params()
+    base = rng_vec(rng, dim)
+
+    def pair_link(history: int) -> _Link | None:
+        stats = Background(p)
+        for d in _channels(np.random.default_rng(23), dim, 40):
+            stats.add(d)
+        stats.language_counts["en"] = history  # as if that many English reviews had been stored
+        a = Doc(1001, "shop", "a", "p1", 5, LONG, T0, unit(base), xvector=rng_vec(rng, dim), language="en")
+        fa = _feat(a, stats)
+        # b's vector sits at the cosine from a's that puts the pair's z halfway between z and z + thin_margin
+        # (b's background is a's, near enough: it is computed against the same older reviews).
+        assert fa.profile is not None
+        target = fa.profile[0] + (p.z + p.thin_margin / 2) * fa.profile[1]
+        b = Doc(1002, "shop", "b", "p1", 5, PARA, T0 + timedelta(hours=5),
+                _with_cosine(a.vector, target, rng), xvector=rng_vec(rng, dim), language="en")
+        fb = _feat(b, stats)
+        fb.profile = fa.profile
+        return _link(fa, fb, stats, p)
+
+    thin, rich = pair_link(0), pair_link(p.rich_history)
+    assert thin is None
+    assert rich is not None and rich.kind == "semantic" and rich.thin == 0
+
+
+def _with_cosine(v: np.ndarray, cos: float, rng) -> np.ndarray:
+    """A unit vector at cosine `cos` from the unit vector v."""
+    other = rng.normal(size=v.shape[0])
+    other -= other.dot(v) * v
+    other /= np.linalg.norm(other)
+    return unit(cos * v + np.sqrt(max(0.0, 1 - cos ** 2)) * other)
+
+
+def test_a_rewrite_keeps_enough_wording_to_join_at_any_age_and_a_like_minded_review_does_not():
+    """A rewrite months later: out of the window a link by meaning alone would need a second one, but
+    shared wording (4-gram Jaccard at least `reworded`) with a meaning above the ordinary in both
+    channels is a link of its own. A review as close in meaning with no wording in common is not."""
+    rng = np.random.default_rng(24)
+    dim = 32
+    p = Params()
+    v, xv = rng_vec(rng, dim), rng_vec(rng, dim)
+    rewrite = ("The walnut desk lamp came with its brass hinge cracked; support sent a new one in four days, "
+               "and the bulb is warmer than the listing said.")
+    unrelated_words = "Support swapped a broken item quickly; this light looks lovely on my table, glad I ordered."
+    assert T.jaccard(T.shingles(T.normalize(LONG)), T.shingles(T.normalize(rewrite))) >= p.reworded
+    assert T.jaccard(T.shingles(T.normalize(LONG)), T.shingles(T.normalize(unrelated_words))) < p.reworded
+    campaign = [Doc(100 + i, "shop", f"farm{i}", "p1", 5, LONG, T0 + timedelta(days=20 * i), v, xvector=xv,
+                    language="en") for i in range(3)]
+
+    def late(text: str) -> Doc:
+        r = np.random.default_rng(7)
+        return Doc(200, "shop", "late", "p1", 5, text, T0 + timedelta(days=150), unit(v + 0.8 * rng_vec(r, dim)),
+                   xvector=unit(xv + 0.8 * rng_vec(r, dim)), language="en")
+
+    base = [*_channels(rng, dim, 40), *campaign]
+    joined = scan_corpus([*base, late(rewrite)], p)
+    assert 200 in flagged(joined, "campaign")
+    ev = next(f.evidence for f in joined if f.review_id == 200 and f.kind == "campaign")
+    assert any(link["kind"] == "reworded" and 200 in (link["a"], link["b"]) for link in ev["links"])
+    assert ev["joined"] == {"200": "a rewrite of a copy"}
+    assert 200 not in flagged(scan_corpus([*base, late(unrelated_words)], p))
+
+
+def test_a_copy_months_later_is_found_when_closer_reviews_fill_its_vector_neighbourhood():
+    """The lexical path: the copy's vectors sit away from the template's (a model's bad day), and
+    thirty reviews closer to it in both channels fill each top-k; the MinHash bands still bring the
+    template and its first copy in, and the copy joins their campaign."""
+    rng = np.random.default_rng(25)
+    dim = 32
+    p = Params()
+    v, xv = rng_vec(rng, dim), rng_vec(rng, dim)
+    w, xw = rng_vec(rng, dim), rng_vec(rng, dim)
+    campaign = [Doc(100 + i, f"shop{i}", f"farm{i}", "p1", 5, LONG, T0 + timedelta(days=i), v, xvector=xv,
+                    language="en") for i in range(2)]
+    crowd = [Doc(300 + i, "other", f"buyer{i}", "p2", 4, random_text(rng), T0 + timedelta(days=10 + i),
+                 _vec_near(rng, w, 0.1, dim), xvector=_vec_near(rng, xw, 0.1, dim), language="en")
+             for i in range(30)]
+    copy = Doc(200, "third", "farm9", "p3", 5, LONG_EDIT, T0 + timedelta(days=120), _vec_near(rng, w, 0.3, dim),
+               xvector=_vec_near(rng, xw, 0.3, dim), language="en")
+    docs = [*_channels(rng, dim, 40), *campaign, *crowd, copy]
+    flags = scan_corpus(docs, p)
+    assert {100, 101, 200} <= flagged(flags, "campaign")
+    # Without the lexical path the copy is not among its neighbours at all.
+    assert 200 not in flagged(scan_corpus(docs, Params(lexical_k=0)))
+
+
+def test_minhash_bands_meet_for_copies_and_stay_apart_otherwise():
+    p = Params()
+    long_keys, edit_keys = lexical_keys(T.normalize(LONG), p), lexical_keys(T.normalize(LONG_EDIT), p)
+    assert long_keys is not None and edit_keys is not None and len(long_keys) == T.BANDS
+    assert set(long_keys) & set(edit_keys)
+    assert all(not set(long_keys) & set(lexical_keys(T.normalize(o), p) or []) for o in OTHER)
+    assert lexical_keys(T.normalize("Great product, fast delivery!"), p) is None  # too few words to copy
+    assert lexical_keys(T.normalize(LONG), p) == long_keys  # the same bands in every process
