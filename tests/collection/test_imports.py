@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+import widgets
 from reviews import cli
 from reviews.collection import store
 from reviews.collection.importing import detect_format, import_file
@@ -252,9 +253,10 @@ async def test_an_imported_review_keeps_its_own_date_on_every_public_surface(
     assert [(r["product_id"], r["submitted_at"]) for r in listed] == [
         ("linen-trousers", "2024-11-06T12:00:00Z"), ("7012345678", "2024-11-02T14:03:11Z")]  # newest written first
     assert all(r["published_at"].startswith("2026-12-07") and r["edited_at"] is None for r in listed)
-    # embed.js shows each review's `submitted_at`, never the day it was published.
-    script = (await client.get("/widgets/v1/embed.js")).text
-    assert "new Date(r.submitted_at)" in script and "published_at" not in script
+    # The reviews widget's script dates each review by `written_at`, never by the day it was published.
+    script = (Path(widgets.__file__).parent / "static" / "families" / "reviews.js").read_text()
+    assert "written_at" in script and "published_at" not in script
+    assert [r["written_at"] for r in listed] == [r["submitted_at"] for r in listed]
 
     html = (await client.get(f"{base}/widget.html")).text
     assert "Nov 2, 2024" in html and "Nov 6, 2024" in html and "2026" not in html

@@ -63,7 +63,9 @@ async def test_dev_corpus_meets_the_quality_targets(services: Services,
     assert report.imported == len(labeled) and not report.errors
     async with make_worker(services) as worker:
         await worker.drain()
-    assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done'") == 0
+    # Every job that came due ran (the topics' recomputation waits out its debounce window, still ahead).
+    assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE state <> 'done' AND run_at <= $1",
+                                        services.clock.now()) == 0
     flagged = {e["external_id"] for e in await flagged_reviews(services.pool)}
     result = score(labeled, flagged)
     print(json.dumps({k: v for k, v in result.items() if k not in ("missed",)}, indent=1))
