@@ -22,6 +22,7 @@ from reviews.collection import store as reviews
 from reviews.console.routes import routes as console_routes
 from reviews.intake import api, openapi, shopify, woocommerce
 from reviews.invitations import store as invitations
+from reviews.media import serving as photos
 from reviews.merchants import branding
 from reviews.moderation import queue as moderation_queue
 from reviews.platform import db, http, metrics
@@ -166,6 +167,8 @@ def routes() -> list[Route | Mount]:
         Route("/r/{token}/withdraw", review_page.withdraw_review, methods=["POST"]),
         Route("/r/{token}/appeal", review_page.appeal_review, methods=["POST"]),
         Mount("/static", http.CachedStaticFiles(directory=pages.STATIC_DIR, max_age=3600)),
+        Route("/photos/private/{token}", photos.private_photo),
+        Route("/photos/{key}/{variant}", photos.public_photo),
         Route("/u/{token}", unsubscribe.confirm_page, methods=["GET"]),
         Route("/u/{token}", unsubscribe.unsubscribe, methods=["POST"]),
         Route("/verification", verification.page),

@@ -9,18 +9,21 @@ import signal
 from reviews.collection import reply_notices, retention
 from reviews.console import webhooks_page
 from reviews.invitations import sending
+from reviews.media import imports as photo_imports
+from reviews.media import sweeping as photo_sweeping
 from reviews.merchants import hook_delivery
 from reviews.moderation import notices
 from reviews.platform import jobs
 from reviews.platform.services import Services
 from reviews.platform.settings import Settings
 from reviews.runtime import open_services
-from reviews.screening import scanning
+from reviews.screening import photo_copies, scanning
 
 
 def all_tasks(svc: Services) -> dict[str, jobs.Task]:
     return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc),
-            **reply_notices.tasks(svc), **hook_delivery.tasks(svc, webhooks_page.failing_email)}
+            **reply_notices.tasks(svc), **hook_delivery.tasks(svc, webhooks_page.failing_email),
+            **photo_imports.tasks(svc), **photo_copies.tasks(svc), **photo_sweeping.tasks(svc)}
 
 
 def make_worker(svc: Services) -> jobs.Worker:
