@@ -62,7 +62,7 @@ async def submit_review(request: Request) -> Response:
             locale=locale, items=items, now=now, ip_hash=svc.hasher.ip(ip) if ip else None,
             user_agent_family=review_form.user_agent_family(request.headers.get("user-agent")),
         )
-        await photo_copies.check(svc.pool, conn, ids, now)
+        await photo_copies.check(svc, conn, ids, now)
     return review_view.thanks(svc, ctx, request, locale, {item.product_id for item in items},
                               photos=any(item.photos for item in items))
 

@@ -19,7 +19,7 @@ A deleted photo stays in the matrix until the process restarts; the confirming q
 from __future__ import annotations
 
 import asyncio
-import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -65,13 +65,18 @@ class _Index:
         return {int(self.ids[i]): int(found[i]) for i in hits}
 
 
-_INDEXES: weakref.WeakKeyDictionary[asyncpg.Pool, _Index] = weakref.WeakKeyDictionary()
+# One index per database the process talks to (one in production; one per test database in the tests).
+_INDEXES: OrderedDict[str, _Index] = OrderedDict()
+_DATABASES = 8
 
 
-def _index(pool: asyncpg.Pool) -> _Index:
-    found = _INDEXES.get(pool)
+def _index(dsn: str) -> _Index:
+    found = _INDEXES.get(dsn)
     if found is None:
-        found = _INDEXES[pool] = _Index()
+        found = _INDEXES[dsn] = _Index()
+        while len(_INDEXES) > _DATABASES:
+            _INDEXES.popitem(last=False)
+    _INDEXES.move_to_end(dsn)
     return found
 
 
@@ -79,15 +84,15 @@ _PHOTOS = """SELECT p.id, p.review_id, p.fingerprint, r.author_hash, r.order_id,
              FROM photos p JOIN reviews r ON r.id = p.review_id WHERE {where}"""
 
 
-async def check(pool: asyncpg.Pool, conn: Connection, review_ids: Sequence[int], now: datetime) -> list[Flag]:
+async def check(svc: Services, conn: Connection, review_ids: Sequence[int], now: datetime) -> list[Flag]:
     """Look for these reviews' photos in other reviews; flag (and hold) the reviews that reuse one.
     `conn` may be inside the transaction that just stored the photos: the candidates are confirmed
     through it, so photos it has not committed are seen."""
     mine = await conn.fetch(_PHOTOS.format(where="p.review_id = ANY($1::bigint[])"), list(review_ids))
     if not mine:
         return []
-    index = _index(pool)
-    await index.refresh(pool)
+    index = _index(svc.dsn)
+    await index.refresh(svc.pool)
     near = {row["id"]: index.near(Fingerprint.from_bytes(row["fingerprint"]), fingerprint.THRESHOLD) for row in mine}
     candidates = sorted({other for found in near.values() for other in found})
     others = {r["id"]: r for r in await conn.fetch(_PHOTOS.format(where="p.id = ANY($1::bigint[])"), candidates)}
@@ -124,7 +129,7 @@ def tasks(svc: Services) -> dict[str, jobs.Task]:
     async def handler(batch: jobs.Batch) -> None:
         for job in batch.jobs:
             async with svc.pool.acquire() as conn, conn.transaction():
-                await check(svc.pool, conn, [int(job.payload["review_id"])], svc.clock.now())
+                await check(svc, conn, [int(job.payload["review_id"])], svc.clock.now())
                 await batch.done(job, conn)
 
     return {store.CHECK_JOB: jobs.Task(handler, 20)}
