@@ -145,7 +145,10 @@ WIDGETS = widgets_config.Config(catalog=Catalog(widgets_config.LOCALES_DIR, widg
 
 def routes() -> list[Route | Mount]:
     return [
-        # First: every shop page loads widgets, and the router tries routes in order.
+        # First: every shop page loads widgets and the photos they show, several of each, and the
+        # router tries routes in order.
+        Route("/photos/private/{token}", photos.private_photo),
+        Route("/photos/{key}/{variant}", photos.PublicPhotos()),
         *widget_routes(WIDGETS, prefix="/widgets/v1"),
         Route("/healthz", healthz),
         Route("/metrics", metrics.endpoint(reviews_by_state=reviews.count_by_state,
@@ -167,8 +170,6 @@ def routes() -> list[Route | Mount]:
         Route("/r/{token}/withdraw", review_page.withdraw_review, methods=["POST"]),
         Route("/r/{token}/appeal", review_page.appeal_review, methods=["POST"]),
         Mount("/static", http.CachedStaticFiles(directory=pages.STATIC_DIR, max_age=3600)),
-        Route("/photos/private/{token}", photos.private_photo),
-        Route("/photos/{key}/{variant}", photos.public_photo),
         Route("/u/{token}", unsubscribe.confirm_page, methods=["GET"]),
         Route("/u/{token}", unsubscribe.unsubscribe, methods=["POST"]),
         Route("/verification", verification.page),

@@ -7,16 +7,16 @@ the photo rows that use it, so nothing is ever half-stored. docs/architecture.md
 S3-compatible store would slot in for large installs.
 
 A blob is shared by every photo whose processed bytes are the same (the same file sent twice) and
-deleted once no photo uses it. Identical bytes are immutable, so a process may keep recently
-served blobs in memory (`Recent`): the photo route has already checked, in the database, that the
-photo may be shown before it asks for its bytes.
+deleted once no photo uses it. A blob's bytes never change, so a process may keep what it made of
+recently served ones in memory (`Recent`): the photo route has already checked, in the database,
+that the photo may be shown before it looks there.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from reviews.media.processing import Encoded
 from reviews.platform.db import Connection, Executor
@@ -59,28 +59,33 @@ class PostgresBlobs:
                               RETURNING 1) SELECT count(*) FROM d""", locked))
 
 
-class Recent:
-    """The bytes of recently served blobs, up to `max_bytes`, least recently used out first."""
+T = TypeVar("T")
+
+
+class Recent(Generic[T]):
+    """What was made of recently served blobs (their bytes, a ready answer), up to `max_bytes` of
+    blobs, least recently used out first."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._items: OrderedDict[str, tuple[T, int]] = OrderedDict()
 
-    def get(self, digest: str) -> bytes | None:
-        found = self._items.get(digest)
-        if found is not None:
-            self._items.move_to_end(digest)
-        return found
+    def get(self, key: str) -> T | None:
+        found = self._items.get(key)
+        if found is None:
+            return None
+        self._items.move_to_end(key)
+        return found[0]
 
-    def put(self, digest: str, data: bytes) -> None:
-        if len(data) > self.max_bytes or digest in self._items:
+    def put(self, key: str, value: T, size: int) -> None:
+        if size > self.max_bytes or key in self._items:
             return
-        self._items[digest] = data
-        self.size += len(data)
+        self._items[key] = (value, size)
+        self.size += size
         while self.size > self.max_bytes:
-            _, old = self._items.popitem(last=False)
-            self.size -= len(old)
+            _, (_, old) = self._items.popitem(last=False)
+            self.size -= old
 
 
 STORE: BlobStore = PostgresBlobs()

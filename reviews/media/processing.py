@@ -50,6 +50,10 @@ LONG_SIDE = 1600
 THUMB_LONG_SIDE = 400
 QUALITY = 82
 THUMB_QUALITY = 76
+# libwebp's effort (0-6): its default for the photo; less for the thumbnail, a sixteenth of the pixels
+# where the difference in size is a few hundred bytes.
+METHOD = 4
+THUMB_METHOD = 2
 # EXIF with its preview, an ICC profile and XMP come to well under this in any camera's file.
 METADATA_MAX = 1024 * 1024
 CONCURRENT = 2
@@ -123,14 +127,17 @@ def _process(data: bytes) -> Processed:
         except (OSError, ValueError, SyntaxError) as exc:  # Pillow says "truncated" in several ways
             raise Refused("truncated", str(exc)) from None
         _check_metadata(img)  # a PNG's chunks after its pixels are read by load()
+        img.info.clear()  # read what was needed; every image made from it would copy the rest
         pixels = _rgb(img)
     pixels = _fit(pixels, LONG_SIDE)
     pixels = _to_srgb(pixels, icc)
     if transpose is not None:
         pixels = pixels.transpose(transpose)
-    thumb = _fit(pixels, THUMB_LONG_SIDE)
-    return Processed(_encode(pixels, QUALITY), _encode(thumb, THUMB_QUALITY), fingerprint.of(thumb),
-                     source_format, len(data))
+    # Box-averaged down to the thumbnail's size (Pillow's `reduce`), then Lanczos for the remainder: at a
+    # quarter of the size, the averaging leaves nothing to alias, at a fifth of the time.
+    thumb = _fit(pixels, THUMB_LONG_SIDE, reducing_gap=1.0)
+    return Processed(_encode(pixels, QUALITY, METHOD), _encode(thumb, THUMB_QUALITY, THUMB_METHOD),
+                     fingerprint.of(thumb), source_format, len(data))
 
 
 def _is_zip(data: bytes) -> bool:
@@ -160,6 +167,8 @@ def _orientation(img: Image.Image) -> Image.Transpose | None:
 
 def _rgb(img: Image.Image) -> Image.Image:
     """Plain RGB pixels; transparency is laid on white, as a page behind the photo would show."""
+    if img.mode == "RGB":
+        return img
     if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         return img.point(lambda v: v / 256).convert("L").convert("RGB")
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
@@ -170,12 +179,12 @@ def _rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
-def _fit(img: Image.Image, long_side: int) -> Image.Image:
+def _fit(img: Image.Image, long_side: int, reducing_gap: float = 3.0) -> Image.Image:
     scale = long_side / max(img.size)
     if scale >= 1:
         return img
     size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return img.resize(size, Image.Resampling.LANCZOS, reducing_gap=reducing_gap)
 
 
 def _to_srgb(img: Image.Image, icc: object) -> Image.Image:
@@ -190,9 +199,9 @@ def _to_srgb(img: Image.Image, icc: object) -> Image.Image:
     return converted if isinstance(converted, Image.Image) else img
 
 
-def _encode(img: Image.Image, quality: int) -> Encoded:
+def _encode(img: Image.Image, quality: int, method: int) -> Encoded:
     img.info.clear()  # nothing but pixels goes out
     out = io.BytesIO()
-    img.save(out, "WEBP", quality=quality, method=4)
+    img.save(out, "WEBP", quality=quality, method=method)
     data = out.getvalue()
     return Encoded(data, img.width, img.height, hashlib.sha256(data).hexdigest())

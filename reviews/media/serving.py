@@ -11,14 +11,23 @@ author, the moderators and the shop.
 
 Both answer with the right type, `nosniff`, and a CSP that allows nothing to run (an image needs no
 script, and a browser that opens one as a page gets a sandbox).
+
+A shop page loads several photos at once, and many pages load at once: the public route's checks are
+folded (`Lookups`), as the widgets' version checks are. The requests that arrive while a query runs
+wait for the next one, which answers all of them; each answer comes from a query that began after its
+request arrived, so a photo hidden a moment ago (a withdrawal, an erasure) is never served.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 
+import asyncpg
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from reviews.media import store
 from reviews.media.blobs import Recent
@@ -33,9 +42,44 @@ SIGNED = "attest.photo.v1"  # the signer's purpose (salt) for photo tokens
 SIGNED_MAX_AGE = 24 * 3600
 VARIANTS = {"photo.webp": False, "thumb.webp": True}
 _KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
-# The bytes of the photos this process served lately: a blob never changes (it is named by its hash),
-# and every request still asks the database whether its photo may be shown.
-RECENT = Recent(max_bytes=64 * 1024 * 1024)
+# The answers this process gave lately, by blob and caching: a blob never changes (it is named by its
+# hash), and every request still asks the database whether its photo may be shown before it gets one.
+RECENT: Recent[Response] = Recent(max_bytes=64 * 1024 * 1024)
+
+
+class Lookups:
+    """Which photos may be shown, asked for many requests in one query (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[str, asyncio.Future[store.Published | None]]] = []
+        self._running: asyncio.Task[None] | None = None
+
+    async def published(self, pool: asyncpg.Pool, public_key: str) -> store.Published | None:
+        answer: asyncio.Future[store.Published | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((public_key, answer))
+        if self._running is None or self._running.done():
+            self._running = asyncio.create_task(self._run(pool))
+        return await answer
+
+    async def _run(self, pool: asyncpg.Pool) -> None:
+        # Until nobody waits: a request that came while the connection went back to the pool is seen
+        # here, since this task is not done before this check finds the list empty.
+        while self._waiting:
+            batch: list[tuple[str, asyncio.Future[store.Published | None]]] = []
+            try:
+                # One connection for the whole burst: the pool would reset it after each query otherwise.
+                async with pool.acquire() as conn:
+                    while self._waiting:
+                        batch, self._waiting = self._waiting, []
+                        found = await store.published(conn, sorted({key for key, _ in batch}))
+                        for key, answer in batch:
+                            if not answer.done():  # not given up on by its client
+                                answer.set_result(found.get(key))
+            except Exception as exc:  # each request answers it as the app answers a failed query (a 503)
+                failed, self._waiting = batch + self._waiting, []
+                for _, answer in failed:
+                    if not answer.done():
+                        answer.set_exception(exc)
 
 
 def public_path(public_key: str, *, thumb: bool = False) -> str:
@@ -47,15 +91,24 @@ def signed_path(signer: tokens.Signer, photo_id: int, *, thumb: bool = False) ->
     return "/photos/private/" + signer.sign(SIGNED, {"p": photo_id, "t": int(thumb)})
 
 
-async def public_photo(request: Request) -> Response:
-    key, variant = request.path_params["key"], request.path_params["variant"]
-    if variant not in VARIANTS or not _KEY.fullmatch(key):
-        return _not_found()
-    svc: Services = request.app.state.services
-    found = await store.published(svc.pool, key, VARIANTS[variant])
-    if found is None:
-        return _not_found()
-    return await _photo(svc, request, found.digest, PUBLIC_CACHE)
+class PublicPhotos:
+    """The public route, as a plain ASGI app rather than a function of a `Request`: shop pages ask for
+    photos more than for anything else, and this answer needs nothing of the request but its path."""
+
+    def __init__(self) -> None:
+        self.lookups = Lookups()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        params = scope["path_params"]
+        key, variant = params["key"], params["variant"]
+        svc: Services = scope["app"].state.services
+        found = await self.lookups.published(svc.pool, key) if variant in VARIANTS and _KEY.fullmatch(key) else None
+        if found is None:
+            response = _not_found()
+        else:
+            digest = found.thumb_digest if VARIANTS[variant] else found.image_digest
+            response = await _photo(svc, Headers(scope=scope), digest, PUBLIC_CACHE)
+        await response(scope, receive, send)
 
 
 async def private_photo(request: Request) -> Response:
@@ -68,22 +121,26 @@ async def private_photo(request: Request) -> Response:
     photo = await store.get(svc.pool, photo_id)
     if photo is None:
         return _not_found()
-    return await _photo(svc, request, photo.thumb_digest if thumb else photo.image_digest, PRIVATE_CACHE)
+    return await _photo(svc, request.headers, photo.thumb_digest if thumb else photo.image_digest, PRIVATE_CACHE)
 
 
-async def _photo(svc: Services, request: Request, digest: str, cache: str) -> Response:
-    etag = f'"{digest}"'
-    headers = {"Cache-Control": cache, "ETag": etag, "X-Content-Type-Options": "nosniff",
-               "Content-Security-Policy": CSP, "Cross-Origin-Resource-Policy": "cross-origin"}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    data = RECENT.get(digest)
-    if data is None:
+def _headers(digest: str, cache: str) -> dict[str, str]:
+    return {"Cache-Control": cache, "ETag": f'"{digest}"', "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": CSP, "Cross-Origin-Resource-Policy": "cross-origin"}
+
+
+async def _photo(svc: Services, headers: Headers, digest: str, cache: str) -> Response:
+    if f'"{digest}"' in headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=_headers(digest, cache))
+    key = f"{cache}:{digest}"
+    response = RECENT.get(key)
+    if response is None:
         data = await store.blob(svc.pool, digest)
         if data is None:  # deleted between the two reads
             return _not_found()
-        RECENT.put(digest, data)
-    return Response(data, media_type=MEDIA_TYPE, headers=headers)
+        response = Response(data, media_type=MEDIA_TYPE, headers=_headers(digest, cache))
+        RECENT.put(key, response, len(data))
+    return response
 
 
 def _not_found() -> Response:

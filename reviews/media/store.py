@@ -269,16 +269,18 @@ async def decide(conn: Connection, photo_ids: Sequence[int], state: str, *, reas
 
 @dataclass(frozen=True)
 class Published:
-    """What the public photo route needs of a photo shoppers may see."""
+    """What the public photo route needs of a photo shoppers may see: its blobs."""
 
-    digest: str
+    image_digest: str
+    thumb_digest: str
 
 
-async def published(conn: Executor, public_key: str, thumb: bool) -> Published | None:
-    """The blob to serve for this public name, if shoppers may see the photo (`published_photos`)."""
-    column = "thumb_digest" if thumb else "image_digest"
-    found = await conn.fetchval(f"SELECT {column} FROM published_photos WHERE public_key = $1", public_key)
-    return Published(found) if found else None
+async def published(conn: Executor, public_keys: Sequence[str]) -> dict[str, Published]:
+    """Of these public names, those of photos shoppers may see (`published_photos`), with their blobs."""
+    rows = await conn.fetch(
+        "SELECT public_key, image_digest, thumb_digest FROM published_photos WHERE public_key = ANY($1::text[])",
+        list(public_keys))
+    return {r["public_key"]: Published(r["image_digest"], r["thumb_digest"]) for r in rows}
 
 
 async def fingerprints_after(conn: Executor, after_id: int, limit: int = 50_000) -> list[tuple[int, bytes]]:

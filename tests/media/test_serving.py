@@ -4,6 +4,7 @@ same 404. The signed address serves any photo to whoever the page gave it, for a
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import timedelta
 
@@ -24,8 +25,9 @@ Fixture = tuple[Merchant, str]
 MOD = "mod@attest.test"
 
 
-async def _photo(client: httpx.AsyncClient, services: Services, key: str, seed: int = 1) -> tuple[int, Photo]:
-    _, review_id = await review_with_photo(client, services, key, photos.phone_jpeg(seed))
+async def _photo(client: httpx.AsyncClient, services: Services, key: str, seed: int = 1,
+                 **order: str) -> tuple[int, Photo]:
+    _, review_id = await review_with_photo(client, services, key, photos.phone_jpeg(seed), **order)
     (photo,) = (await photo_store.of_reviews(services.pool, [review_id]))[review_id]
     return review_id, photo
 
@@ -108,3 +110,25 @@ async def test_a_deleted_photo_is_gone_from_both_addresses(client: httpx.AsyncCl
     assert (await client.get(public)).status_code == 404
     assert (await client.get(signed)).status_code == 404
     assert await services.pool.fetchval("SELECT count(*) FROM photo_blobs") == 0
+
+
+async def test_requests_at_once_share_their_checks_and_each_gets_its_own_answer(
+        client: httpx.AsyncClient, merchant: Fixture, services: Services) -> None:
+    shown_review, shown = await _photo(client, services, merchant[1], 3)
+    _, hidden = await _photo(client, services, merchant[1], 4, order_id="B-2", email="jonas@example.com")
+    async with services.pool.acquire() as conn:
+        await reviews.publish(conn, shown_review, services.clock.now())
+        await moderation.approve(conn, [shown.id, hidden.id], moderator=MOD, now=services.clock.now())
+    paths = [serving.public_path(p.public_key, thumb=n % 3 == 0) for n in range(30) for p in (shown, hidden)]
+    answers = await asyncio.gather(*(client.get(path) for path in paths))
+    assert [a.status_code for a in answers] == [200, 404] * 30  # the second photo's review is not published
+    assert all(a.content[:4] == b"RIFF" for a in answers[::2])
+
+
+async def test_a_database_out_of_reach_is_a_503_not_a_500(client: httpx.AsyncClient, monkeypatch: object) -> None:
+    async def unreachable(conn: object, keys: object) -> None:
+        raise ConnectionRefusedError("the database is down")
+
+    monkeypatch.setattr(photo_store, "published", unreachable)  # type: ignore[attr-defined]
+    r = await client.get("/photos/AAAAAAAAAAAAAAAAAAAAAA/photo.webp")
+    assert r.status_code == 503 and r.headers["retry-after"]
