@@ -36,7 +36,7 @@ import zipfile
 from dataclasses import dataclass
 
 import pillow_heif
-from PIL import Image, ImageCms, UnidentifiedImageError
+from PIL import Image, ImageCms
 
 from reviews.media import fingerprint
 from reviews.media.fingerprint import Fingerprint
@@ -106,8 +106,8 @@ def _process(data: bytes) -> Processed:
         img = Image.open(io.BytesIO(data), formats=FORMATS)
     except Image.DecompressionBombError as exc:
         raise Refused("too_many_pixels", str(exc)) from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise Refused("not_image", str(exc)) from None
+    except Exception as exc:  # a crafted file can trip a decoder's parser in any way: it is no photo
+        raise Refused("not_image", f"{type(exc).__name__}: {exc}") from None
     with img:
         width, height = img.size
         if width < 1 or height < 1 or width * height > MAX_PIXELS:
@@ -124,9 +124,13 @@ def _process(data: bytes) -> Processed:
         img.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
         try:
             img.load()
-        except (OSError, ValueError, SyntaxError) as exc:  # Pillow says "truncated" in several ways
+        except Image.DecompressionBombError as exc:
+            raise Refused("too_many_pixels", str(exc)) from None
+        except OSError as exc:  # "image file is truncated", "broken data stream", ...
             raise Refused("truncated", str(exc)) from None
-        _check_metadata(img)  # a PNG's chunks after its pixels are read by load()
+        except Exception as exc:  # as above: the pixels cannot be read
+            raise Refused("not_image", f"{type(exc).__name__}: {exc}") from None
+        _check_metadata(img, loaded=True)  # a PNG's chunks after its pixels are read by load()
         img.info.clear()  # read what was needed; every image made from it would copy the rest
         pixels = _rgb(img)
     pixels = _fit(pixels, LONG_SIDE)
@@ -147,9 +151,14 @@ def _is_zip(data: bytes) -> bool:
         return False
 
 
-def _check_metadata(img: Image.Image) -> None:
+def _check_metadata(img: Image.Image, *, loaded: bool = False) -> None:
     size = sum(len(v) for v in img.info.values() if isinstance(v, bytes | str))
-    size += sum(len(v) for v in getattr(img, "text", {}).values() if isinstance(v, str)) if img.format == "PNG" else 0
+    if loaded and img.format == "PNG":  # its text chunks after the pixels (`text` reads them, so only now)
+        try:
+            text = getattr(img, "text", {})
+        except Exception:  # a damaged end of file: its pixels were read, its text chunks were not
+            text = {}
+        size += sum(len(v) for v in text.values() if isinstance(v, str))
     if size > METADATA_MAX:
         raise Refused("hidden_data", f"{size} bytes of metadata")
 

@@ -125,8 +125,10 @@ async def private_photo(request: Request) -> Response:
 
 
 def _headers(digest: str, cache: str) -> dict[str, str]:
+    # Shop pages on other sites show the public ones; the signed ones are for Attest's own pages.
+    corp = "cross-origin" if cache == PUBLIC_CACHE else "same-origin"
     return {"Cache-Control": cache, "ETag": f'"{digest}"', "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": CSP, "Cross-Origin-Resource-Policy": "cross-origin"}
+            "Content-Security-Policy": CSP, "Cross-Origin-Resource-Policy": corp}
 
 
 async def _photo(svc: Services, headers: Headers, digest: str, cache: str) -> Response:

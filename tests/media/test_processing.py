@@ -97,3 +97,22 @@ def test_a_photo_over_the_pixel_limit_is_refused_from_its_header() -> None:
     with pytest.raises(Refused) as refused:
         processing.process(generated.encoded(Image.new("L", (8000, 7000)), "PNG"))
     assert refused.value.code == "too_many_pixels"
+
+
+def test_damaged_files_are_refused_and_never_crash_the_pipeline() -> None:
+    """Real photos with bytes flipped, cut, or spliced: each is a photo still, or a refusal; never another error."""
+    import random
+
+    rng = random.Random(23)
+    sources = [photos.phone_jpeg(11, (320, 240)), generated.encoded(generated.scene(12, (320, 240)), "PNG"),
+               generated.encoded(generated.scene(13, (320, 240)), "WEBP"), photos.heic(14, (320, 240))]
+    for n in range(60):
+        data = bytearray(sources[n % len(sources)])
+        for _ in range(rng.randint(1, 20)):
+            data[rng.randrange(8, len(data))] = rng.randrange(256)
+        if n % 3 == 0:
+            data = data[: rng.randrange(16, len(data))]
+        try:
+            processing.process(bytes(data))
+        except Refused:
+            pass
