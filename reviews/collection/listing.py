@@ -17,6 +17,8 @@ import asyncpg
 
 from reviews.collection.reports import Report
 from reviews.media import serving
+from reviews.media import store as photo_store
+from reviews.media.store import Photo
 from reviews.platform.db import Executor
 
 STATES = ("published", "held", "pending", "rejected", "withdrawn")
@@ -94,6 +96,9 @@ class ReviewPage:
     review: Entry
     order_id: str | None  # the shop's order number: verified for invited reviews, as claimed for imports
     reports: list[Report] = field(default_factory=list)
+    # Every photo of the review, whatever its state: the shop sees them before shoppers do (through
+    # `reviews.media.serving.signed_path`), and may report one (`reports.report(..., photo_id=)`).
+    photos: list[Photo] = field(default_factory=list)
 
 
 def like_pattern(text: str) -> str:
@@ -174,7 +179,8 @@ async def review(conn: Executor, merchant_id: int, review_id: int) -> ReviewPage
         return None
     reports = await conn.fetch("SELECT * FROM review_reports WHERE review_id = $1 ORDER BY created_at, id",
                                review_id)
-    return ReviewPage(Entry.from_row(row), row["order_external_id"], [Report.from_row(r) for r in reports])
+    photos = (await photo_store.of_reviews(conn, [review_id])).get(review_id, [])
+    return ReviewPage(Entry.from_row(row), row["order_external_id"], [Report.from_row(r) for r in reports], photos)
 
 
 # --- the export ------------------------------------------------------------------------------

@@ -34,3 +34,7 @@ async def test_the_export_lists_the_shown_photos_addresses(client: httpx.AsyncCl
     assert rows[0]["photos"] == " ".join(base + serving.public_path(p.public_key) for p in (first, third))
     relative = [row async for row in listing.export(services.pool, merchant[0].id)]
     assert relative[0]["photos"].startswith("/photos/")
+    # The shop's page of the review has every photo, refused ones too, for its owner to see or report.
+    page = await listing.review(services.pool, merchant[0].id, review_id)
+    assert page is not None and [(p.id, p.state) for p in page.photos] == [
+        (first.id, "approved"), (second.id, "rejected"), (third.id, "approved")]

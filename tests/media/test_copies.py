@@ -15,6 +15,7 @@ from reviews.media import store as photo_store
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.moderation import photos as moderation
+from reviews.moderation import queue
 from reviews.platform.services import Services
 from reviews.screening import flags, photo_copies
 from tests.helpers import invite
@@ -51,6 +52,10 @@ async def test_another_buyers_review_with_the_same_photo_resized_is_held_with_bo
     assert pair.photo is not None and pair.photo.review_id == second
     assert pair.other is not None and pair.other.review_id == first
     assert (pair.other_display_name, pair.other_state) == ("Anna K.", "pending")
+    # The review's file in the moderators' console has both, side by side.
+    file = await queue.review_file(services.pool, second, None)
+    assert file is not None and [p.id for p in file.photos] == [pair.photo.id]
+    assert [(c.photo and c.photo.id, c.other and c.other.id) for c in file.copies] == [(pair.photo.id, pair.other.id)]
 
 
 async def test_a_copy_in_another_shop_is_found_too(client: httpx.AsyncClient, merchant: Fixture,
