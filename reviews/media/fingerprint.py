@@ -30,7 +30,7 @@ OFFSETS = (0.0, 0.05, 0.10)
 WINDOWS = 1 + len(OFFSETS) ** 2
 # The longest side hashed: pHash looks at 32 × 32 pixels, dHash at 9 × 8.
 HASHED_SIDE = 192
-THRESHOLD = 28
+THRESHOLD = 27
 SIZE = WINDOWS * 2 * 8  # bytes: every window's pHash, then every window's dHash
 
 
