@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from starlette.datastructures import UploadFile
 
@@ -102,10 +102,7 @@ async def receive(svc: Services, ctx: Context, locale: str, form: dict[str, str]
         form[field] = ",".join(str(i) for i in ids(form, slot.key) + [p.id for p in new])
         if messages:
             errors[field] = " ".join(messages)
-    if added:
-        ctx = Context(ctx.invitation, ctx.order, ctx.merchant, ctx.slots, ctx.appeals, ctx.replies,
-                      ctx.photos + tuple(added))
-    return Received(ctx, form, errors, limited)
+    return Received(replace(ctx, photos=ctx.photos + tuple(added)), form, errors, limited)
 
 
 async def _stage(svc: Services, ctx: Context, slot: Slot, upload: UploadFile, locale: str,
