@@ -25,6 +25,7 @@ from reviews.console.routes import EXCEPTION_HANDLERS as CONSOLE_ERRORS
 from reviews.console.routes import routes as console_routes
 from reviews.intake import api, openapi, shopify, woocommerce
 from reviews.invitations import store as invitations
+from reviews.media import serving as photos
 from reviews.merchants import branding
 from reviews.moderation import queue as moderation_queue
 from reviews.platform import db, http, metrics
@@ -157,7 +158,10 @@ SHOP_PAGES = pages_config.PagesConfig(catalog=Catalog(pages_config.LOCALES_DIR, 
 
 def routes() -> list[Route | Mount]:
     return [
-        # First: every shop page loads widgets, and the router tries routes in order.
+        # First: every shop page loads widgets and the photos they show, several of each, and the
+        # router tries routes in order.
+        Route("/photos/private/{token}", photos.private_photo),
+        Route("/photos/{key}/{variant}", photos.PublicPhotos()),
         *widget_routes(WIDGETS, prefix="/widgets/v1"),
         Route("/healthz", healthz),
         Route("/metrics", metrics.endpoint(reviews_by_state=reviews.count_by_state,

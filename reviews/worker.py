@@ -11,17 +11,20 @@ from reviews.collection import reply_notices, retention
 from reviews.hooks import delivery
 from reviews.insights import recompute as insights
 from reviews.invitations import sending
+from reviews.media import imports as photo_imports
+from reviews.media import sweeping as photo_sweeping
 from reviews.moderation import notices
 from reviews.platform import jobs
 from reviews.platform.services import Services
 from reviews.platform.settings import Settings
 from reviews.runtime import open_services
-from reviews.screening import scanning
+from reviews.screening import photo_copies, scanning
 
 
 def all_tasks(svc: Services) -> dict[str, jobs.Task]:
     return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc),
-            **reply_notices.tasks(svc), **delivery.tasks(svc), **links.tasks(svc), **insights.tasks(svc)}
+            **reply_notices.tasks(svc), **delivery.tasks(svc), **links.tasks(svc), **insights.tasks(svc),
+            **photo_imports.tasks(svc), **photo_copies.tasks(svc), **photo_sweeping.tasks(svc)}
 
 
 def make_worker(svc: Services) -> jobs.Worker:

@@ -39,6 +39,8 @@ OWNERS = {
     "order_lines": "reviews/intake/orders.py",
     "order_refunds": "reviews/intake/orders.py",
     "orders": "reviews/intake/orders.py",
+    "photo_blobs": "reviews/media/blobs.py",
+    "photos": "reviews/media/store.py",
     "rate_limits": "reviews/platform/ratelimit.py",
     "review_embeddings": "embedding/store.py",
     "review_profiles": "embedding/store.py",
@@ -58,7 +60,8 @@ OWNERS = {
 # Routes and commands: they parse, call the owner, shape the answer.
 NO_SQL = ("reviews/app.py", "reviews/cli.py", "reviews/worker.py", "reviews/buyer/*.py", "reviews/intake/api.py",
           "reviews/intake/shopify.py", "reviews/intake/woocommerce.py", "reviews/privacy/api.py", "widgets/routes.py",
-          "reviews/console/**/*.py")
+          "reviews/console/**/*.py",
+          "reviews/media/serving.py")
 _WRITE = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z_]+)\b")
 _SQL = re.compile(r"\b(?:SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b")
 

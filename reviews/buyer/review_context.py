@@ -1,5 +1,6 @@
 """What the review page at /r/<token> is about: the invitation its link signs, the order and what
-the buyer may review in it, their stored reviews, the shop's public replies and the author's appeals.
+the buyer may review in it, their stored reviews and photos, the shop's public replies and the
+author's appeals.
 
 Loading renders nothing: a link that leads to no form is a `Refusal`, which the page says in words.
 """
@@ -19,6 +20,8 @@ from reviews.intake.orders import Order, OrderItem
 from reviews.invitations import links
 from reviews.invitations import store as invitation_store
 from reviews.invitations.store import Invitation
+from reviews.media import store as photo_store
+from reviews.media.store import Photo
 from reviews.merchants import branding
 from reviews.merchants.model import Merchant
 from reviews.merchants.store import by_id
@@ -47,9 +50,24 @@ class Context:
     slots: list[Slot]
     appeals: dict[int, Appeal]  # by review id
     replies: dict[int, Reply]  # the shop's public replies, by review id
+    photos: tuple[Photo, ...] = ()  # every photo sent through the link: staged, or in one of its reviews
 
     def slot(self, key: str | None) -> Slot | None:
         return next((s for s in self.slots if s.key == key), None)
+
+    def photos_of(self, slot: Slot) -> list[Photo]:
+        """The slot's photos: its review's (unless withdrawn), then those staged for it."""
+        saved = slot.saved
+        attached = [p for p in self.photos if saved is not None and saved.state != "withdrawn"
+                     and p.review_id == saved.id]
+        return attached + [p for p in self.photos if p.review_id is None and p.product_id == slot.product_id]
+
+    def photo(self, slot: Slot, photo_id: int) -> Photo | None:
+        """The photo, if it is this slot's: its review's, or staged for it (even if the form removed it)."""
+        saved = slot.saved
+        return next((p for p in self.photos if p.id == photo_id and (
+            (p.review_id is None and p.product_id == slot.product_id)
+            or (saved is not None and p.review_id == saved.id))), None)
 
     def appeal_of(self, slot: Slot) -> Appeal | None:
         return self.appeals.get(slot.saved.id) if slot.saved else None
@@ -118,7 +136,8 @@ async def load(svc: Services, token: str) -> Context | Refusal:
         rows = await reviews.for_invitation(conn, invitation_no)
         filed = await appeals.of_reviews(conn, [r.id for r in rows if r.state != "withdrawn"])
         replied = await replies.of_reviews(conn, [r.id for r in rows])
-    return Context(invitation, order, merchant, _slots(merchant, items, rows), filed, replied)
+        photos = await photo_store.of_invitation(conn, invitation_no)
+    return Context(invitation, order, merchant, _slots(merchant, items, rows), filed, replied, tuple(photos))
 
 
 def _slots(merchant: Merchant, items: list[OrderItem], rows: list[Review]) -> list[Slot]:

@@ -1,5 +1,5 @@
 """The review form: what it shows filled in, its CSRF token, and the checks on what is posted (lengths,
-ratings, one text pasted for several products) before the owner stores anything."""
+ratings, one text pasted for several products, the photos' captions) before the owner stores anything."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from embedding import text
+from reviews.buyer import review_photos
 from reviews.buyer.pages import _, number
 from reviews.buyer.review_context import SHOP, Context, Slot, locked
 from reviews.collection import appeals
@@ -29,8 +30,8 @@ SAME_TEXT_OVERLAP = 0.8
 
 
 def values(ctx: Context, query: Mapping[str, str]) -> dict[str, Any]:
-    """The values to show: saved reviews, then a rating preselected from the email's star link."""
-    shown: dict[str, Any] = {"display_name": default_display_name(ctx.order.buyer_name)}
+    """The values to show: saved reviews and photos, then a rating preselected from the email's star link."""
+    shown: dict[str, Any] = {"display_name": default_display_name(ctx.order.buyer_name), **review_photos.initial(ctx)}
     for slot in ctx.slots:
         saved = slot.saved
         if saved and saved.state != "withdrawn":
@@ -89,8 +90,13 @@ def validate(ctx: Context, posted: Mapping[str, str], locale: str) -> tuple[list
         rating = posted.get(f"rating_{key}", "").strip()
         title = re.sub(r"\s+", " ", posted.get(f"title_{key}", "")).strip()
         body = posted.get(f"body_{key}", "").strip()
-        if not rating and not body and not title:
-            continue  # the buyer chose not to review this one
+        # A form without the field says nothing about photos (None): the stored ones stay as they are.
+        photos = review_photos.kept(ctx, posted, slot) if f"photos_{key}" in posted else None
+        if not rating and not body and not title and not photos:
+            continue  # the buyer chose not to review this one (photos go with a rating and a text)
+        caption = review_photos.caption_error(ctx, posted, slot, locale)
+        if caption:
+            errors[f"photos_{key}"] = caption
         if rating not in ("1", "2", "3", "4", "5"):
             errors[f"rating_{key}"] = _(locale, "Choose a rating from 1 to 5 stars.")
         if len(title) > TITLE_MAX:
@@ -100,9 +106,9 @@ def validate(ctx: Context, posted: Mapping[str, str], locale: str) -> tuple[list
             errors[f"body_{key}"] = _(locale, "Write at least %(n)s characters.") % {"n": number(locale, BODY_MIN)}
         elif len(body) > BODY_MAX:
             errors[f"body_{key}"] = _(locale, "Write at most %(n)s characters.") % {"n": number(locale, BODY_MAX)}
-        if not any(f"{kind}_{key}" in errors for kind in ("rating", "title", "body")):
+        if not any(f"{kind}_{key}" in errors for kind in ("rating", "title", "body", "photos")):
             name = None if key == SHOP else slot.name
-            items.append(Submission(slot.product_id, name, int(rating), title, body))
+            items.append(Submission(slot.product_id, name, int(rating), title, body, photos))
     _same_texts(ctx, posted, locale, errors)
     if not items and not errors:
         errors["form"] = _(locale, "Rate at least one product or the shop.")

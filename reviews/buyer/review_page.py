@@ -4,9 +4,10 @@ withdraw one (POST /r/<token>/withdraw), and a rejected review's author may appe
 shown under it, as the widgets show it.
 
 The routes only parse, call and answer: `review_context` loads what the link is about,
-`review_guard` lets a POST through, `review_form` checks what was typed, the owners in
-`reviews.collection` store it, and `review_view` says it. A GET never changes anything (mail
-scanners prefetch links).
+`review_guard` lets a POST through, `review_photos` takes the photos sent with it, `review_form`
+checks what was typed, the owners in `reviews.collection` store it (`reviews.screening.photo_copies`
+looks for its photos in other reviews in the same transaction), and `review_view` says it. A GET
+never changes anything (mail scanners prefetch links).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reviews.buyer import review_context, review_form, review_guard, review_view
+from reviews.buyer import review_context, review_form, review_guard, review_photos, review_view
 from reviews.buyer.pages import _
 from reviews.buyer.review_context import Refusal
 from reviews.collection import appeals
@@ -22,6 +23,7 @@ from reviews.collection import store as reviews
 from reviews.platform import audit
 from reviews.platform.http import client_ip
 from reviews.platform.services import Services
+from reviews.screening import photo_copies
 
 
 async def review_page(request: Request) -> Response:
@@ -38,21 +40,31 @@ async def submit_review(request: Request) -> Response:
     posted = await review_guard.posted(svc, request)
     if isinstance(posted, Response):
         return posted
-    ctx, locale, form = posted
-    if "switch_lang" in form:  # the language switch, pressed with the form filled in: nothing is stored
-        return review_view.form_page(svc, ctx, request, locale, form, {})
+    try:
+        # The photos first: whatever else is wrong with the form, those accepted are kept and shown.
+        received = await review_photos.receive(svc, posted.ctx, posted.locale, posted.form, posted.files)
+    finally:
+        await review_guard.close(posted.files)
+    ctx, locale, form = received.ctx, posted.locale, received.form
+    if "switch_lang" in form:  # the language switch, pressed with the form filled in: no review is stored
+        return review_view.form_page(svc, ctx, request, locale, form, received.errors,
+                                     429 if received.limited else 200)
     items, errors = review_form.validate(ctx, form, locale)
+    errors = {**errors, **received.errors}
     if errors:
-        return review_view.form_page(svc, ctx, request, locale, form, errors, 422)
+        return review_view.form_page(svc, ctx, request, locale, form, errors, 429 if received.limited else 422)
     ip = client_ip(request)
-    async with svc.pool.acquire() as conn:
-        await reviews.save_invited(
+    now = svc.clock.now()
+    async with svc.pool.acquire() as conn, conn.transaction():
+        ids = await reviews.save_invited(
             conn, merchant_id=ctx.merchant.id, order_id=ctx.order.id, invitation_id=ctx.invitation.id,
             author_hash=ctx.order.buyer_hash, display_name=review_form.display_name(form),
-            locale=locale, items=items, now=svc.clock.now(), ip_hash=svc.hasher.ip(ip) if ip else None,
+            locale=locale, items=items, now=now, ip_hash=svc.hasher.ip(ip) if ip else None,
             user_agent_family=review_form.user_agent_family(request.headers.get("user-agent")),
         )
-    return review_view.thanks(svc, ctx, request, locale, {item.product_id for item in items})
+        await photo_copies.check(svc, conn, ids, now)
+    return review_view.thanks(svc, ctx, request, locale, {item.product_id for item in items},
+                              photos=any(item.photos for item in items))
 
 
 async def withdraw_review(request: Request) -> Response:
@@ -61,7 +73,8 @@ async def withdraw_review(request: Request) -> Response:
     posted = await review_guard.posted(svc, request)
     if isinstance(posted, Response):
         return posted
-    ctx, locale, form = posted
+    await review_guard.close(posted.files)
+    ctx, locale, form = posted.ctx, posted.locale, posted.form
     slot = ctx.slot(form.get("review"))
     if slot is None or slot.saved is None or slot.saved.state == "withdrawn" or review_context.locked(slot):
         return review_view.form_page(svc, ctx, request, locale, review_form.values(ctx, request.query_params),
@@ -80,7 +93,8 @@ async def appeal_review(request: Request) -> Response:
     posted = await review_guard.posted(svc, request, review_form.appeal_values)
     if isinstance(posted, Response):
         return posted
-    ctx, locale, form = posted
+    await review_guard.close(posted.files)
+    ctx, locale, form = posted.ctx, posted.locale, posted.form
     slot = ctx.slot(form.get("review"))
     already = _(locale, "There is no decision to appeal here, or you have already appealed.")
     if slot is None or slot.saved is None or not ctx.appealable(slot):

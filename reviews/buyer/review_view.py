@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from reviews.buyer import review_form
+from reviews.buyer import review_form, review_photos
 from reviews.buyer.pages import _, _n, date, number, page_locale, render
 from reviews.buyer.review_context import SHOP, Context, Refusal, Slot, locked
 from reviews.collection import appeals, reasons
@@ -111,13 +111,17 @@ def form_page(svc: Services, ctx: Context, request: Request, locale: str, values
         name_max=review_form.NAME_MAX, body_min_text=number(locale, review_form.BODY_MIN),
         body_max_text=number(locale, review_form.BODY_MAX),
         editing=bool(active),
+        photos=review_photos.shown(svc, ctx, locale, values, ctx.merchant.name, review_form.display_name(values)),
+        photo_max=review_photos.MAX, photo_max_mb=number(locale, review_photos.MAX_MB),
+        photo_accept=review_photos.ACCEPT, caption_max=review_photos.CAPTION_MAX,
     )
 
 
-def thanks(svc: Services, ctx: Context, request: Request, locale: str, reviewed: set[str | None]) -> Response:
+def thanks(svc: Services, ctx: Context, request: Request, locale: str, reviewed: set[str | None],
+           photos: bool = False) -> Response:
     return page("review_thanks.html", locale, merchant=ctx.merchant, mode="thanks", token=request.path_params["token"],
                 names=[s.name for s in ctx.slots if s.product_id in reviewed], days=svc.settings.review_link_days,
-                switch=switch_links(request))
+                switch=switch_links(request), photos=photos)
 
 
 def confirm_withdraw(svc: Services, ctx: Context, request: Request, locale: str, slot: Slot) -> Response:
@@ -149,7 +153,7 @@ def _branding(merchant: Merchant | None) -> dict[str, Any]:
 def _anchor(field: str) -> str | None:
     kind, _sep, key = field.partition("_")
     return {"rating": f"rating-{key}-1", "title": f"title-{key}", "body": f"body-{key}",
-            "display": "display-name", "appeal": f"appeal-{key}"}.get(kind)
+            "display": "display-name", "appeal": f"appeal-{key}", "photos": f"upload-{key}"}.get(kind)
 
 
 def _reason_label(locale: str, code: str | None) -> str | None:

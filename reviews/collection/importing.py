@@ -17,7 +17,9 @@ What an export says about its reviews is kept, not lost on the way in:
 - the merchant's public reply: it becomes the review's public reply (`reviews.collection.replies`,
   at the reply's own time when the export has one), shown under the review once it is published,
   and the shop may edit it in the console;
-- the photos' addresses, kept on the review but not shown: Attest does not show media yet;
+- the photos (Judge.me's `picture_urls`, Yotpo's image columns): their addresses are kept on the
+  review, and the worker fetches them (`reviews.media.imports`), processes them like uploads and
+  holds each for a moderator.
 - the date its author wrote it (`submitted_at`), which every public surface shows, not the day of
   the import;
 - the shop's name (`merchant_name`, Trustpilot's "Webshop Name"): a shop that `--create-merchants`
@@ -95,7 +97,7 @@ class Report:
     held: dict[str, int] = field(default_factory=dict)
     languages_detected: int = 0
     replies_imported: int = 0
-    photos_kept: int = 0
+    photos_to_fetch: int = 0
 
     def summary(self) -> dict[str, Any]:
         notes = []
@@ -105,14 +107,14 @@ class Report:
         if self.replies_imported:
             notes.append(f"{self.replies_imported} merchant reply(ies) are their reviews' public replies, shown "
                          "under them once published; the shop can edit them in the console.")
-        if self.photos_kept:
-            notes.append(f"{self.photos_kept} review(s) have photos: their addresses are kept but not shown, "
-                         "Attest does not show media yet.")
+        if self.photos_to_fetch:
+            notes.append(f"{self.photos_to_fetch} review(s) have photos: the worker fetches them, and each waits "
+                         "for a moderator (Photos) before it is shown.")
         return {"format": self.format, "lines": self.total, "imported": self.imported,
                 "already_imported": self.already, "errors": len(self.errors),
                 "merchants_created": self.merchants_created, "held_by_source_state": dict(sorted(self.held.items())),
                 "languages_detected": self.languages_detected, "replies_imported": self.replies_imported,
-                "photos_kept_not_shown": self.photos_kept, "notes": notes}
+                "photos_to_fetch": self.photos_to_fetch, "notes": notes}
 
 
 def _headers(head: str) -> set[str]:
@@ -202,6 +204,8 @@ def _yotpo(row: dict[str, Any]) -> dict[str, Any]:
         "source_state": None if published == "true" else f"published={published or '(empty)'}",
         "reply": row.get("comment_content") if public else None,
         "reply_at": row.get("comment_created_at") if public else None,
+        # Every photo waits for a moderator here, so the ones Yotpo had not published come too.
+        "photos": (_photos(row.get("published_image_url")) + _photos(row.get("unpublished_image_url")))[:MAX_PHOTOS],
     }
 
 
@@ -350,7 +354,7 @@ async def _add(conn: Connection, rec: Record, merchant: Merchant, report: Report
     if rec.reply is not None:
         report.replies_imported += await replies.add_imported(
             conn, merchant_id=merchant.id, review_id=review_id, text=rec.reply, at=rec.reply_at, now=now)
-    report.photos_kept += bool(rec.photos)
+    report.photos_to_fetch += bool(rec.photos)
     if rec.source_state:
         report.held[rec.source_state] = report.held.get(rec.source_state, 0) + 1
 

@@ -108,7 +108,7 @@ def compose(svc: Services, author: Author, says: Notice | Reply, *, key: int, ki
     return Letter(key, message, merchant_id=merchant.id, address_hash=order.buyer_hash)
 
 
-async def _send_batch(svc: Services, batch: jobs.Batch, build: Build, *, log: logging.Logger, what: str,
+async def send_batch(svc: Services, batch: jobs.Batch, build: Build, *, log: logging.Logger, what: str,
                      key: str) -> None:
     """Build each job's letter, then send them over one session. A temporary failure is retried,
     a permanent one ends the job (an unknown recipient is suppressed), a bug in one letter costs
@@ -157,6 +157,6 @@ def tasks(svc: Services, job_kind: str, build: Callable[[Services, Connection, i
         return await build(svc, conn, int(job.payload[payload_key]))
 
     async def send(batch: jobs.Batch) -> None:
-        await _send_batch(svc, batch, letter, log=log, what=what, key=key)
+        await send_batch(svc, batch, letter, log=log, what=what, key=key)
 
     return {job_kind: jobs.Task(send, batch_size)}

@@ -16,6 +16,9 @@ from typing import Any
 import asyncpg
 
 from reviews.collection.reports import Report
+from reviews.media import serving
+from reviews.media import store as photo_store
+from reviews.media.store import Photo
 from reviews.platform.db import Executor
 
 STATES = ("published", "held", "pending", "rejected", "withdrawn")
@@ -93,6 +96,9 @@ class ReviewPage:
     review: Entry
     order_id: str | None  # the shop's order number: verified for invited reviews, as claimed for imports
     reports: list[Report] = field(default_factory=list)
+    # Every photo of the review, whatever its state: the shop sees them before shoppers do (through
+    # `reviews.media.serving.signed_path`), and may report one (`reports.report(..., photo_id=)`).
+    photos: list[Photo] = field(default_factory=list)
 
 
 def like_pattern(text: str) -> str:
@@ -173,7 +179,8 @@ async def review(conn: Executor, merchant_id: int, review_id: int) -> ReviewPage
         return None
     reports = await conn.fetch("SELECT * FROM review_reports WHERE review_id = $1 ORDER BY created_at, id",
                                review_id)
-    return ReviewPage(Entry.from_row(row), row["order_external_id"], [Report.from_row(r) for r in reports])
+    photos = (await photo_store.of_reviews(conn, [review_id])).get(review_id, [])
+    return ReviewPage(Entry.from_row(row), row["order_external_id"], [Report.from_row(r) for r in reports], photos)
 
 
 # --- the export ------------------------------------------------------------------------------
@@ -181,31 +188,36 @@ async def review(conn: Executor, merchant_id: int, review_id: int) -> ReviewPage
 # The fields of Attest's own import format (reviews.collection.importing), then what only Attest
 # knows: how the review was collected, whether its order is verified, its state and its reply.
 # author_name is the public name: Attest keeps no other. Never the author's address or IP hash.
+# photos: the addresses of the photos shoppers see with the review, space-separated, in order.
 EXPORT_FIELDS = ("id", "merchant", "product_id", "product_name", "order_id", "lang", "rating", "title", "body",
                  "author_name", "display_name", "created_at", "attest_id", "published_at", "edited_at", "state",
-                 "collection_method", "verification", "reply", "reply_at")
+                 "collection_method", "verification", "reply", "reply_at", "photos")
 
 
-async def export(pool: asyncpg.Pool, merchant_id: int, batch: int = EXPORT_BATCH) -> AsyncIterator[dict[str, Any]]:
+async def export(pool: asyncpg.Pool, merchant_id: int, batch: int = EXPORT_BATCH,
+                 base_url: str = "") -> AsyncIterator[dict[str, Any]]:
     """Every review of the merchant, oldest first, as export rows (EXPORT_FIELDS), read through a
-    server-side cursor a batch at a time from one snapshot, so a large shop never sits in memory."""
+    server-side cursor a batch at a time from one snapshot, so a large shop never sits in memory.
+    `base_url` makes the photos' addresses absolute (they are paths without it)."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         cursor = conn.cursor(
-            f"""SELECT {_COLUMNS}, m.slug, coalesce(o.external_id, r.external_order_id) AS order_external_id
+            f"""SELECT {_COLUMNS}, m.slug, coalesce(o.external_id, r.external_order_id) AS order_external_id,
+                       (SELECT array_agg(pp.public_key ORDER BY pp.position, pp.id) FROM published_photos pp
+                        WHERE pp.review_id = r.id) AS photo_keys
                 FROM reviews r JOIN merchants m ON m.id = r.merchant_id
                 LEFT JOIN review_replies rr ON rr.review_id = r.id
                 LEFT JOIN orders o ON o.id = r.order_id
                 WHERE r.merchant_id = $1
                 ORDER BY r.submitted_at, r.id""", merchant_id, prefetch=batch)
         async for row in cursor:
-            yield export_row(row)
+            yield export_row(row, base_url)
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def export_row(row: asyncpg.Record) -> dict[str, Any]:
+def export_row(row: asyncpg.Record, base_url: str = "") -> dict[str, Any]:
     return {
         "id": row["external_id"] or f"attest-{row['id']}",
         "merchant": row["slug"],
@@ -227,6 +239,7 @@ def export_row(row: asyncpg.Record) -> dict[str, Any]:
         "verification": METHODS.get(row["method"], "unverified"),
         "reply": row["reply"],
         "reply_at": _iso(row["reply_at"]),
+        "photos": " ".join(base_url + serving.public_path(key) for key in row["photo_keys"] or []),
     }
 
 

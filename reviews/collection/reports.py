@@ -7,6 +7,10 @@ publish keeps it, reject removes it with a reason code. That decision closes the
 reports with its outcome (`close_for`, called by `reviews.moderation.decisions.decide`), which the
 merchant sees on the review's page. Every report and its closing are audited.
 
+A report may name one photo of the review (`photo_id`): it waits the same way, and the moderator's
+decision on that photo (`reviews.moderation.photos`) closes it (`close_for_photos`); a decision on
+the review closes the review's own reports only.
+
 A buyer's erasure deletes the reports of their reviews (`erase`), open or closed, with the audit
 log's copies of their notes: a note is about the buyer's review and often quotes it (the
 `personal_data` reason is for exactly that), and an emptied, withdrawn review has nothing left to
@@ -51,6 +55,7 @@ OUTCOMES = ("kept", "rejected")
 class Report:
     id: int
     review_id: int
+    photo_id: int | None  # a report of one of the review's photos
     reason: str
     note: str
     reporter: str
@@ -62,14 +67,15 @@ class Report:
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Report:
-        return cls(row["id"], row["review_id"], row["reason"], row["note"], row["reporter"], row["state"],
-                   row["outcome"], row["outcome_code"], row["created_at"], row["closed_at"])
+        return cls(row["id"], row["review_id"], row["photo_id"], row["reason"], row["note"], row["reporter"],
+                   row["state"], row["outcome"], row["outcome_code"], row["created_at"], row["closed_at"])
 
 
 async def report(conn: Connection, *, merchant_id: int, review_id: int, reason: str, note: str | None,
-                 reporter: str, user_id: int | None, now: datetime) -> Report:
-    """Report this merchant's review to the moderators. The same person reporting it again while
-    their report is open changes its reason and note. NotFound for another shop's review."""
+                 reporter: str, user_id: int | None, now: datetime, photo_id: int | None = None) -> Report:
+    """Report this merchant's review (or, with `photo_id`, one of its photos) to the moderators. The
+    same person reporting it again while their report is open changes its reason and note. NotFound
+    for another shop's review, or a photo that is not the review's."""
     if reason not in BY_CODE:
         raise ValidationError({"reason": "must be one of " + ", ".join(BY_CODE)})
     text = (note or "").replace("\r\n", "\n").strip()
@@ -84,16 +90,21 @@ async def report(conn: Connection, *, merchant_id: int, review_id: int, reason: 
             raise NotFound(f"No review {review_id}.")
         if review["state"] not in REPORTABLE:
             raise ValidationError({"review": f"a {review['state']} review cannot be reported"})
+        if photo_id is not None and not await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM photos WHERE id = $1 AND review_id = $2)", photo_id, review_id):
+            raise NotFound(f"No photo {photo_id} in review {review_id}.")
         row = await conn.fetchrow(
-            """INSERT INTO review_reports (review_id, merchant_id, reason, note, user_id, reporter, created_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)
-               ON CONFLICT (review_id, reporter) WHERE state = 'open'
+            """INSERT INTO review_reports (review_id, merchant_id, reason, note, user_id, reporter, created_at,
+                                           photo_id)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+               ON CONFLICT (review_id, coalesce(photo_id, 0), reporter) WHERE state = 'open'
                DO UPDATE SET reason = EXCLUDED.reason, note = EXCLUDED.note, user_id = EXCLUDED.user_id
                RETURNING *""",
-            review_id, merchant_id, reason, text, user_id, reporter, now)
+            review_id, merchant_id, reason, text, user_id, reporter, now, photo_id)
         assert row is not None
         await audit.record(conn, actor=reporter, action="report.create", table="review_reports", row_id=row["id"],
-                           after={"review_id": review_id, "reason": reason, "note": text}, now=now)
+                           after={"review_id": review_id, "photo_id": photo_id, "reason": reason, "note": text},
+                           now=now)
     return Report.from_row(row)
 
 
@@ -105,11 +116,27 @@ async def close_for(conn: Connection, review_id: int, outcome: str, now: datetim
         raise ValueError(f"unknown report outcome {outcome!r}")
     rows = await conn.fetch(
         """UPDATE review_reports SET state = 'closed', outcome = $2, outcome_code = $3, closed_at = $4
-           WHERE review_id = $1 AND state = 'open' RETURNING id""",
+           WHERE review_id = $1 AND photo_id IS NULL AND state = 'open' RETURNING id""",
         review_id, outcome, code if outcome == "rejected" else None, now)
     for row in rows:
         await audit.record(conn, actor=actor, action="report.close", table="review_reports", row_id=row["id"],
                            after={"review_id": review_id, "outcome": outcome, "code": code}, now=now)
+    return len(rows)
+
+
+async def close_for_photos(conn: Connection, photo_ids: Sequence[int], outcome: str, now: datetime, *,
+                           code: str | None = None, actor: str = "moderation") -> int:
+    """Close the open reports of these photos with the moderator's decision on them (`close_for`'s outcomes)."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown report outcome {outcome!r}")
+    rows = await conn.fetch(
+        """UPDATE review_reports SET state = 'closed', outcome = $2, outcome_code = $3, closed_at = $4
+           WHERE photo_id = ANY($1::bigint[]) AND state = 'open' RETURNING id, review_id, photo_id""",
+        list(photo_ids), outcome, code if outcome == "rejected" else None, now)
+    for row in rows:
+        await audit.record(conn, actor=actor, action="report.close", table="review_reports", row_id=row["id"],
+                           after={"review_id": row["review_id"], "photo_id": row["photo_id"], "outcome": outcome,
+                                  "code": code}, now=now)
     return len(rows)
 
 

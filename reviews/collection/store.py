@@ -18,6 +18,9 @@ import asyncpg
 
 from reviews.collection import hook_events
 from reviews.invitations import store as invitations
+from reviews.media import imports as photo_imports
+from reviews.media import store as photos
+from reviews.media.store import Kept
 from reviews.platform import audit, jobs
 from reviews.platform.db import Connection, Executor
 
@@ -79,7 +82,8 @@ class Imported:
     # screening holds such a review with a flag saying so (see `reviews.screening.scanning`).
     source_state: str | None = None
     # (The shop's reply in the export is not the review's: `importing` stores it through `replies`.)
-    media_urls: list[str] = field(default_factory=list)  # kept for the day Attest shows media
+    # The photos' addresses in the export: kept on the review, fetched by the worker (`reviews.media.imports`).
+    media_urls: list[str] = field(default_factory=list)
 
 
 async def queue_scan(conn: Connection, review_id: int, now: datetime, *, rescan: bool = False) -> None:
@@ -120,6 +124,9 @@ class Submission:
     rating: int
     title: str
     body: str
+    # The review's photos as the form sends them, in order (`reviews.media.store.sync`); None: the
+    # form says nothing about photos, and they stay as they are.
+    photos: tuple[Kept, ...] | None = None
 
 
 async def save_invited(
@@ -129,7 +136,9 @@ async def save_invited(
 ) -> list[int]:
     """Store (or update) the buyer's reviews as `pending` and queue their scan. Returns review ids.
 
-    An edit keeps the previous text in review_versions and sends the review back to pending.
+    An edit keeps the previous text in review_versions and sends the review back to pending. The
+    photos follow the form (`Submission.photos`): new ones wait for a moderator, whatever becomes of
+    the text, and a photo-only change leaves the text where it stands.
     """
     ids: list[int] = []
     async with conn.transaction():
@@ -157,6 +166,7 @@ async def save_invited(
                 unchanged = (existing["rating"], existing["title"], existing["body"], existing["display_name"]) == (
                     item.rating, item.title, item.body, display_name)
                 if unchanged and existing["state"] != "withdrawn":
+                    await _sync_photos(conn, existing["id"], invitation_id, item, now)
                     ids.append(existing["id"])
                     continue
                 await conn.execute(
@@ -177,11 +187,31 @@ async def save_invited(
                     await hook_events.emit(conn, review_id, hook_events.REVIEW_UPDATED, now)
                     await queue_topics(conn, [review_id], now)  # unpublished until checked again
                 # Its open flags judged the old text: the scan of the new one replaces them.
+            await _sync_photos(conn, review_id, invitation_id, item, now)
             await queue_scan(conn, review_id, now)
             ids.append(review_id)
         if ids:  # the buyer has answered: no reminder for this invitation
             await invitations.reviewed(conn, invitation_id, now)
     return ids
+
+
+async def _sync_photos(conn: Connection, review_id: int, invitation_id: int, item: Submission,
+                       now: datetime) -> None:
+    if item.photos is None:
+        return
+    synced = await photos.sync(conn, review_id=review_id, invitation_id=invitation_id, product_id=item.product_id,
+                               kept=item.photos, now=now)
+    if synced.shown_changed:
+        await photos_changed(conn, review_id, now)
+
+
+async def photos_changed(conn: Connection, review_id: int, now: datetime) -> None:
+    """What shoppers see of a review's photos changed (one approved, refused, removed): a published
+    review is touched, so that whatever caches it by its row sees it, and its shop's webhooks hear."""
+    touched = await conn.fetchval(
+        "UPDATE reviews SET updated_at = $2 WHERE id = $1 AND state = 'published' RETURNING id", review_id, now)
+    if touched is not None:
+        await hook_events.emit(conn, review_id, hook_events.REVIEW_UPDATED, now)
 
 
 PURGE_JOB = "retention.purge"
@@ -276,6 +306,8 @@ async def add_imported(conn: Connection, review: Imported, now: datetime) -> int
     )
     if review_id is not None:
         await queue_scan(conn, review_id, now)
+        if review.media_urls:
+            await photo_imports.queue(conn, review_id, now)
     return review_id
 
 
@@ -329,11 +361,15 @@ async def publish_decided(conn: Connection, review_id: int, now: datetime) -> St
 
 async def purge(conn: Connection, review_id: int, before: datetime) -> bool:
     """Delete an unpublished (rejected or withdrawn) review not touched since `before`, with what
-    hangs on it (versions, vectors, flags, decisions, appeals). True when it was deleted."""
-    deleted = await conn.fetchval(
-        """DELETE FROM reviews WHERE id = $1 AND state IN ('rejected', 'withdrawn') AND updated_at <= $2
-           RETURNING id""", review_id, before)
-    return deleted is not None
+    hangs on it (versions, vectors, flags, decisions, appeals) and its photos. True when it was deleted."""
+    due = await conn.fetchval(
+        """SELECT id FROM reviews WHERE id = $1 AND state IN ('rejected', 'withdrawn') AND updated_at <= $2
+           FOR UPDATE""", review_id, before)
+    if due is None:
+        return False
+    await photos.delete_for_reviews(conn, [review_id])  # their bytes go with them (no cascade leaves any)
+    await conn.execute("DELETE FROM reviews WHERE id = $1", review_id)
+    return True
 
 
 async def purge_state(conn: Executor, review_id: int) -> tuple[str, datetime] | None:

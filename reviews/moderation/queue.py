@@ -15,6 +15,9 @@ import asyncpg
 
 from reviews.collection import reports
 from reviews.collection.reports import Report
+from reviews.media.store import Photo
+from reviews.moderation import photos
+from reviews.moderation.photos import Copy
 from reviews.platform.db import Executor
 
 TABS = ("held", "reported", "appealed", "decided")
@@ -237,6 +240,8 @@ class ReviewFile:
     appeal: asyncpg.Record | None
     claim: asyncpg.Record | None
     reports: list[Report] = field(default_factory=list)  # the shop's reports, oldest first
+    photos: list[Photo] = field(default_factory=list)  # the review's photos, whatever their state
+    copies: list[Copy] = field(default_factory=list)  # its `photo_copy` flag's pairs, both photos each
 
 
 def _related(r: asyncpg.Record, merchants: list[int] | None) -> Related:
@@ -279,7 +284,8 @@ async def review_file(conn: Executor, review_id: int, merchants: list[int] | Non
         review_id)
     return ReviewFile(row, row["slug"], row["merchant_name"], row["order_external_id"], row["invitation_sent_at"],
                       int(row["same_ip"] or 0) if row["ip_hash"] else 0, list(versions), list(flags), related,
-                      list(decisions), appeal, claim, await reports.for_review(conn, review_id))
+                      list(decisions), appeal, claim, await reports.for_review(conn, review_id),
+                      await photos.of_review(conn, review_id), await photos.copies(conn, review_id))
 
 
 async def daily_counts(conn: Executor, merchant_id: int, rating: int, start: datetime,

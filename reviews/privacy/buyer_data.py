@@ -24,6 +24,9 @@ What erasure does, and why:
   audit log's copies of reply and report texts are emptied. The replies go before the reviews are
   emptied, so the `review.withdrawn` webhook that follows carries no reply either. (The review
   rows stay, so the foreign keys' ON DELETE CASCADE does not do this: each owner deletes its part.)
+- **Photos** go whole: every photo of those reviews and every upload sent through the buyer's links
+  (staged on a form never sent, too), with the bytes no other photo shares (`reviews.media.store`),
+  after the shop's reports of them, so the reports' notes are emptied in the audit log too.
 - **Earlier data exports** (`data_exports`, and the audit log entries of exports made before
   those existed) held a copy of the data; they are emptied, else the erasure would leave the data
   behind. The list keeps that the request was answered.
@@ -39,6 +42,7 @@ Not covered: mail already handed to an SMTP server or written to the dev outbox,
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -50,6 +54,8 @@ from reviews.intake import orders
 from reviews.intake.webhooks import text
 from reviews.invitations import store as invitation_store
 from reviews.invitations import suppressions as suppression_store
+from reviews.media import store as photo_store
+from reviews.media.store import Photo
 from reviews.merchants.model import Merchant
 from reviews.platform import audit
 from reviews.platform.db import Connection
@@ -63,6 +69,22 @@ ERASE_ACTION = "redact"
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+async def _invitation_ids(conn: Connection, order_ids: Sequence[int]) -> list[int]:
+    return [r["id"] for r in await conn.fetch(
+        "SELECT id FROM invitations WHERE order_id = ANY($1::bigint[]) ORDER BY id", list(order_ids))]
+
+
+async def _photos(conn: Connection, photos: Sequence[Photo]) -> list[dict[str, Any]]:
+    """The buyer's photos as stored (the processed WebP: the original was never kept), with what became of each."""
+    found = []
+    for photo in photos:
+        data = await photo_store.blob(conn, photo.image_digest)
+        found.append({"caption": photo.caption, "state": photo.state, "reason": photo.reject_reason,
+                      "created_at": _iso(photo.created_at), "media_type": "image/webp", "width": photo.width,
+                      "height": photo.height, "data_base64": base64.b64encode(data or b"").decode("ascii")})
+    return found
 
 
 async def _order_ids(conn: Connection, merchant_id: int, email: str | None, hasher: Hasher | None,
@@ -120,6 +142,9 @@ async def export(conn: Connection, merchant_id: int, email: str | None, *, hashe
     hashes = {o["buyer_hash"] for o in orders if o["buyer_hash"]} | ({author_hash} if author_hash else set())
     suppressions = await suppression_store.listed(conn, merchant_id, sorted(hashes))
     external = {o["id"]: o["external_id"] for o in orders}
+    photos = await photo_store.of_reviews(conn, review_ids)
+    unsent = [p for i in await _invitation_ids(conn, ids) for p in await photo_store.staged(conn, i)]
+    photos_of = {review_id: await _photos(conn, found) for review_id, found in photos.items()}
 
     def reply(review_id: int) -> dict[str, Any] | None:
         found = answered.get(review_id)
@@ -162,7 +187,8 @@ async def export(conn: Connection, merchant_id: int, email: str | None, *, hashe
             "product_id": r["product_id"], "product_name": r["product_name"], "method": r["method"],
             "rating": r["rating"], "title": r["title"], "body": r["body"], "display_name": r["display_name"],
             "locale": r["locale"], "state": r["state"], "submitted_at": _iso(r["submitted_at"]),
-            "photos": list(r["media_urls"] or []),
+            "photos": photos_of.get(r["id"], []),
+            "photo_urls": list(r["media_urls"] or []),  # where an import said its photos were
             "published_at": _iso(r["published_at"]), "edited_at": _iso(r["edited_at"]),
             "earlier_versions": [{"rating": v["rating"], "title": v["title"], "body": v["body"],
                                   "display_name": v["display_name"], "saved_at": _iso(v["saved_at"])}
@@ -170,6 +196,7 @@ async def export(conn: Connection, merchant_id: int, email: str | None, *, hashe
             "shop_reply": reply(r["id"]),
             "appeal": appeal(r["id"]),
         } for r in reviews],
+        "photos_not_sent": await _photos(conn, unsent),  # uploaded on a review form that was not sent
         "unsubscribed": [{"scope": "this shop" if s["merchant_id"] else "every shop", "reason": s["reason"],
                           "since": _iso(s["created_at"])} for s in suppressions],
     }
@@ -203,11 +230,14 @@ async def _erase(conn: Connection, order_ids: list[int], review_ids: list[int], 
         await flags.decide(conn, review_ids, "dismissed", actor, now)
         # Before the reviews: emptying them tells the shop's webhooks, with the reply as it then is.
         erased_replies = await replies.erase(conn, review_ids, now)
-        erased_reports = await reports.erase(conn, review_ids, now)
+        erased_reports = await reports.erase(conn, review_ids, now)  # before the photos, whose reports they hold
+        erased_photos = await photo_store.delete_for_reviews(conn, review_ids) + \
+            await photo_store.delete_for_invitations(conn, await _invitation_ids(conn, order_ids))
         erased_appeals = await appeals.erase(conn, review_ids)
         erased_reviews = await reviews.erase(conn, review_ids, now)
     return {"orders": erased_orders, "invitations_cancelled": cancelled, "reviews": erased_reviews,
-            "replies": erased_replies, "reports": erased_reports, "appeals": erased_appeals}
+            "replies": erased_replies, "reports": erased_reports, "appeals": erased_appeals,
+            "photos": erased_photos}
 
 
 async def erase_buyer(conn: Connection, merchant_id: int, email: str | None, *, hasher: Hasher,

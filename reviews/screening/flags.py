@@ -12,6 +12,8 @@ from embedding.detect import Flag, merge_flags
 from reviews.collection import store as reviews
 from reviews.platform.db import Connection, Executor
 
+# A photo of the review is a photo of another review (`reviews.screening.photo_copies`); its score is 0-1.
+PHOTO_COPY = "photo_copy"
 # Each kind's raw score on a common 0-1 scale, so one number can rank a review's flags.
 _SCALES = {"campaign": 6.0, "burst": 10.0}
 
@@ -73,10 +75,11 @@ async def save(conn: Connection, flags: list[Flag], now: datetime) -> None:
 
 
 async def clear_stale(conn: Connection, review_id: int, edited_at: datetime | None) -> None:
-    """Drop the open flags raised before the review's last edit: they judged a text it no longer has."""
+    """Drop the open flags raised before the review's last edit: they judged a text it no longer has.
+    A photo's flag stays: it judged a photo the author sent, whatever the text says now."""
     if edited_at is not None:
-        await conn.execute("DELETE FROM flags WHERE review_id = $1 AND state = 'open' AND created_at <= $2",
-                           review_id, edited_at)
+        await conn.execute("""DELETE FROM flags WHERE review_id = $1 AND state = 'open' AND created_at <= $2
+                                AND kind <> $3""", review_id, edited_at, PHOTO_COPY)
 
 
 async def decide(conn: Connection, review_ids: Sequence[int], state: str, by: str, now: datetime) -> int:

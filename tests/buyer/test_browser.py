@@ -88,6 +88,8 @@ async def test_keyboard_only_fills_a_two_product_order(browser: BrowserThread, s
             await keys.press("Tab")
             assert await focused_id(page) == "body-0"
             await keys.type("Light, grippy and dry after a wet run.")
+            await keys.press("Tab")  # the product's photos come after its text
+            assert await focused_id(page) == "upload-0"
             await keys.press("Tab")  # the next radio group: Space checks the focused star, arrows move on
             assert await focused_id(page) == "rating-1-1"
             await keys.press("Space")

@@ -281,6 +281,8 @@ async def test_the_enhancement_script_is_served_small_and_cacheable(client: http
     r = await client.get("/static/review.js")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
     assert len(r.content) < 6000
+    photos = await client.get("/static/review-photos.js")  # only the form loads it
+    assert photos.status_code == 200 and len(photos.content) < 6000
     again = await client.get("/static/review.js", headers={"if-none-match": r.headers["etag"]})
     assert again.status_code == 304
     assert (await client.get("/static/../review_page.py")).status_code == 404
@@ -296,9 +298,9 @@ def _page_messages() -> set[str | tuple[str, str]]:
             "jinja2", str(path), keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
             options={"extensions": "jinja2.ext.i18n"})}
     for name in ("app.py", "buyer/review_page.py", "buyer/review_form.py", "buyer/review_guard.py",
-                 "buyer/review_view.py", "buyer/unsubscribe.py", "buyer/verification.py"):
+                 "buyer/review_photos.py", "buyer/review_view.py", "buyer/unsubscribe.py", "buyer/verification.py"):
         found |= {m for _, m, _, _ in extract_from_file("python", str(root / name),
-                                                        keywords={"_": (2,), "ngettext": (1, 2)})}
+                                                        keywords={"_": (2,), "_n": (2, 3), "ngettext": (1, 2)})}
     return found
 
 

@@ -51,7 +51,7 @@ async def test_judgeme_export_keeps_moderation_names_language_product_replies_an
     assert code == 0, summary
     assert (summary["format"], summary["imported"], summary["errors"]) == ("judgeme", 4, 0)
     assert summary["held_by_source_state"] == {"curated=(empty)": 1, "curated=spam": 1}
-    assert (summary["replies_imported"], summary["photos_kept_not_shown"]) == (1, 1)
+    assert (summary["replies_imported"], summary["photos_to_fetch"]) == (1, 1)
     assert "replies_kept_not_shown" not in summary
     assert any("public replies" in note for note in summary["notes"])
     assert not any("not shown" in note and "repl" in note for note in summary["notes"])
@@ -113,6 +113,10 @@ async def test_yotpo_export_holds_unpublished_reviews_and_keeps_only_public_repl
     assert summary["replies_imported"] == 1
     assert mug["locale"] == "en"
     assert (mug["source_state"], returned["source_state"]) == (None, "published=false")
+    # Both photo columns: every photo waits for a moderator here, published by Yotpo or not.
+    assert mug["media_urls"] == ["https://ceramiche-esempio.it/ugc/tazza-1.jpg",
+                                 "https://ceramiche-esempio.it/ugc/tazza-2.jpg"]
+    assert summary["photos_to_fetch"] == 1
     assert (await attest(capsys, "worker", "--drain"))[0] == 0
     assert await env.pool.fetchval("SELECT state FROM reviews WHERE id = $1", returned["id"]) == "held"
 

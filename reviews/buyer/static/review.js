@@ -1,6 +1,6 @@
 /* Optional enhancements of the review page: star words, character counters, a draft kept in
    this tab (so switching language or reloading loses nothing), focus on the error summary.
-   The page works the same without this script. */
+   The photos have a script of their own (review-photos.js). The page works the same without them. */
 (function () {
   "use strict";
   var key = "attest-draft:" + location.pathname;
@@ -14,7 +14,10 @@
   }
   var lang = document.documentElement.lang;
   var fields = function () {
-    return Array.prototype.filter.call(form.elements, function (el) { return el.name && el.type !== "hidden"; });
+    // A file input cannot be given a value back, and new photos' captions come and go with their files.
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && el.type !== "hidden" && el.type !== "file" && el.name.indexOf("newcaption_") !== 0;
+    });
   };
 
   function restore() {
@@ -24,7 +27,7 @@
     try { draft = JSON.parse(raw); } catch (e) { return; }
     fields().forEach(function (el) {
       if (!(el.name in draft)) return;
-      if (el.type === "radio") el.checked = draft[el.name] === el.value;
+      if (el.type === "radio" || el.type === "checkbox") el.checked = draft[el.name] === el.value;
       else el.value = draft[el.name];
     });
   }
@@ -34,6 +37,7 @@
     var draft = {};
     fields().forEach(function (el) {
       if (el.type === "radio") { if (el.checked) draft[el.name] = el.value; else if (!(el.name in draft)) draft[el.name] = ""; }
+      else if (el.type === "checkbox") draft[el.name] = el.checked ? el.value : "";
       else draft[el.name] = el.value;
     });
     try { store.setItem(key, JSON.stringify(draft)); } catch (e) { /* full or disabled: nothing to do */ }
