@@ -14,14 +14,15 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from mailer.letter import letter
+from mailer.message import build
 from mailer.wire import OutgoingMessage
 from reviews.collection import reports
 from reviews.collection import store as reviews
+from reviews.hooks import endpoints
+from reviews.hooks import events as hook_events
 from reviews.media import reasons
 from reviews.media import store as photo_store
 from reviews.media.store import Photo
-from reviews.merchants import hooks
 from reviews.merchants.model import Merchant
 from reviews.moderation import photo_notices
 from reviews.moderation import photos as moderation
@@ -114,7 +115,7 @@ async def test_a_change_to_what_shoppers_see_touches_the_review_and_tells_the_we
     review_id, (photo,) = await _review_photos(client, services, merchant[1], 65)
     now = services.clock.now()
     async with services.pool.acquire() as conn:
-        await hooks.create(conn, merchant[0].id, "http://127.0.0.1:9/hooks", list(hooks.EVENT_TYPES), now=now,
+        await endpoints.create(conn, merchant[0].id, "http://127.0.0.1:9/hooks", list(hook_events.EVENT_TYPES), now=now,
                            actor="test", allow_private=True)
         await reviews.publish(conn, review_id, now)
     later = services.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
@@ -137,10 +138,10 @@ def _stand_in(email: photo_notices.PhotoRefusal, now: datetime) -> OutgoingMessa
     """What mailer's builder will do, plainly: the test's stand-in, not shipped."""
     reason = email.catalog.gettext(email.reason)
     text = f"Your photo {email.position} of {email.product_name} is not shown: {reason}. {email.review_url or ''}"
-    return letter(branding=email.branding, from_address=email.from_address, to_address=email.to_address,
-                  to_name=email.to_name, message_id=email.message_id, locale=email.locale,
-                  subject="Your photo is not shown", text=text, html_text=f"<p>{text}</p>",
-                  unsubscribe_url=email.unsubscribe_url, now=now)
+    return build(from_name=email.branding.sender_name or email.branding.shop_name, from_address=email.from_address,
+                 to_address=email.to_address, to_name=email.to_name, message_id=email.message_id,
+                 locale=email.locale, subject="Your photo is not shown", text=text, html=f"<p>{text}</p>",
+                 unsubscribe_url=email.unsubscribe_url, now=now)
 
 
 @pytest.fixture
