@@ -24,7 +24,6 @@ import asyncio
 import re
 
 import asyncpg
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -70,8 +69,9 @@ class Lookups:
                 # One connection for the whole burst: the pool would reset it after each query otherwise.
                 async with pool.acquire() as conn:
                     while self._waiting:
+                        await asyncio.sleep(0)  # the requests read in the same turn of the loop join this batch
                         batch, self._waiting = self._waiting, []
-                        found = await store.published(conn, sorted({key for key, _ in batch}))
+                        found = await store.published(conn, list(dict.fromkeys(key for key, _ in batch)))
                         for key, answer in batch:
                             if not answer.done():  # not given up on by its client
                                 answer.set_result(found.get(key))
@@ -107,8 +107,16 @@ class PublicPhotos:
             response = _not_found()
         else:
             digest = found.thumb_digest if VARIANTS[variant] else found.image_digest
-            response = await _photo(svc, Headers(scope=scope), digest, PUBLIC_CACHE)
+            response = await _photo(svc, _if_none_match(scope), digest, PUBLIC_CACHE)
         await response(scope, receive, send)
+
+
+def _if_none_match(scope: Scope) -> str:
+    """The request's If-None-Match, read straight from the headers (this route parses nothing else)."""
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            return str(value.decode("latin-1"))
+    return ""
 
 
 async def private_photo(request: Request) -> Response:
@@ -121,7 +129,8 @@ async def private_photo(request: Request) -> Response:
     photo = await store.get(svc.pool, photo_id)
     if photo is None:
         return _not_found()
-    return await _photo(svc, request.headers, photo.thumb_digest if thumb else photo.image_digest, PRIVATE_CACHE)
+    return await _photo(svc, request.headers.get("if-none-match", ""),
+                        photo.thumb_digest if thumb else photo.image_digest, PRIVATE_CACHE)
 
 
 def _headers(digest: str, cache: str) -> dict[str, str]:
@@ -131,8 +140,8 @@ def _headers(digest: str, cache: str) -> dict[str, str]:
             "Content-Security-Policy": CSP, "Cross-Origin-Resource-Policy": corp}
 
 
-async def _photo(svc: Services, headers: Headers, digest: str, cache: str) -> Response:
-    if f'"{digest}"' in headers.get("if-none-match", ""):
+async def _photo(svc: Services, if_none_match: str, digest: str, cache: str) -> Response:
+    if f'"{digest}"' in if_none_match:
         return Response(status_code=304, headers=_headers(digest, cache))
     key = f"{cache}:{digest}"
     response = RECENT.get(key)
