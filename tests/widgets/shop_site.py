@@ -16,8 +16,10 @@ import hashlib
 import html
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -26,8 +28,9 @@ from starlette.routing import Route
 
 from reviews.app import create_app
 from reviews.platform.services import Services
+from reviews.platform.settings import Settings
 from tests.browser_support import AXE
-from tests.conftest import free_port
+from tests.conftest import METRICS_TOKEN, free_port
 from tests.helpers import add_review
 from tests.widgets.storefront import Storefront, set_domains
 
@@ -229,3 +232,16 @@ async def running(services: Services, attest_port: int, shop: Storefront) -> Asy
     async with serve(create_app(services), attest_port), serve(shop_app(site), site.port):
         yield site
 
+
+
+@pytest.fixture
+def attest_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, dsn: str, attest_port: int) -> Settings:
+    """Attest on a real port: its own address is where its links lead (the public page, the verification page)."""
+    return Settings(data_dir=tmp_path / "data", database_url=dsn, secret_key="test-secret-key",
+                    base_url=f"http://127.0.0.1:{attest_port}", mail_from="reviews@attest.test", dev=True,
+                    metrics_token=METRICS_TOKEN)

@@ -13,35 +13,22 @@ import json
 import os
 import statistics
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
-from reviews.platform.settings import Settings
 from tests.browser_support import CHROMIUM, ROOT
-from tests.conftest import METRICS_TOKEN, free_port
-from tests.widgets.shop_site import Site, running
+from tests.widgets.shop_site import Site, attest_port, running, settings
 from tests.widgets.storefront import set_domains, storefront
+
+__all__ = ["attest_port", "settings"]  # fixtures, used by name
 
 pytestmark = pytest.mark.slow
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 RUNS = 3  # per page, alternating: the performance score moves by a point or two from run to run
-
-
-@pytest.fixture
-def attest_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def settings(tmp_path: Path, dsn: str, attest_port: int) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=dsn, secret_key="test-secret-key",
-                    base_url=f"http://127.0.0.1:{attest_port}", mail_from="reviews@attest.test", dev=True,
-                    metrics_token=METRICS_TOKEN)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from playwright.async_api import Browser, BrowserContext, Page, Request, async_p
 
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
-from reviews.platform.settings import Settings
 from tests.browser_support import (
     BROWSER_ARGS,
     CHROMIUM,
@@ -27,9 +25,10 @@ from tests.browser_support import (
     axe_violations,
     describe,
 )
-from tests.conftest import METRICS_TOKEN, free_port
-from tests.widgets.shop_site import RESOLVER, Site, running
+from tests.widgets.shop_site import RESOLVER, Site, attest_port, running, settings
 from tests.widgets.storefront import storefront
+
+__all__ = ["attest_port", "settings"]  # fixtures, used by name
 
 pytestmark = pytest.mark.slow
 
@@ -65,19 +64,6 @@ def browser() -> Iterator[StorefrontBrowser]:
     thread.start()
     yield thread
     thread.stop()
-
-
-@pytest.fixture
-def attest_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def settings(tmp_path: Path, dsn: str, attest_port: int) -> Settings:
-    # Attest's own address is where its links lead (the public page, the verification page).
-    return Settings(data_dir=tmp_path / "data", database_url=dsn, secret_key="test-secret-key",
-                    base_url=f"http://127.0.0.1:{attest_port}", mail_from="reviews@attest.test", dev=True,
-                    metrics_token=METRICS_TOKEN)
 
 
 @pytest.fixture
