@@ -21,7 +21,7 @@ _ORDER = {
 # Only what a public widget may show: never author_hash, ip_hash, order or invitation ids.
 _COLUMNS = f"""r.id, r.rating, r.title, r.body, r.display_name, r.product_id, r.product_name, r.method, r.locale,
                r.submitted_at, r.published_at, r.edited_at, rr.body AS reply, rr.updated_at AS reply_at,
-               {LANGUAGE} AS language"""
+               {LANGUAGE} AS language, r.import_source"""
 _FROM = "FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id"
 _WHERE = f"""WHERE r.merchant_id = $1 AND r.state = 'published' AND ($2::text IS NULL OR r.product_id = $2)
              AND ($3::int IS NULL OR r.rating = $3) AND (NOT $4::bool OR rr.review_id IS NOT NULL)

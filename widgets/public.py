@@ -58,6 +58,8 @@ def review(row: Record) -> dict[str, Any]:
         "written_at": iso(written_at(row)),
         "language": language(row["locale"]),
         "method": row["method"],
+        # The platform an imported review came from ("judgeme", "yotpo", "trustpilot"), or None.
+        "import_source": row["import_source"],
         # The shop's public reply, or None. Text only: every page that shows it escapes it.
         "reply": {"body": row["reply"], "replied_at": iso(row["reply_at"])} if row["reply"] else None,
     }

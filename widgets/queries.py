@@ -14,7 +14,8 @@ from widgets.dates import WRITTEN_AT_COLUMN
 # Only what a public widget may show: never author_hash, ip_hash, order or invitation ids. The shop's
 # public reply comes with each review (review_replies: its own, or the one an imported review came with).
 _PUBLIC_COLUMNS = """r.id, r.rating, r.title, r.body, r.display_name, r.product_id, r.product_name, r.method, r.locale,
-                     r.submitted_at, r.published_at, r.edited_at, rr.body AS reply, rr.updated_at AS reply_at"""
+                     r.submitted_at, r.published_at, r.edited_at, rr.body AS reply, rr.updated_at AS reply_at,
+                     r.import_source"""
 _FROM = "FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id"
 # Newest first by when each review was written (`public.written_at`): an imported review sits among
 # the others at its source's date, not on top at the day of the import.

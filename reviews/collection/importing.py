@@ -21,7 +21,7 @@ What an export says about its reviews is kept, not lost on the way in:
   review, and the worker fetches them (`reviews.media.imports`), processes them like uploads and
   holds each for a moderator.
 - the date its author wrote it (`submitted_at`), which every public surface shows, not the day of
-  the import;
+  the import, and the platform it came from (`import_source`: "Imported from Judge.me");
 - the shop's name (`merchant_name`, Trustpilot's "Webshop Name"): a shop that `--create-merchants`
   creates is named so, not after its slug. An existing shop is never renamed by an import.
 
@@ -223,6 +223,10 @@ def _trustpilot(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The formats that are another platform's export, as `reviews.import_source` records it: Attest's own
+# CSV and JSONL name no platform.
+PLATFORMS = frozenset({"judgeme", "yotpo", "trustpilot"})
+
 MAPPINGS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "csv": _own, "judgeme": _judgeme, "yotpo": _yotpo, "trustpilot": _trustpilot,
 }
@@ -330,14 +334,14 @@ async def import_file(
                         report.errors.append((rec.line, f"unknown merchant {rec.merchant!r} "
                                                         "(use --create-merchants)"))
                         continue
-                    await _add(conn, rec, merchant, report, hasher=hasher, now=now)
+                    await _add(conn, rec, merchant, report, fmt=fmt, hasher=hasher, now=now)
                     if progress is not None:
                         progress.update(1)
     report.errors.sort()
     return report
 
 
-async def _add(conn: Connection, rec: Record, merchant: Merchant, report: Report, *, hasher: Hasher,
+async def _add(conn: Connection, rec: Record, merchant: Merchant, report: Report, *, fmt: str, hasher: Hasher,
                now: datetime) -> None:
     detected = None if rec.lang else language.detect(f"{rec.title}\n{rec.body}")
     review_id = await store.add_imported(conn, store.Imported(
@@ -345,7 +349,7 @@ async def _add(conn: Connection, rec: Record, merchant: Merchant, report: Report
         product_name=rec.product_name, order_id=rec.order_id, locale=rec.lang or detected or merchant.locale,
         rating=rec.rating, title=rec.title, body=rec.body, display_name=rec.display_name,
         author_hash=hasher.address(rec.author_email) if rec.author_email else None, submitted_at=rec.created_at,
-        source_state=rec.source_state, media_urls=rec.photos), now)
+        source_state=rec.source_state, media_urls=rec.photos, source=fmt if fmt in PLATFORMS else None), now)
     if review_id is None:
         report.already += 1
         return

@@ -84,6 +84,8 @@ class Imported:
     # (The shop's reply in the export is not the review's: `importing` stores it through `replies`.)
     # The photos' addresses in the export: kept on the review, fetched by the worker (`reviews.media.imports`).
     media_urls: list[str] = field(default_factory=list)
+    # The platform whose export it came from ("judgeme"), shown as "Imported from Judge.me".
+    source: str | None = None
 
 
 async def queue_scan(conn: Connection, review_id: int, now: datetime, *, rescan: bool = False) -> None:
@@ -296,13 +298,14 @@ async def add_imported(conn: Connection, review: Imported, now: datetime) -> int
     review_id: int | None = await conn.fetchval(
         """INSERT INTO reviews (merchant_id, product_id, product_name, method, rating, title, body,
                display_name, author_hash, locale, state, external_id, external_order_id,
-               submitted_at, created_at, updated_at, source_state, media_urls)
-           VALUES ($1, $2, $13, 'imported', $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $12, $14, $15)
+               submitted_at, created_at, updated_at, source_state, media_urls, import_source)
+           VALUES ($1, $2, $13, 'imported', $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $12, $14, $15,
+                   $16)
            ON CONFLICT (merchant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
            RETURNING id""",
         review.merchant_id, review.product_id, review.rating, review.title, review.body, review.display_name,
         review.author_hash, review.locale, review.external_id, review.order_id, review.submitted_at, now,
-        review.product_name, review.source_state, review.media_urls,
+        review.product_name, review.source_state, review.media_urls, review.source,
     )
     if review_id is not None:
         await queue_scan(conn, review_id, now)

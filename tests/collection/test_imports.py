@@ -269,6 +269,36 @@ async def test_an_imported_review_keeps_its_own_date_on_every_public_surface(
     assert sorted(r.findtext("review_timestamp") or "" for r in feed.iter("review")) == [
         "2024-11-02T14:03:11Z", "2024-11-06T12:00:00Z"]
 
+    # Where they came from, for a widget to say so.
+    assert {r["import_source"] for r in listed} == {"judgeme"}
+
     # The merchant's inbox said so already; it still does.
     assert (await services.pool.fetchval("SELECT min(submitted_at) FROM reviews")) == datetime(
         2024, 11, 2, 14, 3, 11, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("en", "Imported from Judge.me"), ("es", "Importada de Judge.me"), ("it", "Importata da Judge.me"),
+    ("pl", "Zaimportowana z Judge.me"), ("ro", "Importată de pe Judge.me"), ("de", "Importiert von Judge.me"),
+    ("fr", "Importé depuis Judge.me")])
+async def test_the_public_page_names_the_platform_an_import_came_from(
+        client: httpx.AsyncClient, services: Services, lang: str, said: str) -> None:
+    """A Judge.me export, imported: the shop's public page says "Imported from Judge.me" beside the
+    review's own date, in each of the seven languages; a review in Attest's own format names none."""
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    await import_file(services.pool, Path(__file__).parent / "fixtures" / "judgeme_export.csv",
+                      hasher=services.hasher, now=now, create_merchants=True, default_merchant="linen-house")
+    async with services.pool.acquire() as conn:
+        for review_id in await conn.fetch("SELECT id FROM reviews WHERE source_state IS NULL"):
+            await store.publish(conn, review_id["id"], now)
+    assert await services.pool.fetchval("SELECT count(*) FROM reviews WHERE import_source = 'judgeme'") == 4
+    page = (await client.get(f"/shops/linen-house?lang={lang}")).text
+    assert page.count(said) == 2 and "2024" in page
+
+
+async def test_an_import_in_attests_own_format_names_no_platform(services: Services, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "own.jsonl", [row(1)])
+    report = await import_file(services.pool, path, hasher=services.hasher, now=services.clock.now(),
+                               create_merchants=True)
+    assert report.imported == 1
+    assert await services.pool.fetch("SELECT import_source FROM reviews") == [(None,)]

@@ -113,6 +113,7 @@ async def test_yotpo_export_holds_unpublished_reviews_and_keeps_only_public_repl
     assert summary["replies_imported"] == 1
     assert mug["locale"] == "en"
     assert (mug["source_state"], returned["source_state"]) == (None, "published=false")
+    assert (mug["import_source"], returned["import_source"]) == ("yotpo", "yotpo")
     # Both photo columns: every photo waits for a moderator here, published by Yotpo or not.
     assert mug["media_urls"] == ["https://ceramiche-esempio.it/ugc/tazza-1.jpg",
                                  "https://ceramiche-esempio.it/ugc/tazza-2.jpg"]
@@ -135,6 +136,7 @@ async def test_trustpilot_export_imports_shop_reviews_with_their_ids_names_and_l
     assert (first["reply"], first["reply_source"]) == ("Grazie mille per la fiducia!", "import")
     assert (rows["Bardzo dobry sklep"]["locale"], rows["Bardzo dobry sklep"]["rating"]) == ("pl", 4)
     assert summary["languages_detected"] == 0  # the export says
+    assert {r["import_source"] for r in rows.values()} == {"trustpilot"}
 
 
 def test_attest_csv_with_a_chosen_display_name_keeps_it(tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from widgets import dates
 from widgets.pages import language
 from widgets.public import is_verified
 
-# The platforms an import can come from, by the name they are known by (not translated). Attest does
-# not record an import's platform yet: a review whose row names none says "another platform".
+# The platforms an import can come from (`reviews.import_source`), by the name they are known by (not
+# translated). An import in Attest's own format names none, and says "another platform".
 PLATFORMS = {"judgeme": "Judge.me", "yotpo": "Yotpo", "trustpilot": "Trustpilot"}
 
 
