@@ -32,6 +32,7 @@ from reviews.platform import db, http, metrics
 from reviews.platform.errors import ApiError
 from reviews.platform.i18n import Catalog
 from reviews.platform.services import Services
+from reviews.platform.settings import Settings
 from reviews.privacy import api as privacy_api
 from reviews.privacy import buyer_data
 from reviews.runtime import open_services
@@ -191,8 +192,9 @@ def routes() -> list[Route | Mount]:
     ]
 
 
-def create_app(services: Services | None = None, *, run_worker: bool = False, migrate: bool = False) -> Starlette:
-    """The ASGI app. Without `services`, the lifespan connects using the environment's settings.
+def create_app(services: Services | None = None, *, run_worker: bool = False, migrate: bool = False,
+               settings: Settings | None = None) -> Starlette:
+    """The ASGI app. Without `services`, the lifespan connects using `settings` (default: the environment's).
 
     With `run_worker`, the same process also runs the job worker (`attest serve`).
     """
@@ -235,7 +237,7 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
             async with with_worker(app, services):
                 yield
             return
-        async with open_services(migrate=migrate) as svc:
+        async with open_services(settings, migrate=migrate) as svc:
             app.state.services = svc
             async with with_embedded_watch(svc), with_worker(app, svc):
                 yield

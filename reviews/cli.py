@@ -7,11 +7,11 @@ import argparse
 import asyncio
 import getpass
 import json
+import os
 import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,13 @@ from reviews.moderation import decisions
 from reviews.platform import db, jobs, server
 from reviews.platform.errors import ApiError
 from reviews.platform.logs import configure as configure_logs
-from reviews.platform.settings import SUPPORTED_LOCALES, Settings
+from reviews.platform.settings import (
+    SUPPORTED_LOCALES,
+    Settings,
+    listening_at,
+    record_base_url,
+    with_recorded_base_url,
+)
 from reviews.privacy import buyer_data, exports
 from reviews.runtime import SchemaNotReady, open_services
 from reviews.screening import explain, flags, reindex
@@ -43,13 +49,23 @@ def _print_json(value: Any) -> None:
 
 
 def _run_server(settings: Settings, *, run_worker: bool, migrate: bool) -> int:
-    app = create_app(run_worker=run_worker, migrate=migrate)
+    app = create_app(run_worker=run_worker, migrate=migrate, settings=settings)
     config = server.config(app, settings)
+    record_base_url(settings)
     print(f"Attest {__version__} on http://{settings.host}:{settings.port}"
           f"{' (web + worker)' if run_worker else ''}", file=sys.stderr)
+    print(_first_steps(settings), file=sys.stderr)
     uvicorn.Server(config).run()
     # A worker that died takes the process down with it, with an error a supervisor sees.
     return 1 if getattr(app.state, "worker_failed", False) else 0
+
+
+def _first_steps(settings: Settings) -> str:
+    """What a new operator does next, said where they look: the console, and its first account."""
+    data_dir = "" if os.environ.get("ATTEST_DATA_DIR") is None else f"ATTEST_DATA_DIR={settings.data_dir.resolve()} "
+    return (f"Console: {settings.base_url}/console\n"
+            f"First user (in another terminal): {data_dir}attest user create --email you@example.com "
+            "--role operator\n  it mails a sign-in link (dev: into the outbox folder) and prints it")
 
 
 async def _migrate(settings: Settings) -> int:
@@ -138,8 +154,17 @@ async def _import(settings: Settings, args: argparse.Namespace, path: Path, line
                                        progress=bar)
     for line, reason in report.errors:
         print(f"{path.name}:{line}: {reason}", file=sys.stderr)
+    for slug in report.merchants_created:
+        print(_new_shop_steps(slug), file=sys.stderr)
     _print_json(report.summary())
     return 0 if not report.errors else 1
+
+
+def _new_shop_steps(slug: str) -> str:
+    return (f"New shop {slug}: next steps\n"
+            f"  attest merchant set {slug} \"name=Its Public Name\"\n"
+            f"  attest user create --email owner@example.com --role owner --merchant {slug}\n"
+            f"  attest merchant new-key {slug}    # only when the shop will send orders: the key is shown once")
 
 
 async def _flags(settings: Settings, args: argparse.Namespace) -> int:
@@ -254,6 +279,8 @@ def _import_command(settings: Settings, args: argparse.Namespace) -> Awaitable[i
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="attest", description="Attest: verified reviews from real orders.")
     parser.add_argument("--version", action="version", version=f"attest {__version__}")
+    parser.add_argument("--json", action="store_true",
+                        help="errors as JSON {\"error\": {code, message, fields}} (anywhere on the line)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="run the web server and the worker in one process (migrates first)")
@@ -356,14 +383,27 @@ def _exit_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
+def _error_line(exc: ApiError) -> str:
+    """One readable line: the fields' reasons when there are some, else the message."""
+    reasons = "; ".join(f"{name}: {why}" for name, why in exc.fields.items())
+    return f"attest: {reasons or exc.message}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in words
+    args = build_parser().parse_args([w for w in words if w != "--json"])
     _exit_on_sigterm()
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"attest: {exc}", file=sys.stderr)
+        return 2
     configure_logs(settings.log_level)
-    if getattr(args, "host", None) or getattr(args, "port", None):
-        settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    if args.command in ("serve", "web"):
+        settings = listening_at(settings, args.host, args.port)
+    else:
+        settings = with_recorded_base_url(settings)
     commands: dict[str, Callable[[], Awaitable[int] | None]] = {
         "migrate": lambda: _migrate(settings),
         "worker": lambda: worker.run(settings, drain=args.drain),
@@ -384,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = commands[args.command]()
         return asyncio.run(result) if result is not None else 2  # type: ignore[arg-type]
     except ApiError as exc:
-        print(json.dumps(exc.body(), ensure_ascii=False), file=sys.stderr)
+        print(json.dumps(exc.body(), ensure_ascii=False) if as_json else _error_line(exc), file=sys.stderr)
         return 2
     except SchemaNotReady as exc:
         print(f"attest: {exc}", file=sys.stderr)

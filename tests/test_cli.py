@@ -2,11 +2,13 @@ import asyncio
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from reviews import cli
 from reviews.platform.services import Services
+from reviews.platform.settings import Settings, listening_at, record_base_url
 
 COMMANDS = [[], ["serve"], ["web"], ["worker"], ["migrate"], ["merchant"], ["merchant", "create"],
             ["merchant", "set"], ["stats"], ["jobs"]]
@@ -62,3 +64,51 @@ async def test_worker_drain_and_jobs(env: Services, capsys: pytest.CaptureFixtur
     assert await run("worker", "--drain") == 0
     assert json.loads(capsys.readouterr().out) == {"jobs_run": 0}
     assert await run("jobs", "--dead") == 0
+
+
+async def test_errors_are_one_readable_line_unless_json(env: Services, capsys: pytest.CaptureFixture[str]) -> None:
+    assert await run("user", "create", "--email", "o@example.com", "--role", "owner") == 2
+    err = capsys.readouterr().err
+    assert err == "attest: merchant: an owner belongs to a merchant: name it\n"
+    assert await run("--json", "user", "create", "--email", "o@example.com", "--role", "viewer") == 2
+    body = json.loads(capsys.readouterr().err)
+    assert body["error"]["fields"] == {"merchant": "a viewer belongs to a merchant: name it"}
+
+
+async def test_links_use_the_address_the_server_recorded(env: Services, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ATTEST_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ATTEST_PORT", "8000")  # this shell's port is not the server's
+    monkeypatch.delenv("ATTEST_BASE_URL", raising=False)
+    record_base_url(listening_at(Settings.from_env(), None, 8311))
+    assert await run("merchant", "create", "--name", "Corner Shop") == 0
+    capsys.readouterr()
+    assert await run("user", "create", "--email", "o@example.com", "--role", "owner", "--merchant", "corner-shop") == 0
+    assert json.loads(capsys.readouterr().out)["sign_in_link"].startswith("http://127.0.0.1:8311/console/link/")
+    monkeypatch.setenv("ATTEST_BASE_URL", "https://reviews.example/")
+    assert await run("user", "create", "--email", "a@example.com", "--role", "agent", "--merchant", "corner-shop") == 0
+    assert json.loads(capsys.readouterr().out)["sign_in_link"].startswith("https://reviews.example/console/link/")
+
+
+def test_a_server_told_its_port_links_to_it() -> None:
+    told = listening_at(Settings.from_env({"ATTEST_SECRET_KEY": "k"}), "10.0.0.5", 8311, {})
+    assert (told.host, told.port, told.base_url) == ("10.0.0.5", 8311, "http://10.0.0.5:8311")
+    public = Settings.from_env({"ATTEST_BASE_URL": "https://reviews.example", "ATTEST_SECRET_KEY": "k"})
+    assert listening_at(public, None, 8311, {"ATTEST_BASE_URL": "https://reviews.example"}).base_url == \
+        "https://reviews.example"
+
+
+async def test_an_imported_shop_gets_next_steps_and_no_unseen_key(env: Services, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps({"id": "x-1", "merchant": "tea-house", "product_id": "P", "order_id": "O-1",
+                                "lang": "en", "rating": 5, "body": "Lovely tea, fresh and fragrant.",
+                                "author_name": "Ann", "author_email": "ann@example.com",
+                                "created_at": "2025-03-01T10:00:00Z"}) + "\n")
+    assert await run("import", str(path), "--create-merchants") == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["merchants_created"] == ["tea-house"]
+    assert "New shop tea-house: next steps" in out.err
+    assert "--role owner --merchant tea-house" in out.err
+    assert await env.pool.fetchval("SELECT count(*) FROM api_keys") == 0

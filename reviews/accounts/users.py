@@ -124,7 +124,8 @@ async def create(conn: Connection, email: str, role: str, merchant_id: int | Non
     if role not in ROLES:
         raise ValidationError({"role": f"must be one of {', '.join(ROLES)}"})
     if role in MERCHANT_ROLES and merchant_id is None:
-        raise ValidationError({"merchant": f"an {role} belongs to a merchant: name it"})
+        article = "an" if role[0] in "aeiou" else "a"
+        raise ValidationError({"merchant": f"{article} {role} belongs to a merchant: name it"})
     if role == "operator" and merchant_id is not None:
         raise ValidationError({"merchant": "an operator sees every merchant: name none"})
     if role == "moderator" and (merchant_id is None) == (not all_merchants):

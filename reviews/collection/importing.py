@@ -373,7 +373,7 @@ async def _merchant(conn: Connection, slug: str, create: bool, report: Report, n
     merchant = await merchants.by_slug(conn, slug)
     if merchant is None and create:
         try:
-            merchant, _ = await merchants.create(conn, name=name or slug, slug=slug)
+            merchant = await merchants.create_keyless(conn, name=name or slug, slug=slug)
         except ValidationError:
             return None  # not a valid slug: every line of it is reported as unknown
         report.merchants_created.append(slug)

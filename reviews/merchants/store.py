@@ -29,6 +29,17 @@ async def create(
     settings: dict[str, Any] | None = None,
 ) -> tuple[Merchant, str]:
     """Create a merchant and its first API key. The key is returned once and only its hash is kept."""
+    async with conn.transaction():
+        merchant = await create_keyless(conn, name=name, slug=slug, locale=locale, settings=settings)
+        key = await add_api_key(conn, merchant.id)
+    return merchant, key
+
+
+async def create_keyless(
+    conn: Connection, *, name: str, slug: str | None = None, locale: str = "en",
+    settings: dict[str, Any] | None = None,
+) -> Merchant:
+    """Create a merchant with no API key: an import's shop, whose key is issued when someone will read it."""
     errors: dict[str, str] = {}
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -49,9 +60,8 @@ async def create(
             )
         except asyncpg.UniqueViolationError:
             raise ValidationError({"slug": "is already taken"}) from None
-        assert row is not None  # an INSERT ... RETURNING yields its row
-        key = await add_api_key(conn, row["id"])
-    return from_row(row), key
+    assert row is not None  # an INSERT ... RETURNING yields its row
+    return from_row(row)
 
 
 async def by_slug(conn: Executor, slug: str) -> Merchant | None:

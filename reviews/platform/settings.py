@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
@@ -101,6 +101,35 @@ class Settings:
             body_timeout_seconds=float(env.get("ATTEST_BODY_TIMEOUT") or 30),
             max_connections=int(env.get("ATTEST_MAX_CONNECTIONS") or 1000),
         )
+
+
+BASE_URL_FILE = "base_url"
+
+
+def record_base_url(settings: Settings) -> None:
+    """Written by `attest serve`/`attest web`: the address they serve at, for the commands run beside them."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / BASE_URL_FILE).write_text(settings.base_url + "\n", encoding="utf-8")
+
+
+def with_recorded_base_url(settings: Settings, environ: Mapping[str, str] | None = None) -> Settings:
+    """A command's links use the address the server recorded in the data folder, so a shell without the
+    server's ATTEST_HOST/ATTEST_PORT still prints links that work; ATTEST_BASE_URL, when set, wins."""
+    env = os.environ if environ is None else environ
+    path = settings.data_dir / BASE_URL_FILE
+    if env.get("ATTEST_BASE_URL") or not path.is_file():
+        return settings
+    recorded = path.read_text(encoding="utf-8").strip().rstrip("/")
+    return replace(settings, base_url=recorded) if recorded else settings
+
+
+def listening_at(settings: Settings, host: str | None, port: int | None,
+                 environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings of a server told --host/--port: its base URL follows them unless ATTEST_BASE_URL is set."""
+    env = os.environ if environ is None else environ
+    host, port = host or settings.host, port or settings.port
+    base_url = settings.base_url if env.get("ATTEST_BASE_URL") else f"http://{host}:{port}"
+    return replace(settings, host=host, port=port, base_url=base_url)
 
 
 def _days(name: str, value: str | None, *, default: int, minimum: int, why: str) -> int:

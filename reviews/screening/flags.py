@@ -25,7 +25,8 @@ def confidence(kind: str, score: float) -> float:
 
 async def flagged_reviews(conn: Executor, merchant_slug: str | None = None,
                           states: tuple[str, ...] = ("open",)) -> list[dict[str, Any]]:
-    """One entry per flagged review: its reasons, the reviews it relates to, a score."""
+    """One entry per flagged review: its reasons, the reviews it relates to (by the id the console shows,
+    like the review's own), a score."""
     rows = await conn.fetch(
         """SELECT f.review_id, f.kind, f.score, f.evidence, r.external_id, m.slug
            FROM flags f JOIN reviews r ON r.id = f.review_id JOIN merchants m ON m.id = r.merchant_id
@@ -33,11 +34,6 @@ async def flagged_reviews(conn: Executor, merchant_slug: str | None = None,
            ORDER BY f.review_id, f.kind""",
         list(states), merchant_slug,
     )
-    related_ids = {int(i) for r in rows for i in (r["evidence"] or {}).get("related", []) if isinstance(i, int)}
-    externals = {
-        r["id"]: r["external_id"]
-        for r in await conn.fetch("SELECT id, external_id FROM reviews WHERE id = ANY($1)", list(related_ids))
-    }
     out: dict[int, dict[str, Any]] = {}
     for r in rows:
         entry = out.setdefault(r["review_id"], {
@@ -47,9 +43,8 @@ async def flagged_reviews(conn: Executor, merchant_slug: str | None = None,
         entry["reasons"].append(r["kind"])
         entry["score"] = max(entry["score"], confidence(r["kind"], r["score"]))
         for rid in (r["evidence"] or {}).get("related", []):
-            ref = externals.get(rid) or rid
-            if rid != r["review_id"] and ref not in entry["related"]:
-                entry["related"].append(ref)
+            if rid != r["review_id"] and rid not in entry["related"]:
+                entry["related"].append(rid)
     return list(out.values())
 
 
