@@ -24,6 +24,7 @@ from reviews.console.shop import (
     developers,
     export,
     inbox,
+    insights,
     invitations,
     privacy,
     settings,
@@ -110,6 +111,8 @@ def routes() -> list[Route | Mount]:
         Route(SHOP + "/privacy/export", privacy.export, methods=["POST"]),
         Route(SHOP + "/privacy/erase", privacy.erase, methods=["POST"]),
         Route(SHOP + "/privacy/exports/{export_id:id}", privacy.download, methods=["GET"]),
+        Route(SHOP + "/insights", insights.insights_page, methods=["GET"]),
+        Route(SHOP + "/insights/topics/{topic_id:id}", insights.topic_page, methods=["GET"]),
     ]
 
 
