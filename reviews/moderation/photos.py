@@ -44,6 +44,8 @@ class Waiting:
     product_id: str | None
     product_name: str | None
     display_name: str
+    title: str | None
+    body: str
     review_state: str
     review_rating: int
     submitted_at: datetime
@@ -61,13 +63,14 @@ async def waiting(conn: Executor, merchants: list[int] | None, page: int = 1) ->
     scope, args = _scope(merchants, 1)
     rows = await conn.fetch(
         f"""SELECT p.*, m.slug, m.name AS merchant_name, r.product_id AS review_product, r.product_name,
-                   r.display_name, r.state AS review_state, r.rating, r.submitted_at,
+                   r.display_name, r.title, r.body, r.state AS review_state, r.rating, r.submitted_at,
                    count(*) OVER (PARTITION BY p.review_id) - 1 AS others, count(*) OVER () AS total
             FROM photos p JOIN reviews r ON r.id = p.review_id JOIN merchants m ON m.id = r.merchant_id
             WHERE p.state = 'pending' AND r.state <> 'withdrawn' AND {scope}
             ORDER BY p.created_at, p.id LIMIT {PAGE} OFFSET {PAGE * (max(page, 1) - 1)}""", *args)
     found = [Waiting(Photo.from_row(r), r["slug"], r["merchant_name"], r["review_product"], r["product_name"],
-                     r["display_name"], r["review_state"], r["rating"], r["submitted_at"], int(r["others"]))
+                     r["display_name"], r["title"], r["body"], r["review_state"], r["rating"], r["submitted_at"],
+                     int(r["others"]))
              for r in rows]
     return found, int(rows[0]["total"]) if rows else 0
 
@@ -147,18 +150,29 @@ class Copy:
 
 async def copies(conn: Executor, review_id: int) -> list[Copy]:
     """The evidence of the review's photo flag, both photos of each pair side by side."""
-    evidence = await conn.fetchval("SELECT evidence FROM flags WHERE review_id = $1 AND kind = $2",
-                                   review_id, flags.PHOTO_COPY)
-    pairs = list((evidence or {}).get("pairs", []))
+    return (await copies_of(conn, [review_id])).get(review_id, [])
+
+
+async def copies_of(conn: Executor, review_ids: Sequence[int]) -> dict[int, list[Copy]]:
+    """`copies` for many reviews at once (the Photos tab's page), by review; reviews without the flag left out."""
+    evidence = await conn.fetch(
+        "SELECT review_id, evidence FROM flags WHERE review_id = ANY($1::bigint[]) AND kind = $2",
+        list(review_ids), flags.PHOTO_COPY)
+    pairs = {int(r["review_id"]): list((r["evidence"] or {}).get("pairs", [])) for r in evidence}
+    every = [x for found in pairs.values() for x in found]
+    if not every:
+        return {}
     photos = {p.id: p for p in await photo_store.many(
-        conn, [int(x[k]) for x in pairs for k in ("photo", "other_photo")])}
+        conn, [int(x[k]) for x in every for k in ("photo", "other_photo")])}
     others = {r["id"]: r for r in await conn.fetch(
         """SELECT r.id, r.display_name, r.state, m.slug FROM reviews r JOIN merchants m ON m.id = r.merchant_id
-           WHERE r.id = ANY($1::bigint[])""", [int(x["other_review"]) for x in pairs])}
-    found = []
-    for x in pairs:
-        other = others.get(int(x["other_review"]))
-        found.append(Copy(photos.get(int(x["photo"])), photos.get(int(x["other_photo"])), int(x["other_review"]),
-                          other["slug"] if other else None, other["display_name"] if other else None,
-                          other["state"] if other else None, int(x["distance"])))
+           WHERE r.id = ANY($1::bigint[])""", [int(x["other_review"]) for x in every])}
+    found: dict[int, list[Copy]] = {}
+    for review_id, listed in pairs.items():
+        for x in listed:
+            other = others.get(int(x["other_review"]))
+            found.setdefault(review_id, []).append(Copy(
+                photos.get(int(x["photo"])), photos.get(int(x["other_photo"])), int(x["other_review"]),
+                other["slug"] if other else None, other["display_name"] if other else None,
+                other["state"] if other else None, int(x["distance"])))
     return found

@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 import reviews.console
 from reviews.collection.reasons import REASONS
 from reviews.console.web import LOCALES_DIR
+from reviews.media import reasons as photo_reasons
 from reviews.platform.settings import SUPPORTED_LOCALES
 
 CONSOLE_DIR = Path(reviews.console.__file__).resolve().parent
@@ -35,7 +36,7 @@ def console_messages() -> set[Message]:
     for path in sorted(CONSOLE_DIR.rglob("*.py")):
         found |= {m for _, m, _, _ in extract_from_file(
             "python", str(path), keywords={"_": (2,), "_n": (2, 3)})}
-    found |= {r.label for r in REASONS}
+    found |= {r.label for r in REASONS} | {r.label for r in photo_reasons.REASONS}
     return found
 
 
@@ -47,7 +48,7 @@ def _catalog(lang: str) -> Catalog:
 # Words that are the same in English and the language (not left untranslated).
 SAME_AS_ENGLISH = {("de", "Moderation"), ("fr", "Console"), ("it", "Console"), ("it", "Password"),
                    ("fr", "%(num)d minute"), ("ro", "agent"), ("fr", "agent"), ("pl", "moderator"),
-                   ("ro", "moderator"), ("pl", "operator"), ("ro", "operator")}
+                   ("ro", "moderator"), ("pl", "operator"), ("ro", "operator"), ("fr", "Photos")}
 
 
 def test_the_extraction_finds_the_console_messages() -> None:

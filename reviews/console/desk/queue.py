@@ -13,7 +13,7 @@ from reviews.console import params
 from reviews.console.desk import done
 from reviews.console.guards import Desk, moderator_page
 from reviews.console.web import _n, render
-from reviews.moderation import claims, queue
+from reviews.moderation import claims, photos, queue
 from reviews.moderation.queue import TABS, Filters
 
 
@@ -67,4 +67,5 @@ async def queue_page(request: Request, desk: Desk) -> Response:
                   page=f.page, pages=max(1, -(-total // queue.PAGE)), reasons=REASONS,
                   ages={e.review_id: age(who.locale, e.since, now) for e in entries},
                   done=await done.done_message(request, desk), tab_query=urlencode(f.query()),
-                  next_query=urlencode({**f.query(), "tab": tab}))
+                  next_query=urlencode({**f.query(), "tab": tab}),
+                  photos_waiting=await photos.waiting_count(pool, merchants))

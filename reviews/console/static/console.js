@@ -1,5 +1,6 @@
 // Keyboard shortcuts for moderators; everything works without this script.
-// j/k next and previous, x select a row, p publish, r reject, c the whole campaign, ? the list. Off when the user turned single-key
+// j/k next and previous, x select a row, p publish, r reject, c the whole campaign, ? the list (the Photos
+// tab: j/k, a approve, A the review's photos, r reject). Off when the user turned single-key
 // shortcuts off (WCAG 2.1.4), and never while typing in a field.
 (function () {
   "use strict";
@@ -20,6 +21,35 @@
     }
   });
   if (document.body.dataset.shortcuts !== "on") return;
+  // The Photos tab: j/k move between the cards, a approves, A approves the rest of the review's too,
+  // r goes to the reason (Enter then sends the refusal); the card's own buttons otherwise.
+  var grid = document.querySelector("[data-photo-grid]");
+  if (grid) {
+    var cards = Array.prototype.slice.call(grid.querySelectorAll("[data-photo]"));
+    var at = -1;
+    var pick = function (i) {
+      at = Math.max(0, Math.min(cards.length - 1, i));
+      cards.forEach(function (card, n) { card.setAttribute("aria-current", n === at ? "true" : "false"); });
+      cards[at].focus();
+    };
+    if (cards.length) pick(parseInt(grid.dataset.start || "0", 10) || 0);
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey || !cards.length) return;
+      var target = event.target;
+      if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+      var key = event.key;
+      if (key === "j" || key === "k") { pick(at + (key === "j" ? 1 : -1)); event.preventDefault(); return; }
+      var control = at >= 0 ? cards[at].querySelector('[data-photo-key="' + key + '"]') : null;
+      if (!control) return;
+      event.preventDefault();
+      if (control.tagName === "SELECT") {
+        if (control.selectedIndex < 1) control.selectedIndex = 1;
+        control.focus();
+      } else {
+        control.click();
+      }
+    });
+  }
   var rows = Array.prototype.slice.call(document.querySelectorAll("table[data-list] tbody tr[data-href]"));
   var current = -1;
   function select(i) {

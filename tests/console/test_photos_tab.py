@@ -1,0 +1,130 @@
+"""The moderators' Photos tab in-process: the grid oldest first with each photo's review, author, shop
+and product and a copy's evidence side by side; approve, approve all of a review's, reject with a
+reason (or Enter on the reason); the count in the queue's tabs; CSRF, roles, scopes and 404s."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from reviews.media import store as photo_store
+from reviews.merchants import store as merchants
+from reviews.merchants.model import Merchant
+from reviews.platform.services import Services
+from tests.console.test_console import _form, _sign_in
+from tests.media import photos
+from tests.media.flow import TEXT, review_with_photo, send
+from tests.media.test_copies import OTHER, _resized
+
+Fixture = tuple[Merchant, str]
+DECIDE = "/console/photos/decide"
+
+
+async def _two_reviews(client: httpx.AsyncClient, services: Services, key: str) -> tuple[int, int]:
+    """Anna's review with two photos, then Jonas's with one: (Anna's review, Jonas's review)."""
+    path, first = await review_with_photo(client, services, key, photos.phone_jpeg(70, (800, 600)))
+    assert (await send(client, path, ("b.jpg", photos.phone_jpeg(71, (800, 600))))).status_code == 200
+    _, second = await review_with_photo(client, services, key, photos.phone_jpeg(72, (800, 600)), **OTHER)
+    return first, second
+
+
+async def _states(services: Services) -> list[str]:
+    return [r["state"] for r in await services.pool.fetch("SELECT state FROM photos ORDER BY id")]
+
+
+def _card(page: str, photo_id: int) -> str:
+    start = page.index(f'id="photo-{photo_id}"')
+    return page[start:page.index("</li>", start)]
+
+
+async def test_the_grid_shows_each_waiting_photo_with_its_review_oldest_first(
+        client: httpx.AsyncClient, merchant: Fixture, services: Services) -> None:
+    first, second = await _two_reviews(client, services, merchant[1])
+    await _sign_in(client, services, "mod@example.com")
+    page = (await client.get("/console/photos")).text
+    ids = [int(i) for i in re.findall(r'id="photo-(\d+)"', page)]
+    assert len(ids) == 3 and ids == sorted(ids)  # oldest first
+    card = _card(page, ids[0])
+    assert f"Photo 1 of review #{first}" in card and TEXT in card
+    assert "Anna K." in card and "Demo Shop" in card and "Trail running shoes" in card
+    assert "The review is waiting for its check." in card
+    assert "Approve this and 1 more of this review" in card and "Approve this and" not in _card(page, ids[2])
+    assert "Shows personal data, such as a face or an address label" in card  # reasons in words
+    thumb = re.search(r'<img src="(/photos/private/[^"]+)"', card)
+    assert thumb is not None
+    served = await client.get(thumb.group(1))
+    assert served.status_code == 200 and served.headers["content-type"] == "image/webp"
+    assert "Jonas B." in _card(page, ids[2]) and f"review #{second}" in _card(page, ids[2])
+    assert "Photos (3)" in (await client.get("/console/queue")).text  # the count in the tabs
+
+
+async def test_approve_reject_and_approve_all_of_a_review(client: httpx.AsyncClient, merchant: Fixture,
+                                                          services: Services) -> None:
+    first, _ = await _two_reviews(client, services, merchant[1])
+    a, b, c = [int(r["id"]) for r in await services.pool.fetch("SELECT id FROM photos ORDER BY id")]
+    await _sign_in(client, services, "mod@example.com")
+    page = (await client.get("/console/photos")).text
+    fields = _form(page, DECIDE)
+    # Without its CSRF token nothing happens.
+    r = await client.post(DECIDE, data={**{k: v for k, v in fields.items() if k != "csrf"}, "photo": str(c),
+                                        "do": "approve"})
+    assert r.status_code == 400 and await _states(services) == ["pending"] * 3
+    # A refusal needs a reason.
+    r = await client.post(DECIDE, data={**fields, "photo": str(c), "do": "reject", "code": ""})
+    assert r.status_code == 422 and "Choose approve, or reject with a reason." in r.text
+    # Enter on the reason's list sends the form without a button: a refusal for that reason.
+    r = await client.post(DECIDE, data={**fields, "photo": str(c), "code": "not_product"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/console/photos?done=rejected")
+    said = (await client.get(r.headers["location"])).text
+    assert "Photo rejected as Not a photo of the product; its author will be emailed." in said
+    # All of Anna's review's photos at once.
+    r = await client.post(DECIDE, data={**fields, "photo": str(a), "review": str(first), "do": "approve_review"})
+    assert r.status_code == 303
+    assert "2 photos approved." in (await client.get(r.headers["location"])).text
+    assert await _states(services) == ["approved", "approved", "rejected"]
+    assert "No photo is waiting." in (await client.get("/console/photos")).text
+    assert (await photo_store.get(services.pool, b)).state == "approved"  # type: ignore[union-attr]
+
+
+async def test_scopes_roles_and_unknown_photos(client: httpx.AsyncClient, merchant: Fixture,
+                                               services: Services) -> None:
+    await _two_reviews(client, services, merchant[1])
+    async with services.pool.acquire() as conn:
+        await merchants.create(conn, name="Garden Shop", slug="garden-shop", locale="en", settings={})
+    photo_id = int(await services.pool.fetchval("SELECT min(id) FROM photos"))
+    assert (await client.get("/console/photos")).status_code in (302, 303)  # signed out: to sign in
+    # A moderator of another shop sees none of these and cannot decide them.
+    await _sign_in(client, services, "garden@example.com", "moderator", "garden-shop")
+    page = await client.get("/console/photos")
+    assert page.status_code == 200 and "No photo is waiting." in page.text and "/photos/private/" not in page.text
+    fields = _form((await client.get("/console/account")).text, "/console/sign-out")
+    for form in ({"photo": str(photo_id), "do": "approve"}, {"photo": str(photo_id), "do": "reject",
+                                                              "code": "offensive"},
+                 {"photo": str(photo_id), "review": "1", "do": "approve_review"},
+                 {"photo": "999999", "do": "approve"}, {"photo": "x", "do": "approve"}):
+        r = await client.post(DECIDE, data={"csrf": fields["csrf"], **form})
+        assert r.status_code == 404, form
+    assert await _states(services) == ["pending"] * 3
+    # A shop's owner moderates nothing: no Photos tab.
+    client.cookies.clear()
+    await _sign_in(client, services, "owner@shop.example", "owner", merchant[0].slug)
+    assert (await client.get(f"/console/m/{merchant[0].slug}")).status_code == 200
+    assert (await client.get("/console/photos")).status_code == 404
+
+
+async def test_a_copied_photo_is_shown_beside_the_other_reviews(client: httpx.AsyncClient, merchant: Fixture,
+                                                                 services: Services) -> None:
+    original = photos.phone_jpeg(73, (1600, 1200))
+    _, first = await review_with_photo(client, services, merchant[1], original)
+    _, second = await review_with_photo(client, services, merchant[1], _resized(original), **OTHER)
+    await _sign_in(client, services, "mod@example.com")
+    page = (await client.get("/console/photos")).text
+    mine = int(await services.pool.fetchval("SELECT id FROM photos WHERE review_id = $1", second))
+    card = _card(page, mine)
+    assert "The same photo is in another author's review." in card
+    assert re.search(r"Distance \d+: photos 27 or less apart are one photo\.", card)
+    assert f'href="/console/reviews/{first}">Review #{first}</a> · Anna K. · demo-shop' in card
+    assert len(re.findall(r'<img src="/photos/private/', card)) == 3  # its own, then both side by side
+    # A moderator of another shop only would not see the other review; here both are the same shop.
+    assert "The other photo is in a shop you do not moderate" not in card
