@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from asyncpg import Record
 
@@ -37,8 +39,40 @@ def language(locale: str | None) -> str | None:
     return code if _LANGUAGE.fullmatch(code) else None
 
 
-def review(row: Record) -> dict[str, Any]:
-    return {
+# A photo's alt text without a caption, in the visitor's language: whose photo of what it is. The
+# application's buyer pages say the same under the same message ids.
+PHOTO_BY = "Photo by %(name)s of %(subject)s"
+PHOTO_OF = "Photo of %(subject)s"
+
+
+def photo_path(key: str, *, thumb: bool = False) -> str:
+    """Where Attest serves a photo shoppers may see (the application's `/photos` route)."""
+    return f"/photos/{quote(key, safe='')}/{'thumb' if thumb else 'photo'}.webp"
+
+
+def photo_alt(gettext: Callable[[str], str], caption: str, display_name: str | None, subject: str) -> str:
+    """The author's caption, else "Photo by Anna K. of Trail shoes" (the product's name, or the shop's
+    for a review of the shop)."""
+    if caption.strip():
+        return caption.strip()
+    if (display_name or "").strip():
+        return gettext(PHOTO_BY) % {"name": (display_name or "").strip(), "subject": subject}
+    return gettext(PHOTO_OF) % {"subject": subject}
+
+
+def photos(row: Record, *, base_url: str, gettext: Callable[[str], str], shop_name: str) -> list[dict[str, Any]]:
+    """The approved photos of a listed review (`widgets.listing`), in its author's order: the photo and
+    its thumbnail with their sizes (a page reserves their space before they load) and the alt text."""
+    subject = row["product_name"] or row["product_id"] or shop_name
+    return [{"url": base_url + photo_path(p["key"]), "thumb_url": base_url + photo_path(p["key"], thumb=True),
+             "width": p["width"], "height": p["height"], "thumb_width": p["thumb_width"],
+             "thumb_height": p["thumb_height"], "alt": photo_alt(gettext, p["caption"], row["display_name"], subject)}
+            for p in row["photos"] or []]
+
+
+def review(row: Record, shown_photos: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A review as reviews.json has it; under a topic, `mentions` are the spans that mention it."""
+    out = {
         "id": row["id"],
         "rating": row["rating"],
         "title": row["title"],
@@ -62,4 +96,8 @@ def review(row: Record) -> dict[str, Any]:
         "import_source": row["import_source"],
         # The shop's public reply, or None. Text only: every page that shows it escapes it.
         "reply": {"body": row["reply"], "replied_at": iso(row["reply_at"])} if row["reply"] else None,
+        "photos": shown_photos or [],
     }
+    if row["mentions"] is not None:
+        out["mentions"] = row["mentions"]
+    return out

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from widgets.dates import WRITTEN_AT_COLUMN
+from widgets.listing import LANGUAGE, SPAN
 
-# Only what a public widget may show: never author_hash, ip_hash, order or invitation ids. The shop's
-# public reply comes with each review (review_replies: its own, or the one an imported review came with).
-_PUBLIC_COLUMNS = """r.id, r.rating, r.title, r.body, r.display_name, r.product_id, r.product_name, r.method, r.locale,
-                     r.submitted_at, r.published_at, r.edited_at, rr.body AS reply, rr.updated_at AS reply_at,
-                     r.import_source"""
 _FROM = "FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id"
 # Newest first by when each review was written (`public.written_at`): an imported review sits among
 # the others at its source's date, not on top at the day of the import.
@@ -64,25 +58,6 @@ async def summary(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) 
     count = sum(distribution.values())
     total = sum(int(k) * v for k, v in distribution.items())
     return {"average": round(total / count, 2) if count else None, "count": count, "distribution": distribution}
-
-
-async def reviews_page(pool: asyncpg.Pool, merchant_id: int, *, product_id: str | None, lang: str | None,
-                       limit: int, offset: int) -> tuple[list[asyncpg.Record], int]:
-    """One page of published reviews, newest first, and how many there are in all."""
-    where = """WHERE r.merchant_id = $1 AND r.state = 'published' AND ($2::text IS NULL OR r.product_id = $2)
-               AND ($3::text IS NULL OR lower(split_part(replace(r.locale, '_', '-'), '-', 1)) = $3)"""
-    total = await pool.fetchval(f"SELECT count(*) FROM reviews r {where}", merchant_id, product_id, lang)
-    rows = await pool.fetch(
-        f"""SELECT {_PUBLIC_COLUMNS} {_FROM} {where}
-            ORDER BY {WRITTEN_ORDER} LIMIT $4 OFFSET $5""",
-        merchant_id, product_id, lang, limit, offset,
-    )
-    return rows, int(total)
-
-
-async def latest(pool: asyncpg.Pool, merchant_id: int, product_id: str | None, limit: int) -> list[asyncpg.Record]:
-    rows, _ = await reviews_page(pool, merchant_id, product_id=product_id, lang=None, limit=limit, offset=0)
-    return rows
 
 
 async def product_name(pool: asyncpg.Pool, merchant_id: int, product_id: str) -> str | None:
@@ -182,71 +157,13 @@ async def orders_version(conn: asyncpg.Pool | asyncpg.Connection | PoolConnectio
     and erasure moves its order's `updated_at`."""
     last = await conn.fetchval("SELECT max(updated_at) FROM orders WHERE merchant_id = $1", merchant_id)
     return last.isoformat() if last is not None else "-"
-# --- The review listing of the public pages (and, in time, of reviews.json) -----------------------------------
-# Filters, sort and pages over a shop's published reviews, with the visitor's language first. Every
-# value reaches SQL as a parameter; the ORDER BY is picked from fixed strings.
-
-# A review's language as its primary subtag ("pl" for "pl-PL" and "pl_PL"), '' when unknown.
-REVIEW_LANGUAGE = "lower(split_part(replace(coalesce(r.locale, ''), '_', '-'), '-', 1))"
-SORTS = ("newest", "highest", "lowest")
-# Newest by the date the author wrote the review (`widgets.dates`): an import keeps its source's date.
-_WRITTEN = f"r.{WRITTEN_AT_COLUMN}"
-_ORDER = {
-    "newest": f"{_WRITTEN} DESC, r.id DESC",
-    "highest": f"r.rating DESC, {_WRITTEN} DESC, r.id DESC",
-    "lowest": f"r.rating ASC, {_WRITTEN} DESC, r.id DESC",
-}
-
-
-@dataclass(frozen=True)
-class ReviewFilter:
-    """Which published reviews of a shop, in which order. The defaults are "all of them, newest first"."""
-
-    product_id: str | None = None  # only this product's reviews
-    shop_only: bool = False  # only the reviews of the shop itself (no product)
-    stars: int | None = None  # only this rating
-    language: str | None = None  # only those written in this language (a primary subtag: "pl")
-    with_reply: bool = False  # only those the shop answered
-    sort: str = "newest"
-    # Pooled languages: every language is listed, this one's reviews first (the visitor's own).
-    first_language: str | None = None
-
-
-def _listing_where(f: ReviewFilter) -> str:
-    return f"""WHERE r.merchant_id = $1 AND r.state = 'published'
-               AND ($2::text IS NULL OR r.product_id = $2) AND (NOT $3::bool OR r.product_id IS NULL)
-               AND ($4::int IS NULL OR r.rating = $4) AND ($5::text IS NULL OR {REVIEW_LANGUAGE} = $5)
-               AND (NOT $6::bool OR rr.review_id IS NOT NULL)"""
-
-
-async def list_reviews(pool: asyncpg.Pool, merchant_id: int, f: ReviewFilter, *, limit: int,
-                       offset: int) -> tuple[list[asyncpg.Record], int]:
-    """One page of the published reviews `f` selects and how many it selects in all. Each row has the
-    public columns and `language` (the primary subtag, '' when unknown)."""
-    if f.sort not in _ORDER:
-        raise ValueError(f"unknown sort {f.sort!r}")
-    args = (merchant_id, f.product_id, f.shop_only, f.stars, f.language, f.with_reply)
-    where = _listing_where(f)
-    rows = await pool.fetch(
-        f"""SELECT {_PUBLIC_COLUMNS}, {REVIEW_LANGUAGE} AS language, count(*) OVER () AS total
-            {_FROM} {where}
-            ORDER BY ({REVIEW_LANGUAGE} = $7) DESC NULLS LAST, {_ORDER[f.sort]} LIMIT $8 OFFSET $9""",
-        *args, f.first_language, limit, offset,
-    )
-    if rows:
-        return rows, int(rows[0]["total"])
-    # Past the last page the window count has no row to ride on.
-    total = await pool.fetchval(f"SELECT count(*) {_FROM} {where}", *args) if offset else 0
-    return rows, int(total)
-
-
 async def review_facets(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> dict[str, Any]:
     """What the filters offer and the summary counts, over the published reviews of the shop (or of one
     product): how many by collection method, by language, with a reply, of the shop itself, and per
     product with the name its newest review gives it."""
     rows = await pool.fetch(
         f"""WITH p AS (
-                SELECT r.id, r.method, r.product_id, r.product_name, r.published_at, {REVIEW_LANGUAGE} AS language,
+                SELECT r.id, r.method, r.product_id, r.product_name, r.published_at, {LANGUAGE} AS language,
                        rr.review_id IS NOT NULL AS replied
                 {_FROM} WHERE r.merchant_id = $1 AND r.state = 'published' AND ($2::text IS NULL OR r.product_id = $2))
             SELECT 'method' AS facet, method AS key, NULL AS name, count(*) AS n FROM p GROUP BY method
@@ -335,7 +252,6 @@ async def latest_published(pool: asyncpg.Pool, merchant_id: int) -> Any:
 # A topic's label and quote candidates, each the span of a review that is still published and still says it
 # (the md5 of the span as it was computed): an edited, withdrawn or erased review shows nothing before the
 # next recomputation even takes it out of the counts.
-_PHRASE = "substr(CASE m.field WHEN 'title' THEN r.title ELSE r.body END, m.start_at + 1, m.end_at - m.start_at)"
 
 
 async def topic_set(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> asyncpg.Record | None:
@@ -358,11 +274,11 @@ async def topics(pool: asyncpg.Pool, merchant_id: int, set_id: int) -> tuple[lis
         )
         phrases = await conn.fetch(
             f"""SELECT m.topic_id, m.review_id, m.language, m.centrality, m.is_label, m.quote_rank, r.rating,
-                       {_PHRASE} AS text
+                       {SPAN} AS text
                 FROM topics t
                 JOIN topic_mentions m ON m.topic_id = t.id AND (m.is_label OR m.quote_rank IS NOT NULL)
                 JOIN reviews r ON r.id = m.review_id AND r.merchant_id = $2 AND r.state = 'published'
-                WHERE t.set_id = $1 AND md5({_PHRASE}) = m.clause_md5
+                WHERE t.set_id = $1 AND md5({SPAN}) = m.clause_md5
                 ORDER BY m.topic_id, m.review_id, m.start_at""",
             set_id, merchant_id,
         )
@@ -376,24 +292,3 @@ async def has_published(pool: asyncpg.Pool, merchant_id: int, product_id: str | 
                           WHERE merchant_id = $1 AND product_id IS NOT DISTINCT FROM $2 AND state = 'published')""",
         merchant_id, product_id,
     ))
-
-
-async def topic_reviews(pool: asyncpg.Pool, merchant_id: int, topic_id: int, *, limit: int,
-                        offset: int) -> tuple[list[asyncpg.Record], int]:
-    """One page of the published reviews that mention a topic, newest first, each with the spans
-    that mention it (`mentions`: [{"field", "start", "end"}], for highlighting), and how many there
-    are in all: what a topic chip filters the list to. Only spans the review still says count."""
-    where = f"""FROM topic_mentions m JOIN topics t ON t.id = m.topic_id JOIN topic_sets s ON s.id = t.set_id
-                JOIN reviews r ON r.id = m.review_id AND r.merchant_id = s.merchant_id AND r.state = 'published'
-                WHERE m.topic_id = $2 AND s.merchant_id = $1 AND md5({_PHRASE}) = m.clause_md5"""
-    total = await pool.fetchval(f"SELECT count(DISTINCT m.review_id) {where}", merchant_id, topic_id)
-    rows = await pool.fetch(
-        f"""WITH hits AS (SELECT m.review_id,
-                                 json_agg(json_build_object('field', m.field, 'start', m.start_at, 'end', m.end_at)
-                                          ORDER BY m.field DESC, m.start_at) AS mentions
-                          {where} GROUP BY m.review_id)
-            SELECT {_PUBLIC_COLUMNS}, hits.mentions {_FROM} JOIN hits ON hits.review_id = r.id
-            ORDER BY r.published_at DESC NULLS LAST, r.id DESC LIMIT $3 OFFSET $4""",
-        merchant_id, topic_id, limit, offset,
-    )
-    return rows, int(total)

@@ -9,7 +9,6 @@ from functools import partial
 from urllib.parse import quote
 
 import asyncpg
-from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -46,6 +45,7 @@ WIDGET_REVIEWS = 10
 JSONLD_REVIEWS = 10
 FRAGMENT_REVIEWS = 10
 MAX_PRODUCT_ID = params.MAX_PRODUCT_ID
+MAX_TOPIC_ID = 2**63 - 1  # a bigint
 # The iframe page and the fragment need nothing but their own hashed style block. Anyone may frame the
 # iframe page; the fragment is meant for a shop's server to include, not to be framed or indexed alone.
 _CSP = "default-src 'none'; style-src {style}; img-src 'self' data:; base-uri 'none'; form-action 'none'; " \
@@ -149,56 +149,39 @@ def _settings(merchant: asyncpg.Record) -> dict[str, object]:
     return merchant["settings"] if isinstance(merchant["settings"], dict) else {}
 
 
-def _listing(config: Config, q: QueryParams, product: str | None, fields: dict[str, str]) -> queries.ReviewFilter:
-    """reviews.json's filters and sort, the public pages' own (`queries.list_reviews`): `lang` keeps only one
-    language, `prefer_lang` lists every language with that one's reviews first."""
-    supported = ", ".join(config.catalog.supported)
-    lang = q.get("lang") or None
-    if lang is not None:
-        lang = lang.replace("_", "-").split("-")[0].lower()
-        if lang not in config.catalog.supported:
-            fields["lang"] = "must be one of " + supported
-    prefer = q.get("prefer_lang") or None
-    if prefer is not None and prefer not in config.catalog.supported:
-        fields["prefer_lang"] = "must be one of " + supported
-    sort = q.get("sort") or "newest"
-    if sort not in queries.SORTS:
-        fields["sort"] = "must be one of " + ", ".join(queries.SORTS)
-    stars = q.get("stars") or None
-    if stars is not None and stars not in ("1", "2", "3", "4", "5"):
-        fields["stars"] = "must be a whole number from 1 to 5"
-    with_reply = q.get("with_reply") or "false"
-    if with_reply not in ("true", "false"):
-        fields["with_reply"] = "must be true or false"
-    return queries.ReviewFilter(product_id=product, stars=int(stars) if stars and "stars" not in fields else None,
-                                language=lang, with_reply=with_reply == "true", sort=sort, first_language=prefer)
-
-
 @shop_endpoint
 async def reviews_json(config: Config, request: Request, merchant: asyncpg.Record,
                        product: str | None) -> Response | Rendered:
-    """A page of published reviews: filtered (`stars`, `with_reply`, `language`), sorted (`sort`), every
-    language pooled with the visitor's (`lang`) first; with the summary and the shop's name and accent,
-    all a widget needs in one answer."""
+    """A page of published reviews: filtered (`stars`, `with_reply`, `with_photos`, `language`, `topic`),
+    sorted (`sort`), every language pooled with the visitor's (`lang`) first; with the summary and the
+    shop's name and accent, all a widget needs in one answer."""
     q = request.query_params
     fields = Fields()
     page_no = params.positive_int(q, "page", 1, 100_000, fields)
     per_page = params.positive_int(q, "per_page", PER_PAGE_DEFAULT, PER_PAGE_MAX, fields)
     first = params.visitor_language(q, "lang", config.catalog.supported, fields)
-    only = params.review_language(q, "language", fields)
-    sort = params.choice(q, "sort", listing.SORTS, fields) or "newest"
-    stars = params.stars(q, fields)
-    with_reply = params.flag(q, "with_reply", fields)
+    f = listing.ReviewFilter(
+        product_id=product, stars=params.stars(q, fields), language=params.review_language(q, "language", fields),
+        with_reply=params.flag(q, "with_reply", fields), with_photos=params.flag(q, "with_photos", fields),
+        topic_id=params.positive_int(q, "topic", 0, MAX_TOPIC_ID, fields) or None,
+        sort=params.choice(q, "sort", listing.SORTS, fields) or "newest", first_language=first)
     if fields:
         return responses.error(422, "invalid", _INVALID, fields)
     pool = _pool(request)
-    found = await listing.published_reviews(pool, merchant["id"], product_id=product, stars=stars,
-                                            with_reply=with_reply, language=only, first_language=first, sort=sort,
-                                            limit=per_page, offset=(page_no - 1) * per_page)
-    body = {"reviews": [public.review(r) for r in found.rows], "page": page_no, "per_page": per_page,
+    found = await listing.published_reviews(pool, merchant["id"], f, limit=per_page, offset=(page_no - 1) * per_page)
+    shown = _photos(config, request, merchant, first)
+    body = {"reviews": [public.review(r, shown(r)) for r in found.rows], "page": page_no, "per_page": per_page,
             "total": found.total, "pages": math.ceil(found.total / per_page),
             "summary": await queries.summary(pool, merchant["id"], product), "shop": _shop(config, merchant)}
     return Rendered.of(responses.dumps(body), responses.JSON)
+
+
+def _photos(config: Config, request: Request, merchant: asyncpg.Record,
+            lang: str | None) -> Callable[[asyncpg.Record], list[dict[str, object]]]:
+    """A row's photos as the public shape has them, their alt text in the visitor's language."""
+    gettext = config.catalog.translations(lang or _lang(config, request, merchant)).gettext
+    base = _base_url(request)
+    return lambda row: public.photos(row, base_url=base, gettext=gettext, shop_name=merchant["name"])
 
 
 @shop_endpoint
@@ -274,8 +257,8 @@ async def widget_html(config: Config, request: Request, merchant: asyncpg.Record
     pool = _pool(request)
     locale = _lang(config, request, merchant)
     summary = await queries.summary(pool, merchant["id"], product)
-    found = await listing.published_reviews(pool, merchant["id"], product_id=product, first_language=locale,
-                                            limit=WIDGET_REVIEWS, offset=(page_no - 1) * WIDGET_REVIEWS)
+    found = await listing.published_reviews(pool, merchant["id"], listing.ReviewFilter(
+        product_id=product, first_language=locale), limit=WIDGET_REVIEWS, offset=(page_no - 1) * WIDGET_REVIEWS)
     name = (await queries.product_name(pool, merchant["id"], product) or product) if product else None
     html, style_hash = page.render(config, locale=locale, shop_name=merchant["name"], product_name=name,
                                    summary=summary, rows=found.rows,
@@ -298,8 +281,8 @@ async def fragment_html(config: Config, request: Request, merchant: asyncpg.Reco
     pool = _pool(request)
     locale = _lang(config, request, merchant)
     summary = await queries.summary(pool, merchant["id"], product)
-    found = await listing.published_reviews(pool, merchant["id"], product_id=product, first_language=locale,
-                                            limit=per_page)
+    found = await listing.published_reviews(pool, merchant["id"], listing.ReviewFilter(
+        product_id=product, first_language=locale), limit=per_page)
     shop = fragment.Shop(slug=merchant["slug"], name=merchant["name"],
                          accent=config.accent(_settings(merchant).get("accent_color")),
                          page_url=_page_url(request, merchant["slug"], product),
@@ -328,7 +311,8 @@ async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record
     if facts is None:
         return responses.not_found("No such product in this shop.")
     summary = await queries.summary(pool, merchant["id"], product)
-    rows = await queries.latest(pool, merchant["id"], product, JSONLD_REVIEWS) if summary["count"] else []
+    rows = (await listing.published_reviews(pool, merchant["id"], listing.ReviewFilter(product_id=product),
+                                            limit=JSONLD_REVIEWS)).rows if summary["count"] else []
     doc = jsonld.product(product_id=product, facts=facts, summary=summary, rows=rows)
     return Rendered.of(jsonld.dumps(doc), responses.JSON_LD)
 

@@ -131,12 +131,12 @@ async def test_the_openapi_document_describes_both_routes_as_answered(
 
 async def test_a_topics_reviews_come_with_the_spans_that_mention_it(
         services: Services, client: httpx.AsyncClient, computed: Merchant) -> None:
-    """What a chip will filter the list to (widgets.queries.topic_reviews, for the widget and the
-    public product page): the topic's published reviews, each with the words to highlight."""
-    from widgets import queries
+    """What a chip filters the list to (the one listing's topic filter, for the widget and the public
+    product page): the topic's published reviews, each with the words to highlight."""
+    from widgets.listing import ReviewFilter, published_reviews
 
     topic = (await client.get(URL, params={"lang": "en"})).json()["topics"][0]
-    rows, total = await queries.topic_reviews(services.pool, computed.id, topic["id"], limit=50, offset=0)
+    rows, total = await published_reviews(services.pool, computed.id, ReviewFilter(topic_id=topic["id"]), limit=50)
     assert total == topic["reviews"] == len(rows)
     for row in rows:
         assert row["mentions"]
@@ -145,4 +145,5 @@ async def test_a_topics_reviews_come_with_the_spans_that_mention_it(
             assert 0 <= span["start"] < span["end"] <= len(text)
     assert {q["review_id"] for q in topic["quotes"]} <= {r["id"] for r in rows}
     # Another shop's id gets nothing.
-    assert await queries.topic_reviews(services.pool, computed.id + 1, topic["id"], limit=5, offset=0) == ([], 0)
+    other_shop = await published_reviews(services.pool, computed.id + 1, ReviewFilter(topic_id=topic["id"]), limit=5)
+    assert other_shop == ([], 0)

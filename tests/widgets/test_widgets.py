@@ -87,7 +87,8 @@ async def test_reviews_json_newest_first_public_fields_only(client: httpx.AsyncC
     assert [x["rating"] for x in reviews] == [3, 2, 4, 5, 5]  # newest first
     assert set(reviews[0]) == {"id", "rating", "title", "body", "display_name", "product_id", "product_name",
                                "published_at", "submitted_at", "edited", "verified", "collection_method", "locale",
-                               "reply", "written_at", "edited_at", "language", "method", "import_source"}
+                               "reply", "written_at", "edited_at", "language", "method", "import_source",
+                               "photos"}
     shop_review, imported, invited = reviews[0], reviews[1], reviews[2]
     assert shop_review["product_id"] is None and shop_review["edited"] is True
     assert imported["collection_method"] == "imported" and imported["verified"] is False

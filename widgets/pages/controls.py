@@ -8,9 +8,9 @@ from typing import Any
 
 from babel import Locale
 
+from widgets.listing import SORTS
 from widgets.pages import language
 from widgets.pages.params import PRODUCT_PREFIX, SHOP_ONLY, Listing, href
-from widgets.queries import SORTS
 
 # Page links around the current one; the first and last are always there.
 PAGE_SPAN = 2

@@ -16,8 +16,8 @@ from urllib.parse import quote, urlencode
 from starlette.datastructures import QueryParams
 
 from widgets.ids import valid_product_id
+from widgets.listing import SORTS, ReviewFilter
 from widgets.pages.language import primary
-from widgets.queries import SORTS, ReviewFilter
 
 PER_PAGE = 20
 # A page number longer than this is past the last page of any shop (20 × 10^7 reviews).

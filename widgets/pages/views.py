@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from widgets import ids, queries, responses, transparency
 from widgets.cache import Answers
+from widgets.listing import published_reviews
 from widgets.pages import figures, language, params, present, render, seo
 from widgets.pages.config import PagesConfig
 from widgets.pages.controls import Links
@@ -152,8 +153,8 @@ async def _render_reviews(pages: Pages, visit: Visit, listing: params.Listing, p
             return _error(pages, visit, 404, NO_PRODUCT, shop_href)
     summary = await queries.summary(pool, merchant_id, product_id)
     facets = await queries.review_facets(pool, merchant_id, product_id)
-    rows, total = await queries.list_reviews(pool, merchant_id, listing.review_filter(product_id, visit.locale),
-                                             limit=params.PER_PAGE, offset=(listing.page - 1) * params.PER_PAGE)
+    rows, total = await published_reviews(pool, merchant_id, listing.review_filter(product_id, visit.locale),
+                                          limit=params.PER_PAGE, offset=(listing.page - 1) * params.PER_PAGE)
     links = Links(path, listing, visit.explicit)
     pager = links.pager(total, params.PER_PAGE)
     if listing.page > pager.pages:
