@@ -43,7 +43,7 @@ from typing import Any
 
 import asyncpg
 
-from reviews.collection import language, replies, store
+from reviews.collection import contacts, language, replies, store
 from reviews.collection.authors import default_display_name
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
@@ -341,6 +341,11 @@ async def import_file(
     return report
 
 
+def _contact(email: str | None, hasher: Hasher) -> str | None:
+    found = contacts.shape(email, hasher) if email else None
+    return found.stored() if found else None
+
+
 async def _add(conn: Connection, rec: Record, merchant: Merchant, report: Report, *, fmt: str, hasher: Hasher,
                now: datetime) -> None:
     detected = None if rec.lang else language.detect(f"{rec.title}\n{rec.body}")
@@ -349,7 +354,8 @@ async def _add(conn: Connection, rec: Record, merchant: Merchant, report: Report
         product_name=rec.product_name, order_id=rec.order_id, locale=rec.lang or detected or merchant.locale,
         rating=rec.rating, title=rec.title, body=rec.body, display_name=rec.display_name,
         author_hash=hasher.address(rec.author_email) if rec.author_email else None, submitted_at=rec.created_at,
-        source_state=rec.source_state, media_urls=rec.photos, source=fmt if fmt in PLATFORMS else None), now)
+        source_state=rec.source_state, media_urls=rec.photos, source=fmt if fmt in PLATFORMS else None,
+        author_contact=_contact(rec.author_email, hasher)), now)
     if review_id is None:
         report.already += 1
         return

@@ -86,6 +86,8 @@ class Imported:
     media_urls: list[str] = field(default_factory=list)
     # The platform whose export it came from ("judgeme"), shown as "Imported from Judge.me".
     source: str | None = None
+    # The shape of the author's address (`reviews.collection.contacts`), never the address.
+    author_contact: str | None = None
 
 
 async def queue_scan(conn: Connection, review_id: int, now: datetime, *, rescan: bool = False) -> None:
@@ -298,14 +300,14 @@ async def add_imported(conn: Connection, review: Imported, now: datetime) -> int
     review_id: int | None = await conn.fetchval(
         """INSERT INTO reviews (merchant_id, product_id, product_name, method, rating, title, body,
                display_name, author_hash, locale, state, external_id, external_order_id,
-               submitted_at, created_at, updated_at, source_state, media_urls, import_source)
+               submitted_at, created_at, updated_at, source_state, media_urls, import_source, author_contact)
            VALUES ($1, $2, $13, 'imported', $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11, $12, $12, $14, $15,
-                   $16)
+                   $16, $17)
            ON CONFLICT (merchant_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
            RETURNING id""",
         review.merchant_id, review.product_id, review.rating, review.title, review.body, review.display_name,
         review.author_hash, review.locale, review.external_id, review.order_id, review.submitted_at, now,
-        review.product_name, review.source_state, review.media_urls, review.source,
+        review.product_name, review.source_state, review.media_urls, review.source, review.author_contact,
     )
     if review_id is not None:
         await queue_scan(conn, review_id, now)
@@ -407,6 +409,7 @@ async def erase(conn: Connection, review_ids: Sequence[int], now: datetime) -> i
     erased = int(await conn.fetchval(
         """WITH u AS (UPDATE reviews SET state = 'withdrawn', published_at = NULL, title = '', body = '',
                           display_name = '', ip_hash = NULL, user_agent_family = NULL, media_urls = '{}',
+                          author_contact = NULL,
                           updated_at = $2
                       WHERE id = ANY($1::bigint[]) RETURNING 1) SELECT count(*) FROM u""",
         list(review_ids), now))

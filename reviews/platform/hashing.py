@@ -20,6 +20,9 @@ class Hasher:
     def ip(self, address: str) -> str:
         return self._hash("ip", address.strip())
 
+    def domain(self, domain: str) -> str:
+        return self._hash("domain", domain.strip().lower())
+
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()

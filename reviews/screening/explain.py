@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from reviews.platform.db import Executor
+from reviews.screening import contact_evidence
 from reviews.screening.flags import confidence
 
 
@@ -65,6 +66,7 @@ async def explain(conn: Executor, review_id: int) -> list[str] | None:
                                                         for product, n in ev["products"].items()))
             for member, why in (ev.get("joined") or {}).items():
                 lines.append(f"  #{member} joined as {why}")
+            lines += [f"  {line}" for line in contact_evidence.describe(ev.get("contacts") or {})]
         elif f["kind"] == "burst":
             lines.append(f"  {ev.get('count')} reviews of {ev.get('rating')}★ between "
                          f"{str(ev.get('window', ['?'])[0])[:16]} and {str(ev.get('window', ['', '?'])[-1])[:16]}, "

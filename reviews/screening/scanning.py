@@ -29,6 +29,7 @@ from reviews.collection import store as reviews
 from reviews.platform import jobs
 from reviews.platform.db import Connection, Executor
 from reviews.platform.services import Services
+from reviews.screening import contact_evidence
 from reviews.screening import flags as flag_store
 
 log = logging.getLogger("attest.scanning")
@@ -262,6 +263,7 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
     tick("prefetch")
     flags = detector.scan(doc, neighbours, recent, stats, window_others)  # type: ignore[arg-type]
     flags += source_flags(row)
+    await contact_evidence.annotate(conn, flags)
     tick("detector")
     async with conn.transaction():
         # Scan results can always be computed again, and the job settles in this same transaction:

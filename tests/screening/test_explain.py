@@ -76,3 +76,42 @@ async def test_of_copies_sent_together_only_the_later_is_held(services: Services
     kinds = {r["kind"] for r in await services.pool.fetch(
         "SELECT f.kind FROM flags f JOIN reviews r ON r.id = f.review_id WHERE r.external_id = 'x-201'")}
     assert kinds == {"self_duplicate"}
+
+
+async def test_a_campaign_shows_what_its_authors_addresses_share(services: Services, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_URL", services.dsn)
+    monkeypatch.setenv("ATTEST_SECRET_KEY", services.settings.secret_key)
+    honest = [_row(i, author_email=f"{name}@gmail.com") for i, name in
+              enumerate(["ana.perez", "tom.walsh", "k.nowak", "marie1984", "jl.roux", "b.moser", "eva.lind", "oskar"])]
+    farm = [_row(300 + n, body=CAMPAIGN + suffix, author_email=email, created_at=f"2025-0{n + 2}-11T10:00:00Z")
+            for n, (email, suffix) in enumerate([("lena.farm4471@deals-mail.example", ""),
+                                                 ("paul_keys_82q@deals-mail.example", " Great."),
+                                                 ("rita88213@deals-mail.example", " Recommended!")])]
+    await _import(services, tmp_path, honest + farm)
+    first = await services.pool.fetchval("SELECT id FROM reviews WHERE external_id = 'x-300'")
+    evidence = await services.pool.fetchval(
+        "SELECT evidence FROM flags WHERE review_id = $1 AND kind = 'campaign'", first)
+    assert evidence["contacts"] == {"with_address": 3, "generated": 3,
+                                    "generated_kinds": {"digits": 2, "letters_after_digits": 1},
+                                    "one_private_domain": 3, "background": 8, "background_generated": 0}
+    # Only a shape is kept: no address and no domain of a private address is stored.
+    stored = [r["author_contact"] for r in await services.pool.fetch("SELECT author_contact FROM reviews")]
+    assert "gmail.com|" in stored and not any("deals-mail" in s or "@" in s for s in stored)
+    assert await asyncio.to_thread(cli.main, ["flags", "--explain", str(first)]) == 0
+    out = capsys.readouterr().out
+    assert "3 of 3 members' imported addresses look generated" in out and "other imported authors: 0 of 8" in out
+    assert "3 of 3 members' addresses are at one private domain" in out
+
+
+async def test_addresses_alone_never_flag(services: Services, tmp_path: Path) -> None:
+    # Every buyer's address looks generated, at one domain: without texts that link them, no flag.
+    texts = [*HONEST, "The drill case cracked on the first drop from a ladder.",
+                      "Good value, though the spare battery costs almost as much as the drill.",
+                      "My daughter uses it for her furniture restoration and loves the light.",
+                      "Too heavy for overhead work, returned it for a smaller model."]
+    rows = [_row(i, body=text, author_email=f"user{4000 + i}@one-domain.example") for i, text in enumerate(texts)]
+    await _import(services, tmp_path, rows)
+    assert await services.pool.fetchval("SELECT count(*) FROM flags") == 0
+    assert await services.pool.fetchval("SELECT count(*) FROM reviews WHERE state = 'published'") == 8
