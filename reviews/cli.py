@@ -139,16 +139,10 @@ def _progress(**kwargs: Any) -> Any:
     return tqdm(file=sys.stderr, unit="review", dynamic_ncols=True, **kwargs)
 
 
-def _count_lines(path: Path) -> int | None:
-    if not path.is_file():
-        return None
-    with path.open(encoding="utf-8-sig") as f:
-        return sum(1 for line in f if line.strip())
-
-
-async def _import(settings: Settings, args: argparse.Namespace, path: Path, lines: int) -> int:
+async def _import(settings: Settings, args: argparse.Namespace, path: Path) -> int:
     async with open_services(settings) as svc:
-        with _progress(total=lines, desc="importing") as bar:
+        # The import sets the total once the file is read: a CSV's lines are not its reviews.
+        with _progress(total=None, desc="importing") as bar:
             report = await importing.import_file(svc.pool, path, hasher=svc.hasher, now=svc.clock.now(),
                                        create_merchants=args.create_merchants, default_merchant=args.merchant,
                                        progress=bar)
@@ -269,11 +263,10 @@ async def _privacy(settings: Settings, args: argparse.Namespace) -> int:
 
 def _import_command(settings: Settings, args: argparse.Namespace) -> Awaitable[int] | None:
     path = Path(args.file)
-    lines = _count_lines(path)
-    if lines is None:
+    if not path.is_file():
         print(f"attest: no such file: {path}", file=sys.stderr)
         return None
-    return _import(settings, args, path, lines)
+    return _import(settings, args, path)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -112,3 +112,12 @@ async def test_an_imported_shop_gets_next_steps_and_no_unseen_key(env: Services,
     assert "New shop tea-house: next steps" in out.err
     assert "--role owner --merchant tea-house" in out.err
     assert await env.pool.fetchval("SELECT count(*) FROM api_keys") == 0
+
+
+async def test_the_import_progress_counts_reviews_not_lines(env: Services, capsys: pytest.CaptureFixture[str]) -> None:
+    # A CSV's header and quoted line breaks are lines, not reviews: the bar ends full.
+    export = Path(__file__).parent / "collection" / "fixtures" / "judgeme_export.csv"
+    assert await run("import", str(export), "--merchant", "linen-house", "--create-merchants") == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["imported"] == 4
+    assert "4/4" in out.err and "/5" not in out.err

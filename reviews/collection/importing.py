@@ -320,6 +320,8 @@ async def import_file(
             report.errors.append((line, str(exc)))
     # Scans run in id order: insert oldest first so "earlier" means what it says.
     records.sort(key=lambda r: (r.created_at, r.line))
+    if progress is not None:  # the lines counted before parsing include a CSV's header and its quoted line breaks
+        progress.reset(total=len(records))
     known: dict[str, Merchant | None] = {}
     async with pool.acquire() as conn:
         for chunk_start in range(0, len(records), 500):
