@@ -112,6 +112,7 @@ def routes() -> list[Route | Mount]:
         Route(SHOP + "/privacy/erase", privacy.erase, methods=["POST"]),
         Route(SHOP + "/privacy/exports/{export_id:id}", privacy.download, methods=["GET"]),
         Route(SHOP + "/insights", insights.insights_page, methods=["GET"]),
+        Route(SHOP + "/insights/digest", insights.digest, methods=["POST"]),
         Route(SHOP + "/insights/topics/{topic_id:id}", insights.topic_page, methods=["GET"]),
     ]
 

@@ -15,14 +15,14 @@ from babel import Locale
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from reviews.console import params
 from reviews.console.errors import PageNotFound
-from reviews.console.guards import shop_page
+from reviews.console.guards import posted, shop_page
 from reviews.console.shops import Shop, render_shop
-from reviews.console.web import _
-from reviews.insights import trends
+from reviews.console.web import _, first
+from reviews.insights import digests, trends
 from reviews.insights.trends import Month, Trend
 from reviews.platform.i18n import babel_locale
 
@@ -103,8 +103,28 @@ def _shown(locale: str, found: list[Trend]) -> list[Shown]:
 async def insights_page(request: Request, found: Shop) -> Response:
     svc, locale = found.who.svc, found.who.locale
     shown = _shown(locale, await trends.read(svc.pool, found.merchant.id, svc.clock.now(), locale))
+    user = found.who.user
+    assert user is not None  # the guard saw to it
+    digest = await digests.subscribed(svc.pool, user.id, found.merchant.id) if found.may("owner") else None
     return render_shop("shop_insights.html", found, section="insights", topics=shown,
-                       rising=sum(1 for s in shown if s.trend.rising))
+                       rising=sum(1 for s in shown if s.trend.rising), digest=digest,
+                       digest_saved=request.query_params.get("digest") in ("on", "off"))
+
+
+@shop_page("owner")
+async def digest(request: Request, found: Shop) -> Response:
+    """An owner turns their weekly digest of this shop on or off."""
+    form = await posted(request, found.who)
+    svc, user = found.who.svc, found.who.user
+    assert user is not None
+    on = first(form, "digest") == "on"
+    async with svc.pool.acquire() as conn:
+        if on:
+            await digests.subscribe(conn, user.id, found.merchant.id, svc.clock.now())
+        else:
+            await digests.unsubscribe(conn, user.id, found.merchant.id)
+    return RedirectResponse(f"/console/m/{found.merchant.slug}/insights?digest={'on' if on else 'off'}#digest",
+                            status_code=303)
 
 
 @dataclass(frozen=True)
