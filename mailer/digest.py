@@ -45,6 +45,7 @@ class DigestEmail:
     average: float | None  # of the new reviews' ratings; None without any
     rising: list[DigestTopic]
     insights_url: str  # the console's Insights page, where the digest is also turned off
+    stop_url: str | None = None  # GET shows a confirmation page, POST stops the digest (RFC 8058)
 
 
 def compose_digest(email: DigestEmail, *, now: datetime | None = None) -> OutgoingMessage:
@@ -59,8 +60,9 @@ def compose_digest(email: DigestEmail, *, now: datetime | None = None) -> Outgoi
         shop=one_line(email.shop_name), week=email.week_start, new_reviews=email.new_reviews,
         average=format_decimal(email.average, "0.0", locale=email.locale) if email.average is not None else None,
         rising=[(t, one_line(t.label), one_line(t.product) if t.product else None, ratio(t)) for t in email.rising],
-        insights_url=email.insights_url)
+        insights_url=email.insights_url, stop_url=email.stop_url)
     return message.build(from_address=email.from_address, from_name="Attest", to_address=email.to_address,
                          subject=subject(email.catalog, "_digest_copy.html", one_line(email.shop_name),
                                          email.week_start),
-                         message_id=email.message_id, locale=email.locale, text=text, now=now)
+                         message_id=email.message_id, locale=email.locale, text=text,
+                         unsubscribe_url=email.stop_url, now=now)

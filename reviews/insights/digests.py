@@ -1,7 +1,8 @@
 """The weekly digest: an owner who asks for it on the shop's Insights page gets, every Monday, the
 last week's new published reviews and their average and the topics whose share of 1-2★ mentions
 rose (`trends`), in their language, by the `insights.digest` job (one per owner and shop, which
-queues itself for the next Monday). The only writer of `digest_subscriptions`.
+queues itself for the next Monday). Each digest carries a signed one-click stop link (RFC 8058) as
+well as the way back to the page. The only writer of `digest_subscriptions`.
 
 Never twice for one week: a run first claims the week in its own transaction, then sends, then
 records it sent. A later run that finds the week claimed but not sent follows one that stopped
@@ -24,7 +25,7 @@ from mailer.outcome import NEVER, RETRY
 from mailer.rendering import DOMAIN, LOCALES_DIR
 from mailer.wire import OutgoingMessage
 from reviews.insights import trends
-from reviews.platform import jobs
+from reviews.platform import jobs, tokens
 from reviews.platform.db import Connection, Executor
 from reviews.platform.i18n import Catalog, babel_locale, negotiate
 from reviews.platform.services import Services
@@ -34,6 +35,10 @@ DIGEST_JOB = "insights.digest"
 SEND_AT = time(7, 0)  # on Mondays, UTC
 MAX_TOPICS = 5
 MAIL = Catalog(LOCALES_DIR, DOMAIN)
+# The one-click stop link in each digest (RFC 8058): signed for the owner and the shop, valid long
+# enough for an old email's link to still work.
+STOP = "attest.digest-stop.v1"
+STOP_MAX_AGE = 400 * 86400
 
 
 def week_of(now: datetime) -> date:
@@ -72,6 +77,19 @@ async def unsubscribe(conn: Connection, user_id: int, merchant_id: int) -> None:
         await conn.execute("DELETE FROM digest_subscriptions WHERE user_id = $1 AND merchant_id = $2",
                            user_id, merchant_id)
         await jobs.drop_waiting(conn, DIGEST_JOB, [_key(user_id, merchant_id)])
+
+
+def stop_link(svc: Services, user_id: int, merchant_id: int) -> str:
+    return svc.url("/console/digest/stop/" + svc.signer.sign(STOP, {"u": user_id, "m": merchant_id}))
+
+
+def read_stop(svc: Services, token: str) -> tuple[int, int] | None:
+    """The owner and the shop a stop link is for; None when it is not one of ours or too old."""
+    try:
+        payload = svc.signer.load(STOP, token, STOP_MAX_AGE)
+        return int(payload["u"]), int(payload["m"])
+    except (tokens.TokenInvalid, tokens.TokenExpired, KeyError, TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -148,7 +166,7 @@ async def compose(svc: Services, user_id: int, merchant_id: int, to: Recipient, 
         rising=[DigestTopic(t.label, t.product_name or t.product_id if t.product_id is not None else None,
                             t.recent.low, t.recent.total, t.before.low, t.before.total,
                             svc.url(f"{base}/topics/{t.topic_id}")) for t in rising],
-        insights_url=svc.url(base)), now=now)
+        insights_url=svc.url(base), stop_url=stop_link(svc, user_id, merchant_id)), now=now)
 
 
 def tasks(svc: Services) -> dict[str, jobs.Task]:

@@ -140,14 +140,17 @@ async def test_an_owner_gets_one_digest_a_week_with_the_counted_figures(
     (sent,) = _digests(handler)
     assert sent["To"] == "olga@example.com"
     assert sent["Subject"] == "Demo Shop: your reviews in the week of January 5, 2026"
-    assert "List-Unsubscribe" not in sent  # the opt-out is the link in the footer, to the page where it was asked for
+    # RFC 8058: a one-click stop link, also at the foot of the text.
+    assert sent["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    stop = str(sent["List-Unsubscribe"]).strip("<>")
+    assert stop.startswith("http://testserver/console/digest/stop/")
     body = _text(sent)
     assert "New published reviews this week: 3, rated 4.3 out of 5 on average." in body
     assert "“the strap is fine 1” (Field watch)" in body
     assert "3.3 times as often: 6 of 9 mentions in 1-2★ reviews, against 2 of 10 before." in body
     assert f"http://testserver{SHOP}/insights/topics/{strap}" in body
     assert "battery" not in body  # its complaints fell
-    assert body.rstrip().endswith(f"http://testserver{SHOP}/insights")
+    assert f"http://testserver{SHOP}/insights\r\n" in body and body.rstrip().endswith(f"Or stop it at once: {stop}")
 
     # Never twice for one week: neither a second run nor a stray duplicate job sends it again.
     await jobs.enqueue(svc.pool, digests.DIGEST_JOB, {"user_id": user_id, "merchant_id": merchant[0].id}, clock.now())
@@ -167,6 +170,21 @@ async def test_an_owner_gets_one_digest_a_week_with_the_counted_figures(
     await _sign_in_again(client, "olga@example.com")
     r = await _digest(client, on=False)
     assert "You will get no more weekly digests." in (await client.get(r.headers["location"])).text
+    await _digest(client, on=True)
+    # The stop link: opening it changes nothing; the mail client's one-click POST, with no cookie, stops it.
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as mail_client:
+        path = stop.removeprefix("http://testserver")
+        page = await mail_client.get(path)
+        assert page.status_code == 200 and "Stop the weekly digest of Demo Shop?" in page.text
+        assert await svc.pool.fetchval("SELECT count(*) FROM digest_subscriptions") == 1
+        r = await mail_client.post(path, content=b"List-Unsubscribe=One-Click",
+                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 200 and "You will get no more weekly digests." in r.text
+        assert await svc.pool.fetchval("SELECT count(*) FROM digest_subscriptions") == 0
+        for bad in (path[:-3] + "xyz", "/console/digest/stop/nonsense"):
+            r = await mail_client.post(bad, content=b"List-Unsubscribe=One-Click",
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+            assert r.status_code == 400 and "This link cannot be used" in r.text
     clock.advance(days=7)
     await _drain(svc)
     assert len(_digests(handler)) == 2

@@ -21,9 +21,10 @@ from reviews.console import params
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import posted, shop_page
 from reviews.console.shops import Shop, render_shop
-from reviews.console.web import _, first
+from reviews.console.web import _, first, message_page, render, visitor
 from reviews.insights import digests, trends
 from reviews.insights.trends import Month, Trend
+from reviews.merchants import store as merchants
 from reviews.platform.i18n import babel_locale
 
 PER_PAGE = 50
@@ -162,3 +163,34 @@ async def topic_page(request: Request, found: Shop) -> Response:
               highlighted(r.body, [(s, e) for f, s, e in r.spans if f == "body"])) for r in reviews]
     return render_shop("shop_insights_topic.html", found, section="insights", topic=_shown(locale, found_trends)[0],
                        reviews=shown, total=total, page=page, pages=max(1, -(-total // PER_PAGE)))
+
+
+async def _stop_link(request: Request) -> tuple[int, int, str] | Response:
+    who = await visitor(request)
+    found = digests.read_stop(who.svc, str(request.path_params["token"]))
+    merchant = await merchants.by_id(who.svc.pool, found[1]) if found else None
+    if found is None or merchant is None:
+        return message_page(who, 400, _(who.locale, "This link cannot be used"),
+                            _(who.locale, "Turn the weekly digest off on the shop's Insights page instead."))
+    return found[0], found[1], merchant.name
+
+
+async def stop_page(request: Request) -> Response:
+    """The digest's stop link, opened: a page that asks (a GET changes nothing: mail scanners open links)."""
+    found = await _stop_link(request)
+    if isinstance(found, Response):
+        return found
+    return render("digest_stop.html", await visitor(request), token=request.path_params["token"], shop_name=found[2],
+                  done=False)
+
+
+async def stop(request: Request) -> Response:
+    """The digest stopped, by the page's button or a mail client's one-click POST (RFC 8058): the
+    signed link is the proof, as for the buyers' unsubscribe link."""
+    found = await _stop_link(request)
+    if isinstance(found, Response):
+        return found
+    who = await visitor(request)
+    async with who.svc.pool.acquire() as conn:
+        await digests.unsubscribe(conn, found[0], found[1])
+    return render("digest_stop.html", who, token=request.path_params["token"], shop_name=found[2], done=True)
