@@ -15,7 +15,7 @@ from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from tests.helpers import FormParser
-from tests.insights.history import BATTERY, STRAP, build, topic_ids
+from tests.insights.history import BATTERY, STRAP, build, shop_topic, topic_ids
 
 PASSWORD = "correct horse battery staple"
 SHOP = "/console/m/demo-shop"
@@ -83,6 +83,18 @@ async def test_the_rising_topic_comes_first_with_its_counted_figures(
     r = await client.get(f"{SHOP}/insights/topics/{ids[STRAP]}")
     assert len(re.findall(r"<mark>", r.text)) == 17
     assert f"/reviews/{history.strap[-1]}\"" not in r.text and f"/reviews/{history.strap[-2]}\"" not in r.text
+
+
+async def test_the_shops_own_reviews_have_their_topics_too(
+        client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str]) -> None:
+    await build(services, merchant[0].id)
+    await shop_topic(services, merchant[0].id)
+    await _sign_in(client, services, "agent@example.com", "agent")
+    text = _text((await client.get(SHOP + "/insights")).text)
+    assert "3 topics, 1 of them with more 1-2★ mentions than before." in text
+    assert "“the service was quick 100” more" not in text  # one 1-2★ mention is not a rise
+    assert "Your shop's own reviews · 3 mentions, 1 of them in 1-2★ reviews" in text
+    assert "1-2★ mentions: 1 of 3 in the last 90 days, 0 of 0 in the 90 days before." in text
 
 
 async def test_the_page_speaks_the_visitors_language(
