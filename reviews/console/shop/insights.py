@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from reviews.console import params
-from reviews.console.errors import PageNotFound
 from reviews.console.guards import posted, shop_page
 from reviews.console.shops import Shop, render_shop
 from reviews.console.web import _, first, message_page, render, visitor
@@ -109,7 +108,8 @@ async def insights_page(request: Request, found: Shop) -> Response:
     digest = await digests.subscribed(svc.pool, user.id, found.merchant.id) if found.may("owner") else None
     return render_shop("shop_insights.html", found, section="insights", topics=shown,
                        rising=sum(1 for s in shown if s.trend.rising), digest=digest,
-                       digest_saved=request.query_params.get("digest") in ("on", "off"))
+                       digest_saved=request.query_params.get("digest") in ("on", "off"),
+                       gone=request.query_params.get("gone") == "1")
 
 
 @shop_page("owner")
@@ -154,8 +154,8 @@ async def topic_page(request: Request, found: Shop) -> Response:
     svc, locale = found.who.svc, found.who.locale
     topic_id = int(request.path_params["topic_id"])
     found_trends = await trends.read(svc.pool, found.merchant.id, svc.clock.now(), locale, topic_id)
-    if not found_trends:  # another shop's, recomputed since, or no longer mentioned by a published review
-        raise PageNotFound()
+    if not found_trends:  # recomputed since (an old digest's link), another shop's, or no longer mentioned
+        return RedirectResponse(f"/console/m/{found.merchant.slug}/insights?gone=1", status_code=303)
     page = params.whole(request.query_params.get("page"), 1, 100_000) or 1
     reviews, total = await trends.mentioning(svc.pool, found.merchant.id, topic_id, limit=PER_PAGE,
                                              offset=(page - 1) * PER_PAGE)
