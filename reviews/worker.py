@@ -9,6 +9,7 @@ import signal
 from reviews.accounts import links
 from reviews.collection import reply_notices, retention
 from reviews.hooks import delivery
+from reviews.insights import digests
 from reviews.insights import recompute as insights
 from reviews.invitations import sending
 from reviews.media import imports as photo_imports
@@ -24,7 +25,8 @@ from reviews.screening import photo_copies, scanning
 def all_tasks(svc: Services) -> dict[str, jobs.Task]:
     return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc),
             **reply_notices.tasks(svc), **delivery.tasks(svc), **links.tasks(svc), **insights.tasks(svc),
-            **photo_imports.tasks(svc), **photo_copies.tasks(svc), **photo_sweeping.tasks(svc)}
+            **photo_imports.tasks(svc), **photo_copies.tasks(svc), **photo_sweeping.tasks(svc),
+            **digests.tasks(svc)}
 
 
 def make_worker(svc: Services) -> jobs.Worker:

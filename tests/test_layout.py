@@ -17,6 +17,7 @@ OWNERS = {
     "clause_vectors": "reviews/insights/store.py",
     "topic_mentions": "reviews/insights/store.py",
     "topic_sets": "reviews/insights/store.py",
+    "digest_subscriptions": "reviews/insights/digests.py",
     "topics": "reviews/insights/store.py",
     "console_sessions": "reviews/accounts/sessions.py",
     "memberships": "reviews/accounts/users.py",

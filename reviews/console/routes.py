@@ -73,6 +73,8 @@ def routes() -> list[Route | Mount]:
         Route("/console/link/{token}", signin.use_link, methods=["POST"]),
         Route("/console/sign-out", signin.sign_out, methods=["POST"]),
         Mount("/console/static", app=_Static(directory=STATIC_DIR)),
+        Route("/console/digest/stop/{token}", insights.stop_page, methods=["GET"]),
+        Route("/console/digest/stop/{token}", insights.stop, methods=["POST"]),
         # The moderators' desk.
         Route("/console/queue", queue.queue_page),
         Route("/console/reviews/{review_id:id}", review_file.review_page, methods=["GET"]),
@@ -114,6 +116,7 @@ def routes() -> list[Route | Mount]:
         Route(SHOP + "/privacy/erase", privacy.erase, methods=["POST"]),
         Route(SHOP + "/privacy/exports/{export_id:id}", privacy.download, methods=["GET"]),
         Route(SHOP + "/insights", insights.insights_page, methods=["GET"]),
+        Route(SHOP + "/insights/digest", insights.digest, methods=["POST"]),
         Route(SHOP + "/insights/topics/{topic_id:id}", insights.topic_page, methods=["GET"]),
     ]
 

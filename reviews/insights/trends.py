@@ -20,6 +20,9 @@ import asyncpg
 from widgets.topics import label as pick_label
 
 WINDOW = timedelta(days=90)
+# A rise takes at least this many 1-2★ mentions in the last 90 days: one complaint is not a trend
+# (on the development corpus, one was enough to put half a shop's small topics "first").
+MIN_LOW = 2
 MONTHS = 12
 # The span of a mention, read from the review itself (as the widgets read it).
 _PHRASE = "substr(CASE m.field WHEN 'title' THEN r.title ELSE r.body END, m.start_at + 1, m.end_at - m.start_at)"
@@ -63,9 +66,9 @@ class Trend:
     @property
     def rising(self) -> bool:
         """The share of 1-2★ mentions rose: higher than before, or 1-2★ mentions where the 90 days
-        before had no mention at all."""
+        before had no mention at all; from at least MIN_LOW of them."""
         now, then = self.recent.value, self.before.value
-        return self.recent.low > 0 and (then is None or (now is not None and now > then))
+        return self.recent.low >= MIN_LOW and (then is None or (now is not None and now > then))
 
     @property
     def ratio(self) -> float | None:

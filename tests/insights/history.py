@@ -37,7 +37,8 @@ async def _review(svc: Services, merchant_id: int, rating: int, at: datetime, n:
     return review_id
 
 
-def _topic(position: int, phrase: str, rows: list[tuple[int, int, str]]) -> Topic:
+def topic(position: int, phrase: str, rows: list[tuple[int, int, str]]) -> Topic:
+    """A topic of these reviews (id, rating, body), each mentioning it in its body's first sentence."""
     placed = []
     for i, (review_id, rating, body) in enumerate(rows):
         end = body.index(".")
@@ -63,8 +64,20 @@ async def build(svc: Services, merchant_id: int) -> History:
             ids[phrase].append((review_id, rating, f"{phrase} fine {n}. Delivery was quick."))
     async with svc.pool.acquire() as conn, conn.transaction():
         set_id = await store.replace(conn, merchant_id, PRODUCT, "test-model", n,
-                                     [_topic(0, BATTERY, ids[BATTERY]), _topic(1, STRAP, ids[STRAP])], now)
+                                     [topic(0, BATTERY, ids[BATTERY]), topic(1, STRAP, ids[STRAP])], now)
     return History([r for r, _, _ in ids[STRAP]], [r for r, _, _ in ids[BATTERY]], set_id)
+
+
+async def shop_topic(svc: Services, merchant_id: int) -> None:
+    """A topic of the shop's own reviews: three buyers on its service, one of them unhappy."""
+    rows = []
+    for n, rating in enumerate((5, 4, 1), 100):
+        body = f"the service was quick {n}. Thanks."
+        review_id = await add_review(svc, merchant_id, rating, body=body, display_name=f"Buyer {n}")
+        await svc.pool.execute("UPDATE reviews SET author_hash = $2 WHERE id = $1", review_id, f"author-{n}")
+        rows.append((review_id, rating, body))
+    async with svc.pool.acquire() as conn, conn.transaction():
+        await store.replace(conn, merchant_id, None, "test-model", 3, [topic(0, "service", rows)], svc.clock.now())
 
 
 async def topic_ids(svc: Services, set_id: int) -> dict[str, int]:

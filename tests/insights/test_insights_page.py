@@ -15,7 +15,7 @@ from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from tests.helpers import FormParser
-from tests.insights.history import BATTERY, STRAP, build, topic_ids
+from tests.insights.history import BATTERY, STRAP, build, shop_topic, topic_ids
 
 PASSWORD = "correct horse battery staple"
 SHOP = "/console/m/demo-shop"
@@ -85,6 +85,18 @@ async def test_the_rising_topic_comes_first_with_its_counted_figures(
     assert f"/reviews/{history.strap[-1]}\"" not in r.text and f"/reviews/{history.strap[-2]}\"" not in r.text
 
 
+async def test_the_shops_own_reviews_have_their_topics_too(
+        client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str]) -> None:
+    await build(services, merchant[0].id)
+    await shop_topic(services, merchant[0].id)
+    await _sign_in(client, services, "agent@example.com", "agent")
+    text = _text((await client.get(SHOP + "/insights")).text)
+    assert "3 topics, 1 of them with more 1-2★ mentions than before." in text
+    assert "“the service was quick 100” more" not in text  # one 1-2★ mention is not a rise
+    assert "Your shop's own reviews · 3 mentions, 1 of them in 1-2★ reviews" in text
+    assert "1-2★ mentions: 1 of 3 in the last 90 days, 0 of 0 in the 90 days before." in text
+
+
 async def test_the_page_speaks_the_visitors_language(
         client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str]) -> None:
     history = await build(services, merchant[0].id)
@@ -110,11 +122,15 @@ async def test_only_the_shops_people_see_its_insights(
     await _sign_in(client, services, "other@example.com", "owner", "other-shop")
     for path in ("/insights", f"/insights/topics/{strap}"):
         assert (await client.get(SHOP + path)).status_code == 404, path
-    # Their own shop has no topic, and a topic of another shop is not theirs to open.
+    # Their own shop has no topic, and a topic of another shop is not theirs to open: it is told
+    # apart from none of theirs, an id gone with a recomputation (an old digest's link).
     r = await client.get("/console/m/other-shop/insights")
-    assert r.status_code == 200 and "No topic yet" in r.text
-    assert (await client.get(f"/console/m/other-shop/insights/topics/{strap}")).status_code == 404
-    assert (await client.get("/console/m/other-shop/insights/topics/99999999")).status_code == 404
+    assert r.status_code == 200 and "No topic yet" in r.text and "no longer there" not in r.text
+    for topic in (strap, 99999999):
+        r = await client.get(f"/console/m/other-shop/insights/topics/{topic}")
+        assert r.status_code == 303 and r.headers["location"] == "/console/m/other-shop/insights?gone=1"
+    r = await client.get("/console/m/other-shop/insights?gone=1")
+    assert "That topic is no longer there" in r.text and "the strap" not in r.text
     assert (await client.get("/console/m/other-shop/insights/topics/x")).status_code == 404
 
 

@@ -15,15 +15,15 @@ from babel import Locale
 from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from reviews.console import params
-from reviews.console.errors import PageNotFound
-from reviews.console.guards import shop_page
+from reviews.console.guards import posted, shop_page
 from reviews.console.shops import Shop, render_shop
-from reviews.console.web import _
-from reviews.insights import trends
+from reviews.console.web import _, first, message_page, render, visitor
+from reviews.insights import digests, trends
 from reviews.insights.trends import Month, Trend
+from reviews.merchants import store as merchants
 from reviews.platform.i18n import babel_locale
 
 PER_PAGE = 50
@@ -103,8 +103,29 @@ def _shown(locale: str, found: list[Trend]) -> list[Shown]:
 async def insights_page(request: Request, found: Shop) -> Response:
     svc, locale = found.who.svc, found.who.locale
     shown = _shown(locale, await trends.read(svc.pool, found.merchant.id, svc.clock.now(), locale))
+    user = found.who.user
+    assert user is not None  # the guard saw to it
+    digest = await digests.subscribed(svc.pool, user.id, found.merchant.id) if found.may("owner") else None
     return render_shop("shop_insights.html", found, section="insights", topics=shown,
-                       rising=sum(1 for s in shown if s.trend.rising))
+                       rising=sum(1 for s in shown if s.trend.rising), digest=digest,
+                       digest_saved=request.query_params.get("digest") in ("on", "off"),
+                       gone=request.query_params.get("gone") == "1")
+
+
+@shop_page("owner")
+async def digest(request: Request, found: Shop) -> Response:
+    """An owner turns their weekly digest of this shop on or off."""
+    form = await posted(request, found.who)
+    svc, user = found.who.svc, found.who.user
+    assert user is not None
+    on = first(form, "digest") == "on"
+    async with svc.pool.acquire() as conn:
+        if on:
+            await digests.subscribe(conn, user.id, found.merchant.id, svc.clock.now())
+        else:
+            await digests.unsubscribe(conn, user.id, found.merchant.id)
+    return RedirectResponse(f"/console/m/{found.merchant.slug}/insights?digest={'on' if on else 'off'}#digest",
+                            status_code=303)
 
 
 @dataclass(frozen=True)
@@ -133,8 +154,8 @@ async def topic_page(request: Request, found: Shop) -> Response:
     svc, locale = found.who.svc, found.who.locale
     topic_id = int(request.path_params["topic_id"])
     found_trends = await trends.read(svc.pool, found.merchant.id, svc.clock.now(), locale, topic_id)
-    if not found_trends:  # another shop's, recomputed since, or no longer mentioned by a published review
-        raise PageNotFound()
+    if not found_trends:  # recomputed since (an old digest's link), another shop's, or no longer mentioned
+        return RedirectResponse(f"/console/m/{found.merchant.slug}/insights?gone=1", status_code=303)
     page = params.whole(request.query_params.get("page"), 1, 100_000) or 1
     reviews, total = await trends.mentioning(svc.pool, found.merchant.id, topic_id, limit=PER_PAGE,
                                              offset=(page - 1) * PER_PAGE)
@@ -142,3 +163,34 @@ async def topic_page(request: Request, found: Shop) -> Response:
               highlighted(r.body, [(s, e) for f, s, e in r.spans if f == "body"])) for r in reviews]
     return render_shop("shop_insights_topic.html", found, section="insights", topic=_shown(locale, found_trends)[0],
                        reviews=shown, total=total, page=page, pages=max(1, -(-total // PER_PAGE)))
+
+
+async def _stop_link(request: Request) -> tuple[int, int, str] | Response:
+    who = await visitor(request)
+    found = digests.read_stop(who.svc, str(request.path_params["token"]))
+    merchant = await merchants.by_id(who.svc.pool, found[1]) if found else None
+    if found is None or merchant is None:
+        return message_page(who, 400, _(who.locale, "This link cannot be used"),
+                            _(who.locale, "Turn the weekly digest off on the shop's Insights page instead."))
+    return found[0], found[1], merchant.name
+
+
+async def stop_page(request: Request) -> Response:
+    """The digest's stop link, opened: a page that asks (a GET changes nothing: mail scanners open links)."""
+    found = await _stop_link(request)
+    if isinstance(found, Response):
+        return found
+    return render("digest_stop.html", await visitor(request), token=request.path_params["token"], shop_name=found[2],
+                  done=False)
+
+
+async def stop(request: Request) -> Response:
+    """The digest stopped, by the page's button or a mail client's one-click POST (RFC 8058): the
+    signed link is the proof, as for the buyers' unsubscribe link."""
+    found = await _stop_link(request)
+    if isinstance(found, Response):
+        return found
+    who = await visitor(request)
+    async with who.svc.pool.acquire() as conn:
+        await digests.unsubscribe(conn, found[0], found[1])
+    return render("digest_stop.html", who, token=request.path_params["token"], shop_name=found[2], done=True)
