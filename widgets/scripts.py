@@ -2,7 +2,8 @@
 
 The sources keep their comments; what is sent leaves out comment lines, indentation and blank lines
 (a plain, safe reduction for code written to allow it: no comment after code on a line, no string
-spanning lines) and has each family's style sheet inlined, so a family is one request. The loader
+spanning lines), has short local names (`jsnames`) and each family's style sheet inlined, so a family
+is one request. The loader
 carries each family's version (a hash of its bytes): a family's address changes with its content.
 
 The review list's style sheet is also the SEO fragment's (`fragment.py`): one look, two renderers.
@@ -16,6 +17,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+from widgets import jsnames
 
 STATIC = Path(__file__).resolve().parent / "static"
 FAMILIES = ("stars", "reviews", "carousel", "badge")
@@ -134,9 +137,9 @@ def build() -> Scripts:
     for name in FAMILIES:
         css[name] = minify_css((STATIC / "families" / f"{name}.css").read_text())
         js = minify_js((STATIC / "families" / f"{name}.js").read_text())
-        families[name] = _with_css(js, css[name]).encode()
+        families[name] = jsnames.shorten(_with_css(js, css[name])).encode()
     base_css = minify_css((STATIC / "embed.css").read_text())
     loader = _with_css(minify_js((STATIC / "embed.js").read_text()), base_css)
     versions = json.dumps({name: version(body) for name, body in families.items()}, separators=(",", ":"))
-    loader = loader.replace('"__V__"', versions, 1)
+    loader = jsnames.shorten(loader.replace('"__V__"', versions, 1))
     return Scripts(loader.encode(), families, base_css, css["reviews"])

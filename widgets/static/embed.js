@@ -18,7 +18,8 @@
    server-rendered fragment (reviews.html, declarative shadow DOM) is taken over, not drawn twice. */
 ((w, d) => {
   var me = d.currentScript;
-  if (!me || !w.fetch || !d.head.attachShadow || !w.IntersectionObserver) return;
+  // (A browser with shadow roots and IntersectionObserver has fetch, import() and Intl too.)
+  if (!me || !d.head.attachShadow || !w.IntersectionObserver) return;
   var api = me.src.replace(/embed\.js([?#].*)?$/, "");
   var base = api.replace(/\/widgets\/v1\/$/, "");
   // Replaced when served: the style sheet every family shares, and each family's version.
