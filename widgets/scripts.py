@@ -22,6 +22,10 @@ from widgets import jsnames
 
 STATIC = Path(__file__).resolve().parent / "static"
 FAMILIES = ("stars", "reviews", "carousel", "badge")
+# The height (px) a family takes at least, kept from before its data comes: embed.js reserves it, and
+# the console's snippets carry it as a placeholder the page draws before any script runs, so nothing
+# moves when a widget comes. The review list's depends on how many reviews it shows (`reserved`).
+HEIGHTS = {"stars": 20, "badge": 76, "carousel": 300}
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CSS_SPACE = re.compile(r"\s*([{};,>])\s*|(:)\s+")
 
@@ -126,6 +130,12 @@ def _with_css(js: str, css: str) -> str:
     return js.replace('"__CSS__"', json.dumps(css, ensure_ascii=False), 1)
 
 
+def reserved(family: str, limit: int = 5) -> int:
+    """The height to keep for a widget: its family's, or what a review list of `limit` reviews with its
+    summary takes at most from 390 px wide up (embed.js estimates the same for a list given none)."""
+    return HEIGHTS.get(family) or 390 + 150 * limit
+
+
 def version(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:8]
 
@@ -141,5 +151,6 @@ def build() -> Scripts:
     base_css = minify_css((STATIC / "embed.css").read_text())
     loader = _with_css(minify_js((STATIC / "embed.js").read_text()), base_css)
     versions = json.dumps({name: version(body) for name, body in families.items()}, separators=(",", ":"))
-    loader = jsnames.shorten(loader.replace('"__V__"', versions, 1))
+    loader = loader.replace('"__V__"', versions, 1).replace('"__H__"', json.dumps(HEIGHTS, separators=(",", ":")), 1)
+    loader = jsnames.shorten(loader)
     return Scripts(loader.encode(), families, base_css, css["reviews"])

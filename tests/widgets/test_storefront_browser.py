@@ -189,6 +189,38 @@ async def test_the_product_page(browser: StorefrontBrowser, site: Site, width: s
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+async def test_every_snippet_the_console_offers_pasted_into_one_page_moves_nothing(
+        browser: StorefrontBrowser, site: Site, width: str):
+    """The console's widgets page, as a merchant uses it: every snippet it offers, pasted as it is into a
+    product page on another origin (the SEO fragment included by the shop's server from the snippet's
+    address): no layout shift, axe-clean, and every widget drawn."""
+    async def steps() -> None:
+        assert browser.browser is not None
+        visit = await open_page(browser.browser, site.url("/pages/snippets"), WIDTHS[width])
+        page = visit.page
+        try:
+            await check_isolated_page(visit, site, "snippets", width)
+            kinds = await page.evaluate("""() => [...document.querySelectorAll('[data-attest-widget]')].map(
+                (h) => h.dataset.attestWidget + (h.shadowRoot.querySelector('.w').childElementCount ? '' : ' empty')
+            )""")
+            assert sorted(kinds) == ["badge", "carousel", "reviews", "reviews", "reviews", "stars", "stars", "stars",
+                                     "stars"], kinds
+            # Each placeholder kept at least what its widget took, at this width.
+            taken = await page.evaluate("""() => [...document.querySelectorAll('[data-attest-widget]')].filter(
+                (h) => h.querySelector('svg')).map((h) => { const w = h.shadowRoot.querySelector('.w');
+                    const last = w.lastElementChild, top = w.getBoundingClientRect().top;
+                    return [h.dataset.attestWidget, +h.querySelector('svg').getAttribute('height'),
+                            Math.ceil(last.getBoundingClientRect().bottom - top)]; })""")
+            print(f"placeholder and content heights at {width}px: {taken}")
+            assert all(content <= kept + 1 for _, kept, content in taken), taken  # within a pixel of rounding
+            assert await page.locator("footer img").evaluate("(img) => img.complete && img.naturalHeight") == 64
+        finally:
+            await visit.context.close()
+
+    await browser.run(steps)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 async def test_the_collection_page_asks_once_for_every_tile(browser: StorefrontBrowser, site: Site, width: str):
     async def steps() -> None:
         assert browser.browser is not None

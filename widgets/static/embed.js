@@ -25,8 +25,9 @@
   // Replaced when served: the style sheet every family shares, and each family's version.
   var CSS = "__CSS__", V = "__V__";
   var LANGS = ["en", "es", "it", "pl", "ro", "de", "fr"];
-  // The fixed heights (px) of the families that have one (the stars': one line at least).
-  var HEIGHT = { stars: 20, badge: 76, carousel: 300 };
+  // The fixed heights (px) of the families that have one (the stars': one line at least), replaced
+  // when served (scripts.HEIGHTS: the console's snippets keep the same).
+  var HEIGHT = "__H__";
   var got = {}, mods = {}, sheets = {};
   var enc = encodeURIComponent;
 
