@@ -80,9 +80,18 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+def header(request: Request, name: bytes) -> str | None:
+    """One request header, read straight from the ASGI scope: what every cached answer asks, without
+    building the request's whole header map."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 def send(request: Request, rendered: Rendered) -> Response:
     """The answer, or 304 without a body when the client already has this version."""
-    if matches(request.headers.get("if-none-match"), rendered.etag):
+    if matches(header(request, b"if-none-match"), rendered.etag):
         return Prepared(304, b"", rendered.raw_not_modified)
     return Prepared(200, rendered.body, rendered.raw_ok)
 
@@ -111,7 +120,7 @@ class Static:
                    Rendered.of(packed, media_type, max_age=max_age, headers={**vary, "Content-Encoding": "gzip"}))
 
     def send(self, request: Request) -> Response:
-        if self.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding", "")):
+        if self.gzipped is not None and accepts_gzip(header(request, b"accept-encoding") or ""):
             return send(request, self.gzipped)
         return send(request, self.plain)
 

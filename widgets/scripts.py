@@ -2,7 +2,8 @@
 
 The sources keep their comments; what is sent leaves out comment lines, indentation and blank lines
 (a plain, safe reduction for code written to allow it: no comment after code on a line, no string
-spanning lines) and has each family's style sheet inlined, so a family is one request. The loader
+spanning lines), has short local names (`jsnames`) and each family's style sheet inlined, so a family
+is one request. The loader
 carries each family's version (a hash of its bytes): a family's address changes with its content.
 
 The review list's style sheet is also the SEO fragment's (`fragment.py`): one look, two renderers.
@@ -17,8 +18,16 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from widgets import jsnames
+
 STATIC = Path(__file__).resolve().parent / "static"
-FAMILIES = ("stars", "reviews", "carousel", "badge")
+# The families loaded as modules of their own; the star snippet is the loader's (static/families/stars.css
+# is its style sheet): it is at the top of the pages that use it, one request sooner.
+FAMILIES = ("reviews", "carousel", "badge")
+# The height (px) a family takes at least, kept from before its data comes: embed.js reserves it, and
+# the console's snippets carry it as a placeholder the page draws before any script runs, so nothing
+# moves when a widget comes. The review list's depends on how many reviews it shows (`reserved`).
+HEIGHTS = {"stars": 20, "badge": 76, "carousel": 300}
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CSS_SPACE = re.compile(r"\s*([{};,>])\s*|(:)\s+")
 
@@ -123,8 +132,19 @@ def _with_css(js: str, css: str) -> str:
     return js.replace('"__CSS__"', json.dumps(css, ensure_ascii=False), 1)
 
 
+def _js_object(values: dict[str, str] | dict[str, int]) -> str:
+    """A literal of names (plain words) and JSON values, as a script spells it: {reviews:"1a2b3c4d"}."""
+    return "{" + ",".join(f"{name}:{json.dumps(value)}" for name, value in values.items()) + "}"
+
+
+def reserved(family: str, limit: int = 5) -> int:
+    """The height to keep for a widget: its family's, or what a review list of `limit` reviews with its
+    summary takes at most from 390 px wide up (embed.js estimates the same for a list given none)."""
+    return HEIGHTS.get(family) or 390 + 150 * limit
+
+
 def version(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()[:8]
+    return hashlib.sha256(body).hexdigest()[:6]
 
 
 @cache
@@ -134,9 +154,12 @@ def build() -> Scripts:
     for name in FAMILIES:
         css[name] = minify_css((STATIC / "families" / f"{name}.css").read_text())
         js = minify_js((STATIC / "families" / f"{name}.js").read_text())
-        families[name] = _with_css(js, css[name]).encode()
+        families[name] = jsnames.shorten(_with_css(js, css[name])).encode()
     base_css = minify_css((STATIC / "embed.css").read_text())
     loader = _with_css(minify_js((STATIC / "embed.js").read_text()), base_css)
-    versions = json.dumps({name: version(body) for name, body in families.items()}, separators=(",", ":"))
-    loader = loader.replace('"__V__"', versions, 1)
+    stars_css = minify_css((STATIC / "families" / "stars.css").read_text())
+    loader = loader.replace('"__STARS_CSS__"', json.dumps(stars_css, ensure_ascii=False), 1)
+    versions = _js_object({name: version(body) for name, body in families.items()})
+    loader = loader.replace('"__V__"', versions, 1).replace('"__H__"', _js_object(HEIGHTS), 1)
+    loader = jsnames.shorten(loader)
     return Scripts(loader.encode(), families, base_css, css["reviews"])

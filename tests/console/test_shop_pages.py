@@ -21,6 +21,7 @@ from reviews.platform.services import Services
 from reviews.worker import make_worker
 from tests.helpers import FormParser, auth, order_event
 from tests.intake.platforms import SHOPIFY_SECRET, post_shopify, shopify_order
+from tests.widgets.storefront import set_domains
 
 PASSWORD = "correct horse battery staple"
 SHOP = "/console/m/demo-shop"
@@ -441,22 +442,40 @@ async def test_the_snippets_hold_the_shop_s_real_widget_addresses(
         await _sign_in(viewer, services, "viewer@example.com", "viewer")
         r = await viewer.get(SHOP + "/widgets?product=SKU-1&preview=pl")
         odd = await viewer.get(SHOP + "/widgets", params={"product": 'A&B/"1"<x>'})
+        await set_domains(services, _shop.id, ["shop.example", "www.shop.example"])
+        registered = (await viewer.get(SHOP + "/widgets")).text
     assert r.status_code == 200
     page = html.unescape(r.text)
-    codes = [html.unescape(c) for c in re.findall(r"<code>(.*?)</code>", r.text, re.S)]
-    assert '<script src="http://testserver/widgets/v1/embed.js" defer></script>' in page
-    assert '<div data-attest-widget="stars" data-merchant="demo-shop" data-product="SKU-1"></div>' in page
-    assert '<div data-attest-widget="reviews" data-merchant="demo-shop" data-limit="5"></div>' in page
-    assert 'data-product="SKU-1"' in page and 'data-attest-widget="reviews"' in page
-    urls = sorted({u for c in codes for u in re.findall(r'http://testserver/[^"\s<]+', c)})
-    assert "http://testserver/widgets/v1/demo-shop/badge.svg?product=SKU-1" in urls
-    assert "http://testserver/widgets/v1/demo-shop/widget.html" in urls
-    assert "http://testserver/widgets/v1/demo-shop/jsonld.json?product=SKU-1" in urls
-    assert "http://testserver/widgets/v1/demo-shop/products/SKU-1/summary.json" in urls
-    assert "http://testserver/widgets/v1/demo-shop/feed.xml" in urls
-    assert "http://testserver/verification/demo-shop" in urls
+    codes = dict(re.findall(r'<code id="code-([\w-]+)">(.*?)</code>', r.text, re.S))
+    # Every snippet has its copy button, and each widget's element holds the height it will take.
+    assert sorted(re.findall(r'<button type="button" class="copy secondary" data-copy-target="code-([\w-]+)">',
+                             r.text)) == sorted(codes)
+    assert set(codes) == {"script", "product-stars", "product-reviews", "product-fragment", "product-page",
+                          "product-jsonld", "shop-tiles", "shop-reviews", "shop-carousel", "shop-seal", "shop-badge",
+                          "shop-page", "shop-feed", "shop-merchant-feed"}
+    code = {k: html.unescape(v) for k, v in codes.items()}
+    assert code["script"] == '<script src="http://testserver/widgets/v1/embed.js" defer></script>'
+    svg = '<svg aria-hidden="true" focusable="false" width="1" height="{}"></svg>'
+    assert code["product-stars"] == ('<div data-attest-widget="stars" data-merchant="demo-shop" data-product="SKU-1">'
+                                     f'{svg.format(20)}</div>')
+    assert code["product-reviews"] == ('<div data-attest-widget="reviews" data-merchant="demo-shop" '
+                                       f'data-product="SKU-1" data-limit="5">{svg.format(1140)}</div>')
+    assert code["shop-tiles"].startswith(
+        '<div data-attest-widget="stars" data-merchant="demo-shop" data-product="SKU-1">')
+    assert code["shop-carousel"] == ('<div data-attest-widget="carousel" data-merchant="demo-shop" data-limit="8">'
+                                     f'{svg.format(300)}</div>')
+    assert code["shop-seal"] == f'<div data-attest-widget="badge" data-merchant="demo-shop">{svg.format(76)}</div>'
+    assert code["product-fragment"] == "http://testserver/widgets/v1/demo-shop/products/SKU-1/reviews.html"
+    assert code["product-page"] == "http://testserver/shops/demo-shop/products/SKU-1"
+    assert code["shop-page"] == "http://testserver/shops/demo-shop"
+    assert 'height="64"' in code["shop-badge"] and 'href="http://testserver/shops/demo-shop"' in code["shop-badge"]
+    urls = sorted({u for c in code.values() for u in re.findall(r'http://testserver/[^"\s<]+', c)})
+    assert "http://testserver/widgets/v1/demo-shop/merchant-feed.xml" in urls
     for url in urls:  # every address in a snippet is a real one
         assert (await client.get(url.removeprefix("http://testserver"))).status_code == 200, url
+    # The seal's websites: none yet, a warning; once registered, named.
+    assert "You have not registered your website yet" in page
+    assert "Your registered websites: shop.example, www.shop.example." in html.unescape(registered)
     # The preview: the real iframe page and badge, in the chosen language.
     assert 'src="/widgets/v1/demo-shop/widget.html?product=SKU-1&lang=pl"' in page
     assert 'src="/widgets/v1/demo-shop/badge.svg?product=SKU-1&lang=pl"' in page
@@ -464,9 +483,9 @@ async def test_the_snippets_hold_the_shop_s_real_widget_addresses(
     assert frame.headers["content-language"] == "pl"
     # A product id with markup and quotes is escaped for the attribute and encoded for the URL.
     assert odd.status_code == 200 and "<x>" not in odd.text
-    odd_codes = [html.unescape(c) for c in re.findall(r"<code>(.*?)</code>", odd.text, re.S)]
+    odd_codes = [html.unescape(c) for c in re.findall(r"<code[^>]*>(.*?)</code>", odd.text, re.S)]
     assert any('data-product="A&amp;B/&quot;1&quot;&lt;x&gt;"' in c for c in odd_codes)
-    assert any("badge.svg?product=A%26B%2F%221%22%3Cx%3E" in c for c in odd_codes)
+    assert any("products/A%26B%2F%221%22%3Cx%3E/reviews.html" in c for c in odd_codes)
 
 
 # --- GDPR ----------------------------------------------------------------------------------------------------

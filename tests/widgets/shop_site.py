@@ -27,6 +27,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from reviews.app import create_app
+from reviews.console.shop import widgets as widgets_page
+from reviews.console.shop.widgets import Snippet
 from reviews.platform.services import Services
 from reviews.platform.settings import Settings
 from tests.browser_support import AXE
@@ -94,8 +96,12 @@ def _stars(product: str | None, attest: str, element_id: str = "") -> str:
             f'<a href="{attest}{path}">Reviews</a></div>')
 
 
-def _page(site: Site, *, title: str, body: str, widgets: bool, lang: str = "en", hostile: bool = False) -> str:
-    script = f'<script async src="{site.attest}/widgets/v1/embed.js"></script>' if widgets else ""
+def _page(site: Site, *, title: str, body: str, widgets: bool, lang: str = "en", hostile: bool = False,
+          footer: str | None = None, script: str | None = None) -> str:
+    if script is None:
+        script = f'<script async src="{site.attest}/widgets/v1/embed.js"></script>' if widgets else ""
+    if footer is None:
+        footer = f'<div id="badge" data-attest-widget="badge" data-merchant="demo-shop">{placeholder(76)}</div>'
     sheets = '<link rel="stylesheet" href="/shop.css">' + ('<link rel="stylesheet" href="/hostile.css">'
                                                           if hostile else "")
     return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
@@ -105,7 +111,7 @@ def _page(site: Site, *, title: str, body: str, widgets: bool, lang: str = "en",
             f"{sheets}</head><body>"
             '<header><a href="/">Demo Shop</a></header>'
             f"<main>{body}</main>"
-            f'<footer><div id="badge" data-attest-widget="badge" data-merchant="demo-shop">{placeholder(76)}</div>'
+            f"<footer>{footer}"
             "<p>© Demo Shop · Trail shoes since 2019</p></footer>"
             f"{script}</body></html>")
 
@@ -140,13 +146,42 @@ def collection_body(site: Site) -> str:
     return f'<h1>All products</h1><ul class="tiles">{tiles}</ul>'
 
 
+def console_snippets(site: Site) -> dict[str, Snippet]:
+    """Every snippet the console's widgets page offers for SKU-1 and the shop, by its code's id there."""
+    product = widgets_page.product_snippets("en", widgets_page.Urls(site.attest, "demo-shop", "SKU-1"))
+    shop = widgets_page.shop_snippets("en", widgets_page.Urls(site.attest, "demo-shop", None), "Demo Shop",
+                                      ["SKU-1", "SKU-2", "P04"])
+    return {"script": widgets_page.loader(site.attest), **{f"product-{s.kind}": s for s in product},
+            **{f"shop-{s.kind}": s for s in shop}}
+
+
+def snippets_page(site: Site, fragment: str) -> tuple[str, str]:
+    """A product page with every snippet the console offers pasted where a shop would put it (the SEO
+    fragment as the shop's server includes it): the body and the footer."""
+    code = {name: s.code for name, s in console_snippets(site).items()}
+    tiles = "".join(f'<li class="tile"><div class="photo" role="img" aria-label="Product {n}"></div>'
+                    f'<h2><a href="/products/{n}">Product {n}</a></h2>{stars}</li>'
+                    for n, stars in enumerate(code["shop-tiles"].split("\n"), start=1))
+    body = ('<div class="product"><div class="photo" role="img" aria-label="Trail shoes in blue"></div><div>'
+            f'<h1>Trail shoes</h1>{code["product-stars"]}<p class="price">€89.00</p>'
+            f'<p class="copy">{LOREM}</p><button class="buy" type="button">Add to cart</button></div></div>'
+            f'<section aria-label="Reviews">{code["product-reviews"]}</section>'
+            f'<section aria-label="Reviews from the shop\'s server">{fragment}</section>'
+            f'<section aria-label="You may also like"><ul class="tiles">{tiles}</ul></section>'
+            f'<section aria-label="What buyers say about the shop">{code["shop-carousel"]}</section>'
+            f'<section aria-label="All the shop\'s reviews">{code["shop-reviews"]}</section>')
+    footer = f'{code["shop-seal"]}<p>{code["shop-badge"]}</p>'
+    return body, footer
+
+
 def csp(site: Site, widgets: bool) -> str:
     """Only the shop and Attest: scripts and data from Attest, styles from the shop (the widgets' own come
     as constructed sheets; the fragment's block by its hash)."""
     attest = f" {site.attest}" if widgets else ""
     connect = "'self'" + attest
     return (f"default-src 'none'; script-src 'self'{attest}; connect-src {connect}; "
-            f"style-src 'self' {site.fragment_hash}; img-src 'self'; base-uri 'none'; form-action 'self'{attest}; "
+            f"style-src 'self' {site.fragment_hash}; img-src 'self'{attest}; base-uri 'none'; "
+            f"form-action 'self'{attest}; "
             "frame-ancestors 'none'")
 
 
@@ -154,7 +189,7 @@ def shop_app(site: Site) -> Starlette:
     async def fragment(lang: str) -> str:
         # What a shop's server or theme does: fetch the fragment and include it in its own page.
         async with httpx.AsyncClient() as client:
-            r = await client.get(f"{site.attest}/widgets/v1/demo-shop/products/SKU-1/reviews.html?lang={lang}")
+            r = await client.get(console_snippets(site)["product-fragment"].code, params={"lang": lang})
         r.raise_for_status()
         site.fragment_hash = r.headers["x-attest-style-hash"]
         return r.text
@@ -172,6 +207,11 @@ def shop_app(site: Site) -> Starlette:
             body = product_body(site, fragment=await fragment(lang), carousel=False)
         elif base == "collection":
             body = collection_body(site)
+        elif base == "snippets":
+            body, footer = snippets_page(site, await fragment(lang))
+            document = _page(site, title="Trail shoes – Demo Shop (every snippet)", body=body, widgets=True,
+                             lang=lang, footer=footer, script=console_snippets(site)["script"].code)
+            return HTMLResponse(document, headers={"Content-Security-Policy": csp(site, True)})
         elif base == "hostile":
             body = product_body(site)
         else:

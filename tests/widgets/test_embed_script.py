@@ -12,17 +12,25 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from reviews.platform.settings import SUPPORTED_LOCALES
-from widgets import scripts
+from widgets import jsnames, scripts
 
-BUDGET = 5 * 1024  # what a product page loads of embed.js: the loader, the star snippet and the review list
-FAMILIES = ("stars", "reviews", "carousel", "badge")
+BUDGET = 5 * 1024  # what a product page loads of embed.js: the loader (with the star snippet) and the review list
+FAMILIES = ("reviews", "carousel", "badge")  # the star snippet is the loader's own
+
+
+def versions_in(loader: str) -> dict[str, str]:
+    """The families' versions the loader carries: {reviews:"1a2b3c4d",...}."""
+    found = re.search(r"\{reviews:[^}]*\}", loader)
+    assert found, "no versions in the loader"
+    return dict(re.findall(r'(\w+):"([0-9a-f]{6})"', found.group()))
 
 
 async def _family(client: httpx.AsyncClient, name: str, **headers: str) -> httpx.Response:
     loader = (await client.get("/widgets/v1/embed.js")).text
-    version = json.loads(re.search(r'V=(\{[^}]*\})', loader).group(1))[name]  # type: ignore[union-attr]
+    version = versions_in(loader)[name]
     return await client.get(f"/widgets/v1/js/{name}.js?v={version}", headers=headers)
 
 
@@ -42,13 +50,13 @@ async def test_loader_headers_and_what_it_never_does(client: httpx.AsyncClient, 
 
 async def test_each_family_is_its_own_file_with_its_version(client: httpx.AsyncClient, merchant: Any):
     loader = (await client.get("/widgets/v1/embed.js")).text
-    versions = json.loads(re.search(r'V=(\{[^}]*\})', loader).group(1))  # type: ignore[union-attr]
+    versions = versions_in(loader)
     assert set(versions) == set(FAMILIES)
     for name in FAMILIES:
         r = await _family(client, name)
         assert r.status_code == 200 and r.headers["content-type"].startswith("application/javascript")
         assert versions[name] == scripts.version(r.content)
-        assert r.text.startswith(("var css=", "export var css=")) and "export default" in r.text
+        assert re.match(r'(export )?var \w+="', r.text) and "export default" in r.text
         assert r.headers["access-control-allow-origin"] == "*"  # module scripts are fetched with CORS
         # The family's own styles are in it (one request each), the loader's are not repeated.
         assert ":host{all:initial" not in r.text
@@ -65,10 +73,10 @@ async def test_a_product_page_loads_at_most_5_kb_of_script(client: httpx.AsyncCl
     assert all(r.headers.get("content-encoding") == "gzip" for r in sent.values())
     # What the server sends is gzip -9 of the bytes; httpx has decoded them again.
     sizes = {name: len(gzip.compress(r.content, 9)) for name, r in sent.items()}
-    product_page = sizes["embed.js"] + sizes["stars"] + sizes["reviews"]
-    together = len(gzip.compress(b"".join(sent[n].content for n in ("embed.js", "stars", "reviews")), 9))
-    print(f"\nembed.js gzip -9: loader {sizes['embed.js']} B, stars {sizes['stars']} B, reviews {sizes['reviews']} B "
-          f"= {product_page} B as three files ({together} B as one); carousel {sizes['carousel']} B, "
+    product_page = sizes["embed.js"] + sizes["reviews"]  # the stars come with the loader
+    together = len(gzip.compress(b"".join(sent[n].content for n in ("embed.js", "reviews")), 9))
+    print(f"\nembed.js gzip -9: loader with the stars {sizes['embed.js']} B, reviews {sizes['reviews']} B "
+          f"= {product_page} B as two files ({together} B as one); carousel {sizes['carousel']} B, "
           f"badge {sizes['badge']} B; budget {BUDGET} B")
     assert product_page <= BUDGET
     assert sizes["embed.js"] + sizes["carousel"] + sizes["reviews"] <= BUDGET + 2048  # the carousel reuses the cards
@@ -142,3 +150,25 @@ def test_what_is_served_is_valid_javascript(tmp_path: Path):
         (tmp_path / name).write_bytes(body)
         done = subprocess.run(["node", "--check", str(tmp_path / name)], capture_output=True, text=True, check=False)
         assert done.returncode == 0, (name, done.stderr)
+
+
+def test_short_names_keep_what_each_name_means(tmp_path: Path):
+    assert shutil.which("node"), "node runs the shortened script"
+    source = ('var total=0,items=[1,2,3],api={get:(key)=>key*2,items};var keep=(value,other)=>{var inner=value+total;'
+              'return{value,inner,other,sum:api.items.length}};var shadow=(total)=>items.map((x)=>x+total);'
+              'function named(arg){try{return arg.missing.deep}catch(err){return typeof err}}'
+              'var re=/a\\/b/g;export var card=(thing)=>thing;export default(ctx)=>[keep(ctx,1),shadow(10),'
+              'named({}),api.get(4),"a/b".replace(re,"."),card(7),total?1:2];\n')
+    short = jsnames.shorten(source)
+    assert len(short) < len(source) - 80 and "var total" not in short and "var card=" in short
+    assert ";var" not in short  # a run of var statements is one
+    assert "{get:" in short and "sum:" in short and ".items.length" in short  # keys and properties keep their names
+    for name, code in (("long.mjs", source), ("short.mjs", short)):
+        (tmp_path / name).write_text(code)
+    run = "import(process.argv[1]).then((m)=>console.log(JSON.stringify(m.default(5))))"
+    outputs = [subprocess.run(["node", "-e", run, str(tmp_path / name)], capture_output=True, text=True,
+                              check=True).stdout for name in ("long.mjs", "short.mjs")]
+    assert outputs[0] == outputs[1] and json.loads(outputs[0])[0] == {"value": 5, "inner": 5, "other": 1, "sum": 3}
+    for unknown in ("var s=`x`;", "var {a}=b;", "var f=(a=1)=>a;", "var f=({a})=>a;"):
+        with pytest.raises(ValueError):
+            jsnames.shorten(unknown)

@@ -178,10 +178,41 @@ async def test_the_product_page(browser: StorefrontBrowser, site: Site, width: s
             assert "Demo Shop" in badge and "verified reviews · Verified by Attest" in badge
             # One file per family used, the English strings only, one ratings request.
             assert sorted(p.split("?")[0] for p in visit.paths(site, "/widgets/v1/js/")) == [
-                "/widgets/v1/js/badge.js", "/widgets/v1/js/carousel.js", "/widgets/v1/js/reviews.js",
-                "/widgets/v1/js/stars.js"]
+                "/widgets/v1/js/badge.js", "/widgets/v1/js/carousel.js", "/widgets/v1/js/reviews.js"]
             assert visit.paths(site, "/i18n/") == ["/widgets/v1/i18n/en.json"]
             assert len(visit.paths(site, "/ratings.json")) == 1
+        finally:
+            await visit.context.close()
+
+    await browser.run(steps)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+async def test_every_snippet_the_console_offers_pasted_into_one_page_moves_nothing(
+        browser: StorefrontBrowser, site: Site, width: str):
+    """The console's widgets page, as a merchant uses it: every snippet it offers, pasted as it is into a
+    product page on another origin (the SEO fragment included by the shop's server from the snippet's
+    address): no layout shift, axe-clean, and every widget drawn."""
+    async def steps() -> None:
+        assert browser.browser is not None
+        visit = await open_page(browser.browser, site.url("/pages/snippets"), WIDTHS[width])
+        page = visit.page
+        try:
+            await check_isolated_page(visit, site, "snippets", width)
+            kinds = await page.evaluate("""() => [...document.querySelectorAll('[data-attest-widget]')].map(
+                (h) => h.dataset.attestWidget + (h.shadowRoot.querySelector('.w').childElementCount ? '' : ' empty')
+            )""")
+            assert sorted(kinds) == ["badge", "carousel", "reviews", "reviews", "reviews", "stars", "stars", "stars",
+                                     "stars"], kinds
+            # Each placeholder kept at least what its widget took, at this width.
+            taken = await page.evaluate("""() => [...document.querySelectorAll('[data-attest-widget]')].filter(
+                (h) => h.querySelector('svg')).map((h) => { const w = h.shadowRoot.querySelector('.w');
+                    const last = w.lastElementChild, top = w.getBoundingClientRect().top;
+                    return [h.dataset.attestWidget, +h.querySelector('svg').getAttribute('height'),
+                            Math.ceil(last.getBoundingClientRect().bottom - top)]; })""")
+            print(f"placeholder and content heights at {width}px: {taken}")
+            assert all(content <= kept + 1 for _, kept, content in taken), taken  # within a pixel of rounding
+            assert await page.locator("footer img").evaluate("(img) => img.complete && img.naturalHeight") == 64
         finally:
             await visit.context.close()
 
@@ -199,9 +230,8 @@ async def test_the_collection_page_asks_once_for_every_tile(browser: StorefrontB
             assert visit.paths(site, "/ratings.json") == [
                 "/widgets/v1/demo-shop/ratings.json?products=SKU-1,SKU-2," + ",".join(
                     f"P{i:02}" for i in range(3, 27))]
-            # The review list's code is not loaded where no review list is.
-            assert sorted(p.split("?")[0] for p in visit.paths(site, "/widgets/v1/js/")) == [
-                "/widgets/v1/js/badge.js", "/widgets/v1/js/stars.js"]
+            # The review list's code is not loaded where no review list is; the stars are the loader's.
+            assert sorted(p.split("?")[0] for p in visit.paths(site, "/widgets/v1/js/")) == ["/widgets/v1/js/badge.js"]
             tiles = page.locator(".tile")
             assert await tiles.count() == 26
             # P04 has one review, P03 none: a row of tiles stays even, the empty one shows nothing.

@@ -1,5 +1,6 @@
 /* Attest widgets: one loader for every family. Plain script, no framework, no cookies, no request to
-   anyone but Attest. A family's code (js/<family>.js) is fetched only when the page uses it, the strings
+   anyone but Attest. A family's code (js/<family>.js; the star snippet's is built in) is fetched only when
+   the page uses it, the strings
    of one language only (i18n/<lang>.json), and a widget's data only when it comes near the viewport
    (the star snippets at once: they sit at the top, one request for all of them).
 
@@ -18,16 +19,54 @@
    server-rendered fragment (reviews.html, declarative shadow DOM) is taken over, not drawn twice. */
 ((w, d) => {
   var me = d.currentScript;
-  if (!me || !w.fetch || !d.head.attachShadow || !w.IntersectionObserver) return;
+  // (A browser with shadow roots and IntersectionObserver has fetch, import() and Intl too.)
+  if (!me || !d.head.attachShadow || !w.IntersectionObserver) return;
   var api = me.src.replace(/embed\.js([?#].*)?$/, "");
   var base = api.replace(/\/widgets\/v1\/$/, "");
   // Replaced when served: the style sheet every family shares, and each family's version.
   var CSS = "__CSS__", V = "__V__";
   var LANGS = ["en", "es", "it", "pl", "ro", "de", "fr"];
-  // The fixed heights (px) of the families that have one (the stars': one line at least).
-  var HEIGHT = { stars: 20, badge: 76, carousel: 300 };
-  var got = {}, mods = {}, sheets = {};
+  // The fixed heights (px) of the families that have one (the stars': one line at least), replaced
+  // when served (scripts.HEIGHTS: the console's snippets keep the same).
+  var HEIGHT = "__H__";
   var enc = encodeURIComponent;
+
+  // The star snippet, built in: it sits at the top of product and collection pages, where a module of
+  // its own would be one more request before anything is drawn. A product's (or the shop's) average and
+  // count on one line; the snippets mounted together are answered by one ratings.json request per shop
+  // (up to 100 products each), never one per tile. Its own style sheet: one line of exactly 20px.
+  var STARS = "__STARS_CSS__", waiting = [], batch;
+
+  var rate = (c, r) => {
+    // No reviews: nothing, on the line the page keeps for it (a row of tiles stays even).
+    if (!r || !r.count || c.box.firstChild) return;
+    var avg = A.num(r.average, c.lang);
+    var line = el("span", "line", null, c.box);
+    line.append(A.stars(r.average, c.t("rated", { avg, num: r.count })));
+    el("span", "n", avg + " (" + r.count + ")", line).ariaHidden = "true";
+  };
+
+  var flush = () => {
+    var shops = {}, asked = [];
+    waiting.splice(0).forEach((c) => (shops[c.slug] = shops[c.slug] || []).push(c));
+    Object.entries(shops).forEach(([slug, all]) => {
+      var ids = [...new Set(all.map((c) => c.product).filter(Boolean))];
+      for (var i = 0; !i || i < ids.length; i += 100) {
+        asked.push(get(enc(slug) + "/ratings.json?products=" + ids.slice(i, i + 100).map(enc).join(","))
+          .then((r) => all.forEach((c) => rate(c, c.product ? r.products[c.product] : r.shop))));
+      }
+    });
+    return Promise.all(asked);
+  };
+
+  // Settles when the snippet is drawn, with every other of its batch.
+  var stars = (c) => {
+    style(c.root, STARS);
+    if (waiting.push(c) == 1) batch = new Promise((ok) => setTimeout(() => ok(flush())));
+    return batch;
+  };
+
+  var got = {}, mods = { stars: { default: stars } }, sheets = {};
 
   var get = (path) => got[path] || (got[path] = fetch(api + path, { credentials: "omit" }).then((r) => {
     if (!r.ok) throw r.status;
@@ -42,7 +81,7 @@
     var e = d.createElement(tag);
     if (cls) e.className = cls;
     if (text != null) e.textContent = text;
-    if (parent) parent.appendChild(e);
+    if (parent) parent.append(e);
     return e;
   };
 
@@ -52,7 +91,7 @@
     try {
       var s = sheets[css];
       if (!s) (s = sheets[css] = new CSSStyleSheet()).replaceSync(css);
-      root.adoptedStyleSheets = root.adoptedStyleSheets.concat(s);
+      root.adoptedStyleSheets = [...root.adoptedStyleSheets, s];
     } catch (e) {
       el("style", 0, css, root);
     }
@@ -121,7 +160,8 @@
   var mount = (h) => {
     var kind = h.dataset.attestWidget, slug = h.dataset.merchant, line = h.offsetHeight;
     var root = h.shadowRoot, tpl = h.querySelector("template[shadowrootmode]");
-    if (h.attest || !slug || !/^(stars|reviews|carousel|badge)$/.test(kind)) return;
+    // A family is the built-in stars or one with a version ("toString" would fail to load, harmlessly).
+    if (h.attest || !slug || !(kind == "stars" || kind in V)) return;
     // A fragment inserted by script, or in a browser without declarative shadow DOM: attached now.
     if (!root && tpl) {
       (root = h.attachShadow({ mode: "open" })).append(tpl.content);
