@@ -118,6 +118,17 @@ async def test_the_public_pages_show_thumbnails_linked_to_the_photos(client: htt
     assert (await client.get("/shops/demo-shop", params={"photos": "2"})).status_code == 400
 
 
+async def test_the_iframe_page_shows_the_photos(client: httpx.AsyncClient, shop: Shop) -> None:
+    r = await client.get("/widgets/v1/demo-shop/widget.html", params={"product": "SKU-1", "lang": "en"})
+    assert r.status_code == 200
+    _no_hidden(r.text, shop)
+    strip = re.findall(r'<a href="([^"]+)" target="_blank" rel="noopener"><img src="([^"]+)" width="(\d+)" '
+                       r'height="(\d+)" alt="([^"]*)" loading="lazy"></a>', r.text)
+    assert strip == [(f"/photos/{k}/photo.webp", f"/photos/{k}/thumb.webp", w, h, alt)
+                     for k, w, h, alt in ((shop.shown[0], "400", "300", "Sole after 200 km"),
+                                          (shop.shown[1], "300", "400", "Photo by Anna K. of Trail shoes"))]
+
+
 async def test_the_fragment_and_the_json_ld_carry_the_photos(client: httpx.AsyncClient, shop: Shop) -> None:
     r = await client.get("/widgets/v1/demo-shop/products/SKU-1/reviews.html", params={"lang": "en"})
     assert r.status_code == 200
