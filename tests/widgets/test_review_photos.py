@@ -15,7 +15,7 @@ import pytest
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from reviews.platform.settings import Settings
-from tests.widgets.feed_support import BASE_URL, order, parse, product_feed_schema, review
+from tests.widgets.feed_support import BASE_URL, order, parse, product_feed_schema, review, settings_at
 from tests.widgets.photo_support import add_photo
 
 WRITTEN = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
@@ -24,8 +24,7 @@ PHOTO_URL = re.compile(re.escape(BASE_URL) + r"/photos/([A-Za-z0-9_-]+)/(photo|t
 
 @pytest.fixture
 def settings(tmp_path: Path, dsn: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=dsn, secret_key="test-secret-key", base_url=BASE_URL,
-                    mail_from="reviews@attest.test", dev=True)
+    return settings_at(tmp_path, dsn)
 
 
 class Shop:
