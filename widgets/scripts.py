@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 
 STATIC = Path(__file__).resolve().parent / "static"
-FAMILIES = ("stars", "reviews", "carousel", "badge")
+FAMILIES = ("stars", "reviews", "carousel", "badge", "extras")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CSS_SPACE = re.compile(r"\s*([{};,>])\s*|(:)\s+")
 

@@ -17,7 +17,7 @@ from reviews.platform.settings import SUPPORTED_LOCALES
 from widgets import scripts
 
 BUDGET = 5 * 1024  # what a product page loads of embed.js: the loader, the star snippet and the review list
-FAMILIES = ("stars", "reviews", "carousel", "badge")
+FAMILIES = ("stars", "reviews", "carousel", "badge", "extras")
 
 
 async def _family(client: httpx.AsyncClient, name: str, **headers: str) -> httpx.Response:
