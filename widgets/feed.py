@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from asyncpg import Record
 
 from widgets import links
-from widgets.public import is_verified, iso, written_at, xml_text
+from widgets.public import is_verified, iso, photo_path, written_at, xml_text
 
 VERSION = "2.4"
 SCHEMA = f"http://www.google.com/shopping/reviews/schema/product/{VERSION}/product_reviews.xsd"
@@ -44,13 +44,10 @@ class Shop:
     base_url: str
 
 
-def reviewer_images(row: Record) -> list[str]:
-    """The addresses of the photos the review's author took, for `<reviewer_images>`.
-
-    None today: Attest shows no review photos yet. When photos a moderator approved have public
-    addresses, they go here (http(s) URLs, the feed's `httpUrlType`), and nowhere else changes.
-    """
-    return []
+def reviewer_images(row: Record, base_url: str) -> list[str]:
+    """The addresses of the photos the review's author took that shoppers may see (approved, of a
+    published review: `published_photos`), for `<reviewer_images>`."""
+    return [base_url + photo_path(key) for key in row["photo_keys"] or []]
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -104,7 +101,7 @@ def review(row: Record, shop: Shop) -> ET.Element | None:
         _sub(el, "review_country", row["country"])
     # No page per review: the product's public page lists it among the others.
     _sub(el, "review_url", page, type="group")
-    if images := reviewer_images(row):
+    if images := reviewer_images(row, shop.base_url):
         box = _sub(el, "reviewer_images")
         for url in images:
             _sub(_sub(box, "reviewer_image"), "url", url)

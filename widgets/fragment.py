@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from widgets import jsonld, scripts
 from widgets.config import Catalog
-from widgets.public import is_verified, language
+from widgets.public import is_verified, language, photos
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 # The star bars' widths as classes: a style attribute would need 'unsafe-inline' in the shop's policy.
@@ -45,6 +45,7 @@ class Shop:
     accent: str  # a checked hex colour
     page_url: str  # the public page of the product's reviews
     verification_url: str
+    base_url: str  # Attest's own address, where the reviews' photos are
 
 
 def css(accent: str) -> str:
@@ -52,7 +53,7 @@ def css(accent: str) -> str:
     return f"{built.base_css}{_HALF_STARS}{built.reviews_css}.w{{--s:{accent}}}"
 
 
-def _review(catalog: Catalog, row: Record, locale: str) -> dict[str, Any]:
+def _review(catalog: Catalog, row: Record, locale: str, shop: Shop) -> dict[str, Any]:
     babel_locale = catalog.babel_locale(locale)
     code = language(row["locale"])
     return {
@@ -64,6 +65,8 @@ def _review(catalog: Catalog, row: Record, locale: str) -> dict[str, Any]:
         # Languages pooled: a review in another language than the page's says which.
         "written_in": babel_locale.languages.get(code, code) if code and code != locale else None,
         "reply": row["reply"] or None,
+        "photos": photos(row, base_url=shop.base_url, gettext=catalog.translations(locale).gettext,
+                         shop_name=shop.name),
     }
 
 
@@ -74,13 +77,14 @@ def render(catalog: Catalog, *, locale: str, shop: Shop, product_id: str, produc
     count = summary["count"]
     # No JSON-LD for a product the shop never sold nor had reviewed: a theme includes the fragment on
     # every product page, reviewed or not, so such a product gets an empty list, not an error.
-    doc = jsonld.product(product_id=product_id, facts=facts, summary=summary, rows=rows) if facts else None
+    doc = jsonld.product(product_id=product_id, facts=facts, summary=summary, rows=rows,
+                         base_url=shop.base_url) if facts else None
     html = env.get_template("fragment.html").render(
         locale=locale, css=Markup(style), shop=shop, product_id=product_id, count=count,  # noqa: S704
         average=format_decimal(summary["average"], "0.0", locale=catalog.babel_locale(locale)) if count else "",
         half_stars=round((summary["average"] or 0) * 2),
         distribution=[(n, summary["distribution"][str(n)]) for n in range(5, 0, -1)],
-        reviews=[_review(catalog, r, locale) for r in rows], total=total, per_page=per_page,
+        reviews=[_review(catalog, r, locale, shop) for r in rows], total=total, per_page=per_page,
         more=total > len(rows),
         # A product without published reviews has no rating to declare: no structured data at all.
         jsonld=Markup(jsonld.dumps(doc)) if count and doc else None,  # noqa: S704 (escaped for a script element)

@@ -18,18 +18,24 @@ from typing import Any
 from asyncpg import Record
 
 from widgets import links
-from widgets.public import written_at
+from widgets.public import photo_path, written_at
 
 CONTEXT = "https://schema.org"
 
 
-def _review(row: Record) -> dict[str, Any]:
+def images(row: Record, base_url: str) -> list[str]:
+    """The addresses of the photos shoppers see with a listed review (`widgets.listing`): its `image`."""
+    return [base_url + photo_path(p["key"]) for p in row["photos"] or []]
+
+
+def _review(row: Record, base_url: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "@type": "Review",
         "author": {"@type": "Person", "name": row["display_name"] or "Anonymous"},
         "datePublished": written_at(row).date().isoformat(),  # when it was written, an import's too
         "reviewBody": row["body"],
         "reviewRating": {"@type": "Rating", "ratingValue": row["rating"], "bestRating": 5, "worstRating": 1},
+        "image": images(row, base_url),
     }
     if row["title"]:
         item["name"] = row["title"]
@@ -38,8 +44,10 @@ def _review(row: Record) -> dict[str, Any]:
     return {k: v for k, v in item.items() if v}
 
 
-def product(*, product_id: str, facts: Record, summary: dict[str, Any], rows: list[Record]) -> dict[str, Any]:
-    """A product known to the shop (`queries.product`), with its published reviews if it has any."""
+def product(*, product_id: str, facts: Record, summary: dict[str, Any], rows: list[Record],
+            base_url: str) -> dict[str, Any]:
+    """A product known to the shop (`queries.product`), with its published reviews if it has any (rows
+    of `widgets.listing`; their photos' addresses start with `base_url`)."""
     doc: dict[str, Any] = {"@context": CONTEXT, "@type": "Product",
                            "name": facts["ordered_name"] or facts["reviewed_name"] or product_id,
                            "productID": product_id}
@@ -55,7 +63,7 @@ def product(*, product_id: str, facts: Record, summary: dict[str, Any], rows: li
     if summary["count"]:
         doc["aggregateRating"] = {"@type": "AggregateRating", "ratingValue": summary["average"],
                                   "reviewCount": summary["count"], "bestRating": 5, "worstRating": 1}
-        doc["review"] = [_review(r) for r in rows]
+        doc["review"] = [_review(r, base_url) for r in rows]
     return doc
 
 

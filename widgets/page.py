@@ -17,7 +17,7 @@ from markupsafe import Markup
 from starlette.datastructures import QueryParams
 
 from widgets.config import Config
-from widgets.public import is_verified, written_at
+from widgets.public import is_verified, photos, written_at
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -52,7 +52,7 @@ class Paging:
         return cls(page, pages, link(page - 1), link(page + 1))
 
 
-def _review(config: Config, row: Record, locale: str) -> dict[str, Any]:
+def _review(config: Config, row: Record, locale: str, shop_name: str) -> dict[str, Any]:
     written, edited = written_at(row), row["edited_at"]
     babel_locale = config.catalog.babel_locale(locale)
     return {
@@ -63,6 +63,8 @@ def _review(config: Config, row: Record, locale: str) -> dict[str, Any]:
         "edited_date": format_date(edited, "medium", locale=babel_locale) if edited else None,
         "edited_iso": edited.date().isoformat() if edited else None,
         "reply": row["reply"] or None,
+        # Served by Attest itself, as this page is: their addresses are paths.
+        "photos": photos(row, base_url="", gettext=config.catalog.translations(locale).gettext, shop_name=shop_name),
     }
 
 
@@ -76,7 +78,7 @@ def render(config: Config, *, locale: str, shop_name: str, product_name: str | N
     html = env.get_template("widget.html").render(
         locale=locale, css=Markup(css), shop_name=shop_name, product_name=product_name, count=count,  # noqa: S704
         average=average_text(config, summary["average"], locale), average_stars=stars(summary["average"] or 0),
-        distribution=distribution, bar_max=max(count, 1), reviews=[_review(config, r, locale) for r in rows],
+        distribution=distribution, bar_max=max(count, 1), reviews=[_review(config, r, locale, shop_name) for r in rows],
         verification_url=verification_url, paging=paging,
     )
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()

@@ -124,7 +124,9 @@ products AS (SELECT product_id, (array_agg(name ORDER BY order_id DESC))[1] AS o
                     (array_agg(url ORDER BY order_id DESC) FILTER (WHERE url IS NOT NULL))[1] AS url,
                     {_ALL_IDS}
              FROM ordered GROUP BY product_id)
-SELECT {_FEED_COLUMNS}, p.ordered_name, p.url AS product_url, p.gtins, p.mpns, p.brands, p.skus
+SELECT {_FEED_COLUMNS}, p.ordered_name, p.url AS product_url, p.gtins, p.mpns, p.brands, p.skus,
+       (SELECT array_agg(pp.public_key ORDER BY pp.position, pp.id) FROM published_photos pp
+        WHERE pp.review_id = r.id) AS photo_keys
 FROM reviews r LEFT JOIN orders o ON o.id = r.order_id LEFT JOIN products p ON p.product_id = r.product_id
 WHERE r.merchant_id = $1 AND r.state = 'published' AND r.product_id IS NOT NULL
 ORDER BY {WRITTEN_ORDER}
@@ -160,15 +162,17 @@ async def orders_version(conn: asyncpg.Pool | asyncpg.Connection | PoolConnectio
 async def review_facets(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> dict[str, Any]:
     """What the filters offer and the summary counts, over the published reviews of the shop (or of one
     product): how many by collection method, by language, with a reply, of the shop itself, and per
-    product with the name its newest review gives it."""
+    product with the name its newest review gives it, and how many have photos."""
     rows = await pool.fetch(
         f"""WITH p AS (
                 SELECT r.id, r.method, r.product_id, r.product_name, r.published_at, {LANGUAGE} AS language,
-                       rr.review_id IS NOT NULL AS replied
+                       rr.review_id IS NOT NULL AS replied,
+                       EXISTS (SELECT 1 FROM published_photos pp WHERE pp.review_id = r.id) AS photographed
                 {_FROM} WHERE r.merchant_id = $1 AND r.state = 'published' AND ($2::text IS NULL OR r.product_id = $2))
             SELECT 'method' AS facet, method AS key, NULL AS name, count(*) AS n FROM p GROUP BY method
             UNION ALL SELECT 'language', language, NULL, count(*) FROM p GROUP BY language
             UNION ALL SELECT 'replied', 'yes', NULL, count(*) FROM p WHERE replied
+            UNION ALL SELECT 'photos', 'yes', NULL, count(*) FROM p WHERE photographed
             UNION ALL SELECT 'shop', 'shop', NULL, count(*) FROM p WHERE product_id IS NULL
             UNION ALL SELECT 'product', product_id,
                              (array_agg(product_name ORDER BY published_at DESC, id DESC)
@@ -176,13 +180,13 @@ async def review_facets(pool: asyncpg.Pool, merchant_id: int, product_id: str | 
                       FROM p WHERE product_id IS NOT NULL GROUP BY product_id""",
         merchant_id, product_id,
     )
-    facets: dict[str, Any] = {"methods": {}, "languages": {}, "replied": 0, "shop": 0, "products": []}
+    facets: dict[str, Any] = {"methods": {}, "languages": {}, "replied": 0, "photos": 0, "shop": 0, "products": []}
     for r in rows:
         if r["facet"] == "method":
             facets["methods"][r["key"]] = int(r["n"])
         elif r["facet"] == "language":
             facets["languages"][r["key"]] = int(r["n"])
-        elif r["facet"] in ("replied", "shop"):
+        elif r["facet"] in ("replied", "photos", "shop"):
             facets[r["facet"]] = int(r["n"])
         else:
             facets["products"].append((r["key"], r["name"] or r["key"], int(r["n"])))
@@ -225,16 +229,19 @@ async def sitemap_products(pool: asyncpg.Pool, merchant_id: int) -> list[asyncpg
 async def page_state(conn: asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool, slug: str) -> Shop | None:
     """The shop of this slug with a version that changes whenever anything its public pages show may
     have: its row, any of its reviews in any state (the transparency figures count the held, rejected
-    and withdrawn ones too; a moderator's decision, a flag's hold and an edit each update the review),
-    or any reply of the shop's."""
+    and withdrawn ones too; a moderator's decision, a flag's hold, an edit and a photo's approval each
+    update the review), any reply of the shop's, or the topics of any of its products (the chips)."""
     row = await conn.fetchrow(
         """SELECT m.id, m.slug, m.name, m.locale, m.settings,
-                  m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins AS version
+                  m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins
+                  || ':' || t.n || ':' || t.xmins AS version
            FROM merchants m
            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
                                FROM reviews WHERE merchant_id = m.id) r
            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
                                FROM review_replies WHERE merchant_id = m.id) p
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM topic_sets WHERE merchant_id = m.id) t
            WHERE m.slug = $1""",
         slug,
     )

@@ -156,8 +156,8 @@ def _settings(merchant: asyncpg.Record) -> dict[str, object]:
 async def reviews_json(config: Config, request: Request, merchant: asyncpg.Record,
                        product: str | None) -> Response | Rendered:
     """A page of published reviews: filtered (`stars`, `with_reply`, `with_photos`, `language`, `topic`),
-    sorted (`sort`), every language pooled with the visitor's (`lang`) first; with the summary and the
-    shop's name and accent, all a widget needs in one answer."""
+    sorted (`sort`), every language pooled with the visitor's (`lang`) first; with the summary, the shop's
+    name and accent and, for a product, its topics (topics.json's): all a widget needs in one answer."""
     q = request.query_params
     fields = Fields()
     page_no = params.positive_int(q, "page", 1, 100_000, fields)
@@ -176,6 +176,10 @@ async def reviews_json(config: Config, request: Request, merchant: asyncpg.Recor
     body = {"reviews": [public.review(r, shown(r)) for r in found.rows], "page": page_no, "per_page": per_page,
             "total": found.total, "pages": math.ceil(found.total / per_page),
             "summary": await queries.summary(pool, merchant["id"], product), "shop": _shop(config, merchant)}
+    if product:  # what buyers mention: the chips above a product's list, as topics.json has them
+        visitor = first or _lang(config, request, merchant)
+        body["topics"] = await _topics(config, pool, merchant["id"],
+                                       await queries.topic_set(pool, merchant["id"], product), visitor)
     return Rendered.of(responses.dumps(body), responses.JSON)
 
 
@@ -289,7 +293,7 @@ async def fragment_html(config: Config, request: Request, merchant: asyncpg.Reco
     shop = fragment.Shop(slug=merchant["slug"], name=merchant["name"],
                          accent=config.accent(_settings(merchant).get("accent_color")),
                          page_url=_page_url(request, merchant["slug"], product),
-                         verification_url=_verification_url(request, merchant["slug"]))
+                         verification_url=_verification_url(request, merchant["slug"]), base_url=_base_url(request))
     facts = await queries.product_facts(pool, merchant["id"], product)
     name = (facts["ordered_name"] or facts["reviewed_name"] if facts else None) or product
     out = fragment.render(config.catalog, locale=locale, shop=shop, product_id=product, product_name=name, facts=facts,
@@ -316,7 +320,7 @@ async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record
     summary = await queries.summary(pool, merchant["id"], product)
     rows = (await listing.published_reviews(pool, merchant["id"], listing.ReviewFilter(product_id=product),
                                             limit=JSONLD_REVIEWS)).rows if summary["count"] else []
-    doc = jsonld.product(product_id=product, facts=facts, summary=summary, rows=rows)
+    doc = jsonld.product(product_id=product, facts=facts, summary=summary, rows=rows, base_url=_base_url(request))
     return Rendered.of(jsonld.dumps(doc), responses.JSON_LD)
 
 
@@ -385,15 +389,21 @@ async def topics_json(config: Config, request: Request, merchant: asyncpg.Record
     if found is None and not await queries.has_published(pool, merchant["id"], product):
         return responses.not_found("No published reviews of this product." if product
                                    else "No published reviews of the shop itself.")
-    rows, phrases = await queries.topics(pool, merchant["id"], found["id"]) if found else ([], [])
-    names = config.catalog.babel_locale(visitor).languages
     return Rendered.of(responses.dumps({
         "product_id": product,
         "lang": visitor,
         "computed_at": found["computed_at"].isoformat() if found else None,
         "reviews": found["reviews"] if found else 0,
-        "topics": topics.shape(rows, phrases, visitor, lambda code: names.get(code, code)),
+        "topics": await _topics(config, pool, merchant["id"], found, visitor),
     }), responses.JSON)
+
+
+async def _topics(config: Config, pool: asyncpg.Pool, merchant_id: int, found: asyncpg.Record | None,
+                  visitor: str) -> list[dict[str, object]]:
+    """A topic set's topics as topics.json shows them, labels and quotes chosen for the visitor."""
+    rows, phrases = await queries.topics(pool, merchant_id, found["id"]) if found else ([], [])
+    names = config.catalog.babel_locale(visitor).languages
+    return topics.shape(rows, phrases, visitor, lambda code: names.get(code, code))
 
 
 async def embed_js(widgets: Widgets, request: Request) -> Response:

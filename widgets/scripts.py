@@ -21,9 +21,10 @@ from pathlib import Path
 from widgets import jsnames
 
 STATIC = Path(__file__).resolve().parent / "static"
-# The families loaded as modules of their own; the star snippet is the loader's (static/families/stars.css
+# The families loaded as modules of their own (`extras`, the photo lightbox and the topic marks of the
+# review list, only on the first click that needs it); the star snippet is the loader's (static/families/stars.css
 # is its style sheet): it is at the top of the pages that use it, one request sooner.
-FAMILIES = ("reviews", "carousel", "badge")
+FAMILIES = ("reviews", "carousel", "badge", "extras")
 # The height (px) a family takes at least, kept from before its data comes: embed.js reserves it, and
 # the console's snippets carry it as a placeholder the page draws before any script runs, so nothing
 # moves when a widget comes. The review list's depends on how many reviews it shows (`reserved`).

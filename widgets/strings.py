@@ -43,6 +43,10 @@ SINGULAR = {
     "by": "Verified by Attest",
     "warn": "Seal not valid on this website",
     "notreg": "%(host)s is not a website registered by %(name)s.",
+    "close": "Close",
+    "mention": "What buyers mention",
+    "mentioned": "Mentioned in %(language)s",
+    "of": "%(num)s of them %(stars)s",
 }
 PLURAL = {
     "rated": ("Rated %(avg)s out of 5 from %(num)d review", "Rated %(avg)s out of 5 from %(num)d reviews"),

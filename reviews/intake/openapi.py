@@ -217,7 +217,7 @@ def _widget_answers() -> dict[str, Any]:
         "count": {"type": "integer", "minimum": 0}}}
     review = {"type": "object", "required": [
         "id", "rating", "title", "body", "display_name", "product_id", "product_name", "written_at", "edited_at",
-        "language", "verified", "method", "reply"], "properties": {
+        "language", "verified", "method", "reply", "photos"], "properties": {
         "id": {"type": "integer"}, "rating": {"type": "integer", "minimum": 1, "maximum": 5},
         "title": {"type": "string"}, "body": {"type": "string"}, "display_name": {"type": "string"},
         "product_id": {"type": ["string", "null"], "description": "null: a review of the shop itself"},
@@ -234,13 +234,30 @@ def _widget_answers() -> dict[str, Any]:
         "published_at": {**nullable_time, "description": "When Attest published it (not its date)"},
         "submitted_at": {**time, "description": "The same as written_at (kept for earlier clients)"},
         "edited": {"type": "boolean"}, "collection_method": {"type": "string", "enum": ["invited", "imported"]},
-        "locale": {"type": ["string", "null"]}}}
+        "locale": {"type": ["string", "null"]},
+        "photos": {"type": "array", "items": _ref("WidgetPhoto"),
+                   "description": "The photos a moderator approved, in the author's order"},
+        "mentions": {"type": "array", "items": _ref("TopicMention"), "description": "Only with `topic`: where "
+                     "the review mentions the topic, to highlight (character offsets into the title or body)"}}}
+    size = {"type": "integer", "minimum": 1}
+    photo = {"type": "object", "required": ["url", "thumb_url", "width", "height", "thumb_width", "thumb_height",
+                                            "alt"], "properties": {
+        "url": {"type": "string", "format": "uri", "description": "The photo, at most 1600 px on its long side"},
+        "thumb_url": {"type": "string", "format": "uri", "description": "Its thumbnail, at most 400 px"},
+        "width": size, "height": size, "thumb_width": size, "thumb_height": size,
+        "alt": {"type": "string", "description": "Its caption, else whose photo of what it is, in the visitor's "
+                                                 "language (`lang`)"}}}
+    mention = {"type": "object", "required": ["field", "start", "end"], "properties": {
+        "field": {"type": "string", "enum": ["title", "body"]},
+        "start": {"type": "integer", "minimum": 0}, "end": {"type": "integer", "minimum": 1}}}
     shop_properties: dict[str, Any] = {
         "name": {"type": "string"},
         "accent": {"type": "string", "pattern": "^#[0-9a-fA-F]{3,6}$", "description": "The shop's accent colour"}}
     shop = {"type": "object", "required": ["name", "accent"], "properties": shop_properties}
     return {
         "WidgetReview": review,
+        "WidgetPhoto": photo,
+        "TopicMention": mention,
         "WidgetShop": shop,
         "ReviewsPage": {"type": "object", "required": ["reviews", "page", "per_page", "total", "pages", "summary",
                                                        "shop"], "properties": {
@@ -294,6 +311,9 @@ def _embed_paths() -> dict[str, Any]:
                        "newest (by when the author wrote it; the default), highest or lowest rating"),
                 _query("stars", {"type": "integer", "minimum": 1, "maximum": 5}, "Only the reviews of this rating"),
                 _query("with_reply", {"type": "boolean"}, "Only the reviews the shop answered"),
+                _query("with_photos", {"type": "boolean"}, "Only the reviews with an approved photo"),
+                _query("topic", {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                       "Only the reviews that mention this topic (an id from topics.json), each with its `mentions`"),
             ],
             "responses": {**_ok(_ref("ReviewsPage"), headers=cached), **_errors(400, 404, 422)}}},
         "/widgets/v1/{slug}/ratings.json": {"get": {

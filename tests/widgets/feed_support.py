@@ -14,6 +14,7 @@ import xmlschema
 from reviews.intake import events, orders
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
+from reviews.platform.settings import Settings
 from tests.helpers import order_event
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -22,6 +23,12 @@ MR = "{http://schemas.google.com/merchant_reviews/5.0}"
 SHOES = {"id": "SKU-1", "name": "Trail running shoes", "url": "https://shop.example/p/1",
          "image_url": "https://shop.example/i/1.jpg", "gtin": "4006381333931", "mpn": "TR-39",
          "brand": "Bergwerk", "sku": "TLA-39-PET"}
+
+
+def settings_at(tmp_path: Path, dsn: str, base_url: str = BASE_URL) -> Settings:
+    """The test app's settings with Attest's own address at `base_url` (what its links and feeds name)."""
+    return Settings(data_dir=tmp_path / "data", database_url=dsn, secret_key="test-secret-key", base_url=base_url,
+                    mail_from="reviews@attest.test", dev=True)
 
 
 @cache

@@ -18,7 +18,7 @@ from reviews.platform.settings import SUPPORTED_LOCALES
 from widgets import jsnames, scripts
 
 BUDGET = 5 * 1024  # what a product page loads of embed.js: the loader (with the star snippet) and the review list
-FAMILIES = ("reviews", "carousel", "badge")  # the star snippet is the loader's own
+FAMILIES = ("reviews", "carousel", "badge", "extras")  # the star snippet is the loader's own
 
 
 def versions_in(loader: str) -> dict[str, str]:

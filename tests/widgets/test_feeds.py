@@ -27,6 +27,7 @@ from tests.widgets.feed_support import (
     parse,
     product_feed_schema,
     review,
+    settings_at,
 )
 from widgets import feed, queries, streaming
 
@@ -38,8 +39,7 @@ MERCHANT_FEED = "/widgets/v1/demo-shop/merchant-feed.xml"
 
 @pytest.fixture
 def settings(tmp_path: Path, dsn: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=dsn, secret_key="test-secret-key", base_url=BASE_URL,
-                    mail_from="reviews@attest.test", dev=True)
+    return settings_at(tmp_path, dsn)
 
 
 @pytest.fixture

@@ -234,8 +234,8 @@ async def test_a_platform_named_on_an_imported_row_is_said(services: Services):
 
     row = Row(id=1, rating=4, title="", body="", display_name="", product_id=None, product_name=None,
               submitted_at=NOW, edited_at=None, method="imported", locale="en", reply=None, reply_at=None,
-              import_source="judgeme")
-    shown = present.review(row, "en", SHOP_PAGES.catalog.babel_locale("en"))
+              import_source="judgeme", photos=None, mentions=None)
+    shown = present.review(row, "en", SHOP_PAGES.catalog.babel_locale("en"), str, "Demo Shop")
     assert shown.imported and not shown.verified and shown.platform == "Judge.me"
 
 

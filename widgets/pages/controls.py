@@ -75,6 +75,13 @@ class Links:
     def replied(self) -> str:
         return self.to(self.listing.but(replied=not self.listing.replied))
 
+    def photos(self) -> str:
+        return self.to(self.listing.but(photos=not self.listing.photos))
+
+    def topic(self, topic_id: int) -> str:
+        """A topic chip's link: the reviews that mention it, or all of them again from the current chip."""
+        return self.to(self.listing.but(topic=None if self.listing.topic == topic_id else topic_id))
+
     def products(self, facets: dict[str, Any]) -> list[Choice]:
         """The product choice of the shop page: everything, the shop itself, then each product by name."""
         about = self.listing.about

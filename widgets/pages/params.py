@@ -22,6 +22,7 @@ from widgets.pages.language import primary
 PER_PAGE = 20
 # A page number longer than this is past the last page of any shop (20 × 10^7 reviews).
 MAX_PAGE_DIGITS = 7
+MAX_TOPIC = 2**63 - 1
 SHOP_ONLY = "shop"
 PRODUCT_PREFIX = "p:"
 _DIGITS = re.compile(r"[0-9]+")
@@ -52,11 +53,14 @@ class Listing:
     replied: bool = False
     sort: str = "newest"
     page: int = 1
+    photos: bool = False  # only the reviews with photos
+    topic: int | None = None  # only the reviews that mention this topic (a chip of the product page)
 
     @property
     def filtered(self) -> bool:
         """A variant of the page (noindex): anything but every review, newest first."""
-        return (self.about, self.stars, self.language, self.replied, self.sort) != (None, None, None, False, "newest")
+        return (self.about, self.stars, self.language, self.replied, self.sort, self.photos, self.topic) != (
+            None, None, None, False, "newest", False, None)
 
     @property
     def product_id(self) -> str | None:
@@ -79,6 +83,10 @@ class Listing:
             out.append(("language", self.language))
         if self.replied:
             out.append(("replied", "1"))
+        if self.photos:
+            out.append(("photos", "1"))
+        if self.topic:
+            out.append(("topic", str(self.topic)))
         if self.sort != "newest":
             out.append(("sort", self.sort))
         if self.page > 1:
@@ -87,8 +95,8 @@ class Listing:
 
     def review_filter(self, product_id: str | None, first_language: str) -> ReviewFilter:
         return ReviewFilter(product_id=product_id or self.product_id, shop_only=self.about == SHOP_ONLY,
-                            stars=self.stars, language=self.language, with_reply=self.replied, sort=self.sort,
-                            first_language=first_language)
+                            stars=self.stars, language=self.language, with_reply=self.replied,
+                            with_photos=self.photos, topic_id=self.topic, sort=self.sort, first_language=first_language)
 
 
 def href(path: str, listing: Listing | None, lang: str | None) -> str:
@@ -113,10 +121,23 @@ def parse(query: QueryParams, *, allow_about: bool) -> Listing:
     replied = query.get("replied") or ""
     if replied not in ("", "1"):
         raise BadRequest("replied")
+    photos = query.get("photos") or ""
+    if photos not in ("", "1"):
+        raise BadRequest("photos")
     sort = query.get("sort") or "newest"
     if sort not in SORTS:
         raise BadRequest("sort")
-    return Listing(about, stars, language, replied == "1", sort, _page(query.get("page")))
+    return Listing(about, stars, language, replied == "1", sort, _page(query.get("page")), photos == "1",
+                   _topic(query.get("topic")))
+
+
+def _topic(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    # A topic id is a bigint: a longer number is none (no reviews, an empty list), never an error.
+    if not _DIGITS.fullmatch(raw) or int(raw) < 1:
+        raise BadRequest("topic")
+    return min(int(raw), MAX_TOPIC)
 
 
 def _about(raw: str | None) -> str | None:

@@ -1,5 +1,6 @@
 """A review as the public pages show it: the date its author wrote it, its verification and how it
-was collected, the language it is written in when that is not the visitor's, and the shop's reply.
+was collected, the language it is written in when that is not the visitor's, the shop's reply, its
+photos, and under a topic chip the words that mention the topic.
 
 The words are the templates'; this module gives them the facts, with dates and numbers in the
 visitor's locale.
@@ -7,6 +8,7 @@ visitor's locale.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +19,7 @@ from babel.numbers import format_decimal
 
 from widgets import dates
 from widgets.pages import language
-from widgets.public import is_verified
+from widgets.public import is_verified, photo_alt, photo_path
 
 # The platforms an import can come from (`reviews.import_source`), by the name they are known by (not
 # translated). An import in Attest's own format names none, and says "another platform".
@@ -32,6 +34,19 @@ class Day:
     @classmethod
     def of(cls, when: datetime, locale: Locale) -> Day:
         return cls(format_date(when, "long", locale=locale), when.date().isoformat())
+
+
+@dataclass(frozen=True)
+class Photo:
+    href: str  # the full photo
+    thumb: str
+    width: int  # the thumbnail's, so the page reserves its space
+    height: int
+    alt: str
+
+
+# A text in pieces, each marked or not: the words that mention a topic are <mark>ed.
+Parts = list[tuple[str, bool]]
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,9 @@ class Shown:
     language_label: str | None  # "polaco": set only when it is not the visitor's language
     reply: str | None
     replied: Day | None
+    photos: list[Photo]
+    title_parts: Parts
+    body_parts: Parts
 
 
 def stars(rating: float) -> str:
@@ -64,7 +82,31 @@ def average(value: float | None, locale: Locale) -> str:
     return "" if value is None else format_decimal(value, "0.0", locale=locale)
 
 
-def review(row: Any, visitor: str, locale: Locale) -> Shown:
+def parts(text: str, spans: list[tuple[int, int]]) -> Parts:
+    """The text cut at the spans (overlapping ones joined), each span's piece marked."""
+    out: Parts = []
+    at = 0
+    for start, end in sorted(spans):
+        start, end = max(start, at), min(end, len(text))
+        if end <= start:
+            continue
+        if start > at:
+            out.append((text[at:start], False))
+        if out and out[-1][1] and start == at:
+            out[-1] = (out[-1][0] + text[start:end], True)
+        else:
+            out.append((text[start:end], True))
+        at = end
+    if at < len(text) or not out:
+        out.append((text[at:], False))
+    return out
+
+
+def _spans(row: Any, field: str) -> list[tuple[int, int]]:
+    return [(m["start"], m["end"]) for m in row["mentions"] or [] if m["field"] == field]
+
+
+def review(row: Any, visitor: str, locale: Locale, gettext: Callable[[str], str], shop_name: str) -> Shown:
     code = language.primary(row["locale"])
     name = language.name_in(locale, code) if code else None
     edited = dates.edited_at(row)
@@ -78,4 +120,10 @@ def review(row: Any, visitor: str, locale: Locale) -> Shown:
         # Only a language babel knows becomes a lang attribute: an import may carry any two letters.
         language=code if name else None, language_label=name if code != visitor else None,
         reply=row["reply"] or None, replied=Day.of(row["reply_at"], locale) if row["reply"] else None,
+        photos=[Photo(photo_path(p["key"]), photo_path(p["key"], thumb=True), p["thumb_width"], p["thumb_height"],
+                      photo_alt(gettext, p["caption"], row["display_name"],
+                                row["product_name"] or row["product_id"] or shop_name))
+                for p in row["photos"] or []],
+        title_parts=parts(row["title"] or "", _spans(row, "title")),
+        body_parts=parts(row["body"] or "", _spans(row, "body")),
     )

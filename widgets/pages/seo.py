@@ -19,6 +19,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from widgets.dates import written_at
+from widgets.jsonld import images
 from widgets.public import xml_text
 from widgets.queries import Product
 
@@ -48,7 +49,7 @@ def _http_url(value: str | None) -> str | None:
     return value if value and value.startswith(("https://", "http://")) else None
 
 
-def _review(row: Any) -> dict[str, Any]:
+def _review(row: Any, base: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "@type": "Review",
         "author": {"@type": "Person", "name": row["display_name"] or "Anonymous"},
@@ -61,12 +62,16 @@ def _review(row: Any) -> dict[str, Any]:
         item["reviewBody"] = row["body"]
     if row["language"]:
         item["inLanguage"] = row["language"]
+    if found := images(row, base):
+        item["image"] = found
     return item
 
 
-def product_jsonld(product: Product, page_url: str, summary: dict[str, Any], rows: list[Any]) -> str | None:
+def product_jsonld(product: Product, base: str, page_url: str, summary: dict[str, Any],
+                   rows: list[Any]) -> str | None:
     """The product's JSON-LD, or None when it has no published review (a rating of nothing, or a
-    `Product` with neither rating nor offer, is invalid for Google)."""
+    `Product` with neither rating nor offer, is invalid for Google). `base` is Attest's address, where
+    the reviews' photos are."""
     if not summary["count"]:
         return None
     doc: dict[str, Any] = {
@@ -81,7 +86,7 @@ def product_jsonld(product: Product, page_url: str, summary: dict[str, Any], row
     if product.gtin and product.gtin.isdigit() and len(product.gtin) in (8, 12, 13, 14):
         doc["gtin"] = product.gtin
     if rows:
-        doc["review"] = [_review(r) for r in rows]
+        doc["review"] = [_review(r, base) for r in rows]
     return script_json(doc)
 
 

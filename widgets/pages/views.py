@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+from babel import Locale
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widgets import ids, queries, responses, transparency
+from widgets import ids, queries, responses, topics, transparency
 from widgets.cache import Answers
 from widgets.listing import published_reviews
 from widgets.pages import figures, language, params, present, render, seo
@@ -160,6 +162,7 @@ async def _render_reviews(pages: Pages, visit: Visit, listing: params.Listing, p
     if listing.page > pager.pages:
         return _error(pages, visit, 404, NO_PAGE, links.clear())
     locale = render.babel_locale(config, visit.locale)
+    gettext = config.catalog.translations(visit.locale).gettext
     shown = figures.shown(await transparency.figures(pool, merchant_id, visit.now), config.reasons, locale) \
         if product is None else None
     page_url = seo.canonical(visit.base, path, visit.explicit, listing.page)
@@ -176,19 +179,31 @@ async def _render_reviews(pages: Pages, visit: Visit, listing: params.Listing, p
         "histogram": links.histogram(summary), "languages": links.languages(facets["languages"], locale),
         "products": links.products(facets) if product is None else [],
         "language_name": lambda code: language.name_in(locale, code) or code,
-        "reviews": [present.review(r, visit.locale, locale) for r in rows],
+        "reviews": [present.review(r, visit.locale, locale, gettext, visit.merchant["name"]) for r in rows],
+        "chips": await _chips(pool, merchant_id, product.product_id, visit.locale, locale) if product else [],
         "figures": shown,
         "canonical": page_url, "robots": seo.NOINDEX if listing.filtered or not summary["count"] else seo.INDEX,
         "alternates": seo.alternates(visit.base, path, config.catalog.supported, listing.page),
         "page_languages": [(code, params.href(path, listing, code), code == visit.locale)
                            for code in config.catalog.supported],
-        "jsonld": seo.product_jsonld(product, page_url, summary, rows) if product is not None else None,
+        "jsonld": seo.product_jsonld(product, visit.base, page_url, summary, rows) if product is not None else None,
         "verification_href": params.href(f"/verification/{visit.slug}", None, visit.explicit),
     }
     template = "shop/product.html" if product is not None else "shop/shop.html"
     html, policy = render.html(config, template, visit.locale, visit.accent, **context)
     return Rendered.of(html, responses.HTML, headers={
         "Content-Security-Policy": policy, "Content-Language": visit.locale, "Vary": "Accept-Language"})
+
+
+async def _chips(pool: asyncpg.Pool, merchant_id: int, product_id: str, visitor: str,
+                 locale: Locale) -> list[dict[str, Any]]:
+    """The product's topics as the widget shows them (`widgets.topics`): its label a buyer's own words, its
+    counted reviews and their stars."""
+    found = await queries.topic_set(pool, merchant_id, product_id)
+    if found is None:
+        return []
+    rows, phrases = await queries.topics(pool, merchant_id, found["id"])
+    return topics.shape(rows, phrases, visitor, lambda code: language.name_in(locale, code) or code)
 
 
 async def sitemap(pages: Pages, request: Request) -> Response:

@@ -1,15 +1,20 @@
-/* The review list: the summary with its histogram (each bar filters), a star filter and the sort,
-   "show more" paging, every language pooled (the visitor's first, the others labelled), the shop's
-   replies and the verification labels, and links to the public page and to how reviews are verified.
-   It builds itself from reviews.json, or takes over the same markup server-rendered (the SEO fragment);
-   either way one set of handlers drives it. */
+/* The review list: the summary with its histogram (each bar filters), a product's topic chips (what
+   buyers mention: a chip filters the list to the reviews that mention it, the mention marked), a star
+   filter and the sort, "show more" paging, every language pooled (the visitor's first, the others
+   labelled), the shop's replies, the verification labels, each review's photos (thumbnails with their
+   sizes set, loaded lazily; a click opens the lightbox of the extras family, which also marks the
+   mentions once a chip is chosen), and links to the public page and to how reviews are verified. It
+   builds itself from reviews.json (a product's carries its topics, so the chips come with the list and
+   nothing moves later), or takes over the same markup server-rendered (the SEO fragment); either way
+   one set of handlers drives it. */
 export var css = "__CSS__";
 
 export default (c, A) => {
-  var t = c.t, el = A.el, box = c.box, page = A.page(c.slug, c.product), at = 1, R = [5, 4, 3, 2, 1], x;
+  var t = c.t, el = A.el, box = c.box, page = A.page(c.slug, c.product), at = 1, R = [5, 4, 3, 2, 1], x, tp;
   var per = Math.min(50, parseInt(box.dataset.per || c.h.dataset.limit, 10) || 5);
-  var url = (stars, sort) => A.enc(c.slug) + "/reviews.json?lang=" + c.lang + "&per_page=" + per + "&page=" + at +
-    "&sort=" + sort + (stars ? "&stars=" + stars : "") + (c.product ? "&product=" + A.enc(c.product) : "");
+  var pr = c.product ? "&product=" + A.enc(c.product) : "";
+  var url = (f) => A.enc(c.slug) + "/reviews.json?lang=" + c.lang + "&per_page=" + per + "&page=" + at + pr +
+    (f ? "&sort=" + f.sort.value + (f.stars.value ? "&stars=" + f.stars.value : "") + (tp ? "&topic=" + tp : "") : "");
 
   var select = (form, name, label, options) => {
     var s = el("select", 0, null, el("label", 0, label + " ", form));
@@ -18,7 +23,7 @@ export default (c, A) => {
   };
 
   var build = (d) => {
-    var s = d.summary, hist, f;
+    var s = d.summary, T = d.topics, hist, f;
     A.style(c.root, css);
     el("h2", "h", t("title"), box);
     box.dataset.shop = d.shop.name;
@@ -43,6 +48,18 @@ export default (c, A) => {
         p.ariaHidden = "true";
         el("span", 0, k, a);
       });
+      if (T && T[0]) {
+        x = el("ul", "chips", null, box);
+        x.ariaLabel = t("mention");
+        T.map((k, l) => {
+          var b = el("button", 0, null, el("li", 0, null, x));
+          b.dataset.topic = k.id;
+          el("b", 0, (l = k.label).text, b).lang = l.lang;
+          b.append((l.in_visitor_language ? "" : " (" + t("mentioned", { language: l.language_name }) + ")") + " · " +
+            t("count", { num: k.reviews }) + " · " + t("of", { num: k.stars["4-5"], stars: "4-5★" }) + ", " +
+            t("of", { num: k.stars["1-2"], stars: "1-2★" }));
+        });
+      }
       f = el("form", "tools", null, box);
       f.action = page;
       select(f, "stars", t("filter"), [["", t("all")], ...R.map((n) => [n, t("nstars", { num: n })])]);
@@ -68,7 +85,8 @@ export default (c, A) => {
     form.querySelector(".go")?.remove();
 
     var fill = (d, reset) => {
-      var added = d.reviews.map((r) => card(c, A, r, box.dataset.shop));
+      var added = d.reviews.map((r) => card(c, A, r, box.dataset.shop, 1));
+      box.querySelectorAll("[data-topic]").forEach((b) => b.ariaPressed = b.dataset.topic == tp);
       if (reset) list.textContent = "";
       list.append(...added);
       box.querySelector(".more").hidden = d.page >= d.pages;
@@ -79,14 +97,20 @@ export default (c, A) => {
 
     var load = (reset) => {
       at = reset ? 1 : at + 1;
-      return A.get(url(stars.value, form.elements.sort.value)).then((d) => fill(d, reset));
+      return A.get(url(form.elements)).then((d) => fill(d, reset));
     };
 
     if (first) fill(first, 1);
     box.addEventListener("change", () => load(1));
     box.addEventListener("click", (e) => {
-      var bar = e.target.closest("[data-stars]");
-      if (bar) {
+      var bar = e.target.closest("[data-stars]"), chip = e.target.closest("[data-topic]"), ph = e.target.closest(".ph a");
+      if (ph || chip) {
+        e.preventDefault();
+        A.load("extras").then((m) => {
+          c.x = m;
+          ph ? m.default(c, A, ph) : load(1, tp = tp == chip.dataset.topic ? "" : chip.dataset.topic);
+        });
+      } else if (bar) {
         e.preventDefault();
         stars.value = stars.value == bar.dataset.stars ? "" : bar.dataset.stars;
         load(1);
@@ -103,10 +127,11 @@ export default (c, A) => {
     });
   };
 
-  return box.firstChild ? wire() : A.get(url("", "newest")).then(build).then(wire);
+  return box.firstChild ? wire() : A.get(url()).then(build).then(wire);
 };
 
-export var card = (c, A, r, shop) => {
+// `ph`: with the review's photos (the carousel's fixed-height slides show the words only).
+export var card = (c, A, r, shop, ph) => {
   var t = c.t, el = A.el, li = el("li", "r"), top = el("p", "top", null, li), x;
   top.append(A.stars(r.rating, t("stars", { rating: r.rating })));
   if (r.verified) el("span", "tag ok", "✓ " + t("verified"), top);
@@ -118,6 +143,17 @@ export var card = (c, A, r, shop) => {
   }
   if (r.title) el("h3", "t", r.title, li);
   if (r.body) el("p", "b", r.body, li);
+  if (ph && r.photos[0]) {
+    x = el("ul", "ph", null, li);
+    r.photos.map((p) => {
+      var a = el("a", 0, null, el("li", 0, null, x));
+      a.href = p.url;
+      // Its width and height (the photo's: the same proportions) reserve its space before it loads.
+      Object.assign(el("img", 0, null, a), p, { src: p.thumb_url, loading: "lazy" });
+    });
+  }
+  // Under a topic chip (the extras family is loaded by then), the words that mention it are marked.
+  if (r.mentions) c.x.mark(A, li, r);
   if (r.reply) {
     x = el("div", "rep", null, li);
     el("p", "t", t("reply", { name: shop }), x);
