@@ -1,6 +1,7 @@
 """The Photos tab in a real Chromium, with the keyboard alone: j and k move between the cards, A
 approves all of a review's photos, a approves one, r goes to the reason and Enter refuses, ? lists
-the keys; each decision is said in place. The tab passes axe at phone and desktop widths."""
+the keys; each decision is said in place. The tab, and the shop's review with its photos, pass axe at
+phone and desktop widths."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, ViewportSize
 
+from reviews.accounts import manage
 from reviews.platform.services import Services
 from tests.browser_support import (
     DESKTOP,
@@ -50,7 +52,7 @@ async def _axe(page: Page, name: str, found: dict[str, list[dict[str, Any]]]) ->
 
 async def test_a_moderator_decides_photos_with_the_keyboard(
         browser: BrowserThread, client: httpx.AsyncClient, services: Services, merchant: Fixture) -> None:
-    path, _ = await review_with_photo(client, services, merchant[1], photos.phone_jpeg(80, (800, 600)))
+    path, first = await review_with_photo(client, services, merchant[1], photos.phone_jpeg(80, (800, 600)))
     assert (await send(client, path, ("b.jpg", photos.phone_jpeg(81, (800, 600))))).status_code == 200
     await review_with_photo(client, services, merchant[1], photos.phone_jpeg(82, (800, 600)), **OTHER)
     await review_with_photo(client, services, merchant[1], photos.phone_jpeg(83, (800, 600)), **THIRD)
@@ -58,6 +60,7 @@ async def test_a_moderator_decides_photos_with_the_keyboard(
     async with live_server(services) as live:
         services.settings = replace(services.settings, base_url=live)
         _id, link = await moderator(services, "ines@example.org")
+        _owner, owner_link = await manage.invite(services, "olga@example.com", "owner", merchant[0].slug, actor="test")
 
         async def steps() -> dict[str, Any]:
             seen: dict[str, Any] = {}
@@ -96,6 +99,15 @@ async def test_a_moderator_decides_photos_with_the_keyboard(
             seen["left"] = await page.locator("[data-photo]").count()
             await _axe(page, "after the decisions", found)
             await context.close()
+            # The shop's owner sees the review's photos in the inbox, each with its report form.
+            owner = await new_context(browser.browser, Traffic(live), viewport=DESKTOP,  # type: ignore[arg-type]
+                                      bypass_csp=True)
+            page = await owner.new_page()
+            await set_password(page, owner_link)
+            await page.goto(f"{live}/console/m/{merchant[0].slug}/reviews/{first}")
+            seen["inbox photos"] = await page.locator("#photos ~ ul img, section[aria-labelledby=photos] img").count()
+            await _axe(page, "the inbox's review with photos", found)
+            await owner.close()
             seen["axe"] = found
             return seen
 
@@ -107,7 +119,7 @@ async def test_a_moderator_decides_photos_with_the_keyboard(
     assert seen["after a"] == "1 photo approved."
     assert seen["reason focused"] == "SELECT"
     assert seen["after r"] == "Photo rejected as Not a photo of the product; its author will be emailed."
-    assert seen["left"] == 0
+    assert seen["left"] == 0 and seen["inbox photos"] == 2
     states = [r["state"] for r in await services.pool.fetch("SELECT state FROM photos ORDER BY id")]
     assert states == ["approved", "approved", "approved", "rejected"]
     assert not seen["axe"], "\n".join(f"{k}: {describe(v)}" for k, v in seen["axe"].items())
