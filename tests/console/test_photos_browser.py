@@ -1,7 +1,7 @@
 """The Photos tab in a real Chromium, with the keyboard alone: j and k move between the cards, A
 approves all of a review's photos, a approves one, r goes to the reason and Enter refuses, ? lists
-the keys; each decision is said in place. The tab, and the shop's review with its photos, pass axe at
-phone and desktop widths."""
+the keys; each decision is said in place. The tab, the review's file and the shop's review with their
+photos pass axe at phone and desktop widths."""
 
 from __future__ import annotations
 
@@ -98,6 +98,9 @@ async def test_a_moderator_decides_photos_with_the_keyboard(
             seen["after r"] = await page.inner_text("p.done[role=status]")
             seen["left"] = await page.locator("[data-photo]").count()
             await _axe(page, "after the decisions", found)
+            await page.goto(f"{live}/console/reviews/{first}")
+            seen["file photos"] = await page.locator("#review-photos ~ ul img").count()
+            await _axe(page, "the review's file with its photos", found)
             await context.close()
             # The shop's owner sees the review's photos in the inbox, each with its report form.
             owner = await new_context(browser.browser, Traffic(live), viewport=DESKTOP,  # type: ignore[arg-type]
@@ -119,7 +122,7 @@ async def test_a_moderator_decides_photos_with_the_keyboard(
     assert seen["after a"] == "1 photo approved."
     assert seen["reason focused"] == "SELECT"
     assert seen["after r"] == "Photo rejected as Not a photo of the product; its author will be emailed."
-    assert seen["left"] == 0 and seen["inbox photos"] == 2
+    assert seen["left"] == 0 and seen["inbox photos"] == 2 and seen["file photos"] == 2
     states = [r["state"] for r in await services.pool.fetch("SELECT state FROM photos ORDER BY id")]
     assert states == ["approved", "approved", "approved", "rejected"]
     assert not seen["axe"], "\n".join(f"{k}: {describe(v)}" for k, v in seen["axe"].items())

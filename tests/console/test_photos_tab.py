@@ -133,6 +133,13 @@ async def test_a_copied_photo_is_shown_beside_the_other_reviews(client: httpx.As
     assert len(re.findall(r'<img src="/photos/private/', card)) == 3  # its own, then both side by side
     # A moderator of another shop only would not see the other review; here both are the same shop.
     assert "The other photo is in a shop you do not moderate" not in card
+    # The held review's file names its flag in words and lays out both photos there too.
+    assert "same photo as another author's" in (await client.get("/console/queue")).text
+    file = (await client.get(f"/console/reviews/{second}")).text
+    assert "Flag: same photo as another author's" in file
+    section = file[file.index('id="review-photos"'):file.index("</section>", file.index('id="review-photos"'))]
+    assert "Waiting for a moderator" in section and "The same photo is in another author's review." in section
+    assert len(re.findall(r'<img src="/photos/private/', section)) == 3
 
 
 async def test_the_shop_sees_a_reviews_photos_and_reports_one_to_the_photos_tab(
@@ -171,7 +178,7 @@ async def test_the_shop_sees_a_reviews_photos_and_reports_one_to_the_photos_tab(
     assert ids == [a, c]
     card = _card(tab, a)
     assert "Reported by the shop" in card and "Personal data: A parcel label with an address" in card
-    assert "Keep it shown" in card and "Shown to shoppers" in card
+    assert "Keep it shown" in card and "Approved" in card
     r = await client.post(DECIDE, data={**_form(tab, DECIDE), "photo": str(a), "do": "approve"})
     assert r.status_code == 303
     assert [int(i) for i in re.findall(r'id="photo-(\d+)"', (await client.get("/console/photos")).text)] == [c]

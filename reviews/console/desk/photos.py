@@ -71,6 +71,12 @@ def _pairs(desk: Desk, photo_id: int, copies: list[photos.Copy]) -> list[Pair]:
     return found
 
 
+def in_file(desk: Desk, shown: list[Photo], copies: list[photos.Copy]) -> dict[str, Any]:
+    """What a review's file shows of its photos (`_review_photos.html`): each with its state and copy evidence."""
+    return {"review_photos": [{"shown": _shown(desk, p), "pairs": _pairs(desk, p.id, copies)} for p in shown],
+            "photo_reasons": reasons.REASONS, "photo_threshold": THRESHOLD}
+
+
 def _done(request: Request, locale: str) -> str | None:
     """What the moderator just did, said in place (`?done=` and its count or reason)."""
     q = request.query_params
