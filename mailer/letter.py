@@ -1,12 +1,13 @@
 """A shop's short email to one review's author, in the invitations' look: a moderator's decision
 (`Notice`: not published and why, with the link to mend and resend it when that is allowed, or the
-outcome of their appeal) or the shop's public reply (`Reply`, with the author's review link).
+outcome of their appeal), a moderator's refusal of one of its photos (`PhotoRefused`: which and why,
+with the link to replace it) or the shop's public reply (`Reply`, with the author's review link).
 
 Each is a text and an HTML part from one wording (`templates/_notice_copy.html`,
-`templates/_reply_copy.html`), built by `mailer.message` with RFC 8058 one-click unsubscribe when the
-caller hands in an unsubscribe link. The caller passes plain data: this module knows nothing of
-reviews, decisions, replies or reason codes. Letters are few, so they are rendered whole rather
-than through `compose`'s cached frames.
+`templates/_photo_copy.html`, `templates/_reply_copy.html`), built by `mailer.message` with RFC 8058
+one-click unsubscribe when the caller hands in an unsubscribe link. The caller passes plain data: this
+module knows nothing of reviews, decisions, replies, photos or reason codes. Letters are few, so they
+are rendered whole rather than through `compose`'s cached frames.
 """
 
 from __future__ import annotations
@@ -62,8 +63,28 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class PhotoRefused:
+    """A moderator did not publish one of the review's photos."""
+
+    template: ClassVar[str] = "photo"
+    position: int  # which of the review's photos, from 1
+    reason: str  # the reason's label in English, translated here as `Notice.reason` is
+    caption: str = ""  # the author's own caption, shown as written
+
+    def subject_args(self, shop: str) -> tuple[str, ...]:
+        return (shop,)
+
+    def values(self, catalog: NullTranslations) -> dict[str, Any]:
+        return {"position": self.position, "reason": catalog.gettext(self.reason),
+                "caption": _lines_as_written(self.caption)}
+
+
+Says = Notice | Reply | PhotoRefused
+
+
+@dataclass(frozen=True)
 class AuthorEmail:
-    says: Notice | Reply  # what the email is about: its template and its words
+    says: Says  # what the email is about: its template and its words
     to_address: str
     to_name: str | None
     locale: str  # a language the caller chose, and `catalog` speaks

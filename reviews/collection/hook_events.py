@@ -10,13 +10,24 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from reviews.hooks import deliveries
-from reviews.hooks.events import REVIEW_PUBLISHED, REVIEW_REPLIED, REVIEW_UPDATED, REVIEW_WITHDRAWN, review_data
+from reviews.hooks.events import (
+    REVIEW_PUBLISHED,
+    REVIEW_REPLIED,
+    REVIEW_UPDATED,
+    REVIEW_WITHDRAWN,
+    photo,
+    review_data,
+)
+from reviews.media import serving
+from reviews.media import store as photo_store
+from reviews.media.alt import alt_text
 from reviews.platform.db import Connection, Executor
 
 __all__ = ["REVIEW_PUBLISHED", "REVIEW_REPLIED", "REVIEW_UPDATED", "REVIEW_WITHDRAWN", "emit", "erased", "state_of"]
 
 # The review's public reply (review_replies: the shop's own, or the one an import brought).
-_ROW = """SELECT r.id, r.merchant_id, m.slug, r.product_id, r.product_name, r.rating, r.title, r.body, r.display_name,
+_ROW = """SELECT r.id, r.merchant_id, m.slug, m.name AS merchant_name, r.product_id, r.product_name, r.rating,
+                 r.title, r.body, r.display_name,
                  r.locale, r.method, r.state, r.submitted_at, r.published_at, r.edited_at,
                  p.body AS reply_body, p.created_at AS reply_created_at, p.updated_at AS reply_updated_at
           FROM reviews r JOIN merchants m ON m.id = r.merchant_id LEFT JOIN review_replies p ON p.review_id = r.id"""
@@ -30,7 +41,12 @@ async def emit(conn: Connection, review_id: int, event_type: str, now: datetime)
         review_id, event_type)
     if row is None:
         return 0
-    return await deliveries.emit(conn, row["merchant_id"], event_type, review_data(row), now, review_id=review_id)
+    shown = [photo(serving.public_path(p.public_key), serving.public_path(p.public_key, thumb=True), p.width,
+                   p.height, alt_text(str, caption=p.caption, display_name=row["display_name"] or "",
+                                      subject=row["product_name"] or row["merchant_name"]))
+             for p in (await photo_store.of_reviews(conn, [review_id])).get(review_id, []) if p.state == "approved"]
+    return await deliveries.emit(conn, row["merchant_id"], event_type, review_data(row, shown), now,
+                                 review_id=review_id)
 
 
 async def erased(conn: Connection, review_ids: Sequence[int], announce: Sequence[int], now: datetime) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from mailer import outcome
 from mailer.addresses import AddressError
-from mailer.letter import AuthorEmail, Notice, Reply, compose_letter
+from mailer.letter import AuthorEmail, Says, compose_letter
 from mailer.outcome import NEVER, RETRY
 from mailer.wire import OutgoingMessage
 from reviews.intake import orders
@@ -82,7 +82,7 @@ class Letter:
 Build = Callable[[Connection, jobs.Job], Awaitable[Letter]]
 
 
-def compose(svc: Services, author: Author, says: Notice | Reply, *, key: int, kind: str, product_name: str | None,
+def compose(svc: Services, author: Author, says: Says, *, key: int, kind: str, product_name: str | None,
             with_link: bool) -> Letter:
     """The author's email saying `says` about `key` (`kind` and `key` make its Message-ID), with
     their review link when `with_link`, in their language and the shop's branding."""

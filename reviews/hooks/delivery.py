@@ -3,12 +3,13 @@ signed as Standard Webhooks ask) and the `webhooks.prune` job (the delivery log'
 than ATTEST_WEBHOOK_LOG_DAYS go), with the failing endpoint's email (`failing`). The records are
 kept by `deliveries` and `endpoints`.
 
-Each attempt is a POST of the stored body with `webhook-id` (the same on every attempt),
-`webhook-timestamp` (the attempt's time) and `webhook-signature` (a `v1,` signature per secret
-that signs now). Any 2xx is delivered; anything else, a redirect included (none is followed), a
-timeout or a refused address is a failure, tried again after `deliveries.RETRY_SCHEDULE`. The
-address is checked again at every attempt and the connection made to the address that was
-checked, so a name that moved to a private network is not followed there.
+Each attempt is a POST of the stored body (its photos' paths made absolute: `events.with_base_url`)
+with `webhook-id` (the same on every attempt), `webhook-timestamp` (the attempt's time) and
+`webhook-signature` (a `v1,` signature per secret that signs now). Any 2xx is delivered; anything
+else, a redirect included (none is followed), a timeout or a refused address is a failure, tried
+again after `deliveries.RETRY_SCHEDULE`. The address is checked again at every attempt and the
+connection made to the address that was checked, so a name that moved to a private network is not
+followed there.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from reviews import __version__
-from reviews.hooks import deliveries, endpoints, failing, signing, urlguard
+from reviews.hooks import deliveries, endpoints, events, failing, signing, urlguard
 from reviews.hooks.deliveries import Attempt
 from reviews.platform import jobs
 from reviews.platform.db import Connection
@@ -66,8 +67,9 @@ async def send(svc: Services, attempt: Attempt) -> Outcome:
     try:
         url = urlguard.check_url(attempt.url, allow_private=allow)
         address = await urlguard.resolve(url, allow_private=allow)
+        body = events.with_base_url(attempt.body, svc.settings.base_url)
         headers = {"content-type": "application/json", "user-agent": USER_AGENT,
-                   **signing.headers(attempt.secrets, attempt.msg_id, svc.clock.now(), attempt.body)}
+                   **signing.headers(attempt.secrets, attempt.msg_id, svc.clock.now(), body)}
         target, extensions = url, {}
         if address is not None:  # connect to the address that was checked, not to a second lookup
             target = url.copy_with(host=address)
@@ -76,7 +78,7 @@ async def send(svc: Services, attempt: Attempt) -> Outcome:
                 extensions["sni_hostname"] = url.raw_host.decode("ascii")
         async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False) as client:
             async with asyncio.timeout(DEADLINE), client.stream(
-                    "POST", target, content=attempt.body.encode(), headers=headers,
+                    "POST", target, content=body.encode(), headers=headers,
                     extensions=extensions) as response:
                 status = response.status_code
                 if not 200 <= status < 300:

@@ -34,7 +34,7 @@ def openapi_schemas() -> dict[str, Any]:
             "type": "object",
             "description": "The review as the widgets show it. Never the buyer's email address or network data.",
             "required": ["id", "merchant", "rating", "title", "body", "display_name", "state", "verified",
-                         "submitted_at", "published_at", "reply"],
+                         "submitted_at", "published_at", "reply", "photos"],
             "properties": {
                 "id": {"type": "integer"}, "merchant": {"type": "string", "description": "the shop's slug"},
                 "product_id": {"type": ["string", "null"], "description": "null: a review of the shop"},
@@ -47,7 +47,18 @@ def openapi_schemas() -> dict[str, Any]:
                 "submitted_at": time, "published_at": nullable_time, "edited_at": nullable_time,
                 "reply": {"anyOf": [{"type": "null"}, {
                     "type": "object", "required": ["body"], "description": "the shop's public reply",
-                    "properties": {"body": text, "created_at": nullable_time, "updated_at": nullable_time}}]}}},
+                    "properties": {"body": text, "created_at": nullable_time, "updated_at": nullable_time}}]},
+                "photos": {"type": "array", "description": "The photos shoppers see, in the author's order: approved "
+                           "by a moderator, in a published review (none otherwise)", "items": {
+                               "type": "object", "required": ["url", "thumb_url", "width", "height", "alt"],
+                               "properties": {
+                                   "url": {"type": "string", "format": "uri",
+                                           "description": "the photo (WebP, at most 1600 px), cached for a year"},
+                                   "thumb_url": {"type": "string", "format": "uri",
+                                                 "description": "its 400 px thumbnail (WebP)"},
+                                   "width": {"type": "integer"}, "height": {"type": "integer"},
+                                   "alt": {"type": "string", "description": "the author's caption, or whose "
+                                                                           "photo of what it is"}}}}}},
         "TestEventData": {"type": "object", "required": ["merchant", "endpoint_id", "message"], "properties": {
             "merchant": text, "endpoint_id": {"type": "integer"}, "message": text}},
         **{_schema_name(kind): {

@@ -50,6 +50,16 @@ class Waiting:
     review_rating: int
     submitted_at: datetime
     others_waiting: int  # more of this review's photos waiting (for "approve all of this review")
+    reports: tuple[PhotoReport, ...] = ()  # the shop's open reports of the photo
+
+
+@dataclass(frozen=True)
+class PhotoReport:
+    """A shop's open report of a photo, as the moderator reads it beside the photo."""
+
+    reason: str  # a code of `reviews.collection.reports.REASONS`
+    note: str
+    reporter: str
 
 
 def _scope(merchants: list[int] | None, first: int) -> tuple[str, list[Any]]:
@@ -58,28 +68,55 @@ def _scope(merchants: list[int] | None, first: int) -> tuple[str, list[Any]]:
     return f"r.merchant_id = ANY(${first}::bigint[])", [merchants]
 
 
+_COLUMNS = """p.*, m.slug, m.name AS merchant_name, r.product_id AS review_product, r.product_name, r.display_name,
+               r.title, r.body, r.state AS review_state, r.rating, r.submitted_at"""
+_FROM = "photos p JOIN reviews r ON r.id = p.review_id JOIN merchants m ON m.id = r.merchant_id"
+_OPEN_REPORT = "SELECT 1 FROM review_reports rr WHERE rr.photo_id = p.id AND rr.state = 'open'"
+
+
+def _waiting(r: Any, others: int, reports: tuple[PhotoReport, ...] = ()) -> Waiting:
+    return Waiting(Photo.from_row(r), r["slug"], r["merchant_name"], r["review_product"], r["product_name"],
+                   r["display_name"], r["title"], r["body"], r["review_state"], r["rating"], r["submitted_at"],
+                   others, reports)
+
+
 async def waiting(conn: Executor, merchants: list[int] | None, page: int = 1) -> tuple[list[Waiting], int]:
     """The photos waiting for a moderator, oldest first, in reviews not withdrawn; and how many in all."""
     scope, args = _scope(merchants, 1)
     rows = await conn.fetch(
-        f"""SELECT p.*, m.slug, m.name AS merchant_name, r.product_id AS review_product, r.product_name,
-                   r.display_name, r.title, r.body, r.state AS review_state, r.rating, r.submitted_at,
-                   count(*) OVER (PARTITION BY p.review_id) - 1 AS others, count(*) OVER () AS total
-            FROM photos p JOIN reviews r ON r.id = p.review_id JOIN merchants m ON m.id = r.merchant_id
+        f"""SELECT {_COLUMNS}, count(*) OVER (PARTITION BY p.review_id) - 1 AS others, count(*) OVER () AS total
+            FROM {_FROM}
             WHERE p.state = 'pending' AND r.state <> 'withdrawn' AND {scope}
             ORDER BY p.created_at, p.id LIMIT {PAGE} OFFSET {PAGE * (max(page, 1) - 1)}""", *args)
-    found = [Waiting(Photo.from_row(r), r["slug"], r["merchant_name"], r["review_product"], r["product_name"],
-                     r["display_name"], r["title"], r["body"], r["review_state"], r["rating"], r["submitted_at"],
-                     int(r["others"]))
-             for r in rows]
-    return found, int(rows[0]["total"]) if rows else 0
+    return [_waiting(r, int(r["others"])) for r in rows], int(rows[0]["total"]) if rows else 0
+
+
+async def reported(conn: Executor, merchants: list[int] | None) -> list[Waiting]:
+    """The photos a shop reported (`reviews.collection.reports`, with `photo_id`), whatever their state,
+    oldest report first, each with its open reports. Deciding a photo closes its reports."""
+    scope, args = _scope(merchants, 1)
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS}, o.reports
+            FROM {_FROM}
+            JOIN LATERAL (SELECT min(rr.created_at) AS since,
+                                 jsonb_agg(jsonb_build_object('reason', rr.reason, 'note', rr.note,
+                                                              'reporter', rr.reporter)
+                                           ORDER BY rr.created_at, rr.id) AS reports
+                          FROM review_reports rr WHERE rr.photo_id = p.id AND rr.state = 'open') o
+                 ON o.since IS NOT NULL
+            WHERE r.state <> 'withdrawn' AND {scope}
+            ORDER BY o.since, p.id LIMIT {PAGE}""", *args)
+    return [_waiting(r, 0, tuple(PhotoReport(x["reason"], x["note"] or "", x["reporter"]) for x in r["reports"]))
+            for r in rows]
 
 
 async def waiting_count(conn: Executor, merchants: list[int] | None) -> int:
+    """The photos for a moderator to look at: waiting, or reported by their shop."""
     scope, args = _scope(merchants, 1)
     return int(await conn.fetchval(
-        f"""SELECT count(*) FROM photos p JOIN reviews r ON r.id = p.review_id
-            WHERE p.state = 'pending' AND r.state <> 'withdrawn' AND {scope}""", *args))
+        f"""SELECT count(*) FROM {_FROM}
+            WHERE (p.state = 'pending' OR EXISTS ({_OPEN_REPORT})) AND r.state <> 'withdrawn' AND {scope}""",
+        *args))
 
 
 async def of_review(conn: Executor, review_id: int) -> list[Photo]:

@@ -1,6 +1,7 @@
 """The moderators' Photos tab in-process: the grid oldest first with each photo's review, author, shop
 and product and a copy's evidence side by side; approve, approve all of a review's, reject with a
-reason (or Enter on the reason); the count in the queue's tabs; CSRF, roles, scopes and 404s."""
+reason (or Enter on the reason); the count in the queue's tabs; CSRF, roles, scopes and 404s. The
+shop sees a review's photos in its inbox and reports one, which the Photos tab shows first."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import re
 
 import httpx
 
+from reviews.collection import store as reviews
 from reviews.media import store as photo_store
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
+from reviews.moderation import photos as moderation
 from reviews.platform.services import Services
 from tests.console.test_console import _form, _sign_in
 from tests.media import photos
@@ -35,7 +38,9 @@ async def _states(services: Services) -> list[str]:
 
 def _card(page: str, photo_id: int) -> str:
     start = page.index(f'id="photo-{photo_id}"')
-    return page[start:page.index("</li>", start)]
+    end = re.compile(r"\n\s*</li>").search(page, start)  # the card's own end, not one of its list's items
+    assert end is not None
+    return page[start:end.start()]
 
 
 async def test_the_grid_shows_each_waiting_photo_with_its_review_oldest_first(
@@ -128,3 +133,56 @@ async def test_a_copied_photo_is_shown_beside_the_other_reviews(client: httpx.As
     assert len(re.findall(r'<img src="/photos/private/', card)) == 3  # its own, then both side by side
     # A moderator of another shop only would not see the other review; here both are the same shop.
     assert "The other photo is in a shop you do not moderate" not in card
+    # The held review's file names its flag in words and lays out both photos there too.
+    assert "same photo as another author's" in (await client.get("/console/queue")).text
+    file = (await client.get(f"/console/reviews/{second}")).text
+    assert "Flag: same photo as another author's" in file
+    section = file[file.index('id="review-photos"'):file.index("</section>", file.index('id="review-photos"'))]
+    assert "Waiting for a moderator" in section and "The same photo is in another author's review." in section
+    assert len(re.findall(r'<img src="/photos/private/', section)) == 3
+
+
+async def test_the_shop_sees_a_reviews_photos_and_reports_one_to_the_photos_tab(
+        client: httpx.AsyncClient, merchant: Fixture, services: Services) -> None:
+    first, second = await _two_reviews(client, services, merchant[1])
+    a, b, c = [int(r["id"]) for r in await services.pool.fetch("SELECT id FROM photos ORDER BY id")]
+    async with services.pool.acquire() as conn:
+        await reviews.publish(conn, first, services.clock.now())
+        await moderation.approve(conn, [a], moderator="mod@example.com", now=services.clock.now())
+        await moderation.reject(conn, [b], "not_product", moderator="mod@example.com", now=services.clock.now())
+    shop = f"/console/m/{merchant[0].slug}"
+    await _sign_in(client, services, "owner@shop.example", "owner", merchant[0].slug)
+    page = (await client.get(f"{shop}/reviews/{first}")).text
+    assert "Shown to shoppers" in _card(page, a) and "Not shown" in _card(page, b)
+    assert "Not a photo of the product" in _card(page, b) and "Report this photo" not in _card(page, b)
+    thumb = re.search(r'<img src="(/photos/private/[^"]+)"', _card(page, a))
+    assert thumb is not None and (await client.get(thumb.group(1))).status_code == 200
+    assert "Waiting for a moderator" in (await client.get(f"{shop}/reviews/{second}")).text
+    form = _form(page, f"{shop}/reviews/{first}/report")
+    action = f"{shop}/reviews/{first}/report"
+    # Another review's photo, or a malformed one, is no photo of this review.
+    for photo in (str(c), "x1"):
+        assert (await client.post(action, data={**form, "photo": photo, "reason": "offensive"})).status_code == 404
+    r = await client.post(action, data={**form, "photo": str(a), "reason": "personal_data",
+                                        "note": "A parcel label with an address"})
+    assert r.status_code == 303 and r.headers["location"].endswith("?saved=photo-report")
+    page = (await client.get(r.headers["location"])).text
+    assert "Your report of the photo was sent to Attest's moderators." in page
+    assert "About photo 1: <strong>Personal data</strong>: A parcel label with an address" in page
+    # The moderators see it first in the Photos tab, with the shop's words, and keep it shown.
+    client.cookies.clear()
+    await _sign_in(client, services, "mod@example.com")
+    assert "Photos (2)" in (await client.get("/console/queue")).text  # Jonas's waiting one and the reported one
+    tab = (await client.get("/console/photos")).text
+    ids = [int(i) for i in re.findall(r'id="photo-(\d+)"', tab)]
+    assert ids == [a, c]
+    card = _card(tab, a)
+    assert "Reported by the shop" in card and "Personal data: A parcel label with an address" in card
+    assert "Keep it shown" in card and "Approved" in card
+    r = await client.post(DECIDE, data={**_form(tab, DECIDE), "photo": str(a), "do": "approve"})
+    assert r.status_code == 303
+    assert [int(i) for i in re.findall(r'id="photo-(\d+)"', (await client.get("/console/photos")).text)] == [c]
+    client.cookies.clear()
+    await _sign_in(client, services, "owner2@shop.example", "owner", merchant[0].slug)
+    page = (await client.get(f"{shop}/reviews/{first}")).text
+    assert "Outcome: a moderator looked at the photo and kept it." in page

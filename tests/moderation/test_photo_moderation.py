@@ -1,26 +1,25 @@
 """Moderators' decisions on photos: the Photos tab's grid oldest first, approve one or all of a review's,
 refuse with a reason code (audited, the shop's reports of it closed, its author told), decisions
 scoped to the moderator's shops; a published review whose shown photos change is touched and its
-shop's webhooks hear it. The refusal email's data is ready for mailer's builder; the test stands one
-in and sends it through the real SMTP server."""
+shop's webhooks hear it. The worker emails the refused photo's author which photo and why, in their
+language, through the real SMTP server."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
+from email.header import decode_header, make_header
+from email.message import Message
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from mailer.message import build
-from mailer.wire import OutgoingMessage
 from reviews.collection import reports
 from reviews.collection import store as reviews
 from reviews.hooks import endpoints
 from reviews.hooks import events as hook_events
-from reviews.media import reasons
 from reviews.media import store as photo_store
 from reviews.media.store import Photo
 from reviews.merchants.model import Merchant
@@ -29,6 +28,7 @@ from reviews.moderation import photos as moderation
 from reviews.platform import jobs
 from reviews.platform.errors import NotFound, ValidationError
 from reviews.platform.services import Services
+from reviews.worker import make_worker
 from tests.conftest import RecordingHandler, smtp_url
 from tests.media import photos
 from tests.media.flow import review_with_photo, send
@@ -134,16 +134,6 @@ async def _link(services: Services) -> str:
     return "/r/" + services.signer.sign(tokens.REVIEW, {"i": invitation})
 
 
-def _stand_in(email: photo_notices.PhotoRefusal, now: datetime) -> OutgoingMessage:
-    """What mailer's builder will do, plainly: the test's stand-in, not shipped."""
-    reason = email.catalog.gettext(email.reason)
-    text = f"Your photo {email.position} of {email.product_name} is not shown: {reason}. {email.review_url or ''}"
-    return build(from_name=email.branding.sender_name or email.branding.shop_name, from_address=email.from_address,
-                 to_address=email.to_address, to_name=email.to_name, message_id=email.message_id,
-                 locale=email.locale, subject="Your photo is not shown", text=text, html=f"<p>{text}</p>",
-                 unsubscribe_url=email.unsubscribe_url, now=now)
-
-
 @pytest.fixture
 async def smtp_services(services: Services, smtp_server: tuple[Controller, RecordingHandler]
                         ) -> AsyncIterator[Services]:
@@ -151,29 +141,60 @@ async def smtp_services(services: Services, smtp_server: tuple[Controller, Recor
     yield services
 
 
-async def test_the_refusal_job_hands_mailer_what_the_email_says_and_sends_it(
+def _photo_notices(handler: RecordingHandler) -> list[Message]:
+    """The photo notices among what the server received (the buyer's invitation is there too)."""
+    return [m for m in handler.messages if "<photo-notice-" in str(m["Message-ID"])]
+
+
+def _text(sent: Message) -> str:
+    parts = sent.get_payload()
+    assert isinstance(parts, list)
+    return str(parts[0].get_payload(decode=True).decode())
+
+
+@pytest.mark.parametrize(("locale", "subject", "says"), [
+    ("en", "A photo in your review for Demo Shop was not published",
+     ["A moderator looked at the photo you added as number 2 and could not publish it.",
+      "Reason: Not a photo of the product", "Its caption: My dog on the trail"]),
+    ("de", "Ein Foto Ihrer Bewertung für Demo Shop wurde nicht veröffentlicht",
+     ["Ein Moderator hat sich das Foto angesehen, das Sie als Nummer 2 hinzugefügt haben",
+      "Kein Foto des Produkts", "Ihre Bildunterschrift: My dog on the trail"]),
+])
+async def test_the_author_of_a_refused_photo_is_emailed_why_in_their_language(
+        client: httpx.AsyncClient, merchant: Fixture, smtp_services: Services,
+        smtp_server: tuple[Controller, RecordingHandler], locale: str, subject: str, says: list[str]) -> None:
+    services = smtp_services
+    _, (first, second) = await _review_photos(client, services, merchant[1], 66, 67, locale=locale)
+    await services.pool.execute("UPDATE photos SET caption = 'My dog on the trail' WHERE id = $1", second.id)
+    async with services.pool.acquire() as conn:
+        await moderation.reject(conn, [second.id], "not_product", moderator=MOD, now=services.clock.now())
+        await moderation.reject(conn, [first.id], "not_own", moderator=MOD, now=services.clock.now())
+        await moderation.approve(conn, [first.id], moderator=MOD, now=services.clock.now())  # on second thoughts
+    async with make_worker(services) as worker:  # the job kind is registered with the worker
+        await worker.drain()
+    (sent,) = _photo_notices(smtp_server[1])  # the approved one's refusal is not sent
+    assert sent["To"].endswith("<anna.kowalska@example.com>") and sent["Auto-Submitted"] == "auto-generated"
+    assert str(make_header(decode_header(sent["Subject"]))) == subject and sent["Content-Language"] == locale
+    text = " ".join(_text(sent).split())
+    assert all(s in text for s in says), text
+    assert "/r/" in text  # the link to replace it
+    assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = $1 AND state <> 'done'",
+                                        moderation.NOTICE_JOB) == 0
+
+
+async def test_no_email_for_a_photo_deleted_before_the_job_ran(
         client: httpx.AsyncClient, merchant: Fixture, smtp_services: Services,
         smtp_server: tuple[Controller, RecordingHandler]) -> None:
     services = smtp_services
-    _, (first, second) = await _review_photos(client, services, merchant[1], 66, 67)
+    _, (photo,) = await _review_photos(client, services, merchant[1], 69)
     async with services.pool.acquire() as conn:
-        await moderation.reject(conn, [second.id], "not_product", moderator=MOD, now=services.clock.now())
-        notice = await photo_notices.refusal(services, conn, second.id)
-        await moderation.reject(conn, [first.id], "not_own", moderator=MOD, now=services.clock.now())
-        await moderation.approve(conn, [first.id], moderator=MOD, now=services.clock.now())  # on second thoughts
-    assert isinstance(notice, photo_notices.Notice)
-    email = notice.email
-    assert (email.to_address, email.locale, email.position, email.product_name) == (
-        "anna.kowalska@example.com", "en", 2, "Trail running shoes")
-    assert email.reason == reasons.BY_CODE["not_product"].label and email.review_url
-    async with jobs.Worker(pool=services.pool, dsn=services.dsn, tasks=photo_notices.tasks(services, _stand_in),
-                           clock=services.clock) as worker:
+        await moderation.reject(conn, [photo.id], "offensive", moderator=MOD, now=services.clock.now())
+        assert (await photo_notices.build(services, conn, photo.id)).message is not None
+        await photo_store.delete(conn, [photo.id])  # its author removed it meanwhile
+        assert (await photo_notices.build(services, conn, photo.id)).skip == "photo_deleted"
+    async with make_worker(services) as worker:
         await worker.drain()
-    (sent,) = smtp_server[1].messages  # the approved one's refusal is not sent
-    assert sent["To"].endswith("<anna.kowalska@example.com>")
-    assert "is not shown: Not a photo of the product" in sent.get_payload()[0].get_payload(decode=True).decode()
-    assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = $1 AND state <> 'done'",
-                                        moderation.NOTICE_JOB) == 0
+    assert _photo_notices(smtp_server[1]) == []
 
 
 async def test_a_refused_photo_is_deleted_after_the_retention_period(

@@ -1,6 +1,7 @@
-"""The Photos tab: every photo waiting for a moderator, oldest first, as a grid of cards (the photo,
-its review's text, author, shop and product, and any evidence that the same photo is in another
-author's review), each approved, refused with a reason, or approved with the rest of its review's.
+"""The Photos tab: the photos a shop reported, then every photo waiting for a moderator, oldest first,
+as a grid of cards (the photo, its review's text, author, shop and product, the shop's reports, and
+any evidence that the same photo is in another author's review), each approved (kept, when it was
+reported), refused with a reason, or approved with the rest of its review's.
 Keyboard-driven through console.js (j/k, a, r, A, ?); every action is also a button.
 
 Only the moderator's shops: a photo of another shop is a 404, as a review of one is. The other
@@ -70,6 +71,12 @@ def _pairs(desk: Desk, photo_id: int, copies: list[photos.Copy]) -> list[Pair]:
     return found
 
 
+def in_file(desk: Desk, shown: list[Photo], copies: list[photos.Copy]) -> dict[str, Any]:
+    """What a review's file shows of its photos (`_review_photos.html`): each with its state and copy evidence."""
+    return {"review_photos": [{"shown": _shown(desk, p), "pairs": _pairs(desk, p.id, copies)} for p in shown],
+            "photo_reasons": reasons.REASONS, "photo_threshold": THRESHOLD}
+
+
 def _done(request: Request, locale: str) -> str | None:
     """What the moderator just did, said in place (`?done=` and its count or reason)."""
     q = request.query_params
@@ -89,11 +96,15 @@ async def _page(request: Request, desk: Desk, *, status_code: int = 200, problem
     page = params.whole(request.query_params.get("page"), 1, 10_000) or 1
     async with who.svc.pool.acquire() as conn:
         waiting, total = await photos.waiting(conn, desk.merchants, page)
-        copies = await photos.copies_of(conn, sorted({w.photo.review_id for w in waiting if w.photo.review_id}))
+        # The shops' reports first, on the first page: a reported photo is usually one shoppers see.
+        reported = await photos.reported(conn, desk.merchants) if page == 1 else []
+        listed = reported + [w for w in waiting if w.photo.id not in {x.photo.id for x in reported}]
+        copies = await photos.copies_of(conn, sorted({w.photo.review_id for w in listed if w.photo.review_id}))
+        count = await photos.waiting_count(conn, desk.merchants)
     cards: list[dict[str, Any]] = [
         {"w": w, "shown": _shown(desk, w.photo),
-         "pairs": _pairs(desk, w.photo.id, copies.get(w.photo.review_id or 0, []))} for w in waiting]
-    return render("photos.html", who, status_code=status_code, cards=cards, total=total, page=page,
+         "pairs": _pairs(desk, w.photo.id, copies.get(w.photo.review_id or 0, []))} for w in listed]
+    return render("photos.html", who, status_code=status_code, cards=cards, total=total, count=count, page=page,
                   pages=max(1, -(-total // photos.PAGE)), reasons=reasons.REASONS, threshold=THRESHOLD,
                   at=params.whole(request.query_params.get("at"), 0, photos.PAGE) or 0, problem=problem,
                   done=_done(request, who.locale))

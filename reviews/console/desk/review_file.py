@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from reviews.collection.reasons import REASONS, reason
 from reviews.console.desk import done, evidence
+from reviews.console.desk import photos as desk_photos
 from reviews.console.desk.done import reject_label
 from reviews.console.desk.queue import filters_of
 from reviews.console.errors import PageNotFound
@@ -43,7 +44,8 @@ def kind_name(locale: str, kind: str) -> str:
     """A flag's kind in words (the queue's pills say the same)."""
     names = {"exact_duplicate": _(locale, "exact copy"), "near_duplicate": _(locale, "near copy"),
              "campaign": _(locale, "campaign"), "self_duplicate": _(locale, "same buyer twice"),
-             "burst": _(locale, "burst"), "import_moderation": _(locale, "held by its source")}
+             "burst": _(locale, "burst"), "import_moderation": _(locale, "held by its source"),
+             "photo_copy": _(locale, "same photo as another author's")}
     return names.get(kind, kind.replace("_", " "))
 
 
@@ -158,7 +160,7 @@ async def _file(request: Request, desk: Desk, review_id: int, *, status_code: in
                   claimed_by=claim.email if claim and claim.user_id != who.user.id else None,
                   campaign_ids=[m.id for m in campaign["members"]] + [review_id] if campaign else [],
                   nav=await _neighbours(desk, review_id, request), done=await done.done_message(request, desk),
-                  query=urlencode(filters_of(request).query()))
+                  query=urlencode(filters_of(request).query()), **desk_photos.in_file(desk, found.photos, found.copies))
 
 
 @moderator_page

@@ -23,6 +23,7 @@ from reviews.collection.reasons import reason as reject_reason
 from reviews.console import params
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import posted, shop_page
+from reviews.console.shop import inbox_photos
 from reviews.console.shops import Shop, render_shop
 from reviews.console.web import _, first
 from reviews.platform.errors import NotFound, ValidationError
@@ -92,14 +93,15 @@ async def _review_page(found: Shop, review_id: int, *, status_code: int = 200, p
                        draft=draft if draft is not None else (page.review.reply or ""),
                        may_reply=page.review.state in replies.REPLYABLE,
                        may_report=page.review.state in reports.REPORTABLE,
-                       reject_label=_reject_label, reply_max=replies.MAX_LENGTH, note_max=reports.NOTE_MAX)
+                       reject_label=_reject_label, reply_max=replies.MAX_LENGTH, note_max=reports.NOTE_MAX,
+                       **inbox_photos.context(found, page))
 
 
 @shop_page("viewer")
 async def review_page(request: Request, found: Shop) -> Response:
     saved = request.query_params.get("saved")
     return await _review_page(found, request.path_params["review_id"],
-                              saved=saved if saved in ("reply", "report") else None)
+                              saved=saved if saved in ("reply", "report", "photo-report") else None)
 
 
 def _problem(locale: str, exc: ValidationError, field: str) -> str:
@@ -140,18 +142,20 @@ async def report(request: Request, found: Shop) -> Response:
     form = await posted(request, found.who)
     review_id: int = request.path_params["review_id"]
     assert found.who.user is not None
+    photo = inbox_photos.photo_id(first(form, "photo"))
     try:
         async with found.who.svc.pool.acquire() as conn:
             await reports.report(conn, merchant_id=found.merchant.id, review_id=review_id,
                                  reason=first(form, "reason"), note=first(form, "note"),
                                  reporter=found.who.user.email, user_id=found.who.user.id,
-                                 now=found.who.svc.clock.now())
+                                 now=found.who.svc.clock.now(), photo_id=photo)
     except NotFound:
         raise PageNotFound() from None
     except ValidationError as exc:
         return await _review_page(found, review_id, status_code=422,
                                   problem=_problem(found.who.locale, exc, "report"))
-    return RedirectResponse(_review_url(found, review_id, "report"), status_code=303)
+    return RedirectResponse(_review_url(found, review_id, "report" if photo is None else "photo-report"),
+                            status_code=303)
 
 
 def _review_url(found: Shop, review_id: int, saved: str) -> str:
