@@ -106,8 +106,8 @@ def _answers() -> dict[str, Any]:
             "merchant": {"type": "string"},
             "invitations": {"type": "object", "properties": {
                 **{name: _count(name) for name in (
-                    "ordered", "scheduled", "sent", "failed", "cancelled", "too_old_to_invite",
-                    "reminder_scheduled", "reminded", "reviewed")},
+                    "ordered", "awaiting", "scheduled", "sent", "opened", "failed", "cancelled",
+                    "too_old_to_invite", "reminder_scheduled", "reminded", "reviewed")},
                 "skipped": counts, "reminder_skipped": counts}}}},
         "Summary": {"type": "object", "required": ["average", "count", "distribution"], "properties": {
             "average": {"type": ["number", "null"]}, "count": {"type": "integer", "minimum": 0},
