@@ -118,7 +118,8 @@ def _answers() -> dict[str, Any]:
             "requested_at": {"type": "string", "format": "date-time"},
             "state": {"type": "string", "enum": ["waiting", "delivered", "erased"]},
             "delivered_at": nullable_time, "delivered_by": {"type": ["string", "null"]},
-            "erased_at": nullable_time, "orders": {"type": "integer"}, "reviews": {"type": "integer"}}},
+            "erased_at": nullable_time, "orders": {"type": "integer"}, "reviews": {"type": "integer"},
+            "buyer": {"type": ["string", "null"], "description": "The address asked about, masked: a***@example.com"}}},
         "DataExports": {"type": "object", "required": ["exports"], "properties": {
             "exports": {"type": "array", "items": _ref("DataExport")}}},
         "Health": {"type": "object", "required": ["status", "database"], "properties": {
