@@ -191,6 +191,13 @@ async def set_password(conn: Connection, user_id: int, password: str) -> User:
     return _user(row)
 
 
+async def renew_link(conn: Executor, user_id: int) -> User | None:
+    """Move the nonce without spending a link: every link mailed before stops working (a resent invitation)."""
+    row = await conn.fetchrow(
+        "UPDATE users SET link_nonce = link_nonce + 1 WHERE id = $1 AND disabled_at IS NULL RETURNING *", user_id)
+    return _user(row) if row else None
+
+
 async def use_link(conn: Connection, user_id: int, nonce: int) -> User | None:
     """Spend a sign-in link: only the link carrying the current nonce works, and once."""
     row = await conn.fetchrow(

@@ -94,6 +94,7 @@ def routes() -> list[Route | Mount]:
         Route(SHOP + "/team/invite", team.invite, methods=["POST"]),
         Route(SHOP + "/team/{user_id:id}/role", team.change_role, methods=["POST"]),
         Route(SHOP + "/team/{user_id:id}/remove", team.remove, methods=["POST"]),
+        Route(SHOP + "/team/{user_id:id}/resend", team.resend, methods=["POST"]),
         Route(SHOP + "/developers", developers.developers_page, methods=["GET"]),
         Route(SHOP + "/developers/keys", developers.create_key, methods=["POST"]),
         Route(SHOP + "/developers/keys/{key_id:id}/revoke", developers.revoke_key, methods=["POST"]),

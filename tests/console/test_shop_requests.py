@@ -1,10 +1,14 @@
 """Issue 24: a shop's GDPR requests are listed by whose data they hold (the buyer's address, masked)
 and their state; an address with no data is answered so, not with "the export is ready". The
-settings' time zone is a searchable field, the shop's country first, checked on the server."""
+settings' time zone is a searchable field, the shop's country first, checked on the server. A team
+invitation lasts 7 days and can be resent, which retires the earlier link."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
+from datetime import timedelta
 
 import httpx
 
@@ -67,3 +71,43 @@ async def test_the_time_zone_is_searched_with_the_shop_s_country_first_and_check
     assert 'value="Mars/Olympus_Mons"' in refused.text  # what was typed stays, beside its error
     assert await services.pool.fetchval("SELECT settings->>'timezone' FROM merchants WHERE slug = 'demo-shop'") == (
         "Europe/Lisbon")
+
+
+async def test_a_team_invitation_lasts_7_days_and_a_resent_one_replaces_the_first(
+        client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str]) -> None:
+    await _sign_in(client, services, "owner@example.com", "owner")
+    page = (await client.get(SHOP + "/team")).text
+    assert "valid for 7 days" in page
+    r = await client.post(SHOP + "/team/invite", data={**_form(page, f"{SHOP}/team/invite"),
+                                                       "email": "ana@example.com", "role": "agent"})
+    assert r.status_code == 303
+
+    def links_to(address: str) -> list[str]:
+        found = []
+        for path in sorted(services.settings.outbox_dir.glob("*.eml")):
+            mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if mail["To"] == address:
+                found += re.findall(r"https?://\S+/console/link/\S+", mail.get_body().get_content())  # type: ignore[union-attr]
+        return found
+
+    [first] = links_to("ana@example.com")
+    page = (await client.get(SHOP + "/team")).text
+    ana = await services.pool.fetchval("SELECT id FROM users WHERE email = 'ana@example.com'")
+    action = f"{SHOP}/team/{ana}/resend"
+    assert f'action="{action}"' in page
+    owner = await services.pool.fetchval("SELECT id FROM users WHERE email = 'owner@example.com'")
+    assert f'action="{SHOP}/team/{owner}/resend"' not in page  # signed in: nothing to resend
+    r = await client.post(action, data=_form(page, action))
+    assert r.status_code == 303 and r.headers["location"].endswith("done=resent")
+    assert "the earlier link no longer works" in (await client.get(r.headers["location"])).text
+    first_again, second = links_to("ana@example.com")
+    assert first_again == first and second != first
+    refused = await client.post(f"{SHOP}/team/{owner}/resend", data=_form(page, action))
+    assert refused.status_code == 409 and "no invitation to resend" in refused.text
+    services.clock.advance(timedelta(days=6))  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as ana_browser:
+        old = await ana_browser.get(first.removeprefix(services.settings.base_url))
+        new = await ana_browser.get(second.removeprefix(services.settings.base_url))
+    assert 'name="password"' not in old.text and 'name="password"' in new.text
+    assert await services.pool.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'console.invitation_resent'") == 1
