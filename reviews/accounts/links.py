@@ -76,6 +76,8 @@ def _message(svc: Services, user: User, locale: str, link: str) -> OutgoingMessa
 
 
 async def _send(svc: Services, user: User, locale: str) -> tuple[str, Outcome]:
+    """The link in the language the user chose for the console, else the one asked for."""
+    locale = negotiate(user.locale) if user.locale else locale
     link = sign_in_link(svc, user)
     async with svc.transport().session() as session:
         return link, await outcome.send(session, _message(svc, user, locale, link))

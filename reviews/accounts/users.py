@@ -222,6 +222,11 @@ async def disable(conn: Executor, email: str, now: datetime) -> User | None:
     return _user(row) if row else None
 
 
+async def set_locale(conn: Executor, user_id: int, locale: str | None) -> None:
+    """The console's language the user chose (None: their browser's); their emails follow it too."""
+    await conn.execute("UPDATE users SET locale = $2 WHERE id = $1", user_id, locale)
+
+
 async def set_shortcuts(conn: Executor, user_id: int, on: bool) -> None:
     await conn.execute("UPDATE users SET shortcuts = $2 WHERE id = $1", user_id, on)
 

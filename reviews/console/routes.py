@@ -65,6 +65,7 @@ def routes() -> list[Route | Mount]:
         Route("/console", home.home),
         Route("/console/account", home.account),
         Route("/console/settings/shortcuts", home.shortcuts, methods=["POST"]),
+        Route("/console/settings/language", home.language, methods=["POST"]),
         Route("/console/sign-in", signin.sign_in_page, methods=["GET"]),
         Route("/console/sign-in", signin.sign_in, methods=["POST"]),
         Route("/console/sign-in/link", signin.request_link, methods=["POST"]),

@@ -1,7 +1,8 @@
 """Issue 24: a shop's GDPR requests are listed by whose data they hold (the buyer's address, masked)
 and their state; an address with no data is answered so, not with "the export is ready". The
 settings' time zone is a searchable field, the shop's country first, checked on the server. A team
-invitation lasts 7 days and can be resent, which retires the earlier link."""
+invitation lasts 7 days and can be resent, which retires the earlier link. Each user picks the
+console's language (their browser's by default), for every page and their emails."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import timedelta
 
 import httpx
 
+from reviews.accounts import links, users
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
@@ -111,3 +113,34 @@ async def test_a_team_invitation_lasts_7_days_and_a_resent_one_replaces_the_firs
     assert 'name="password"' not in old.text and 'name="password"' in new.text
     assert await services.pool.fetchval(
         "SELECT count(*) FROM audit_log WHERE action = 'console.invitation_resent'") == 1
+
+
+async def test_each_user_picks_the_console_s_language_for_every_page_and_their_emails(
+        client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str]) -> None:
+    await _sign_in(client, services, "owner@example.com", "owner")
+    german = {"Accept-Language": "de-DE,de;q=0.9"}
+    page = (await client.get("/console/account", headers=german)).text
+    assert '<html lang="de">' in page  # by default, the browser's
+    choice = page[page.index('<select id="language-choice"'):page.index("</select>", page.index("language-choice"))]
+    assert re.findall(r'<option value="(\w*)"', choice) == ["", "en", "es", "it", "pl", "ro", "de", "fr"]
+    assert 'value="" selected' not in choice and " selected" not in choice  # nothing chosen yet
+    action = "/console/settings/language"
+    r = await client.post(action, data={**_form(page, action), "language": "pl"}, headers=german)
+    assert r.status_code == 303 and r.headers["location"] == "/console/account?saved=language"
+    saved = await client.get(r.headers["location"], headers=german)
+    assert '<html lang="pl">' in saved.text and "Zapisano" in saved.text
+    for path in (SHOP, SHOP + "/invitations", SHOP + "/team", SHOP + "/privacy"):
+        shown = await client.get(path, headers=german)
+        assert shown.status_code == 200 and '<html lang="pl">' in shown.text, path
+    # The emails to them follow it, whatever language the sender asked for.
+    owner = await users.by_email(services.pool, "owner@example.com")
+    assert owner is not None and owner.locale == "pl"
+    await links.mail_link(services, owner, "en")
+    mails = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+             for p in sorted(services.settings.outbox_dir.glob("*.eml"))]
+    assert mails[-1]["Content-Language"] == "pl" and mails[-1]["Subject"] == "Twój link do logowania w Attest"
+    # A nonsense value is the browser's language again.
+    page = saved.text
+    r = await client.post(action, data={**_form(page, action), "language": "xx"})
+    assert '<html lang="de">' in (await client.get("/console/account", headers=german)).text
+    assert (await users.by_email(services.pool, "owner@example.com")).locale is None  # type: ignore[union-attr]
