@@ -1,7 +1,8 @@
 """Issue 24's merchant pages in a real Chromium: the copy buttons copy and say so (visibly and to a
 screen reader), snippets wrap at phone width, the buyer's opening of a review link is counted by the
-page's script through its CSP, and the inbox with its trend, the funnel with its rates and the
-privacy page pass axe at 390 and 1280 px."""
+page's script through its CSP, an invitation is resent and the console's language chosen; the inbox
+with its trend, the funnel with its rates, privacy, team, settings and account pages pass axe at
+390 and 1280 px and do not scroll sideways."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ async def test_copy_buttons_wrapped_snippets_counted_link_opens_and_axe(
             "SELECT max(id) FROM invitations")})
         await add_review(services, shop.id, 4)
         _owner, owner_link = await manage.invite(services, "olga@example.com", "owner", shop.slug, actor="test")
+        await manage.invite(services, "vic@example.com", "viewer", shop.slug, actor="test")  # invited, not signed in
         base = f"/console/m/{shop.slug}"
 
         async def steps() -> dict[str, Any]:
@@ -92,11 +94,23 @@ async def test_copy_buttons_wrapped_snippets_counted_link_opens_and_axe(
             seen["snippet copied"] = await page.evaluate("navigator.clipboard.readText()")
             seen["developers sideways"] = await _sideways(page)
             await _axe(page, "developers with a new key", found)
-            for name, path in (("inbox", base), ("invitations", base + "/invitations"), ("privacy", base + "/privacy")):
+            for name, path in (("inbox", base), ("invitations", base + "/invitations"), ("privacy", base + "/privacy"),
+                               ("team", base + "/team"), ("settings", base + "/settings"),
+                               ("account", "/console/account")):
                 await page.goto(live + path)
                 seen[f"{name} sideways"] = await _sideways(page)
                 await _axe(page, name, found)
             seen["trend"] = await page.goto(live + base) and await page.locator("svg#rating-trend circle").count()
+            await page.goto(live + base + "/team")
+            async with page.expect_navigation():
+                await page.click("form[action$='/resend'] button")
+            seen["resent"] = await page.inner_text("main [role=status]")
+            await page.goto(live + "/console/account")
+            await page.select_option("#language-choice", "fr")
+            async with page.expect_navigation():
+                await page.click("form[action='/console/settings/language'] button")
+            seen["language"] = await page.get_attribute("html", "lang")
+            await _axe(page, "account in French", found)
             await context.close()
             seen["axe"] = found
             return seen
@@ -106,6 +120,7 @@ async def test_copy_buttons_wrapped_snippets_counted_link_opens_and_axe(
         assert seen["button says"] == "Copied"
         assert seen["snippet copied"].startswith("curl ") and seen["key"] in seen["snippet copied"]
         assert seen["trend"] == 1
+        assert seen["resent"].startswith("A new invitation is on its way") and seen["language"] == "fr"
         assert not [k for k in seen if k.endswith("sideways") and seen[k]], seen
         assert await services.pool.fetchval("SELECT link_opens FROM invitations") == 1
         assert not seen["axe"], "\n".join(f"{k}: {describe(v)}" for k, v in seen["axe"].items())
