@@ -22,6 +22,7 @@
   // Copy buttons, <button type="button" class="copy" data-copy-target="ID">: the target's value (a field)
   // or text (a snippet) to the clipboard; the button says "Copied" for a moment and so does the live region.
   var copyStatus = document.getElementById("copy-status");
+  document.documentElement.classList.add("js");
   function copyFallback(source, text) {
     var field = source;
     if (!("select" in source)) {
