@@ -2,6 +2,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,12 @@ async def test_links_use_the_address_the_server_recorded(env: Services, tmp_path
     monkeypatch.setenv("ATTEST_BASE_URL", "https://reviews.example/")
     assert await run("user", "create", "--email", "a@example.com", "--role", "agent", "--merchant", "corner-shop") == 0
     assert json.loads(capsys.readouterr().out)["sign_in_link"].startswith("https://reviews.example/console/link/")
+
+
+def test_a_read_only_data_folder_records_no_address(tmp_path: Path) -> None:
+    (tmp_path / "base_url").mkdir()  # stands in for a file that cannot be written
+    settings = replace(Settings.from_env({"ATTEST_SECRET_KEY": "k"}), data_dir=tmp_path)
+    assert record_base_url(settings) is False
 
 
 def test_a_server_told_its_port_links_to_it() -> None:
