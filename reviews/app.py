@@ -182,6 +182,7 @@ def routes() -> list[Route | Mount]:
         Route("/r/{token}", review_page.review_page, methods=["GET"]),
         Route("/r/{token}", review_page.submit_review, methods=["POST"]),
         Route("/r/{token}/withdraw", review_page.withdraw_review, methods=["POST"]),
+        Route("/r/{token}/opened", review_page.link_opened, methods=["POST"]),
         Route("/r/{token}/appeal", review_page.appeal_review, methods=["POST"]),
         Mount("/static", http.CachedStaticFiles(directory=pages.STATIC_DIR, max_age=3600)),
         Route("/u/{token}", unsubscribe.confirm_page, methods=["GET"]),

@@ -146,16 +146,19 @@ async def _import(settings: Settings, args: argparse.Namespace, path: Path) -> i
             report = await importing.import_file(svc.pool, path, hasher=svc.hasher, now=svc.clock.now(),
                                        create_merchants=args.create_merchants, default_merchant=args.merchant,
                                        progress=bar)
+        created = [await merchants.by_slug(svc.pool, slug) for slug in report.merchants_created]
     for line, reason in report.errors:
         print(f"{path.name}:{line}: {reason}", file=sys.stderr)
-    for slug in report.merchants_created:
-        print(_new_shop_steps(slug), file=sys.stderr)
+    for merchant in created:
+        if merchant is not None:
+            print(_new_shop_steps(merchant.slug, merchant.name), file=sys.stderr)
     _print_json(report.summary())
     return 0 if not report.errors else 1
 
 
-def _new_shop_steps(slug: str) -> str:
-    return (f"New shop {slug}: next steps\n"
+def _new_shop_steps(slug: str, name: str) -> str:
+    named = f"named {name!r} from the file" if name != slug else "named after its slug"
+    return (f"New shop {slug} ({named}, no owner, no API key): next steps\n"
             f"  attest merchant set {slug} \"name=Its Public Name\"\n"
             f"  attest user create --email owner@example.com --role owner --merchant {slug}\n"
             f"  attest merchant new-key {slug}    # only when the shop will send orders: the key is shown once")

@@ -2,6 +2,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,12 @@ async def test_links_use_the_address_the_server_recorded(env: Services, tmp_path
     assert json.loads(capsys.readouterr().out)["sign_in_link"].startswith("https://reviews.example/console/link/")
 
 
+def test_a_read_only_data_folder_records_no_address(tmp_path: Path) -> None:
+    (tmp_path / "base_url").mkdir()  # stands in for a file that cannot be written
+    settings = replace(Settings.from_env({"ATTEST_SECRET_KEY": "k"}), data_dir=tmp_path)
+    assert record_base_url(settings) is False
+
+
 def test_a_server_told_its_port_links_to_it() -> None:
     told = listening_at(Settings.from_env({"ATTEST_SECRET_KEY": "k"}), "10.0.0.5", 8311, {})
     assert (told.host, told.port, told.base_url) == ("10.0.0.5", 8311, "http://10.0.0.5:8311")
@@ -101,16 +108,18 @@ def test_a_server_told_its_port_links_to_it() -> None:
 
 async def test_an_imported_shop_gets_next_steps_and_no_unseen_key(env: Services, tmp_path: Path,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    def line(n: int, merchant: str, **more: str) -> str:
+        return json.dumps({"id": f"x-{n}", "merchant": merchant, "product_id": "P", "order_id": f"O-{n}", "lang": "en",
+                           "rating": 5, "body": "Lovely tea, fresh and fragrant.", "author_name": "Ann",
+                           "author_email": f"ann{n}@example.com", "created_at": "2025-03-01T10:00:00Z", **more})
     path = tmp_path / "r.jsonl"
-    path.write_text(json.dumps({"id": "x-1", "merchant": "tea-house", "product_id": "P", "order_id": "O-1",
-                                "lang": "en", "rating": 5, "body": "Lovely tea, fresh and fragrant.",
-                                "author_name": "Ann", "author_email": "ann@example.com",
-                                "created_at": "2025-03-01T10:00:00Z"}) + "\n")
+    path.write_text(line(1, "tea-house") + "\n" + line(2, "mug-shop", merchant_name="Mug & Co") + "\n")
     assert await run("import", str(path), "--create-merchants") == 0
     out = capsys.readouterr()
-    assert json.loads(out.out)["merchants_created"] == ["tea-house"]
-    assert "New shop tea-house: next steps" in out.err
-    assert "--role owner --merchant tea-house" in out.err
+    assert json.loads(out.out)["merchants_created"] == ["tea-house", "mug-shop"]
+    assert "New shop tea-house (named after its slug, no owner, no API key): next steps" in out.err
+    assert "New shop mug-shop (named 'Mug & Co' from the file, no owner, no API key): next steps" in out.err
+    assert "--role owner --merchant tea-house" in out.err and "attest merchant new-key mug-shop" in out.err
     assert await env.pool.fetchval("SELECT count(*) FROM api_keys") == 0
 
 

@@ -96,7 +96,7 @@ def test_the_readme_first_hour_runs_as_written(served: tuple[str, Path, Path]) -
     assert httpx.get(link, timeout=30).status_code == 200  # the link works: same server, same port
 
     assert json.loads(imported.stdout)["merchants_created"] == ["corner-shop"]
-    assert "New shop corner-shop: next steps" in imported.stderr
+    assert "New shop corner-shop (named after its slug, no owner, no API key): next steps" in imported.stderr
     assert "attest merchant new-key corner-shop" in imported.stderr
     assert json.loads(named.stdout)["name"] == "Corner Shop"
     assert json.loads(owner.stdout)["sign_in_link"].startswith(base + "/console/link/")

@@ -1,5 +1,7 @@
 """One-time sign-in links: signed with their own salt, good for 15 minutes and once (the user's link
-nonce moves when one is spent), mailed to the account's address.
+nonce moves when one is spent), mailed to the account's address. An invitation to an account with no
+password yet is the same link under a salt of its own, good for 7 days (someone invited to a team
+may read the email tomorrow); resending one moves the nonce, so the earlier link stops working.
 
 The mail is worded in the "accounts" catalog, so that `attest user create` can send it without the
 console's pages. The console's "email me a link" form never mails inside the request: it queues
@@ -29,6 +31,8 @@ MAIL_JOB = "accounts.mail_link"
 
 LINK = "attest.console-link.v1"
 LINK_MAX_AGE = 15 * 60
+INVITATION = "attest.console-invitation.v1"
+INVITATION_MAX_AGE = 7 * 24 * 3600
 _WORDS = Catalog(Path(__file__).resolve().parent / "locales", "accounts")
 
 
@@ -37,32 +41,43 @@ def _(locale: str, message: str) -> str:
 
 
 def sign_in_link(svc: Services, user: User) -> str:
-    token = svc.signer.sign(LINK, {"u": user.id, "n": user.link_nonce})
+    """An invitation link while the account has no password, else a 15-minute sign-in link."""
+    salt = LINK if user.has_password else INVITATION
+    token = svc.signer.sign(salt, {"u": user.id, "n": user.link_nonce})
     return f"{svc.settings.base_url}/console/link/{token}"
 
 
 def load_link(svc: Services, token: str) -> dict[str, int] | None:
     """The link's user id and nonce, or None when it is forged, expired or malformed."""
-    try:
-        payload = svc.signer.load(LINK, token, LINK_MAX_AGE)
-    except (tokens.TokenInvalid, tokens.TokenExpired):
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("u"), int) or not isinstance(payload.get("n"), int):
-        return None
-    return payload
+    for salt, max_age in ((LINK, LINK_MAX_AGE), (INVITATION, INVITATION_MAX_AGE)):
+        try:
+            payload = svc.signer.load(salt, token, max_age)
+        except (tokens.TokenInvalid, tokens.TokenExpired):
+            continue
+        if isinstance(payload, dict) and isinstance(payload.get("u"), int) and isinstance(payload.get("n"), int):
+            return payload
+    return None
 
 
 def _message(svc: Services, user: User, locale: str, link: str) -> OutgoingMessage:
+    if user.has_password:
+        subject = _(locale, "Your sign-in link for Attest")
+        lead = _(locale, "Open this link within 15 minutes to sign in to the Attest console:")
+    else:
+        subject = _(locale, "Your invitation to the Attest console")
+        lead = _(locale, "You are invited to the Attest console. Open this link within 7 days to choose your "
+                         "password and sign in:")
     text = "\n\n".join([
-        _(locale, "Open this link within 15 minutes to sign in to the Attest console:"), link,
+        lead, link,
         _(locale, "It works once. If you did not ask for it, ignore this email: nobody can sign in without it."),
     ])
-    return service_email(from_address=svc.settings.mail_from, to_address=user.email,
-                         subject=_(locale, "Your sign-in link for Attest"), text=text, locale=locale,
-                         now=svc.clock.now())
+    return service_email(from_address=svc.settings.mail_from, to_address=user.email, subject=subject, text=text,
+                         locale=locale, now=svc.clock.now())
 
 
 async def _send(svc: Services, user: User, locale: str) -> tuple[str, Outcome]:
+    """The link in the language the user chose for the console, else the one asked for."""
+    locale = negotiate(user.locale) if user.locale else locale
     link = sign_in_link(svc, user)
     async with svc.transport().session() as session:
         return link, await outcome.send(session, _message(svc, user, locale, link))

@@ -3,7 +3,7 @@ out. A shop keeps at least one owner (`users.LastOwner`). Every change is audite
 
 from __future__ import annotations
 
-from reviews.accounts import manage, users
+from reviews.accounts import links, manage, users
 from reviews.accounts.users import User
 from reviews.merchants.model import Merchant
 from reviews.platform import audit
@@ -54,3 +54,26 @@ async def remove_member(svc: Services, merchant: Merchant, user_id: int, *, acto
                            before={"email": removed.email, "role": removed.role, "merchant": merchant.slug},
                            now=svc.clock.now())
     return removed
+
+
+class NotInvited(ValidationError):
+    def __init__(self) -> None:
+        super().__init__({"member": "has signed in already: there is no invitation to resend"})
+
+
+async def resend_invitation(svc: Services, merchant: Merchant, user_id: int, *, actor: str,
+                            locale: str = "en") -> str:
+    """Mail a member who never signed in a new invitation, valid 7 days; the earlier link stops working.
+    NotFound for someone not in the team; audited."""
+    member = next((m for m in await users.members(svc.pool, merchant.id) if m.user_id == user_id), None)
+    if member is None:
+        raise NotFound("No such member of this shop.")
+    if member.has_password:
+        raise NotInvited()
+    async with svc.pool.acquire() as conn, conn.transaction():
+        user = await users.renew_link(conn, user_id)
+        if user is None:
+            raise NotFound("No such member of this shop.")
+        await audit.record(conn, actor=actor, action="console.invitation_resent", table="users", row_id=user_id,
+                           after={"email": user.email, "merchant": merchant.slug}, now=svc.clock.now())
+    return await links.mail_link(svc, user, locale)

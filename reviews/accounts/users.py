@@ -191,6 +191,13 @@ async def set_password(conn: Connection, user_id: int, password: str) -> User:
     return _user(row)
 
 
+async def renew_link(conn: Executor, user_id: int) -> User | None:
+    """Move the nonce without spending a link: every link mailed before stops working (a resent invitation)."""
+    row = await conn.fetchrow(
+        "UPDATE users SET link_nonce = link_nonce + 1 WHERE id = $1 AND disabled_at IS NULL RETURNING *", user_id)
+    return _user(row) if row else None
+
+
 async def use_link(conn: Connection, user_id: int, nonce: int) -> User | None:
     """Spend a sign-in link: only the link carrying the current nonce works, and once."""
     row = await conn.fetchrow(
@@ -213,6 +220,11 @@ async def disable(conn: Executor, email: str, now: datetime) -> User | None:
         "UPDATE users SET disabled_at = coalesce(disabled_at, $2), epoch = epoch + 1 WHERE email = $1 RETURNING *",
         normalize(email), now)
     return _user(row) if row else None
+
+
+async def set_locale(conn: Executor, user_id: int, locale: str | None) -> None:
+    """The console's language the user chose (None: their browser's); their emails follow it too."""
+    await conn.execute("UPDATE users SET locale = $2 WHERE id = $1", user_id, locale)
 
 
 async def set_shortcuts(conn: Executor, user_id: int, on: bool) -> None:

@@ -12,6 +12,8 @@ never changes anything (mail scanners prefetch links).
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,10 +22,13 @@ from reviews.buyer.pages import _
 from reviews.buyer.review_context import Refusal
 from reviews.collection import appeals
 from reviews.collection import store as reviews
+from reviews.invitations import store as invitations
 from reviews.platform import audit
-from reviews.platform.http import client_ip
+from reviews.platform.http import client_ip, read_body
 from reviews.platform.services import Services
 from reviews.screening import photo_copies
+
+OPENED_MAX = 4096  # the CSRF token, and nothing else
 
 
 async def review_page(request: Request) -> Response:
@@ -33,6 +38,20 @@ async def review_page(request: Request) -> Response:
         return review_view.refusal(request, ctx, svc.settings.review_link_days)
     return review_view.form_page(svc, ctx, request, review_view.locale_of(request, ctx),
                                  review_form.values(ctx, request.query_params), {})
+
+
+async def link_opened(request: Request) -> Response:
+    """The page's script says the buyer opened the link (once per tab): the shop's funnel counts it.
+    A script, not the GET, because mail scanners fetch links nobody opened."""
+    svc: Services = request.app.state.services
+    ctx = await review_context.load(svc, request.path_params["token"])
+    if isinstance(ctx, Refusal):
+        return Response(status_code=404)
+    form = parse_qs((await read_body(request, OPENED_MAX)).decode("utf-8", "replace"))
+    if not review_form.csrf_ok(svc, ctx, {k: v[0] for k, v in form.items()}):
+        return Response(status_code=403)
+    await invitations.link_opened(svc.pool, ctx.invitation.id, svc.clock.now())
+    return Response(status_code=204)
 
 
 async def submit_review(request: Request) -> Response:

@@ -277,3 +277,24 @@ async def figures(conn: Executor, merchant_id: int, now: datetime) -> Figures:
                    int(row["unanswered"]),
                    (count_all - int(row["unanswered"])) / count_all if count_all else None,
                    timedelta(seconds=float(median)) if median is not None else None)
+
+
+@dataclass(frozen=True)
+class Month:
+    month: date  # its first day
+    average: float
+    count: int
+
+
+async def monthly_ratings(conn: Executor, merchant_id: int, now: datetime, months: int = 12) -> list[Month]:
+    """The published reviews' average rating per calendar month (UTC) of the last `months`, by when
+    they were written; a month without reviews is left out, not drawn as a zero."""
+    index = now.year * 12 + now.month - 1 - (months - 1)
+    first = date(index // 12, index % 12 + 1, 1)
+    rows = await conn.fetch(
+        """SELECT date_trunc('month', r.submitted_at AT TIME ZONE 'UTC')::date AS month,
+                  avg(r.rating) AS average, count(*) AS n
+           FROM reviews r
+           WHERE r.merchant_id = $1 AND r.state = 'published' AND r.submitted_at >= $2
+           GROUP BY 1 ORDER BY 1""", merchant_id, datetime.combine(first, datetime.min.time(), now.tzinfo))
+    return [Month(r["month"], float(r["average"]), int(r["n"])) for r in rows]

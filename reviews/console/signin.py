@@ -56,7 +56,8 @@ def _form(who: Visitor, request: Request, *, status_code: int = 200, **context: 
 
 def _unusable(who: Visitor) -> Response:
     return message_page(who, 410, _(who.locale, "This link cannot be used"), _(
-        who.locale, "Sign-in links work once and for 15 minutes. Ask for a new one on the sign-in page."))
+        who.locale, "Sign-in links work once and for 15 minutes, invitations for 7 days. Ask for a new link on the "
+                    "sign-in page, or ask the shop's owner to resend your invitation."))
 
 
 async def sign_in_page(request: Request) -> Response:

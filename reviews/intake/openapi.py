@@ -106,8 +106,8 @@ def _answers() -> dict[str, Any]:
             "merchant": {"type": "string"},
             "invitations": {"type": "object", "properties": {
                 **{name: _count(name) for name in (
-                    "ordered", "scheduled", "sent", "failed", "cancelled", "too_old_to_invite",
-                    "reminder_scheduled", "reminded", "reviewed")},
+                    "ordered", "awaiting", "scheduled", "sent", "opened", "failed", "cancelled",
+                    "too_old_to_invite", "reminder_scheduled", "reminded", "reviewed")},
                 "skipped": counts, "reminder_skipped": counts}}}},
         "Summary": {"type": "object", "required": ["average", "count", "distribution"], "properties": {
             "average": {"type": ["number", "null"]}, "count": {"type": "integer", "minimum": 0},
@@ -118,7 +118,8 @@ def _answers() -> dict[str, Any]:
             "requested_at": {"type": "string", "format": "date-time"},
             "state": {"type": "string", "enum": ["waiting", "delivered", "erased"]},
             "delivered_at": nullable_time, "delivered_by": {"type": ["string", "null"]},
-            "erased_at": nullable_time, "orders": {"type": "integer"}, "reviews": {"type": "integer"}}},
+            "erased_at": nullable_time, "orders": {"type": "integer"}, "reviews": {"type": "integer"},
+            "buyer": {"type": ["string", "null"], "description": "The address asked about, masked: a***@example.com"}}},
         "DataExports": {"type": "object", "required": ["exports"], "properties": {
             "exports": {"type": "array", "items": _ref("DataExport")}}},
         "Health": {"type": "object", "required": ["status", "database"], "properties": {

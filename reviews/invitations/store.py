@@ -86,7 +86,9 @@ async def count_by_state(conn: Executor) -> dict[str, int]:
 
 
 async def funnel(conn: Executor, merchant_id: int) -> dict[str, Any]:
-    """Each merchant's invitation funnel: ordered, skipped (by reason), scheduled, sent, failed, reminded, reviewed.
+    """Each merchant's invitation funnel: ordered, skipped (by reason), scheduled, sent, failed, reminded, reviewed;
+    `awaiting`: orders with no invitation yet (not fulfilled, or not delivered when the shop waits for
+    delivery); `opened`: invitations whose review link the buyer opened (`link_opened`).
 
     `sent` counts invitations the SMTP server accepted; `reminded` the reminders it accepted. A skipped
     reminder keeps its reason in the invitation's `reason` (the invitation itself was sent, so it has none).
@@ -98,6 +100,9 @@ async def funnel(conn: Executor, merchant_id: int) -> dict[str, Any]:
     row = await conn.fetchrow(
         """SELECT
              (SELECT count(*) FROM orders WHERE merchant_id = $1) AS ordered,
+             (SELECT count(*) FROM orders o WHERE o.merchant_id = $1
+               AND NOT EXISTS (SELECT 1 FROM invitations x WHERE x.order_id = o.id)) AS awaiting,
+             count(*) FILTER (WHERE link_opens > 0) AS opened,
              count(*) FILTER (WHERE state = 'scheduled') AS scheduled,
              count(*) FILTER (WHERE state = 'sent') AS sent,
              count(*) FILTER (WHERE state = 'failed') AS failed,
@@ -137,13 +142,15 @@ FUNNEL_GROUPS = {
 async def funnel_by(conn: Executor, merchant_id: int, by: str, since: datetime | None = None
                     ) -> list[dict[str, Any]]:
     """The funnel of each group of the merchant's orders (received since `since`, when given):
-    ordered, scheduled, skipped (past the too-old ones), too_old_to_invite, sent, reminded,
-    reviewed, failed, cancelled. Groups are "YYYY-MM-DD" (the Monday of the week, UTC) or a
+    ordered, awaiting, scheduled, skipped (past the too-old ones), too_old_to_invite, sent, opened,
+    reminded, reviewed, failed, cancelled. Groups are "YYYY-MM-DD" (the Monday of the week, UTC) or a
     language ("" when the order said none); groups without orders are left out."""
     key = FUNNEL_GROUPS[by]
     rows = await conn.fetch(
         f"""SELECT {key} AS grp,
                   count(*) AS ordered,
+                  count(*) FILTER (WHERE i.id IS NULL) AS awaiting,
+                  count(i.id) FILTER (WHERE i.link_opens > 0) AS opened,
                   count(i.id) FILTER (WHERE i.state = 'scheduled') AS scheduled,
                   count(i.id) FILTER (WHERE i.state = 'skipped'
                                       AND NOT (i.reason = 'too_late' AND i.send_at IS NULL)) AS skipped,
@@ -162,6 +169,14 @@ async def funnel_by(conn: Executor, merchant_id: int, by: str, since: datetime |
         merchant_id, since,
     )
     return [{**dict(r), "group": r["grp"]} for r in rows]
+
+
+async def link_opened(conn: Executor, invitation_id: int, now: datetime) -> None:
+    """The buyer opened the review link (the page's script says so, once per tab): counted, and the
+    first time kept."""
+    await conn.execute("""UPDATE invitations SET link_opens = link_opens + 1,
+                                 link_opened_at = COALESCE(link_opened_at, $2) WHERE id = $1""",
+                       invitation_id, now)
 
 
 @dataclass(frozen=True)

@@ -106,10 +106,15 @@ class Settings:
 BASE_URL_FILE = "base_url"
 
 
-def record_base_url(settings: Settings) -> None:
-    """Written by `attest serve`/`attest web`: the address they serve at, for the commands run beside them."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    (settings.data_dir / BASE_URL_FILE).write_text(settings.base_url + "\n", encoding="utf-8")
+def record_base_url(settings: Settings) -> bool:
+    """Written by `attest serve`/`attest web`: the address they serve at, for the commands run beside them.
+    A read-only data folder (a container given ATTEST_BASE_URL) records nothing, and needs nothing."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        (settings.data_dir / BASE_URL_FILE).write_text(settings.base_url + "\n", encoding="utf-8")
+    except OSError:
+        return False
+    return True
 
 
 def with_recorded_base_url(settings: Settings, environ: Mapping[str, str] | None = None) -> Settings:

@@ -32,11 +32,18 @@ class Entry:
     erased_at: datetime | None
     orders: int
     reviews: int
+    buyer: str | None  # the address asked about, masked: a***@example.com
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Entry:
         return cls(row["id"], row["source"], row["request_id"], row["requested_at"], row["delivered_at"],
-                   row["delivered_by"], row["erased_at"], int(row["orders"] or 0), int(row["reviews"] or 0))
+                   row["delivered_by"], row["erased_at"], int(row["orders"] or 0), int(row["reviews"] or 0),
+                   row["buyer_hint"])
+
+    @property
+    def empty(self) -> bool:
+        """Nothing was held for the buyer: the answer to give them is that."""
+        return self.orders == 0 and self.reviews == 0
 
     def describe(self) -> dict[str, Any]:
         def iso(when: datetime | None) -> str | None:
@@ -46,7 +53,7 @@ class Entry:
         return {"id": self.id, "source": self.source, "request_id": self.request_id,
                 "requested_at": iso(self.requested_at), "state": state, "delivered_at": iso(self.delivered_at),
                 "delivered_by": self.delivered_by, "erased_at": iso(self.erased_at),
-                "orders": self.orders, "reviews": self.reviews}
+                "orders": self.orders, "reviews": self.reviews, "buyer": self.buyer}
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,13 @@ class Download:
         return f"data-export-{self.entry.id}-{self.entry.requested_at:%Y-%m-%d}.json"
 
 
-_COLUMNS = """id, source, request_id, requested_at, delivered_at, delivered_by, erased_at,
+def masked(email: str | None) -> str | None:
+    """a***@example.com: enough for the merchant to match an export to a request, not the address."""
+    local, at, domain = (email or "").rpartition("@")
+    return f"{local[0]}***@{domain}" if at and local and domain else None
+
+
+_COLUMNS = """id, source, request_id, requested_at, delivered_at, delivered_by, erased_at, buyer_hint,
               jsonb_array_length(coalesce(export->'orders', '[]'::jsonb)) AS orders,
               jsonb_array_length(coalesce(export->'reviews', '[]'::jsonb)) AS reviews"""
 
@@ -69,9 +82,10 @@ async def save(conn: Executor, merchant_id: int, data: dict[str, Any], *, source
                customer_id: str | None = None) -> int:
     return int(await conn.fetchval(
         """INSERT INTO data_exports (merchant_id, source, request_id, buyer_hash, customer_id, order_ids, export,
-                                     requested_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id""",
-        merchant_id, source, request_id, buyer_hash, customer_id, [o["order_id"] for o in data["orders"]], data, now))
+                                     requested_at, buyer_hint)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id""",
+        merchant_id, source, request_id, buyer_hash, customer_id, [o["order_id"] for o in data["orders"]], data, now,
+        masked(data.get("email"))))
 
 
 async def listed(conn: Executor, merchant_id: int) -> list[Entry]:

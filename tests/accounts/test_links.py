@@ -14,7 +14,7 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
 import reviews.accounts
-from reviews.accounts import links, manage
+from reviews.accounts import links, manage, users
 from reviews.platform import tokens
 from reviews.platform.services import Services
 from reviews.platform.settings import SUPPORTED_LOCALES
@@ -41,16 +41,27 @@ def test_every_catalog_translates_every_accounts_message(lang: str) -> None:
         assert (text == msgid) == (lang == "en"), (lang, msgid)
 
 
-async def test_the_link_is_mailed_in_the_recipients_language_and_lasts_15_minutes(services: Services) -> None:
+async def test_an_invitation_is_mailed_in_the_recipients_language_and_lasts_7_days_a_sign_in_link_15_minutes(
+        services: Services) -> None:
     user, link = await manage.invite(services, "Owner@Example.com", "moderator", None, actor="test", locale="de",
                                      all_merchants=True)
     [mail] = [email.message_from_bytes(m.read_bytes(), policy=email.policy.default)
               for m in services.settings.outbox_dir.glob("*.eml")]
-    assert mail["To"] == "owner@example.com" and mail["Subject"] == "Ihr Anmeldelink für Attest"
-    assert link in mail.get_body().get_content()  # type: ignore[union-attr]
+    assert mail["To"] == "owner@example.com" and mail["Subject"] == "Ihre Einladung zur Attest-Konsole"
+    body = mail.get_body().get_content()  # type: ignore[union-attr]
+    assert link in body and "innerhalb von 7 Tagen" in body
     token = link.rsplit("/", 1)[1]
     assert links.load_link(services, token) == {"u": user.id, "n": user.link_nonce}
     other_purpose = services.signer.sign(tokens.CSRF, {"u": user.id, "n": user.link_nonce})
     assert links.load_link(services, other_purpose) is None  # a link has a salt of its own
+    services.clock.advance(timedelta(days=6, hours=23))  # type: ignore[attr-defined]
+    assert links.load_link(services, token) is not None
+    services.clock.advance(timedelta(hours=2))  # type: ignore[attr-defined]
+    assert links.load_link(services, token) is None
+    # Once the account has a password, a link is for signing in: 15 minutes.
+    async with services.pool.acquire() as conn:
+        user = await users.set_password(conn, user.id, "correct horse battery staple")
+    token = links.sign_in_link(services, user).rsplit("/", 1)[1]
+    assert links.load_link(services, token) is not None
     services.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
     assert links.load_link(services, token) is None

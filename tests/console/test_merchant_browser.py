@@ -458,7 +458,8 @@ async def test_an_owner_connects_the_shop_the_team_replies_and_reports_and_every
     assert f"#{reviews[API_BUYER]}" in seen["reported tab"] and REPORT_NOTE in seen["reported tab"]
     assert len(seen["log"]) == 3 and any("review.replied" in row and "200" in row for row in seen["log"])
     assert (seen["funnel"]["sent"], seen["funnel"]["reviewed"]) == ("2", "2"), seen["funnel"]
-    assert seen["exported"].startswith("The export is ready below") and seen["confirm"] == "Confirm the erasure"
+    assert seen["exported"].startswith("The export of l***@example.de is ready below")
+    assert seen["confirm"] == "Confirm the erasure"
     rows = {int(row["attest_id"]): row for row in csv.DictReader(io.StringIO(seen["csv"]))}
     assert set(rows) == set(reviews.values())
     assert rows[lena]["reply"] == REPLY and rows[lena]["collection_method"] == "invited"

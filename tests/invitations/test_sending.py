@@ -377,7 +377,8 @@ async def test_funnel_after_a_mixed_scenario(
     svc.clock.advance(days=5)
     await drain_with_retries(svc, worker, [invitations.REMIND_JOB])
 
-    expected = {"ordered": 9, "skipped": {"no_consent": 1, "consent_unknown": 1}, "scheduled": 1, "sent": 3,
+    expected = {"ordered": 9, "awaiting": 1, "opened": 0, "skipped": {"no_consent": 1, "consent_unknown": 1},
+                "scheduled": 1, "sent": 3,
                 "failed": 1, "cancelled": 1, "too_old_to_invite": 0, "reminder_scheduled": 0, "reminded": 2,
                 "reminder_skipped": {"already_reviewed": 1}, "reviewed": 1}
     assert await invitations.funnel(svc.pool, merchant.id) == expected

@@ -13,6 +13,13 @@
     return;
   }
   var lang = document.documentElement.lang;
+  // The shop's funnel counts the link as opened: once per tab, by this script (a mail scanner's GET
+  // runs no script), with no pixel in the email.
+  var opened = "attest-opened:" + location.pathname;
+  if (navigator.sendBeacon && form.elements.csrf && !(store && store.getItem(opened))) {
+    if (store) store.setItem(opened, "1");
+    navigator.sendBeacon(location.pathname + "/opened", new URLSearchParams({csrf: form.elements.csrf.value}));
+  }
   var fields = function () {
     // A file input cannot be given a value back, and new photos' captions come and go with their files.
     return Array.prototype.filter.call(form.elements, function (el) {

@@ -67,3 +67,41 @@ def bar_chart(categories: Sequence[str], series: Sequence[Series], *, title: str
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{base}" y2="{base}" stroke="#57606a"/>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str  # the x axis' word for it (a month), already translated
+    value: float  # on the scale's 1..5
+    text: str  # what it says on hover, already translated ("4.3 from 12 reviews")
+
+
+def trend_chart(points: Sequence[Point], *, title: str, description: str, chart_id: str) -> str:
+    """A rating's line over time, on a fixed 1-5 scale so that a small change looks small. Only the
+    periods with data are points: a gap is not drawn as a fall to zero."""
+    width, height, top, bottom, left, right = 720, 200, 16, 32, 32, 16
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(points), 1)
+
+    def y(value: float) -> float:
+        return top + plot_h * (5 - value) / 4
+
+    cid = _esc(chart_id)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" class="chart" '
+             f'aria-labelledby="{cid}-title {cid}-desc" id="{cid}">',
+             f'<title id="{cid}-title">{_esc(title)}</title><desc id="{cid}-desc">{_esc(description)}</desc>']
+    for star in range(1, 6):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(star):.1f}" y2="{y(star):.1f}" '
+                     f'stroke="#d0d7de"/><text x="{left - 6}" y="{y(star) + 4:.1f}" font-size="11" fill="#57606a" '
+                     f'text-anchor="end">{star}</text>')
+    xy = [(left + (n + 0.5) * step, y(p.value)) for n, p in enumerate(points)]
+    if len(xy) > 1:
+        line = " ".join(f"{x:.1f},{v:.1f}" for x, v in xy)
+        parts.append(f'<polyline points="{line}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')
+    for (x, v), p in zip(xy, points, strict=True):
+        parts.append(f'<circle cx="{x:.1f}" cy="{v:.1f}" r="4" fill="{PALETTE[0]}"><title>{_esc(p.label)}: '
+                     f'{_esc(p.text)}</title></circle>'
+                     f'<text x="{x:.1f}" y="{height - 10}" font-size="11" fill="#57606a" '
+                     f'text-anchor="middle">{_esc(p.label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

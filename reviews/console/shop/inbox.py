@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from babel.dates import format_timedelta
+from babel.dates import format_skeleton, format_timedelta
 from babel.numbers import format_decimal, format_percent
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -23,9 +23,9 @@ from reviews.collection.reasons import reason as reject_reason
 from reviews.console import params
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import posted, shop_page
-from reviews.console.shop import inbox_photos
+from reviews.console.shop import charts, inbox_photos
 from reviews.console.shops import Shop, render_shop
-from reviews.console.web import _, first
+from reviews.console.web import _, _n, first
 from reviews.platform.errors import NotFound, ValidationError
 from reviews.platform.i18n import babel_locale
 
@@ -58,9 +58,11 @@ async def inbox_page(request: Request, found: Shop) -> Response:
     entries, total = await listing.inbox(pool, found.merchant.id, f)
     query = f.query() or {"replied": "any"}  # every review (no filter) is asked for by a key of its own
     figures = await listing.figures(pool, found.merchant.id, found.who.svc.clock.now())
+    months = await listing.monthly_ratings(pool, found.merchant.id, found.who.svc.clock.now())
     work = f == Filters(state="published", replied=False, page=f.page)
     return render_shop("inbox.html", found, section="inbox", entries=entries, total=total, filters=f,
                        figures=_figures(found.who.locale, figures), work=work,
+                       trend=_trend(found.who.locale, months),
                        saved=request.query_params.get("saved") == "reply", reply_max=replies.MAX_LENGTH,
                        options=await listing.options(pool, found.merchant.id), states=STATES, shop_filter=listing.SHOP,
                        page=f.page, pages=max(1, -(-total // listing.PAGE)), query=urlencode(query),
@@ -79,6 +81,24 @@ def _figures(locale: str, f: listing.Figures) -> dict[str, Any]:
             "unanswered": format_decimal(f.unanswered, locale=where),
             "reply_rate": format_percent(f.reply_rate, locale=where) if f.reply_rate is not None else "—",
             "median_reply": format_timedelta(f.median_reply, locale=where) if f.median_reply is not None else "—"}
+
+
+def _trend(locale: str, months: list[listing.Month]) -> dict[str, Any] | None:
+    """The rating by month as a chart and as the rows of the table that says the same."""
+    if not months:
+        return None
+    where = babel_locale(locale)
+    rows: list[dict[str, str]] = [
+        {"month": format_skeleton("yMMM", m.month, locale=where),
+         "average": format_decimal(m.average, "0.0", locale=where), "count": format_decimal(m.count, locale=where)}
+        for m in months]
+    points = [charts.Point(r["month"], m.average,
+                           _n(locale, "%(average)s from %(num)s review", "%(average)s from %(num)s reviews", m.count)
+                           % {"average": r["average"], "num": r["count"]}) for r, m in zip(rows, months, strict=True)]
+    svg = charts.trend_chart(points, title=_(locale, "Average rating by month, the last 12 months"),
+                             description=_(locale, "The same figures are in the table below."),
+                             chart_id="rating-trend")
+    return {"svg": svg, "rows": rows}
 
 
 async def _review_page(found: Shop, review_id: int, *, status_code: int = 200, problem: str | None = None,

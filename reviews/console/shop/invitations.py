@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.numbers import format_percent
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -22,6 +23,7 @@ from reviews.console.shops import Shop, render_shop
 from reviews.console.web import _, first, message_page
 from reviews.invitations import store as invitations
 from reviews.platform import audit
+from reviews.platform.i18n import babel_locale
 
 STATES = ("scheduled", "sent", "skipped", "cancelled", "failed")
 WEEKS = 12
@@ -29,12 +31,16 @@ PER_PAGE = 50
 NO_LANGUAGE = "-"  # the language filter's value for orders that said none
 CANCEL_REASON = "cancelled_by_shop"
 # The funnel's stages in the order the tables and charts show them.
-STAGES = ("ordered", "scheduled", "skipped", "sent", "reminded", "reviewed", "failed")
+STAGES = ("ordered", "awaiting", "scheduled", "skipped", "sent", "opened", "reminded", "reviewed", "failed")
+# The invitations that were or will be sent: what "sent of eligible" divides by.
+ELIGIBLE = ("scheduled", "sent", "failed", "cancelled")
 
 
 def stage_labels(locale: str) -> dict[str, str]:
     return {
         "ordered": _(locale, "Orders received"),
+        "awaiting": _(locale, "Not invited yet"),
+        "opened": _(locale, "Opened the review link"),
         "scheduled": _(locale, "Invitations scheduled"),
         "skipped": _(locale, "Skipped"),
         "sent": _(locale, "Sent"),
@@ -71,6 +77,17 @@ def state_labels(locale: str) -> dict[str, str]:
             "cancelled": _(locale, "cancelled"), "failed": _(locale, "failed")}
 
 
+def rates(locale: str, row: dict[str, Any]) -> dict[str, str]:
+    """The funnel's two rates as percentages in the user's language ("—" when there is nothing to divide):
+    sent of the eligible invitations, reviewed of the sent ones."""
+    where = babel_locale(locale)
+
+    def share(part: int, whole: int) -> str:
+        return format_percent(part / whole, locale=where) if whole else "—"
+    return {"sent_rate": share(int(row["sent"]), sum(int(row.get(s, 0)) for s in ELIGIBLE)),
+            "review_rate": share(int(row["reviewed"]), int(row["sent"]))}
+
+
 def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -96,13 +113,13 @@ async def invitations_page(request: Request, found: Shop) -> Response:
     merchant_id = found.merchant.id
     labels = stage_labels(locale)
     totals = await invitations.funnel(svc.pool, merchant_id)
-    totals = {**totals, "skipped_total": sum(totals["skipped"].values())}
+    totals = {**totals, "skipped_total": sum(totals["skipped"].values()), **rates(locale, totals)}
     first_week = _monday(svc.clock.now().astimezone(UTC).date()) - timedelta(weeks=WEEKS - 1)
     since = datetime.combine(first_week, time(), UTC)
-    by_week = {r["group"]: r for r in await invitations.funnel_by(svc.pool, merchant_id, "week", since)}
-    weeks = [(first_week + timedelta(weeks=n)).isoformat() for n in range(WEEKS)]
-    week_rows = [{"group": w, **{s: int((by_week.get(w) or {}).get(s, 0)) for s in STAGES}} for w in weeks]
-    language_rows = await invitations.funnel_by(svc.pool, merchant_id, "language")
+    # Only the weeks with orders: a row of zeros says nothing.
+    week_rows = [{**r, **rates(locale, r)}
+                 for r in await invitations.funnel_by(svc.pool, merchant_id, "week", since)]
+    language_rows = [{**r, **rates(locale, r)} for r in await invitations.funnel_by(svc.pool, merchant_id, "language")]
     no_language = _(locale, "(none)")
 
     def chart(rows: list[dict[str, Any]], categories: list[str], chart_id: str, title: str) -> str:
@@ -110,7 +127,7 @@ async def invitations_page(request: Request, found: Shop) -> Response:
                                 title=title, description=_(locale, "The same figures are in the table below."),
                                 chart_id=chart_id)
 
-    week_chart = chart(week_rows, [w[5:] for w in weeks], "funnel-weeks",
+    week_chart = chart(week_rows, [r["group"][5:] for r in week_rows], "funnel-weeks",
                        _(locale, "Invitation funnel per week, the last 12 weeks"))
     language_chart = chart(language_rows, [r["group"] or no_language for r in language_rows], "funnel-languages",
                            _(locale, "Invitation funnel per language"))

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from reviews.console import params
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import posted, shop_page
 from reviews.console.shops import Shop, render_shop
@@ -22,15 +23,18 @@ EMAIL_MAX = 320
 
 
 async def _render(found: Shop, *, status_code: int = 200, email: str = "", error: str | None = None,
-                  done: str | None = None, erased: dict[str, Any] | None = None) -> Response:
+                  done: str | None = None, erased: dict[str, Any] | None = None, asked: int | None = None) -> Response:
+    listed = await exports.listed(found.who.svc.pool, found.merchant.id)
     return render_shop("shop_privacy.html", found, section="privacy", status_code=status_code,
-                       exports=await exports.listed(found.who.svc.pool, found.merchant.id), email=email, error=error,
-                       done=done, erased=erased)
+                       exports=listed, email=email, error=error, done=done, erased=erased,
+                       asked=next((e for e in listed if e.id == asked), None))
 
 
 @shop_page("owner")
 async def privacy_page(request: Request, found: Shop) -> Response:
-    return await _render(found, done="exported" if request.query_params.get("done") == "exported" else None)
+    done = request.query_params.get("done")
+    return await _render(found, done=done if done in ("exported", "nothing") else None,
+                         asked=params.whole(request.query_params.get("export"), 1, 2**62))
 
 
 def _email(form: Form) -> str | None:
@@ -53,8 +57,10 @@ async def export(request: Request, found: Shop) -> Response:
     svc, who = found.who.svc, found.who
     assert who.user is not None
     async with svc.pool.acquire() as conn:
-        await buyer_data.request_export(conn, svc, found.merchant, email=email, actor=who.user.email)
-    return RedirectResponse(f"/console/m/{found.merchant.slug}/privacy?done=exported#exports", status_code=303)
+        entry = await buyer_data.request_export(conn, svc, found.merchant, email=email, actor=who.user.email)
+    done = "nothing" if entry.empty else "exported"
+    return RedirectResponse(f"/console/m/{found.merchant.slug}/privacy?done={done}&export={entry.id}#exports",
+                            status_code=303)
 
 
 @shop_page("owner")

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from mailer.wire import OutgoingMessage
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import posted, shop_page
+from reviews.console.shop import zones
 from reviews.console.shops import Shop, render_shop
 from reviews.console.web import Form, _, first
 from reviews.intake import orders, webhooks
@@ -23,7 +24,7 @@ from reviews.invitations import sending
 from reviews.merchants import settings as merchant_settings
 from reviews.merchants import store as merchants
 from reviews.merchants.model import Merchant
-from reviews.platform import audit, bodies
+from reviews.platform import audit
 from reviews.platform.errors import ValidationError
 from reviews.platform.settings import SUPPORTED_LOCALES
 
@@ -89,7 +90,8 @@ async def _render(found: Shop, request: Request, *, status_code: int = 200, valu
     return render_shop(
         "shop_settings.html", found, section="settings", status_code=status_code,
         values=values if values is not None else _values(found.merchant), errors=errors or {},
-        platform_errors=platform_errors or {}, flags=FLAGS, days=DAYS, zones=bodies.ZONES,
+        platform_errors=platform_errors or {}, flags=FLAGS, days=DAYS,
+        zones=zones.choices(found.who.locale, found.merchant),
         platforms=await _platforms(found), saved=saved if saved is not None else request.query_params.get("saved"),
         preview_lang=preview_lang, preview_kind=preview_kind, kinds=KINDS,
         preview_subject=str(message.as_email()["Subject"] or ""), max_days=merchant_settings.MAX_DAYS)
@@ -109,6 +111,7 @@ def _changes(merchant: Merchant, checked: dict[str, Any]) -> dict[str, Any]:
 async def save(request: Request, found: Shop) -> Response:
     form = await posted(request, found.who)
     body = body_of(form)
+    body["timezone"] = zones.canonical(body["timezone"])
     try:
         checked = merchant_settings.parse_patch(body)
     except ValidationError as exc:

@@ -1,5 +1,6 @@
 """A shop's team (owner): who has which role, inviting someone by email as owner, agent or viewer
-(`team.add_member` mails them a sign-in link), changing a role and removing a member. A shop
+(`team.add_member` mails them an invitation, valid 7 days), resending it to someone who has not
+signed in yet (the earlier link stops working), changing a role and removing a member. A shop
 keeps at least one owner. Every change is audited by `reviews.accounts.team`.
 """
 
@@ -33,7 +34,7 @@ async def _render(found: Shop, *, status_code: int = 200, errors: dict[str, str]
 @shop_page("owner")
 async def team_page(request: Request, found: Shop) -> Response:
     done = request.query_params.get("done")
-    return await _render(found, done=done if done in ("invited", "role", "removed") else None)
+    return await _render(found, done=done if done in ("invited", "role", "removed", "resent") else None)
 
 
 def _problem(locale: str, exc: ValidationError) -> dict[str, str]:
@@ -90,3 +91,18 @@ async def remove(request: Request, found: Shop) -> Response:
     except ValidationError as exc:
         return await _render(found, status_code=422, errors=_problem(found.who.locale, exc))
     return _done(found, "removed")
+
+
+@shop_page("owner")
+async def resend(request: Request, found: Shop) -> Response:
+    await posted(request, found.who)
+    assert found.who.user is not None
+    try:
+        await team.resend_invitation(found.who.svc, found.merchant, request.path_params["user_id"],
+                                     actor=found.who.user.email, locale=found.who.locale)
+    except NotFound:
+        raise PageNotFound() from None
+    except ValidationError:
+        return await _render(found, status_code=409, errors={
+            "role": _(found.who.locale, "They have signed in already: there is no invitation to resend.")})
+    return _done(found, "resent")

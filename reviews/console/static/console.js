@@ -1,4 +1,4 @@
-// Keyboard shortcuts for moderators; everything works without this script.
+// Keyboard shortcuts for moderators, and copy buttons; everything works without this script.
 // j/k next and previous, x select a row, p publish, r reject, c the whole campaign, ? the list (the Photos
 // tab: j/k, a approve, A the review's photos, r reject). Off when the user turned single-key
 // shortcuts off (WCAG 2.1.4), and never while typing in a field.
@@ -18,6 +18,51 @@
         target.value && target.form) {
       event.preventDefault();
       target.form.requestSubmit();
+    }
+  });
+  // Copy buttons, <button type="button" class="copy" data-copy-target="ID">: the target's value (a field)
+  // or text (a snippet) to the clipboard; the button says "Copied" for a moment and so does the live region.
+  var copyStatus = document.getElementById("copy-status");
+  document.documentElement.classList.add("js");
+  function copyFallback(source, text) {
+    var field = source;
+    if (!("select" in source)) {
+      field = document.createElement("textarea");
+      field.value = text;
+      field.setAttribute("readonly", "");
+      field.className = "sr-only";
+      document.body.appendChild(field);
+    }
+    field.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    if (field !== source) field.remove();
+    return ok;
+  }
+  function sayCopied(button) {
+    var word = (copyStatus && copyStatus.getAttribute("data-copied")) || "Copied";
+    if (button.copyLabel === undefined) button.copyLabel = button.innerHTML;
+    button.textContent = word;
+    button.classList.add("copied");
+    if (copyStatus) copyStatus.textContent = word;
+    clearTimeout(button.copyTimer);
+    button.copyTimer = setTimeout(function () {
+      button.innerHTML = button.copyLabel;
+      button.classList.remove("copied");
+      if (copyStatus) copyStatus.textContent = "";
+    }, 2500);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("button.copy[data-copy-target]") : null;
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!source) return;
+    var text = "value" in source && source.tagName !== "BUTTON" ? source.value : source.textContent;
+    var done = function () { sayCopied(button); };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, function () { if (copyFallback(source, text)) done(); });
+    } else if (copyFallback(source, text)) {
+      done();
     }
   });
   if (document.body.dataset.shortcuts !== "on") return;
