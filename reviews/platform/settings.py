@@ -56,6 +56,9 @@ class Settings:
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
     max_connections: int = 1000
+    # How long a moderator may undo a decision made in the console; the author's email and the
+    # shop's webhooks wait that long. 0: no undo, sent at once.
+    undo_seconds: int = 30
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -100,6 +103,7 @@ class Settings:
             header_timeout_seconds=float(env.get("ATTEST_HEADER_TIMEOUT") or 10),
             body_timeout_seconds=float(env.get("ATTEST_BODY_TIMEOUT") or 30),
             max_connections=int(env.get("ATTEST_MAX_CONNECTIONS") or 1000),
+            undo_seconds=max(0, int(env.get("ATTEST_UNDO_SECONDS") or 30)),
         )
 
 

@@ -91,6 +91,15 @@ async def decide(conn: Connection, review_ids: Sequence[int], state: str, by: st
     return int(result.split()[-1])
 
 
+async def reopen(conn: Connection, review_id: int, by: str, decided_at: datetime) -> int:
+    """Open again the flags one decision closed (that decision was undone)."""
+    result = await conn.execute(
+        """UPDATE flags SET state = 'open', decided_by = NULL, decided_at = NULL
+           WHERE review_id = $1 AND decided_by = $2 AND decided_at = $3 AND state IN ('upheld', 'dismissed')""",
+        review_id, by, decided_at)
+    return int(result.split()[-1])
+
+
 async def count_open(conn: Executor) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM flags WHERE state = 'open'"))
 

@@ -306,7 +306,9 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
         assert sorted(rid for rid, s in states.items() if s[0] == "held") == [shop.reviews["marta"],
                                                                                shop.reviews["ana"]]
 
-        # The authors' notices: the reason, and the link to mend the review where the reason allows.
+        # The authors' notices: the reason, and the link to mend the review where the reason allows
+        # (sent once the console's grace period for an undo is over).
+        services.clock.advance(seconds=services.settings.undo_seconds)  # type: ignore[attr-defined]
         async with make_worker(services) as worker:
             await worker.drain()
         notices = {m["To"].addresses[0].addr_spec: m for m in outbox(services) if m["Subject"] == NOT_PUBLISHED}
@@ -381,6 +383,7 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
             "SELECT decision, user_id, on_appeal FROM moderation_decisions WHERE review_id = $1 ORDER BY id",
             shop.single)
         assert [tuple(d) for d in decisions] == [("reject", ines_id, False), ("publish", omar_id, True)]
+        services.clock.advance(seconds=services.settings.undo_seconds)  # type: ignore[attr-defined]
         async with make_worker(services) as worker:
             await worker.drain()
         assert any(m["Subject"] == "Your review for Demo Shop is now published" and

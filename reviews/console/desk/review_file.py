@@ -172,7 +172,8 @@ async def decide_one(request: Request, desk: Desk) -> Response:
             result = await decisions.decide(conn, review_id, first(form, "decision"), moderator=who.user.email,
                                    now=who.svc.clock.now(), code=first(form, "code") or None,
                                    note=first(form, "note") or None, user_id=who.user.id,
-                                   version=first(form, "version"), merchants=merchants)
+                                   version=first(form, "version"), merchants=merchants,
+                                   grace=done.grace(who.svc))
             await claims.release(conn, [review_id])
     except NotFound:
         raise PageNotFound() from None

@@ -1,5 +1,5 @@
 // Keyboard shortcuts for moderators; everything works without this script.
-// j/k next and previous, x select a row, p publish, r reject, c the whole campaign, ? the list. Off when the user turned single-key
+// j/k next and previous, x select a row, p publish, r reject, c the whole campaign, u undo, ? the list. Off when the user turned single-key
 // shortcuts off (WCAG 2.1.4), and never while typing in a field.
 (function () {
   "use strict";
@@ -18,6 +18,13 @@
       event.preventDefault();
       target.form.requestSubmit();
     }
+  });
+  // An Undo goes away when its grace period is over (the server would refuse it by then).
+  // Counted from the page's arrival (seconds the server counted), never against the browser's clock.
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-undo-seconds]"), function (form) {
+    var left = parseInt(form.getAttribute("data-undo-seconds"), 10) * 1000;
+    if (!(left > 0)) { form.remove(); return; }
+    window.setTimeout(function () { form.remove(); }, Math.min(left, 2147483647));
   });
   if (document.body.dataset.shortcuts !== "on") return;
   var rows = Array.prototype.slice.call(document.querySelectorAll("table[data-list] tbody tr[data-href]"));
@@ -67,6 +74,11 @@
         if (reject.tagName === "SELECT") { if (reject.selectedIndex < 1) reject.selectedIndex = 1; } else { reject.checked = true; }
         event.preventDefault();
       }
+      return;
+    }
+    if (key === "u") {
+      var undo = document.querySelector('form[data-undo-seconds] button[data-key="u"]');
+      if (undo) { undo.focus(); event.preventDefault(); }
       return;
     }
     if (key === "c") {
