@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from reviews.console import errors, home, signin
-from reviews.console.desk import bulk, done, queue, review_file
+from reviews.console.desk import bulk, campaign, done, queue, review_file
 from reviews.console.shop import (
     developers,
     export,
@@ -77,6 +77,7 @@ def routes() -> list[Route | Mount]:
         Route("/console/reviews/{review_id:id}", review_file.review_page, methods=["GET"]),
         Route("/console/reviews/{review_id:id}/decision", review_file.decide_one, methods=["POST"]),
         Route("/console/bulk", bulk.bulk, methods=["POST"]),
+        Route("/console/campaigns/{review_id:id}", campaign.campaign_page, methods=["GET"]),
         Route("/console/decisions/{decision_id:id}/undo", done.undo, methods=["POST"]),
         # The shops' pages.
         Route(SHOP, inbox.inbox_page, methods=["GET"]),

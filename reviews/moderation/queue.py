@@ -2,12 +2,13 @@
 provenance, flags, related reviews and timeline. Read-only; scoped to the moderator's merchants.
 
 The queue never sorts or filters by sentiment unless asked (a star filter is the moderator's
-choice): held reviews come oldest first, by when they were held.
+choice): held reviews come oldest first, by when they were held. A campaign's held members are one
+item of the held tab (its first member carries the others in `members`), decided as one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -63,6 +64,9 @@ class Entry:
     score: float = 0.0
     since: datetime | None = None  # held since, appealed at, or decided at
     extra: dict[str, Any] = field(default_factory=dict)
+    # A campaign's item: every held member (this one first) and the campaign flag's evidence.
+    members: list[Entry] = field(default_factory=list)
+    campaign: dict[str, Any] = field(default_factory=dict)
 
 
 def _scope(merchants: list[int] | None, first: int) -> tuple[str, list[Any]]:
@@ -99,7 +103,8 @@ def _entry(row: asyncpg.Record, **extra: Any) -> Entry:
                  row["submitted_at"], kinds, score, row["since"], extra)
 
 
-async def held(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int]:
+async def held(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int, int]:
+    """A page of the held tab's items, how many items, and how many reviews they hold."""
     scope, args = _scope(merchants, 1)
     where = _filters(f, args)
     having = []
@@ -110,14 +115,52 @@ async def held(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple
         args.append(f.min_score)
         having.append(f"max({_CONFIDENCE}) >= ${len(args)}")
     sql = f"""SELECT r.*, m.slug, m.name AS merchant_name, array_agg(f.kind ORDER BY f.kind) AS kinds,
-                     max({_CONFIDENCE}) AS score, min(f.created_at) AS since, count(*) OVER () AS total
+                     max({_CONFIDENCE}) AS score, min(f.created_at) AS since,
+                     (array_agg(f.evidence) FILTER (WHERE f.kind = 'campaign'))[1] AS campaign
               FROM reviews r JOIN merchants m ON m.id = r.merchant_id
               JOIN flags f ON f.review_id = r.id AND f.state = 'open'
               WHERE r.state = 'held' AND {scope} AND {where}
               GROUP BY r.id, m.id {"HAVING " + " AND ".join(having) if having else ""}
-              ORDER BY since, r.id LIMIT {PAGE} OFFSET {PAGE * (max(f.page, 1) - 1)}"""
-    rows = await conn.fetch(sql, *args)
-    return [_entry(r) for r in rows], int(rows[0]["total"]) if rows else 0
+              ORDER BY since, r.id"""
+    items = _campaigns_as_one([(_entry(r), r["campaign"]) for r in await conn.fetch(sql, *args)])
+    start = PAGE * (max(f.page, 1) - 1)
+    return items[start:start + PAGE], len(items), sum(len(e.members) or 1 for e in items)
+
+
+def _campaigns_as_one(rows: list[tuple[Entry, dict[str, Any] | None]]) -> list[Entry]:
+    """The held reviews with each campaign's members folded into one item, where its first member
+    stood; members are joined through the ids their campaign flags name (a union of the links)."""
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        while parent.get(i, i) != i:
+            i = parent[i]
+        return i
+
+    held = {e.review_id for e, _ in rows}
+    for e, ev in rows:
+        for other in (ev or {}).get("related", []):
+            if isinstance(other, int) and other in held:
+                a, b = root(e.review_id), root(other)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[tuple[Entry, dict[str, Any] | None]]] = {}
+    for e, ev in rows:
+        groups.setdefault(root(e.review_id), []).append((e, ev))
+    items: list[Entry] = []
+    for e, _ev in rows:
+        group = groups.pop(root(e.review_id), None)
+        if group is None:
+            continue  # folded into its campaign's item
+        if len(group) == 1 or not any(g for _, g in group):
+            items.extend(x for x, _ in group)
+            continue
+        members = [x for x, _ in group]
+        links = [link for _, g in group for link in (g or {}).get("links", [])]
+        evidence = {**next(g for _, g in group if g), "links": links}
+        items.append(replace(e, members=members, campaign=evidence, score=max(x.score for x in members),
+                             kinds=sorted({k for x in members for k in x.kinds})))
+    return items
 
 
 async def appealed(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int]:
@@ -314,10 +357,11 @@ async def campaign_members(conn: Executor, review_id: int, merchants: list[int] 
 
 
 async def summaries(conn: Executor, review_ids: list[int], merchants: list[int] | None) -> list[dict[str, Any]]:
-    """A few facts per review for a bulk decision's confirmation (how many, which merchants)."""
+    """Each review's text and a few facts, for a bulk decision's confirmation and a campaign's page."""
     scope, args = _scope(merchants, 2)
     rows = await conn.fetch(
-        f"""SELECT r.id, r.state, r.rating, r.submitted_at, r.edited_at, m.slug, m.name
+        f"""SELECT r.id, r.state, r.rating, r.submitted_at, r.edited_at, r.title, r.body, r.display_name, r.locale,
+                   r.product_id, r.product_name, m.slug, m.name
             FROM reviews r JOIN merchants m ON m.id = r.merchant_id
             WHERE r.id = ANY($1) AND {scope} ORDER BY r.submitted_at""", review_ids, *args)
     return [dict(r) for r in rows]

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from reviews.collection.reasons import REASONS
 from reviews.console import params
-from reviews.console.desk import done
+from reviews.console.desk import campaign, done
 from reviews.console.guards import Desk, moderator_page
 from reviews.console.web import _n, render
 from reviews.moderation import claims, queue
@@ -49,8 +49,9 @@ async def queue_page(request: Request, desk: Desk) -> Response:
         tab = "held"
     f = filters_of(request)
     pool = who.svc.pool
+    reviews = None
     if tab == "held":
-        entries, total = await queue.held(pool, merchants, f)
+        entries, total, reviews = await queue.held(pool, merchants, f)
     elif tab == "appealed":
         entries, total = await queue.appealed(pool, merchants, f)
     elif tab == "decided":
@@ -60,10 +61,14 @@ async def queue_page(request: Request, desk: Desk) -> Response:
     else:
         entries, total = [], 0
     now = who.svc.clock.now()
+    campaigns = {e.review_id: campaign.facts(who.locale, [(m.merchant_name, m.locale, m.submitted_at)
+                                                          for m in e.members], e.campaign.get("links", []))
+                 for e in entries if e.members}
     held_by = await claims.holders(pool, [e.review_id for e in entries], now)
     return render("queue.html", who, tab=tab, tabs=TABS, counts=await queue.counts(pool, merchants), entries=entries,
-                  total=total, filters=f, query=f.query(), options=await queue.filter_options(pool, merchants),
-                  held_by={k: v for k, v in held_by.items() if who.user and v != who.user.email},
+                  total=total, reviews=total if reviews is None else reviews,
+                  filters=f, query=f.query(), options=await queue.filter_options(pool, merchants),
+                  campaigns=campaigns, held_by={k: v for k, v in held_by.items() if who.user and v != who.user.email},
                   page=f.page, pages=max(1, -(-total // queue.PAGE)), reasons=REASONS,
                   ages={e.review_id: age(who.locale, e.since, now) for e in entries},
                   done=await done.done_message(request, desk), tab_query=urlencode(f.query()),

@@ -73,8 +73,8 @@ def _text(title: str | None, body: str | None) -> str:
 async def _neighbours(desk: Desk, review_id: int, request: Request) -> dict[str, Any]:
     """The previous and next review of the held tab, for j and k."""
     f = filters_of(request)
-    entries, _total = await queue.held(desk.who.svc.pool, desk.merchants, Filters(**{**f.__dict__, "page": 1}))
-    ids = [e.review_id for e in entries]
+    entries, *_ = await queue.held(desk.who.svc.pool, desk.merchants, Filters(**{**f.__dict__, "page": 1}))
+    ids = [m.review_id for e in entries for m in (e.members or [e])]
     if review_id not in ids:
         return {"prev": None, "next": ids[0] if ids else None}
     i = ids.index(review_id)

@@ -26,6 +26,15 @@
     if (!(left > 0)) { form.remove(); return; }
     window.setTimeout(function () { form.remove(); }, Math.min(left, 2147483647));
   });
+  // Select all: the queue's header box (shown only with this script) ticks every row's box on the page.
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-select-all]"), function (all) {
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      Array.prototype.forEach.call(all.form.querySelectorAll('td.pick input[type="checkbox"]'), function (box) {
+        box.checked = all.checked;
+      });
+    });
+  });
   if (document.body.dataset.shortcuts !== "on") return;
   var rows = Array.prototype.slice.call(document.querySelectorAll("table[data-list] tbody tr[data-href]"));
   var current = -1;
