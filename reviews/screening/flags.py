@@ -11,17 +11,10 @@ from typing import Any
 from embedding.detect import Flag, merge_flags
 from reviews.collection import store as reviews
 from reviews.platform.db import Connection, Executor
+from reviews.screening import score
 
 # A photo of the review is a photo of another review (`reviews.screening.photo_copies`); its score is 0-1.
 PHOTO_COPY = "photo_copy"
-# Each kind's raw score on a common 0-1 scale, so one number can rank a review's flags.
-_SCALES = {"campaign": 6.0, "burst": 10.0}
-
-
-def confidence(kind: str, score: float) -> float:
-    scale = _SCALES.get(kind, 1.0)
-    return round(min(1.0, max(0.0, score / scale)), 4)
-
 
 async def flagged_reviews(conn: Executor, merchant_slug: str | None = None,
                           states: tuple[str, ...] = ("open",)) -> list[dict[str, Any]]:
@@ -39,13 +32,15 @@ async def flagged_reviews(conn: Executor, merchant_slug: str | None = None,
         for r in await conn.fetch("SELECT id, external_id FROM reviews WHERE id = ANY($1)", list(related_ids))
     }
     out: dict[int, dict[str, Any]] = {}
+    graded: dict[int, list[tuple[str, float, dict[str, Any] | None]]] = {}
     for r in rows:
         entry = out.setdefault(r["review_id"], {
             "review_id": r["review_id"], "external_id": r["external_id"], "merchant": r["slug"],
             "reasons": [], "related": [], "score": 0.0,
         })
         entry["reasons"].append(r["kind"])
-        entry["score"] = max(entry["score"], confidence(r["kind"], r["score"]))
+        graded.setdefault(r["review_id"], []).append((r["kind"], r["score"], r["evidence"]))
+        entry["score"] = score.of_flags(graded[r["review_id"]]).value
         for rid in (r["evidence"] or {}).get("related", []):
             ref = externals.get(rid) or rid
             if rid != r["review_id"] and ref not in entry["related"]:

@@ -9,10 +9,13 @@ import re
 
 import httpx
 
+from embedding.detect import Flag
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
+from reviews.screening import flags
 from tests.console.campaign_seed import PRAISE, seed_campaign
 from tests.console.test_console import _form, _sign_in
+from tests.helpers import add_review
 
 Fixture = tuple[Merchant, str]
 
@@ -76,3 +79,27 @@ async def test_the_campaign_row_sends_its_members_and_unknown_campaigns_are_not_
     # A review with no campaign has no campaign page.
     assert (await client.get(f"/console/campaigns/{seeded.single}")).status_code == 404
     assert (await client.get("/console/campaigns/999999")).status_code == 404
+
+
+async def test_the_queue_orders_by_the_graded_score_and_says_why(
+        client: httpx.AsyncClient, services: Services, merchant: Fixture) -> None:
+    burst = await add_review(services, merchant[0].id, 1, state="pending", body="Broke on the first day, avoid.")
+    async with services.pool.acquire() as conn, conn.transaction():
+        await flags.save(conn, [Flag(burst, "burst", 4.0, {"related": [burst], "count": 5, "rating": 1})],
+                         services.clock.now())
+    seeded = await seed_campaign(services, merchant[0])
+    await _sign_in(client, services, "mod@example.com")
+    page = (await client.get("/console/queue")).text
+    assert re.findall(r'<tr data-href="([^"]+)"', page) == [
+        f"/console/campaigns/{seeded.campaign[0]}", f"/console/reviews/{seeded.single}?tab=held",
+        f"/console/reviews/{burst}?tab=held"]
+    assert "0.87: one of a campaign by 9 authors" in page
+    assert "0.62: a near copy of another review (70% the same)" in page
+    assert "0.34: one of a burst of 5 reviews of 1 stars" in page
+    oldest = (await client.get("/console/queue?sort=oldest")).text
+    assert re.findall(r'<tr data-href="([^"]+)"', oldest)[0] == f"/console/reviews/{burst}?tab=held&amp;sort=oldest"
+    assert '<option value="oldest" selected>' in oldest
+    weak_out = (await client.get("/console/queue?min_score=0.5")).text
+    assert f"/console/reviews/{burst}?" not in weak_out and "Campaign of 9 reviews" in weak_out
+    file = (await client.get(f"/console/reviews/{seeded.single}")).text
+    assert "0.62: a near copy of another review (70% the same)" in file

@@ -232,33 +232,18 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
             seen["queue"] = await page.inner_text("h1")
             seen["rows"] = await page.locator("table[data-list] tbody tr").count()
 
-            # One held review, from the queue: j selects the first row, Enter opens it, r goes to the
-            # reasons in the decision bar at the top, three arrows move to "Contains personal data",
-            # Enter sends the rejection; the next review says what was done.
-            single = Keys(page)
-            await single.press("j")
-            seen["j focuses"] = await focused(page)
-            await single.press("Enter", navigates=True)
-            seen["opened"] = await page.inner_text("h1")
-            seen["burst chart"] = await page.locator("section svg.chart[role=img]").count()
-            await single.press("r")
-            for _ in range(3):
-                await single.press("ArrowDown")
-            seen["reason"] = await page.evaluate("document.activeElement.value")
-            await single.press("Enter", navigates=True)
-            seen["single keys"] = single.pressed
-            seen["landed on"] = await page.inner_text("h1")  # the next held review
-            seen["said"] = await page.inner_text("p.done[role=status]")
-
-            # Its evidence: the related reviews side by side, shared passages marked, every member.
+            # A campaign's evidence in a review's file: the related reviews side by side, shared
+            # passages marked, every member.
+            await page.goto(f"{live}/console/reviews/{shop.campaign[0]}")
             campaign = page.locator("section", has=page.locator("h2", has_text="Flag: campaign"))
             seen["campaign text"] = await campaign.inner_text()
             seen["marks"] = await campaign.locator(".pair .side mark").count()
             seen["sides"] = await campaign.locator(".pair .side").count()
             seen["members"] = await campaign.locator("ul a[href^='/console/reviews/']").all_inner_texts()
 
-            # The whole campaign, from the queue: j, Enter opens its page (one row for all three), c to
-            # "Reject all 3" in its decision bar, Enter; the confirmation's Reject button has the focus: Enter.
+            # The whole campaign, from the queue, where its score puts it first: j, Enter opens its page
+            # (one row for all three), c to "Reject all 3" in its decision bar, Enter; the
+            # confirmation's Reject button has the focus: Enter.
             await tab_to(page, "nav a[href^='/console/queue']")
             async with page.expect_navigation():
                 await keys.press("Enter")
@@ -274,6 +259,27 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
             await bulk.press("Enter", navigates=True)
             seen["done"] = await page.inner_text("main")
             seen["bulk keys"] = bulk.pressed
+
+            # One held review, from the queue: j selects the first row, Enter opens it, r goes to the
+            # reasons in the decision bar at the top, three arrows move to "Contains personal data",
+            # Enter sends the rejection; the next review says what was done.
+            await tab_to(page, "main a[href='/console/queue']")
+            async with page.expect_navigation():
+                await keys.press("Enter")
+            single = Keys(page)
+            await single.press("j")
+            seen["j focuses"] = await focused(page)
+            await single.press("Enter", navigates=True)
+            seen["opened"] = await page.inner_text("h1")
+            seen["burst chart"] = await page.locator("section svg.chart[role=img]").count()
+            await single.press("r")
+            for _ in range(3):
+                await single.press("ArrowDown")
+            seen["reason"] = await page.evaluate("document.activeElement.value")
+            await single.press("Enter", navigates=True)
+            seen["single keys"] = single.pressed
+            seen["landed on"] = await page.inner_text("h1")  # the next held review
+            seen["said"] = await page.inner_text("p.done[role=status]")
             await context.close()
             return seen
 
@@ -285,7 +291,7 @@ async def test_keyboard_only_moderation_notices_and_an_appeal_decided_by_another
         assert f'href="/console/reviews/{shop.single}?' in seen["j focuses"]
         assert seen["opened"] == f"Review #{shop.single} · Demo Shop" and seen["burst chart"] == 1
         assert seen["reason"] == "personal_data"
-        assert seen["landed on"] == f"Review #{shop.campaign[0]} · Demo Shop"
+        assert seen["landed on"] == f"Review #{shop.reviews['marta']} · Demo Shop"  # the campaign is decided
         assert seen["said"].startswith(f"#{shop.single} rejected as Contains personal data; the author will be")
         assert "3 distinct authors wrote texts linked to each other" in seen["campaign text"]
         assert seen["marks"] >= 2 and seen["sides"] >= 4

@@ -14,13 +14,14 @@ from starlette.responses import RedirectResponse, Response
 from reviews.collection.reasons import REASONS, reason
 from reviews.console.desk import done, evidence
 from reviews.console.desk.done import reject_label
-from reviews.console.desk.queue import filters_of
+from reviews.console.desk.queue import filters_of, score_words
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import Desk, moderator_page, posted
 from reviews.console.web import _, first, render
 from reviews.moderation import claims, decisions, queue
 from reviews.moderation.queue import Filters
 from reviews.platform.errors import NotFound, ValidationError
+from reviews.screening import score
 
 
 def _figure(locale: str, link: dict[str, Any]) -> str:
@@ -157,6 +158,9 @@ async def _file(request: Request, desk: Desk, review_id: int, *, status_code: in
                   reject_label=reject_label(who.locale, r["reject_reason"]),
                   claimed_by=claim.email if claim and claim.user_id != who.user.id else None,
                   campaign_ids=[m.id for m in campaign["members"]] + [review_id] if campaign else [],
+                  why=score_words(who.locale, score.of_flags((f["kind"], f["score"], f["evidence"])
+                                                             for f in found.flags if f["state"] == "open")
+                                  if any(f["state"] == "open" for f in found.flags) else None),
                   nav=await _neighbours(desk, review_id, request), done=await done.done_message(request, desk),
                   query=urlencode(filters_of(request).query()))
 
