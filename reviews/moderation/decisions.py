@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from reviews.accounts import users
+from reviews.accounts.users import User
 from reviews.collection import appeals, hook_events, reports
 from reviews.collection import store as reviews
 from reviews.collection.reasons import BY_CODE
@@ -54,9 +56,11 @@ class Decision:
 async def decide(conn: Connection, review_id: int, decision: str, *, moderator: str, now: datetime,
                  code: str | None = None, note: str | None = None, user_id: int | None = None,
                  version: str | None = None, merchants: list[int] | None = None,
-                 grace: timedelta = timedelta(0)) -> dict[str, Any]:
+                 grace: timedelta = timedelta(0), cooling_off: timedelta | None = None) -> dict[str, Any]:
     """Decide one review. `merchants` scopes the decision to the moderator's merchants (None: all);
-    for `grace` the author's email and the webhooks wait, and the decision may be undone."""
+    for `grace` the author's email and the webhooks wait, and the decision may be undone. An appeal
+    goes to another moderator than the one who decided first; with `cooling_off` (a single-moderator
+    install, ATTEST_APPEAL_COOLING_OFF_HOURS) the same one may decide it that long after, audited."""
     if decision not in ("publish", "reject"):
         raise ValidationError({"decision": "must be publish or reject"})
     note = (note or "").strip() or None
@@ -74,8 +78,13 @@ async def decide(conn: Connection, review_id: int, decision: str, *, moderator: 
             raise Conflict("The review changed after you opened it (edited, or decided by someone else); "
                            "nothing was applied. Look at it again.", "changed")
         appeal = await appeals.open_for(conn, review_id)
-        if appeal is not None and user_id is not None and await _decided_by(conn, review_id, user_id):
+        first = await _decided_by(conn, review_id, user_id) if appeal is not None and user_id is not None else None
+        if first is not None and (cooling_off is None or now < first + cooling_off):
             raise Conflict("An appeal is decided by a different moderator than the first.", "same_moderator")
+        if first is not None:
+            await audit.record(conn, actor=moderator, action="moderation.appeal_after_cooling_off", table="reviews",
+                               row_id=review_id, now=now, after={"first_decided_at": first.isoformat(),
+                                                                 "cooling_off_hours": _hours(cooling_off)})
         published_before = await reviews.published_at(conn, review_id)
         if decision == "publish":
             after = await reviews.publish_decided(conn, review_id, now, announce=False)
@@ -157,15 +166,29 @@ async def undo(conn: Connection, decision_id: int, *, user_id: int, now: datetim
     return found
 
 
+async def as_moderator(conn: Executor, email: str) -> tuple[User, list[int] | None] | None:
+    """The console moderator or operator with this address, and the merchants they moderate (None:
+    all), so a decision made in their name elsewhere (`attest moderate --by`) counts as theirs."""
+    user = await users.by_email(conn, email)
+    if user is None or user.disabled or user.role not in ("moderator", "operator"):
+        return None
+    return user, await users.moderated_merchants(conn, user)
+
+
 def _decision(row: Any) -> Decision:
     return Decision(row["id"], row["review_id"], row["decision"], row["code"], row["note"], row["moderator"],
                     row["user_id"], row["on_appeal"], row["decided_at"], row["released_at"])
 
 
-async def _decided_by(conn: Executor, review_id: int, user_id: int) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM moderation_decisions WHERE review_id = $1 AND user_id = $2)",
-        review_id, user_id))
+async def _decided_by(conn: Executor, review_id: int, user_id: int) -> datetime | None:
+    """When this moderator last decided the review (None: never)."""
+    found: datetime | None = await conn.fetchval(
+        "SELECT max(decided_at) FROM moderation_decisions WHERE review_id = $1 AND user_id = $2", review_id, user_id)
+    return found
+
+
+def _hours(period: timedelta | None) -> float | None:
+    return round(period.total_seconds() / 3600, 2) if period is not None else None
 
 
 async def by_id(conn: Executor, decision_id: int) -> Decision | None:

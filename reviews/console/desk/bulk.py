@@ -40,7 +40,8 @@ async def bulk(request: Request, desk: Desk) -> Response:
         for c in chosen:
             try:
                 await decisions.decide(conn, c["id"], decision, moderator=who.user.email, now=now, code=code, note=note,
-                                       user_id=who.user.id, merchants=merchants)
+                                       user_id=who.user.id, merchants=merchants,
+                                       cooling_off=who.svc.settings.appeal_cooling_off)
                 done += 1
             except (ApiError, ValidationError) as exc:
                 refused.append((c["id"], getattr(exc, "message", str(exc))))

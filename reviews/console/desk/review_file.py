@@ -82,6 +82,26 @@ async def _neighbours(desk: Desk, review_id: int, request: Request) -> dict[str,
     return {"prev": ids[i - 1] if i > 0 else None, "next": ids[i + 1] if i + 1 < len(ids) else None}
 
 
+def appeal_rule(found: queue.ReviewFile, user_id: int, now: datetime, cooling: timedelta | None
+                ) -> dict[str, Any] | None:
+    """Who decided the review that is now appealed, and whether this moderator may decide the appeal
+    (another moderator may; the first one only after the install's cooling-off period, if any)."""
+    if found.appeal is None or found.appeal["state"] != "open" or not found.decisions:
+        return None
+    first = found.decisions[-1]
+    mine = [d["decided_at"] for d in found.decisions if d["user_id"] == user_id]
+    rule: dict[str, Any] = {"who": first["moderator"], "when": first["decided_at"], "hours": None, "until": None}
+    if not mine:
+        return {**rule, "case": "other", "may": True}
+    if cooling is None:
+        return {**rule, "case": "mine", "may": False}
+    until = max(mine) + cooling
+    hours = f"{cooling.total_seconds() / 3600:g}"
+    if now < until:
+        return {**rule, "case": "mine_waiting", "may": False, "until": until, "hours": hours}
+    return {**rule, "case": "mine_allowed", "may": True, "hours": hours}
+
+
 @moderator_page
 async def review_page(request: Request, desk: Desk) -> Response:
     return await _file(request, desk, request.path_params["review_id"])
@@ -161,6 +181,7 @@ async def _file(request: Request, desk: Desk, review_id: int, *, status_code: in
                   why=score_words(who.locale, score.of_flags((f["kind"], f["score"], f["evidence"])
                                                              for f in found.flags if f["state"] == "open")
                                   if any(f["state"] == "open" for f in found.flags) else None),
+                  appeal_rule=appeal_rule(found, who.user.id, now, who.svc.settings.appeal_cooling_off),
                   nav=await _neighbours(desk, review_id, request), done=await done.done_message(request, desk),
                   query=urlencode(filters_of(request).query()))
 
@@ -177,7 +198,7 @@ async def decide_one(request: Request, desk: Desk) -> Response:
                                    now=who.svc.clock.now(), code=first(form, "code") or None,
                                    note=first(form, "note") or None, user_id=who.user.id,
                                    version=first(form, "version"), merchants=merchants,
-                                   grace=done.grace(who.svc))
+                                   grace=done.grace(who.svc), cooling_off=who.svc.settings.appeal_cooling_off)
             await claims.release(conn, [review_id])
     except NotFound:
         raise PageNotFound() from None
