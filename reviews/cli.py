@@ -223,11 +223,18 @@ async def _user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _moderate(settings: Settings, args: argparse.Namespace) -> int:
-
     async with open_services(settings) as svc, svc.pool.acquire() as conn:
+        # --by names a console moderator: the decision is theirs (their scope, the appeal rule).
+        found = await decisions.as_moderator(conn, args.by) if args.by else None
+        if args.by and found is None:
+            print(f"attest: {args.by} is not a console moderator (see `attest user list`); nothing was decided",
+                  file=sys.stderr)
+            return 1
         result = await decisions.decide(conn, args.review_id, "publish" if args.publish else "reject",
-                                        moderator=args.by or getpass.getuser(), now=svc.clock.now(),
-                                        code=args.code, note=args.note)
+                                        moderator=found[0].email if found else getpass.getuser(),
+                                        now=svc.clock.now(), code=args.code, note=args.note,
+                                        user_id=found[0].id if found else None, merchants=found[1] if found else None,
+                                        cooling_off=settings.appeal_cooling_off)
     _print_json(result)
     return 0
 
@@ -353,7 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="reject with a reason code; the author is emailed it, and may edit where it allows")
     p.add_argument("--code", choices=[r.code for r in REASONS], help="the reason (required with --reject)")
     p.add_argument("--note", help="an optional note for the author")
-    p.add_argument("--by", help="moderator name for the audit log (default: your user name)")
+    p.add_argument("--by", metavar="EMAIL", help="the console moderator deciding (their decision, their scope; "
+                   "refused if no such moderator); default: your user name, as no console moderator")
 
     pp = sub.add_parser("privacy", help="buyers' data requests: the exports to hand over")
     psub = pp.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")

@@ -14,7 +14,7 @@ from reviews.insights import recompute as insights
 from reviews.invitations import sending
 from reviews.media import imports as photo_imports
 from reviews.media import sweeping as photo_sweeping
-from reviews.moderation import notices, photo_notices
+from reviews.moderation import notices, photo_notices, release
 from reviews.platform import jobs
 from reviews.platform.services import Services
 from reviews.platform.settings import Settings
@@ -26,7 +26,7 @@ def all_tasks(svc: Services) -> dict[str, jobs.Task]:
     return {**sending.tasks(svc), **scanning.tasks(svc), **notices.tasks(svc), **retention.tasks(svc),
             **reply_notices.tasks(svc), **delivery.tasks(svc), **links.tasks(svc), **insights.tasks(svc),
             **photo_imports.tasks(svc), **photo_copies.tasks(svc), **photo_sweeping.tasks(svc),
-            **digests.tasks(svc), **photo_notices.tasks(svc)}
+            **digests.tasks(svc), **photo_notices.tasks(svc), **release.tasks(svc)}
 
 
 def make_worker(svc: Services) -> jobs.Worker:

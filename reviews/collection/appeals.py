@@ -56,6 +56,12 @@ async def close(conn: Executor, review_id: int, now: datetime) -> None:
                        review_id, now)
 
 
+async def reopen(conn: Executor, review_id: int, decided_at: datetime) -> None:
+    """The decision that closed the appeal was undone: it waits for a moderator again."""
+    await conn.execute("UPDATE appeals SET state = 'open', decided_at = NULL "
+                       "WHERE review_id = $1 AND state = 'decided' AND decided_at = $2", review_id, decided_at)
+
+
 async def of_reviews(conn: Executor, review_ids: Sequence[int]) -> dict[int, Appeal]:
     rows = await conn.fetch("SELECT * FROM appeals WHERE review_id = ANY($1::bigint[])", list(review_ids))
     return {r["review_id"]: _appeal(r) for r in rows}

@@ -124,6 +124,18 @@ async def close_for(conn: Connection, review_id: int, outcome: str, now: datetim
     return len(rows)
 
 
+async def reopen_for(conn: Connection, review_id: int, closed_at: datetime, now: datetime, *, actor: str) -> int:
+    """The decision that closed the review's reports at `closed_at` was undone: they are open again."""
+    rows = await conn.fetch(
+        """UPDATE review_reports SET state = 'open', outcome = NULL, outcome_code = NULL, closed_at = NULL
+           WHERE review_id = $1 AND photo_id IS NULL AND state = 'closed' AND closed_at = $2 RETURNING id""",
+        review_id, closed_at)
+    for row in rows:
+        await audit.record(conn, actor=actor, action="report.reopen", table="review_reports", row_id=row["id"],
+                           after={"review_id": review_id}, now=now)
+    return len(rows)
+
+
 async def close_for_photos(conn: Connection, photo_ids: Sequence[int], outcome: str, now: datetime, *,
                            code: str | None = None, actor: str = "moderation") -> int:
     """Close the open reports of these photos with the moderator's decision on them (`close_for`'s outcomes)."""

@@ -349,8 +349,9 @@ async def lock_for_decision(conn: Connection, review_id: int) -> Standing | None
     return Standing.from_row(row) if row else None
 
 
-async def publish_decided(conn: Connection, review_id: int, now: datetime) -> Standing:
-    """A moderator found the flags wrong: published, whatever state it was in."""
+async def publish_decided(conn: Connection, review_id: int, now: datetime, *, announce: bool = True) -> Standing:
+    """A moderator found the flags wrong: published, whatever state it was in. Without `announce` the
+    webhook waits for the caller (a decision's grace period, `reviews.moderation.undo`)."""
     before = await hook_events.state_of(conn, review_id)
     row = await conn.fetchrow(
         """UPDATE reviews SET state = 'published', reject_reason = NULL,
@@ -359,7 +360,8 @@ async def publish_decided(conn: Connection, review_id: int, now: datetime) -> St
         review_id, now)
     assert row is not None  # locked by `lock_for_decision`: it exists
     if before != "published":
-        await hook_events.emit(conn, review_id, hook_events.REVIEW_PUBLISHED, now)
+        if announce:
+            await hook_events.emit(conn, review_id, hook_events.REVIEW_PUBLISHED, now)
         await queue_topics(conn, [review_id], now)
     return Standing.from_row(row)
 
@@ -382,8 +384,9 @@ async def purge_state(conn: Executor, review_id: int) -> tuple[str, datetime] | 
     return (row["state"], row["updated_at"]) if row else None
 
 
-async def reject(conn: Connection, review_id: int, reason: str, now: datetime) -> Standing:
-    """Rejected with the reason its author is shown; they may edit and send it again."""
+async def reject(conn: Connection, review_id: int, reason: str, now: datetime, *, announce: bool = True) -> Standing:
+    """Rejected with the reason its author is shown; they may edit and send it again (`announce`:
+    as `publish_decided`)."""
     before = await hook_events.state_of(conn, review_id)
     row = await conn.fetchrow(
         """UPDATE reviews SET state = 'rejected', reject_reason = $3, published_at = NULL, updated_at = $2
@@ -392,8 +395,27 @@ async def reject(conn: Connection, review_id: int, reason: str, now: datetime) -
     assert row is not None  # locked by `lock_for_decision`: it exists
     await schedule_purge(conn, review_id, now + RETENTION_FLOOR)
     if before == "published":
-        await hook_events.emit(conn, review_id, hook_events.REVIEW_UPDATED, now)
+        if announce:
+            await hook_events.emit(conn, review_id, hook_events.REVIEW_UPDATED, now)
         await queue_topics(conn, [review_id], now)
+    return Standing.from_row(row)
+
+
+async def published_at(conn: Executor, review_id: int) -> datetime | None:
+    found: datetime | None = await conn.fetchval("SELECT published_at FROM reviews WHERE id = $1", review_id)
+    return found
+
+
+async def restore(conn: Connection, review_id: int, state: str, reason: str | None, published: datetime | None,
+                  now: datetime) -> Standing:
+    """Put back what a moderator's undone decision changed. Its webhook never left (it waits out the
+    grace period), so the shop needs no word of the return."""
+    row = await conn.fetchrow(
+        """UPDATE reviews SET state = $2, reject_reason = $3, published_at = $4, updated_at = $5 WHERE id = $1
+           RETURNING id, state, reject_reason, edited_at, submitted_at""",
+        review_id, state, reason, published, now)
+    assert row is not None  # locked by `lock_for_decision`: it exists
+    await queue_topics(conn, [review_id], now)  # published or taken down again: debounced, so cheap
     return Standing.from_row(row)
 
 

@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from reviews.console import errors, home, signin
-from reviews.console.desk import bulk, photos, queue, review_file
+from reviews.console.desk import bulk, campaign, done, photos, queue, review_file
 from reviews.console.shop import (
     developers,
     export,
@@ -83,6 +83,8 @@ def routes() -> list[Route | Mount]:
         Route("/console/bulk", bulk.bulk, methods=["POST"]),
         Route("/console/photos", photos.photos_page, methods=["GET"]),
         Route("/console/photos/decide", photos.decide, methods=["POST"]),
+        Route("/console/campaigns/{review_id:id}", campaign.campaign_page, methods=["GET"]),
+        Route("/console/decisions/{decision_id:id}/undo", done.undo, methods=["POST"]),
         # The shops' pages.
         Route(SHOP, inbox.inbox_page, methods=["GET"]),
         Route(SHOP + "/reviews/{review_id:id}", inbox.review_page, methods=["GET"]),

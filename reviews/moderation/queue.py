@@ -2,12 +2,14 @@
 provenance, flags, related reviews and timeline. Read-only; scoped to the moderator's merchants.
 
 The queue never sorts or filters by sentiment unless asked (a star filter is the moderator's
-choice): held reviews come oldest first, by when they were held.
+choice): held reviews come by their graded score (`reviews.screening.score`), highest first, or
+oldest first when asked. A campaign's held members are one
+item of the held tab (its first member carries the others in `members`), decided as one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,12 +21,12 @@ from reviews.media.store import Photo
 from reviews.moderation import photos
 from reviews.moderation.photos import Copy
 from reviews.platform.db import Executor
+from reviews.screening import score
+from reviews.screening.score import Score
 
 TABS = ("held", "reported", "appealed", "decided")
+SORTS = ("score", "oldest")  # the held tab's orders, the first the default
 PAGE = 50
-# A kind's raw score on the 0-1 confidence scale `reviews.screening.flags.confidence` uses.
-_CONFIDENCE = """LEAST(1.0, GREATEST(0.0, f.score / CASE f.kind WHEN 'campaign' THEN 6.0 WHEN 'burst' THEN 10.0
-                                                      ELSE 1.0 END))"""
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,13 @@ class Filters:
     until: date | None = None
     min_score: float | None = None
     page: int = 1
+    sort: str = SORTS[0]
 
     def query(self) -> dict[str, str]:
         """The filters as URL parameters (a view can be shared by its address)."""
         values = {"merchant": self.merchant, "kind": self.kind, "stars": self.stars, "language": self.language,
-                  "from": self.since, "to": self.until, "min_score": self.min_score}
+                  "from": self.since, "to": self.until, "min_score": self.min_score,
+                  "sort": self.sort if self.sort != SORTS[0] else None}
         return {k: str(v) for k, v in values.items() if v not in (None, "")}
 
 
@@ -63,6 +67,10 @@ class Entry:
     score: float = 0.0
     since: datetime | None = None  # held since, appealed at, or decided at
     extra: dict[str, Any] = field(default_factory=dict)
+    # A campaign's item: every held member (this one first) and the campaign flag's evidence.
+    members: list[Entry] = field(default_factory=list)
+    campaign: dict[str, Any] = field(default_factory=dict)
+    why: Score | None = None  # the held tab's graded score, with the facts that say why
 
 
 def _scope(merchants: list[int] | None, first: int) -> tuple[str, list[Any]]:
@@ -99,25 +107,71 @@ def _entry(row: asyncpg.Record, **extra: Any) -> Entry:
                  row["submitted_at"], kinds, score, row["since"], extra)
 
 
-async def held(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int]:
+async def held(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int, int]:
+    """A page of the held tab's items, how many items, and how many reviews they hold."""
     scope, args = _scope(merchants, 1)
     where = _filters(f, args)
-    having = []
+    having = ""
     if f.kind:
         args.append(f.kind)
-        having.append(f"${len(args)} = ANY(array_agg(f.kind))")
-    if f.min_score is not None:
-        args.append(f.min_score)
-        having.append(f"max({_CONFIDENCE}) >= ${len(args)}")
+        having = f"HAVING ${len(args)} = ANY(array_agg(f.kind))"
     sql = f"""SELECT r.*, m.slug, m.name AS merchant_name, array_agg(f.kind ORDER BY f.kind) AS kinds,
-                     max({_CONFIDENCE}) AS score, min(f.created_at) AS since, count(*) OVER () AS total
+                     array_agg(f.score ORDER BY f.kind) AS scores, array_agg(f.evidence ORDER BY f.kind) AS evidence,
+                     min(f.created_at) AS since,
+                     (array_agg(f.evidence) FILTER (WHERE f.kind = 'campaign'))[1] AS campaign
               FROM reviews r JOIN merchants m ON m.id = r.merchant_id
               JOIN flags f ON f.review_id = r.id AND f.state = 'open'
               WHERE r.state = 'held' AND {scope} AND {where}
-              GROUP BY r.id, m.id {"HAVING " + " AND ".join(having) if having else ""}
-              ORDER BY since, r.id LIMIT {PAGE} OFFSET {PAGE * (max(f.page, 1) - 1)}"""
-    rows = await conn.fetch(sql, *args)
-    return [_entry(r) for r in rows], int(rows[0]["total"]) if rows else 0
+              GROUP BY r.id, m.id {having}
+              ORDER BY since, r.id"""
+    rows = []
+    for r in await conn.fetch(sql, *args):
+        why = score.of_flags(zip(r["kinds"], r["scores"], r["evidence"], strict=True))
+        rows.append((replace(_entry(r), score=why.value, why=why), r["campaign"]))
+    items = _campaigns_as_one(rows)
+    if f.min_score is not None:
+        items = [e for e in items if e.score >= f.min_score]
+    if f.sort == "score":
+        items.sort(key=lambda e: -e.score)  # stable: equal scores stay oldest first
+    start = PAGE * (max(f.page, 1) - 1)
+    return items[start:start + PAGE], len(items), sum(len(e.members) or 1 for e in items)
+
+
+def _campaigns_as_one(rows: list[tuple[Entry, dict[str, Any] | None]]) -> list[Entry]:
+    """The held reviews with each campaign's members folded into one item, where its first member
+    stood; members are joined through the ids their campaign flags name (a union of the links)."""
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        while parent.get(i, i) != i:
+            i = parent[i]
+        return i
+
+    held = {e.review_id for e, _ in rows}
+    for e, ev in rows:
+        for other in (ev or {}).get("related", []):
+            if isinstance(other, int) and other in held:
+                a, b = root(e.review_id), root(other)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[tuple[Entry, dict[str, Any] | None]]] = {}
+    for e, ev in rows:
+        groups.setdefault(root(e.review_id), []).append((e, ev))
+    items: list[Entry] = []
+    for e, _ev in rows:
+        group = groups.pop(root(e.review_id), None)
+        if group is None:
+            continue  # folded into its campaign's item
+        if len(group) == 1 or not any(g for _, g in group):
+            items.extend(x for x, _ in group)
+            continue
+        members = [x for x, _ in group]
+        links = [link for _, g in group for link in (g or {}).get("links", [])]
+        evidence = {**next(g for _, g in group if g), "links": links}
+        strongest = max(members, key=lambda x: x.score)
+        items.append(replace(e, members=members, campaign=evidence, score=strongest.score, why=strongest.why,
+                             kinds=sorted({k for x in members for k in x.kinds})))
+    return items
 
 
 async def appealed(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int]:
@@ -314,10 +368,11 @@ async def campaign_members(conn: Executor, review_id: int, merchants: list[int] 
 
 
 async def summaries(conn: Executor, review_ids: list[int], merchants: list[int] | None) -> list[dict[str, Any]]:
-    """A few facts per review for a bulk decision's confirmation (how many, which merchants)."""
+    """Each review's text and a few facts, for a bulk decision's confirmation and a campaign's page."""
     scope, args = _scope(merchants, 2)
     rows = await conn.fetch(
-        f"""SELECT r.id, r.state, r.rating, r.submitted_at, r.edited_at, m.slug, m.name
+        f"""SELECT r.id, r.state, r.rating, r.submitted_at, r.edited_at, r.title, r.body, r.display_name, r.locale,
+                   r.product_id, r.product_name, m.slug, m.name
             FROM reviews r JOIN merchants m ON m.id = r.merchant_id
             WHERE r.id = ANY($1) AND {scope} ORDER BY r.submitted_at""", review_ids, *args)
     return [dict(r) for r in rows]

@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
@@ -56,11 +57,22 @@ class Settings:
     header_timeout_seconds: float = 10.0
     body_timeout_seconds: float = 30.0
     max_connections: int = 1000
+    # How long a moderator may undo a decision made in the console; the author's email and the
+    # shop's webhooks wait that long. 0: no undo, sent at once.
+    undo_seconds: int = 30
+    # A single-moderator install: the moderator who decided a review first may decide its appeal this
+    # long after (audited). None: never, an appeal waits for another moderator.
+    appeal_cooling_off_hours: float | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def appeal_cooling_off(self) -> timedelta | None:
+        hours = self.appeal_cooling_off_hours
+        return timedelta(hours=hours) if hours is not None else None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +112,8 @@ class Settings:
             header_timeout_seconds=float(env.get("ATTEST_HEADER_TIMEOUT") or 10),
             body_timeout_seconds=float(env.get("ATTEST_BODY_TIMEOUT") or 30),
             max_connections=int(env.get("ATTEST_MAX_CONNECTIONS") or 1000),
+            undo_seconds=max(0, int(env.get("ATTEST_UNDO_SECONDS") or 30)),
+            appeal_cooling_off_hours=_hours_or_never(env.get("ATTEST_APPEAL_COOLING_OFF_HOURS")),
         )
 
 
@@ -135,6 +149,17 @@ def listening_at(settings: Settings, host: str | None, port: int | None,
     host, port = host or settings.host, port or settings.port
     base_url = settings.base_url if env.get("ATTEST_BASE_URL") else f"http://{host}:{port}"
     return replace(settings, host=host, port=port, base_url=base_url)
+
+
+def _hours_or_never(value: str | None) -> float | None:
+    """ATTEST_APPEAL_COOLING_OFF_HOURS: unset, never; else at least an hour (a night's distance is the point)."""
+    if value is None or not value.strip():
+        return None
+    hours = float(value)
+    if hours < 1:
+        raise ValueError("ATTEST_APPEAL_COOLING_OFF_HOURS must be at least 1: the same moderator decides an "
+                         "appeal only after some distance from their first decision")
+    return hours
 
 
 def _days(name: str, value: str | None, *, default: int, minimum: int, why: str) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from reviews.platform.db import Executor
 from reviews.screening import contact_evidence
-from reviews.screening.flags import confidence
+from reviews.screening.score import grade
 
 
 def _snippet(text: str, width: int = 90) -> str:
@@ -57,7 +57,7 @@ async def explain(conn: Executor, review_id: int) -> list[str] | None:
     for f in flags:
         ev: dict[str, Any] = f["evidence"] or {}
         lines.append("")
-        lines.append(f"{f['kind']} (confidence {confidence(f['kind'], f['score']):.2f}, {f['state']})")
+        lines.append(f"{f['kind']} (weight {grade(f['kind'], f['score'], ev).value:.2f}, {f['state']})")
         if f["kind"] == "campaign":
             lines.append(f"  {ev.get('authors')} distinct authors at {', '.join(ev.get('merchants', []))}, "
                          f"from {str(ev.get('window', ['?'])[0])[:10]} to {str(ev.get('window', ['', '?'])[-1])[:10]}")

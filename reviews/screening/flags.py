@@ -11,17 +11,10 @@ from typing import Any
 from embedding.detect import Flag, merge_flags
 from reviews.collection import store as reviews
 from reviews.platform.db import Connection, Executor
+from reviews.screening import score
 
 # A photo of the review is a photo of another review (`reviews.screening.photo_copies`); its score is 0-1.
 PHOTO_COPY = "photo_copy"
-# Each kind's raw score on a common 0-1 scale, so one number can rank a review's flags.
-_SCALES = {"campaign": 6.0, "burst": 10.0}
-
-
-def confidence(kind: str, score: float) -> float:
-    scale = _SCALES.get(kind, 1.0)
-    return round(min(1.0, max(0.0, score / scale)), 4)
-
 
 async def flagged_reviews(conn: Executor, merchant_slug: str | None = None,
                           states: tuple[str, ...] = ("open",)) -> list[dict[str, Any]]:
@@ -35,13 +28,15 @@ async def flagged_reviews(conn: Executor, merchant_slug: str | None = None,
         list(states), merchant_slug,
     )
     out: dict[int, dict[str, Any]] = {}
+    graded: dict[int, list[tuple[str, float, dict[str, Any] | None]]] = {}
     for r in rows:
         entry = out.setdefault(r["review_id"], {
             "review_id": r["review_id"], "external_id": r["external_id"], "merchant": r["slug"],
             "reasons": [], "related": [], "score": 0.0,
         })
         entry["reasons"].append(r["kind"])
-        entry["score"] = max(entry["score"], confidence(r["kind"], r["score"]))
+        graded.setdefault(r["review_id"], []).append((r["kind"], r["score"], r["evidence"]))
+        entry["score"] = score.of_flags(graded[r["review_id"]]).value
         for rid in (r["evidence"] or {}).get("related", []):
             if rid != r["review_id"] and rid not in entry["related"]:
                 entry["related"].append(rid)
@@ -83,6 +78,15 @@ async def decide(conn: Connection, review_ids: Sequence[int], state: str, by: st
         """UPDATE flags SET state = $2, decided_by = $3, decided_at = $4
            WHERE review_id = ANY($1::bigint[]) AND state = 'open'""",
         list(review_ids), state, by, now)
+    return int(result.split()[-1])
+
+
+async def reopen(conn: Connection, review_id: int, by: str, decided_at: datetime) -> int:
+    """Open again the flags one decision closed (that decision was undone)."""
+    result = await conn.execute(
+        """UPDATE flags SET state = 'open', decided_by = NULL, decided_at = NULL
+           WHERE review_id = $1 AND decided_by = $2 AND decided_at = $3 AND state IN ('upheld', 'dismissed')""",
+        review_id, by, decided_at)
     return int(result.split()[-1])
 
 

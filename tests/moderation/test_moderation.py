@@ -4,6 +4,7 @@ import json
 import pytest
 
 from reviews import cli
+from reviews.accounts import manage
 from reviews.moderation.decisions import Conflict, decide
 from reviews.platform.errors import ValidationError
 from reviews.platform.services import Services
@@ -69,6 +70,9 @@ async def test_moderate_command(services: Services, monkeypatch: pytest.MonkeyPa
     rid = await held_review(services)
     assert await asyncio.to_thread(cli.main, ["moderate", str(rid), "--reject"]) == 2
     assert "code" in capsys.readouterr().err
-    assert await asyncio.to_thread(cli.main, ["moderate", str(rid), "--publish", "--by", "lea"]) == 0
+    assert await asyncio.to_thread(cli.main, ["moderate", str(rid), "--publish", "--by", "lea"]) == 1  # no such one
+    assert "lea is not a console moderator" in capsys.readouterr().err
+    await manage.invite(services, "lea@example.com", "moderator", None, actor="test", all_merchants=True)
+    assert await asyncio.to_thread(cli.main, ["moderate", str(rid), "--publish", "--by", "lea@example.com"]) == 0
     assert json.loads(capsys.readouterr().out)["state"] == "published"
     assert await asyncio.to_thread(cli.main, ["moderate", "999999", "--publish"]) == 2

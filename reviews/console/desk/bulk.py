@@ -20,7 +20,9 @@ async def bulk(request: Request, desk: Desk) -> Response:
     who, merchants = desk.who, desk.merchants
     form = await posted(request, who)
     assert who.user is not None
-    ids = sorted({int(v) for v in form.get("ids", []) if v.isdigit() and len(v) < 19})
+    # A campaign's row in the queue sends its members as one value ("12,13,14").
+    values = form.get("ids", []) + [v for c in form.get("campaign", []) for v in c.split(",")[:1000]]
+    ids = sorted({int(v) for v in values if v.isdigit() and len(v) < 19})
     decision, code, note = first(form, "decision"), first(form, "code") or None, first(form, "note") or None
     chosen = await queue.summaries(who.svc.pool, ids, merchants)
     problem = None
@@ -38,7 +40,8 @@ async def bulk(request: Request, desk: Desk) -> Response:
         for c in chosen:
             try:
                 await decisions.decide(conn, c["id"], decision, moderator=who.user.email, now=now, code=code, note=note,
-                                       user_id=who.user.id, merchants=merchants)
+                                       user_id=who.user.id, merchants=merchants,
+                                       cooling_off=who.svc.settings.appeal_cooling_off)
                 done += 1
             except (ApiError, ValidationError) as exc:
                 refused.append((c["id"], getattr(exc, "message", str(exc))))

@@ -15,13 +15,14 @@ from reviews.collection.reasons import REASONS, reason
 from reviews.console.desk import done, evidence
 from reviews.console.desk import photos as desk_photos
 from reviews.console.desk.done import reject_label
-from reviews.console.desk.queue import filters_of
+from reviews.console.desk.queue import filters_of, score_words
 from reviews.console.errors import PageNotFound
 from reviews.console.guards import Desk, moderator_page, posted
 from reviews.console.web import _, first, render
 from reviews.moderation import claims, decisions, queue
 from reviews.moderation.queue import Filters
 from reviews.platform.errors import NotFound, ValidationError
+from reviews.screening import score
 
 
 def _figure(locale: str, link: dict[str, Any]) -> str:
@@ -75,12 +76,32 @@ def _text(title: str | None, body: str | None) -> str:
 async def _neighbours(desk: Desk, review_id: int, request: Request) -> dict[str, Any]:
     """The previous and next review of the held tab, for j and k."""
     f = filters_of(request)
-    entries, _total = await queue.held(desk.who.svc.pool, desk.merchants, Filters(**{**f.__dict__, "page": 1}))
-    ids = [e.review_id for e in entries]
+    entries, *_ = await queue.held(desk.who.svc.pool, desk.merchants, Filters(**{**f.__dict__, "page": 1}))
+    ids = [m.review_id for e in entries for m in (e.members or [e])]
     if review_id not in ids:
         return {"prev": None, "next": ids[0] if ids else None}
     i = ids.index(review_id)
     return {"prev": ids[i - 1] if i > 0 else None, "next": ids[i + 1] if i + 1 < len(ids) else None}
+
+
+def appeal_rule(found: queue.ReviewFile, user_id: int, now: datetime, cooling: timedelta | None
+                ) -> dict[str, Any] | None:
+    """Who decided the review that is now appealed, and whether this moderator may decide the appeal
+    (another moderator may; the first one only after the install's cooling-off period, if any)."""
+    if found.appeal is None or found.appeal["state"] != "open" or not found.decisions:
+        return None
+    first = found.decisions[-1]
+    mine = [d["decided_at"] for d in found.decisions if d["user_id"] == user_id]
+    rule: dict[str, Any] = {"who": first["moderator"], "when": first["decided_at"], "hours": None, "until": None}
+    if not mine:
+        return {**rule, "case": "other", "may": True}
+    if cooling is None:
+        return {**rule, "case": "mine", "may": False}
+    until = max(mine) + cooling
+    hours = f"{cooling.total_seconds() / 3600:g}"
+    if now < until:
+        return {**rule, "case": "mine_waiting", "may": False, "until": until, "hours": hours}
+    return {**rule, "case": "mine_allowed", "may": True, "hours": hours}
 
 
 @moderator_page
@@ -159,6 +180,10 @@ async def _file(request: Request, desk: Desk, review_id: int, *, status_code: in
                   reject_label=reject_label(who.locale, r["reject_reason"]),
                   claimed_by=claim.email if claim and claim.user_id != who.user.id else None,
                   campaign_ids=[m.id for m in campaign["members"]] + [review_id] if campaign else [],
+                  why=score_words(who.locale, score.of_flags((f["kind"], f["score"], f["evidence"])
+                                                             for f in found.flags if f["state"] == "open")
+                                  if any(f["state"] == "open" for f in found.flags) else None),
+                  appeal_rule=appeal_rule(found, who.user.id, now, who.svc.settings.appeal_cooling_off),
                   nav=await _neighbours(desk, review_id, request), done=await done.done_message(request, desk),
                   query=urlencode(filters_of(request).query()), **desk_photos.in_file(desk, found.photos, found.copies))
 
@@ -174,7 +199,8 @@ async def decide_one(request: Request, desk: Desk) -> Response:
             result = await decisions.decide(conn, review_id, first(form, "decision"), moderator=who.user.email,
                                    now=who.svc.clock.now(), code=first(form, "code") or None,
                                    note=first(form, "note") or None, user_id=who.user.id,
-                                   version=first(form, "version"), merchants=merchants)
+                                   version=first(form, "version"), merchants=merchants,
+                                   grace=done.grace(who.svc), cooling_off=who.svc.settings.appeal_cooling_off)
             await claims.release(conn, [review_id])
     except NotFound:
         raise PageNotFound() from None

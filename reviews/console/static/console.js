@@ -1,6 +1,6 @@
 // Keyboard shortcuts for moderators, and copy buttons; everything works without this script.
-// j/k next and previous, x select a row, p publish, r reject, c the whole campaign, ? the list (the Photos
-// tab: j/k, a approve, A the review's photos, r reject). Off when the user turned single-key
+// j/k next and previous, x select a row, p publish, r reject, c the whole campaign, u undo, ? the list (the
+// Photos tab: j/k, a approve, A the review's photos, r reject). Off when the user turned single-key
 // shortcuts off (WCAG 2.1.4), and never while typing in a field.
 (function () {
   "use strict";
@@ -64,6 +64,22 @@
     } else if (copyFallback(source, text)) {
       done();
     }
+  });
+  // An Undo goes away when its grace period is over (the server would refuse it by then).
+  // Counted from the page's arrival (seconds the server counted), never against the browser's clock.
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-undo-seconds]"), function (form) {
+    var left = parseInt(form.getAttribute("data-undo-seconds"), 10) * 1000;
+    if (!(left > 0)) { form.remove(); return; }
+    window.setTimeout(function () { form.remove(); }, Math.min(left, 2147483647));
+  });
+  // Select all: the queue's header box (shown only with this script) ticks every row's box on the page.
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-select-all]"), function (all) {
+    all.hidden = false;
+    all.addEventListener("change", function () {
+      Array.prototype.forEach.call(all.form.querySelectorAll('td.pick input[type="checkbox"]'), function (box) {
+        box.checked = all.checked;
+      });
+    });
   });
   if (document.body.dataset.shortcuts !== "on") return;
   // The Photos tab: j/k move between the cards, a approves, A approves the rest of the review's too,
@@ -142,6 +158,11 @@
         if (reject.tagName === "SELECT") { if (reject.selectedIndex < 1) reject.selectedIndex = 1; } else { reject.checked = true; }
         event.preventDefault();
       }
+      return;
+    }
+    if (key === "u") {
+      var undo = document.querySelector('form[data-undo-seconds] button[data-key="u"]');
+      if (undo) { undo.focus(); event.preventDefault(); }
       return;
     }
     if (key === "c") {
