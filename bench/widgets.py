@@ -15,8 +15,9 @@ uvicorn processes on 127.0.0.1, each on a free port and with the uvicorn setting
 The endpoints are the ones a shop's pages load: embed.js and the review list's module, the strings,
 the star snippets of a collection page in one `ratings.json` (20 products), a product's review list
 as embed.js asks for it (`reviews.json`), the trust badge's verdict (`badge.json?host=`), the SVG
-badge, the SEO fragment a shop's server includes (`reviews.html`), and the older `summary.json`
-(the shop's and a product's), all asked with a browser's `Accept-Encoding`.
+badge, the SEO fragment a shop's server includes (`reviews.html`), the older `summary.json` (the
+shop's and a product's), a product's topics and the public shop page (`/shops/{slug}`), all asked
+with a browser's `Accept-Encoding`.
 
 The client is wrk (Debian's `wrk`; installed with apt-get if it is missing): C, one thread,
 `--connections` keep-alive connections. It is not the bottleneck: the bench prints the CPU wrk
@@ -74,6 +75,8 @@ ENDPOINTS = {  # name: (path, target ratio)
     "summary.json": (f"/widgets/v1/{SLUG}/summary.json", 0.75),
     "product summary.json": (f"/widgets/v1/{SLUG}/summary.json?product=SKU-1", 0.75),
     "product topics.json": (f"/widgets/v1/{SLUG}/products/SKU-1/topics.json", 0.75),
+    # (Not the feeds: a process streams only a few at once by design, and answers the rest 503.)
+    "public page": (f"/shops/{SLUG}", 0.75),
 }
 P99_TARGET = 3.0  # at most this many times the bare app's p99
 # Recomputed by each server for each answer; everything else of Attest's answer the bare app repeats.

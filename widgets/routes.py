@@ -9,6 +9,7 @@ from functools import partial
 from urllib.parse import quote
 
 import asyncpg
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -427,6 +428,20 @@ async def i18n_json(widgets: Widgets, request: Request) -> Response:
                           responses.JSON).send(request)
 
 
+class _Language(Convertor[str]):
+    """A language's code in a path: two letters, never a shop endpoint's name."""
+
+    regex = "[a-z]{2}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("language", _Language())
+
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -450,7 +465,12 @@ def routes(config: Config, prefix: str = "") -> list[Route]:
     Each call has a cache of its own, so two apps in one process (tests) never share answers."""
     widgets = Widgets(config, Cache(), streaming.Streams())
     return [
+        # The scripts and strings first: every widget loads them, and each route tried costs every request
+        # that passes it. No shop endpoint ends in ".js", nor is named with two letters, so a shop whose
+        # slug is "js" or "i18n" still gets its own.
         _get(prefix + "/embed.js", partial(embed_js, widgets)),
+        _get(prefix + "/js/{family}.js", partial(family_js, widgets)),
+        _get(prefix + "/i18n/{lang:language}.json", partial(i18n_json, widgets)),
         _get(prefix + "/{slug}/summary.json", partial(summary_json, widgets)),
         # A product id may hold "/" (Shopify handles do not, SKUs may): the path form takes it too.
         _get(prefix + "/{slug}/products/{product_id:path}/summary.json", partial(summary_json, widgets)),
@@ -466,7 +486,4 @@ def routes(config: Config, prefix: str = "") -> list[Route]:
         # What buyers mention: the shop's own reviews (or `?product=`), and a product's.
         _get(prefix + "/{slug}/topics.json", partial(topics_json, widgets)),
         _get(prefix + "/{slug}/products/{product_id:path}/topics.json", partial(topics_json, widgets)),
-        # After the shop routes, so a shop whose slug is "i18n" or "js" still gets its own endpoints.
-        _get(prefix + "/i18n/{lang}.json", partial(i18n_json, widgets)),
-        _get(prefix + "/js/{family}.js", partial(family_js, widgets)),
     ]

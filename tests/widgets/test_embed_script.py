@@ -25,7 +25,7 @@ def versions_in(loader: str) -> dict[str, str]:
     """The families' versions the loader carries: {reviews:"1a2b3c4d",...}."""
     found = re.search(r"\{reviews:[^}]*\}", loader)
     assert found, "no versions in the loader"
-    return dict(re.findall(r'(\w+):"([0-9a-f]{6})"', found.group()))
+    return dict(re.findall(r'(\w+):"([0-9a-f]{5})"', found.group()))
 
 
 async def _family(client: httpx.AsyncClient, name: str, **headers: str) -> httpx.Response:

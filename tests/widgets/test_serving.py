@@ -275,3 +275,17 @@ async def test_metrics_label_widget_requests_with_their_route(client: httpx.Asyn
         assert f'attest_http_requests_total{{method="GET",route="{route}",status="200"}}' in text, route
     assert 'attest_http_requests_total{method="GET",route="unmatched",status="404"}' in text
     assert 'route="/widgets/v1"' not in text and "demo-shop" not in text
+
+
+async def test_a_shop_named_like_the_scripts_folders_keeps_its_endpoints(client: httpx.AsyncClient, services: Services):
+    # The scripts' and strings' routes come first; a shop whose slug is "js" or "i18n" still gets its own.
+    async with services.pool.acquire() as conn:
+        for slug in ("js", "i18n"):
+            shop, _ = await merchants.create(conn, name=f"Shop {slug}", slug=slug)
+            await add_review(services, shop.id, 4, product_id="SKU-1")
+    for slug in ("js", "i18n"):
+        assert (await client.get(f"/widgets/v1/{slug}/summary.json")).json()["count"] == 1
+        assert (await client.get(f"/widgets/v1/{slug}/reviews.json")).json()["total"] == 1
+    assert (await client.get("/widgets/v1/i18n/de.json")).json()
+    assert (await client.get("/widgets/v1/i18n/xx.json")).status_code == 404
+    assert (await client.get("/widgets/v1/js/reviews.js")).headers["content-type"].startswith("application/javascript")

@@ -25,7 +25,6 @@
   var base = api.replace(/\/widgets\/v1\/$/, "");
   // Replaced when served: the style sheet every family shares, and each family's version.
   var CSS = "__CSS__", V = "__V__";
-  var LANGS = ["en", "es", "it", "pl", "ro", "de", "fr"];
   // The fixed heights (px) of the families that have one (the stars': one line at least), replaced
   // when served (scripts.HEIGHTS: the console's snippets keep the same).
   var HEIGHT = "__H__";
@@ -100,7 +99,7 @@
   // The element's data-lang, else the page's language, else the browser's; English if not one of ours.
   var language = (h) => {
     var l = (h.dataset.lang || d.documentElement.lang || navigator.language || "").slice(0, 2).toLowerCase();
-    return LANGS.includes(l) ? l : "en";
+    return /^(en|es|it|pl|ro|de|fr)$/.test(l) ? l : "en";
   };
 
   // The strings of one language as a function: t("count", {num: 3}) picks the plural form.
@@ -173,7 +172,7 @@
       box = el("div", "w", null, root);
       // The height the page gave the element before this script ran (its fallback content), at least
       // the family's own where it has a fixed one; the review list's is the page's, or an estimate.
-      var fixed = HEIGHT[kind], n = Math.min(50, parseInt(h.dataset.limit, 10) || 5);
+      var fixed = HEIGHT[kind], n = Math.min(50, +h.dataset.limit || 5);
       box.style.minHeight = (fixed ? Math.max(line, fixed) : line || 390 + 150 * n) + "px";
     }
     h.attest = { h, kind, slug, product: h.dataset.product || "", lang: box.lang = language(h), root, box };

@@ -77,4 +77,5 @@ async def campaign_page(request: Request, desk: Desk) -> Response:
     members = await queue.summaries(pool, ids, merchants)
     links = [link for link in (flag["evidence"] or {}).get("links", []) if link.get("a") in ids or link.get("b") in ids]
     about = facts(who.locale, [(m["name"], m["locale"], m["submitted_at"]) for m in members], links)
-    return render("campaign.html", who, review_id=review_id, members=members, facts=about, reasons=REASONS, ids=ids)
+    return render("campaign.html", who, review_id=review_id, members=members, facts=about, reasons=REASONS, ids=ids,
+                  contacts=(flag["evidence"] or {}).get("contacts"))
