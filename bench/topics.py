@@ -138,12 +138,14 @@ Shown = tuple[set[int], list[dict[str, Any]]]  # a product's reviews, and its to
 
 def score(products: dict[str, Shown], aspects_of: dict[int, set[str]], language_of: dict[int, str]) -> dict[str, Any]:
     """products: product -> (its review ids, its topics, each {"reviews": ids assigned, "quotes": [ids]})."""
-    quotes = pure = pairs = covered = multilingual = merged = 0
+    quotes = pure = pairs = covered = multilingual = merged = split = 0
+    together: list[float] = []
     for everyone, found in products.values():
         for topic in found:
             topic["aspect"] = _aspect(topic["reviews"], aspects_of)
             quotes += len(topic["quotes"])
             pure += sum(topic["aspect"] in aspects_of[q] for q in topic["quotes"])
+        split += sum(n > 1 for n in collections.Counter(t["aspect"] for t in found).values())
         labelled: dict[str, set[int]] = collections.defaultdict(set)
         for rid in everyone:
             for a in aspects_of[rid]:
@@ -154,13 +156,17 @@ def score(products: dict[str, Shown], aspects_of: dict[int, set[str]], language_
             pairs += 1
             mine = [t for t in found if t["aspect"] == aspect]
             covered += bool(mine)
+            if mine:
+                together.append(max(len(reviews & t["reviews"]) for t in mine) / len(reviews))
             if len({language_of[r] for r in reviews}) >= 2:
                 multilingual += 1
                 merged += any(len({language_of[r] for r in t["reviews"] if aspect in aspects_of[r]}) >= 2
                               for t in mine)
     return {"purity": pure / quotes if quotes else 0.0, "quotes": quotes, "coverage": covered / pairs if pairs else 0.0,
             "aspects": pairs, "merging": merged / multilingual if multilingual else 0.0,
-            "multilingual": multilingual, "topics": sum(len(f) for _, f in products.values())}
+            "multilingual": multilingual, "split": split,
+            "together": statistics.mean(together) if together else 0.0,
+            "topics": sum(len(f) for _, f in products.values())}
 
 
 def _phrases(topic: building.Topic) -> list[dict[str, Any]]:
@@ -222,11 +228,12 @@ def sweep_grid(cached: dict[str, tuple[list[building.Mention], Any, str]], every
                aspects_of: dict[int, set[str]], language_of: dict[int, str]) -> list[dict[str, Any]]:
     grid = []
     chosen = building.GROUPING
-    variants = [(join, rescue, 3) for join in (0.45, 0.5, 0.55) for rescue in (0.3, 0.33, 0.36, 0.38, 0.4, 0.42, 0.45)
-                if rescue <= join]
-    variants += [(chosen.join, chosen.rescue, 4), (chosen.join, chosen.rescue, 5)]  # a stricter support rule
-    for join, rescue, support in variants:
-        params = building.Params(grouping=Grouping(join=join, rescue=rescue, attach=join, sample=1500),
+    variants = [(join, rescue, join, 3) for join in (0.45, 0.5, 0.55)
+                for rescue in (0.3, 0.33, 0.36, 0.38, 0.4, 0.42, 0.45) if rescue <= join]
+    variants += [(chosen.join, chosen.rescue, adopt, 3) for adopt in (0.33, 0.36, 0.38, 0.4, 0.42, 0.45, 0.48)]
+    variants += [(chosen.join, chosen.rescue, chosen.adopt, 4), (chosen.join, chosen.rescue, chosen.adopt, 5)]
+    for join, rescue, adopt, support in variants:  # the last two: a stricter support rule
+        params = building.Params(grouping=Grouping(join=join, rescue=rescue, adopt=adopt, attach=join, sample=1500),
                                  min_reviews=support, min_authors=support)
         products: dict[str, Shown] = {}
         for key, (mentions, vectors, visitor) in cached.items():
@@ -235,7 +242,8 @@ def sweep_grid(cached: dict[str, tuple[list[building.Mention], Any, str]], every
                 "reviews": {p.mention.review_id for p in t.mentions},
                 "quotes": [q["review_id"] for q in shown.quotes(_phrases(t), visitor, t.main_language)]}
                 for t in found])
-        grid.append({"join": join, "rescue": rescue, "support": support, **score(products, aspects_of, language_of)})
+        grid.append({"join": join, "rescue": rescue, "adopt": adopt, "support": support,
+                     **score(products, aspects_of, language_of)})
     return grid
 
 
@@ -544,11 +552,14 @@ def report_quality(q: dict[str, Any], labelled: int, sweep: bool) -> None:
     print(f"purity: {q['purity']:.3f} of {q['quotes']} quotes shown")
     print(f"coverage: {q['coverage']:.3f} of {q['aspects']} aspects mentioned by 3+ reviews of a product")
     print(f"cross-language merging: {q['merging']:.3f} of {q['multilingual']} such aspects in 2+ languages")
+    print(f"aspects split: {q['split']} times an aspect is the aspect of two or more topics of one product")
+    print(f"together: {q['together']:.3f} of a covered aspect's reviews are in its largest topic (mean)")
     if sweep:
-        print(f"\n{'join':>5}{'rescue':>8}{'support':>9}{'purity':>8}{'coverage':>10}{'merging':>9}{'topics':>8}")
+        print(f"\n{'join':>5}{'rescue':>8}{'adopt':>7}{'support':>9}{'purity':>8}{'coverage':>10}{'merging':>9}"
+              f"{'split':>7}{'together':>10}{'topics':>8}")
         for g in q["sweep"]:
-            print(f"{g['join']:>5.2f}{g['rescue']:>8.2f}{g['support']:>9}{g['purity']:>8.3f}{g['coverage']:>10.3f}"
-                  f"{g['merging']:>9.3f}{g['topics']:>8}")
+            print(f"{g['join']:>5.2f}{g['rescue']:>8.2f}{g['adopt']:>7.2f}{g['support']:>9}{g['purity']:>8.3f}"
+                  f"{g['coverage']:>10.3f}{g['merging']:>9.3f}{g['split']:>7}{g['together']:>10.3f}{g['topics']:>8}")
 
 
 def report_ids(grid: list[dict[str, Any]]) -> None:
