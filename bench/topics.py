@@ -17,14 +17,17 @@ its reviews are labelled with (ties: alphabetical). Then:
 - coverage: of the aspects at least 3 reviews of one product are labelled with, the share that is
   some topic's aspect on that product (target >= 0.7);
 - cross-language merging: of those aspects whose reviews are in two or more languages, the share
-  with one topic holding that aspect's reviews in two or more languages (reported).
+  with one topic holding that aspect's reviews in two or more languages (reported);
+- split: how many times an aspect is the aspect of two or more topics of one product, and
+  together: for the covered aspects, the share of their reviews in their largest topic (mean):
+  how far paraphrases of one aspect end in one topic (reported).
 
 `--sweep` then groups the same cached clause vectors again under other thresholds (no database,
-no model) and prints the three figures for each: how the defaults in `reviews.insights.topics`
-were chosen. `rescue` is the only threshold that moves them on products this small (a group
-with support stops growing at `join`, which matters on large products only); a stricter support
-rule than the issue's 3 reviews by 3 authors is shown too (it leaves these small products almost
-no topic).
+no model) and prints the figures for each: how the defaults in `reviews.insights.topics` were
+chosen. `rescue` is the threshold that moves purity and coverage on products this small (a group
+with support stops growing at `join`, which matters on large products only); `adopt` moves
+together; a stricter support rule than the issue's 3 reviews by 3 authors is shown too (it
+leaves these small products almost no topic).
 
 `--ids` then follows topic ids (`reviews.insights.identity`) through the same cached vectors:
 each product's reviews added one at a time (by id, the corpus' order), then, from all of them,

@@ -23,8 +23,8 @@ Clause = tuple[int, str]  # review id, md5 of the clause's text
 # At least one clause shared for every two that are not. Measured on the development corpus
 # (`bench/topics.py --ids`: each product's reviews added one at a time, then each withdrawn in
 # turn; 183 times a topic followed an old one of its aspect that shared clauses with it): at 1/3, 181
-# kept their id and none took the id of a topic of another aspect; at 1/2, 8 lost theirs (small
-# topics of 3-4 clauses that swap one: 2 shared of 5), at 0.6, 23. The only old and new topics of
+# kept their id and none took the id of a topic of another aspect; at 1/2, 6 lost theirs (small
+# topics of 3-4 clauses that swap one: 2 shared of 5), at 0.6, 18. The only old and new topics of
 # different aspects that shared clauses at all shared 1 in 7 (0.14): 1/3 stays well above it.
 # Below 1/2 an old topic may be that close to two new ones (a split): the closer takes its id.
 FLOOR = Fraction(1, 3)
