@@ -2,7 +2,7 @@
 published reviews takes to recompute.
 
     .venv/bin/python bench/topics.py [--corpus tests/data/dev.jsonl] [--aspects tests/data/aspects.jsonl]
-                                     [--reviews 5000] [--runs 5] [--keep DIR] [--sweep] [--no-timing]
+                                     [--reviews 5000] [--runs 5] [--keep DIR] [--sweep] [--ids] [--no-timing]
 
 Quality. The corpus' genuine reviews (the ones `tests/data/aspects.jsonl` labels; detection holds
 the bought ones) are stored as published reviews in a fresh embedded database, one shop per corpus
@@ -17,14 +17,24 @@ its reviews are labelled with (ties: alphabetical). Then:
 - coverage: of the aspects at least 3 reviews of one product are labelled with, the share that is
   some topic's aspect on that product (target >= 0.7);
 - cross-language merging: of those aspects whose reviews are in two or more languages, the share
-  with one topic holding that aspect's reviews in two or more languages (reported).
+  with one topic holding that aspect's reviews in two or more languages (reported);
+- split: how many times an aspect is the aspect of two or more topics of one product, and
+  together: for the covered aspects, the share of their reviews in their largest topic (mean):
+  how far paraphrases of one aspect end in one topic (reported).
 
 `--sweep` then groups the same cached clause vectors again under other thresholds (no database,
-no model) and prints the three figures for each: how the defaults in `reviews.insights.topics`
-were chosen. `rescue` is the only threshold that moves them on products this small (a group
-with support stops growing at `join`, which matters on large products only); a stricter support
-rule than the issue's 3 reviews by 3 authors is shown too (it leaves these small products almost
-no topic).
+no model) and prints the figures for each: how the defaults in `reviews.insights.topics` were
+chosen. `rescue` is the threshold that moves purity and coverage on products this small (a group
+with support stops growing at `join`, which matters on large products only); `adopt` moves
+together; a stricter support rule than the issue's 3 reviews by 3 authors is shown too (it
+leaves these small products almost no topic).
+
+`--ids` then follows topic ids (`reviews.insights.identity`) through the same cached vectors:
+each product's reviews added one at a time (by id, the corpus' order), then, from all of them,
+each withdrawn in turn; at each step the new topics take the old ones' ids as a recomputation
+gives them, under several Jaccard floors. It counts the topics that kept the id of a topic of
+their aspect (kept), of another aspect (wrong), and those that lost it though an old topic of
+their aspect shared clauses with them (lost): how `identity.FLOOR` was chosen.
 
 `--write-backgrounds` computes `reviews/insights/backgrounds.py` again: each language's mean vector
 over Attest's own gettext catalogs (the same messages in every language), which the grouping takes
@@ -56,6 +66,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +78,7 @@ from _common import aembedded_database, copy_database, fresh_database, kept_data
 from threadpoolctl import threadpool_limits
 
 from embedding.model import MULTILINGUAL_MODEL, get_embedder
-from reviews.insights import clauses, recompute, store
+from reviews.insights import clauses, identity, recompute, store
 from reviews.insights import topics as building
 from reviews.insights.grouping import Grouping
 from reviews.platform import db
@@ -130,12 +141,14 @@ Shown = tuple[set[int], list[dict[str, Any]]]  # a product's reviews, and its to
 
 def score(products: dict[str, Shown], aspects_of: dict[int, set[str]], language_of: dict[int, str]) -> dict[str, Any]:
     """products: product -> (its review ids, its topics, each {"reviews": ids assigned, "quotes": [ids]})."""
-    quotes = pure = pairs = covered = multilingual = merged = 0
+    quotes = pure = pairs = covered = multilingual = merged = split = 0
+    together: list[float] = []
     for everyone, found in products.values():
         for topic in found:
             topic["aspect"] = _aspect(topic["reviews"], aspects_of)
             quotes += len(topic["quotes"])
             pure += sum(topic["aspect"] in aspects_of[q] for q in topic["quotes"])
+        split += sum(n > 1 for n in collections.Counter(t["aspect"] for t in found).values())
         labelled: dict[str, set[int]] = collections.defaultdict(set)
         for rid in everyone:
             for a in aspects_of[rid]:
@@ -146,13 +159,17 @@ def score(products: dict[str, Shown], aspects_of: dict[int, set[str]], language_
             pairs += 1
             mine = [t for t in found if t["aspect"] == aspect]
             covered += bool(mine)
+            if mine:
+                together.append(max(len(reviews & t["reviews"]) for t in mine) / len(reviews))
             if len({language_of[r] for r in reviews}) >= 2:
                 multilingual += 1
                 merged += any(len({language_of[r] for r in t["reviews"] if aspect in aspects_of[r]}) >= 2
                               for t in mine)
     return {"purity": pure / quotes if quotes else 0.0, "quotes": quotes, "coverage": covered / pairs if pairs else 0.0,
             "aspects": pairs, "merging": merged / multilingual if multilingual else 0.0,
-            "multilingual": multilingual, "topics": sum(len(f) for _, f in products.values())}
+            "multilingual": multilingual, "split": split,
+            "together": statistics.mean(together) if together else 0.0,
+            "topics": sum(len(f) for _, f in products.values())}
 
 
 def _phrases(topic: building.Topic) -> list[dict[str, Any]]:
@@ -161,7 +178,8 @@ def _phrases(topic: building.Topic) -> list[dict[str, Any]]:
              "quote_rank": p.quote_rank} for p in topic.mentions]
 
 
-async def quality(dsn: str, rows: list[dict[str, Any]], labels: dict[str, set[str]], sweep: bool) -> dict[str, Any]:
+async def quality(dsn: str, rows: list[dict[str, Any]], labels: dict[str, set[str]], sweep: bool,
+                  ids: bool = False) -> dict[str, Any]:
     conn = await db.connect(dsn)
     pool = await db.create_pool(dsn, min_size=1, max_size=2)
     embedder = get_embedder(MULTILINGUAL_MODEL)
@@ -191,7 +209,7 @@ async def quality(dsn: str, rows: list[dict[str, Any]], labels: dict[str, set[st
                 "SELECT id FROM reviews WHERE merchant_id = $1 AND product_id = $2", merchant_id, product)}
             shown_topics[key] = (everyone, [{"reviews": members[t["id"]],
                                              "quotes": [q["review_id"] for q in t["quotes"]]} for t in answer])
-            if sweep:
+            if sweep or ids:
                 reviews = await store.published(conn, merchant_id, product, embedder.name)
                 mentions, vectors = recompute.mentions(reviews, embedder.name)
                 cached[key] = (mentions, vectors, visitor)
@@ -201,6 +219,8 @@ async def quality(dsn: str, rows: list[dict[str, Any]], labels: dict[str, set[st
         if sweep:
             result["sweep"] = sweep_grid(cached, {k: v[0] for k, v in shown_topics.items()}, aspects_of,
                                          language_of)
+        if ids:
+            result["ids"] = ids_grid(cached, aspects_of)
         return result
     finally:
         await pool.close()
@@ -211,11 +231,12 @@ def sweep_grid(cached: dict[str, tuple[list[building.Mention], Any, str]], every
                aspects_of: dict[int, set[str]], language_of: dict[int, str]) -> list[dict[str, Any]]:
     grid = []
     chosen = building.GROUPING
-    variants = [(join, rescue, 3) for join in (0.45, 0.5, 0.55) for rescue in (0.3, 0.33, 0.36, 0.38, 0.4, 0.42, 0.45)
-                if rescue <= join]
-    variants += [(chosen.join, chosen.rescue, 4), (chosen.join, chosen.rescue, 5)]  # a stricter support rule
-    for join, rescue, support in variants:
-        params = building.Params(grouping=Grouping(join=join, rescue=rescue, attach=join, sample=1500),
+    variants = [(join, rescue, join, 3) for join in (0.45, 0.5, 0.55)
+                for rescue in (0.3, 0.33, 0.36, 0.38, 0.4, 0.42, 0.45) if rescue <= join]
+    variants += [(chosen.join, chosen.rescue, adopt, 3) for adopt in (0.33, 0.36, 0.38, 0.4, 0.42, 0.45, 0.48)]
+    variants += [(chosen.join, chosen.rescue, chosen.adopt, 4), (chosen.join, chosen.rescue, chosen.adopt, 5)]
+    for join, rescue, adopt, support in variants:  # the last two: a stricter support rule
+        params = building.Params(grouping=Grouping(join=join, rescue=rescue, adopt=adopt, attach=join, sample=1500),
                                  min_reviews=support, min_authors=support)
         products: dict[str, Shown] = {}
         for key, (mentions, vectors, visitor) in cached.items():
@@ -224,7 +245,65 @@ def sweep_grid(cached: dict[str, tuple[list[building.Mention], Any, str]], every
                 "reviews": {p.mention.review_id for p in t.mentions},
                 "quotes": [q["review_id"] for q in shown.quotes(_phrases(t), visitor, t.main_language)]}
                 for t in found])
-        grid.append({"join": join, "rescue": rescue, "support": support, **score(products, aspects_of, language_of)})
+        grid.append({"join": join, "rescue": rescue, "adopt": adopt, "support": support,
+                     **score(products, aspects_of, language_of)})
+    return grid
+
+
+def _top_aspects(review_ids: set[int], aspects_of: dict[int, set[str]]) -> set[str]:
+    """The aspects most of these reviews are labelled with (all of them, when tied)."""
+    counter = collections.Counter(a for rid in review_ids for a in aspects_of[rid])
+    return {a for a, n in counter.items() if n == max(counter.values())}
+
+
+def _chain(steps: list[list[building.Topic]], aspects_of: dict[int, set[str]],
+           floor: Fraction) -> collections.Counter[str]:
+    """Gives ids to each step's topics as `store.replace` does, and counts, at each step, the new
+    topics that kept an id of a topic of the same aspect ("kept"), of another ("wrong"), and the
+    ones that kept none though an old topic of their aspect shared clauses with them ("lost").
+    Where a topic's reviews are labelled with two aspects as often, either is its aspect."""
+    counts: collections.Counter[str] = collections.Counter()
+    old: dict[int, tuple[set[identity.Clause], set[str]]] = {}
+    fresh = 0
+    for found in steps:
+        new = [({(p.mention.review_id, store.clause_md5(p.mention.text)) for p in t.mentions},
+                _top_aspects({p.mention.review_id for p in t.mentions}, aspects_of)) for t in found]
+        carried = identity.carry({i: c for i, (c, _) in old.items()}, [c for c, _ in new], floor)
+        now: dict[int, tuple[set[identity.Clause], set[str]]] = {}
+        for (clauses_, aspects), kept in zip(new, carried, strict=True):
+            if kept is not None:
+                counts["kept" if old[kept][1] & aspects else "wrong"] += 1
+            elif any(a & aspects and c & clauses_ for c, a in old.values()):
+                counts["lost"] += 1
+            if kept is None:
+                fresh += 1
+                kept = -fresh
+            now[kept] = (clauses_, aspects)
+        old = now
+    return counts
+
+
+def ids_grid(cached: dict[str, tuple[list[building.Mention], Any, str]],
+             aspects_of: dict[int, set[str]]) -> list[dict[str, Any]]:
+    """How topic ids fare under each Jaccard floor (`reviews.insights.identity`) on the corpus:
+    each product's reviews added one at a time in their order (ids follow the corpus), then,
+    from all of them, each one withdrawn in turn (and put back)."""
+    def topics_of(mentions: list[building.Mention], vectors: Any, reviews: set[int]) -> list[building.Topic]:
+        rows = [i for i, m in enumerate(mentions) if m.review_id in reviews]
+        return building.build([mentions[i] for i in rows], vectors[rows])
+
+    chains: list[list[list[building.Topic]]] = []
+    for mentions, vectors, _visitor in cached.values():
+        order = sorted({m.review_id for m in mentions})
+        chains.append([topics_of(mentions, vectors, set(order[:k])) for k in range(1, len(order) + 1)])
+        every = topics_of(mentions, vectors, set(order))
+        chains += [[every, topics_of(mentions, vectors, set(order) - {r})] for r in order]
+    grid = []
+    for floor in (Fraction(1, 5), Fraction(1, 3), Fraction(2, 5), Fraction(1, 2), Fraction(3, 5), Fraction(7, 10)):
+        counts: collections.Counter[str] = collections.Counter()
+        for steps in chains:
+            counts += _chain(steps, aspects_of, floor)
+        grid.append({"floor": floor, **{k: counts[k] for k in ("kept", "wrong", "lost")}})
     return grid
 
 
@@ -353,7 +432,11 @@ async def timed_run(dsn: str, merchant_id: int, made: list[dict[str, Any]], runs
 
 
 async def timing(rows: list[dict[str, Any]], n: int, runs: int, keep: Path) -> dict[str, Any]:
-    key = {"reviews": n, "splitter": clauses.VERSION, "model": MULTILINGUAL_MODEL, "joined": JOINED, "bench": 2}
+    # A database kept from other migrations (renumbered ones too) is made again.
+    schema = hashlib.md5(b"".join(p.name.encode() + p.read_bytes() for p in sorted(db.MIGRATIONS_DIR.glob("*.sql"))),
+                         usedforsecurity=False).hexdigest()
+    key = {"reviews": n, "splitter": clauses.VERSION, "model": MULTILINGUAL_MODEL, "joined": JOINED, "bench": 2,
+           "schema": schema}
     name = f"topics{n}"
     with kept_database(keep, name, key) as (_server, admin, folder, kept):
         made = synthetic(rows, n)
@@ -437,6 +520,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, default=Path(tempfile.gettempdir()) / "attest-bench-topics")
     parser.add_argument("--sweep", action="store_true", help="also group again under other thresholds")
+    parser.add_argument("--ids", action="store_true", help="also how topic ids last under each Jaccard floor")
     parser.add_argument("--no-timing", action="store_true", help="quality only")
     parser.add_argument("--no-quality", action="store_true", help="timing only")
     parser.add_argument("--write-backgrounds", action="store_true",
@@ -449,11 +533,13 @@ def main() -> int:
 
     async def run_quality() -> dict[str, Any]:
         async with aembedded_database("topics_quality") as (_server, dsn, _tmp):
-            return await quality(dsn, rows, labels, args.sweep)
+            return await quality(dsn, rows, labels, args.sweep, args.ids)
 
     q = asyncio.run(run_quality()) if not args.no_quality else None
     if q is not None:
         report_quality(q, len(rows), args.sweep)
+        if args.ids:
+            report_ids(q["ids"])
     ok = q is None or (q["purity"] >= 0.8 and q["coverage"] >= 0.7)
     if not args.no_timing:
         ok = report_timing(asyncio.run(timing(rows, args.reviews, args.runs, args.keep)), args.reviews) and ok
@@ -469,11 +555,22 @@ def report_quality(q: dict[str, Any], labelled: int, sweep: bool) -> None:
     print(f"purity: {q['purity']:.3f} of {q['quotes']} quotes shown")
     print(f"coverage: {q['coverage']:.3f} of {q['aspects']} aspects mentioned by 3+ reviews of a product")
     print(f"cross-language merging: {q['merging']:.3f} of {q['multilingual']} such aspects in 2+ languages")
+    print(f"aspects split: {q['split']} times an aspect is the aspect of two or more topics of one product")
+    print(f"together: {q['together']:.3f} of a covered aspect's reviews are in its largest topic (mean)")
     if sweep:
-        print(f"\n{'join':>5}{'rescue':>8}{'support':>9}{'purity':>8}{'coverage':>10}{'merging':>9}{'topics':>8}")
+        print(f"\n{'join':>5}{'rescue':>8}{'adopt':>7}{'support':>9}{'purity':>8}{'coverage':>10}{'merging':>9}"
+              f"{'split':>7}{'together':>10}{'topics':>8}")
         for g in q["sweep"]:
-            print(f"{g['join']:>5.2f}{g['rescue']:>8.2f}{g['support']:>9}{g['purity']:>8.3f}{g['coverage']:>10.3f}"
-                  f"{g['merging']:>9.3f}{g['topics']:>8}")
+            print(f"{g['join']:>5.2f}{g['rescue']:>8.2f}{g['adopt']:>7.2f}{g['support']:>9}{g['purity']:>8.3f}"
+                  f"{g['coverage']:>10.3f}{g['merging']:>9.3f}{g['split']:>7}{g['together']:>10.3f}{g['topics']:>8}")
+
+
+def report_ids(grid: list[dict[str, Any]]) -> None:
+    print("\ntopic ids as reviews arrive one by one and are withdrawn (new topics per step: kept an id of the same "
+          "aspect, of another, lost one)")
+    print(f"{'floor':>6}{'kept':>7}{'wrong':>7}{'lost':>7}")
+    for g in grid:
+        print(f"{float(g['floor']):>6.2f}{g['kept']:>7}{g['wrong']:>7}{g['lost']:>7}")
 
 
 def report_timing(t: dict[str, Any], n: int) -> bool:

@@ -26,9 +26,13 @@ _BLOCK = 4096  # rows of the clause x centroid products at a time (memory stays 
 @dataclass(frozen=True)
 class Grouping:
     join: float  # average cosine similarity between two groups at which they merge
-    # ... and the lower one at which a group too small to be shown may still join another: on a
+    # ... and the lower one at which two groups too small to be shown may still join: on a
     # product with a handful of reviews, three buyers rarely say the same thing in close words.
     rescue: float
+    # ... and the one at which a group too small to be shown joins one that has support: without
+    # it, two buyers who said it alike ("Die Lieferung kam zu spät", "Die Lieferung hat vier Tage
+    # gedauert") join each other first and then neither topic nor anything else.
+    adopt: float
     attach: float  # average similarity to a cluster's members at which a clause outside the sample joins it
     sample: int  # distinct clauses clustered exactly in one round
 
@@ -43,8 +47,8 @@ def _order_key(text: str) -> bytes:
 
 def _exact(vectors: np.ndarray, params: Grouping, rows: list[list[int]], supported: Support) -> np.ndarray:
     """Cluster labels 0.. of each vector (average linkage). Two groups merge when their average
-    similarity reaches `join`, or `rescue` when one of them lacks support; `rows[i]` are the
-    input rows vector i stands for."""
+    similarity reaches `join`, `adopt` when one of them lacks support, `rescue` when both do;
+    `rows[i]` are the input rows vector i stands for."""
     n = vectors.shape[0]
     if n == 1:
         return np.zeros(1, dtype=np.int64)
@@ -62,17 +66,60 @@ def _exact(vectors: np.ndarray, params: Grouping, rows: list[list[int]], support
         if left is None or right is None:
             continue
         similarity = 1.0 - distance
-        if similarity >= params.join or (similarity >= params.rescue
-                                         and not (strong[int(a)] or strong[int(b)])):
+        supported_sides = strong[int(a)] + strong[int(b)]
+        if similarity >= (params.rescue, params.adopt, params.join)[supported_sides]:
             joined = left + right
             members[n + step] = joined
             members[int(a)] = members[int(b)] = None
             # Support only grows with a group: asked only while neither side has it (small groups).
             strong[n + step] = strong[int(a)] or strong[int(b)] or supported([r for i in joined for r in rows[i]])
+    kept = [i for i, g in enumerate(members) if g is not None]
+    groups = _regroup(vectors, [members[i] or [] for i in kept], [strong[i] for i in kept], params, rows, supported)
     labels = np.empty(n, dtype=np.int64)
-    for label, group_members in enumerate(g for g in members if g is not None):
+    for label, group_members in enumerate(groups):
         labels[group_members] = label
     return labels
+
+
+def _regroup(vectors: np.ndarray, groups: list[list[int]], strong: list[bool], params: Grouping,
+             rows: list[list[int]], supported: Support) -> list[list[int]]:
+    """The tree's groups merged further, closest pair first, while a pair is close enough.
+
+    The tree only offers a group the merge above it: when that one is refused (a stray clause met
+    at a low similarity), the group is never offered another, however close. So two groups of
+    one aspect stay apart ("Spedizione lentissima", "Consegna in ritardo di due settimane"), and a
+    pair of clauses that joined each other first never joins either. Here every pair is offered
+    again, by the same measure: the average similarity between two groups' members is the dot
+    product of their mean vectors."""
+    k = len(groups)
+    if k < 2:
+        return groups
+    sums = np.stack([vectors[g].astype(np.float64).sum(axis=0) for g in groups])
+    sizes = np.array([len(g) for g in groups], dtype=np.float64)
+    sims = (sums / sizes[:, None]) @ (sums / sizes[:, None]).T
+    np.fill_diagonal(sims, -np.inf)
+    thresholds = np.array([params.rescue, params.adopt, params.join])
+    is_strong = np.array(strong, dtype=np.int64)
+    while True:
+        room = np.where(sims >= thresholds[is_strong[:, None] + is_strong[None, :]], sims, -np.inf)
+        at = int(np.argmax(room))  # the first of equals: fixed order
+        a, b = divmod(at, k)
+        if room[a, b] == -np.inf:
+            break
+        a, b = min(a, b), max(a, b)
+        groups[a] = groups[a] + groups[b]
+        groups[b] = []
+        sums[a] += sums[b]
+        sizes[a] += sizes[b]
+        is_strong[a] = bool(is_strong[a] or is_strong[b] or supported([r for i in groups[a] for r in rows[i]]))
+        sims[b, :] = sims[:, b] = -np.inf
+        alive = sizes > 0
+        sizes[b] = 0
+        alive[b] = False
+        row = np.where(alive, (sums / np.maximum(sizes, 1)[:, None]) @ (sums[a] / sizes[a]), -np.inf)
+        row[a] = -np.inf
+        sims[a, :] = sims[:, a] = row
+    return [sorted(g) for g in groups if g]
 
 
 def _means(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:

@@ -2,7 +2,8 @@
 `topic_sets`, `topics` and `topic_mentions`, and the reads the recomputation needs.
 
 Only published reviews are ever grouped. A recomputation replaces a product's topics whole, in
-the transaction that settles its job; the cache keeps each review's clause vectors while its text
+the transaction that settles its job, each keeping the id of the old topic it continues
+(`identity`); the cache keeps each review's clause vectors while its text
 (and the splitter) stay the same, and forgets those of reviews that left for good.
 """
 
@@ -15,7 +16,7 @@ from datetime import datetime
 
 import asyncpg
 
-from reviews.insights import clauses
+from reviews.insights import clauses, identity
 from reviews.insights.topics import Topic
 from reviews.platform.db import Connection, Executor
 
@@ -133,27 +134,41 @@ async def lock(conn: Connection, merchant_id: int, product_id: str | None) -> No
                        f"topics:{merchant_id}:{'p:' + product_id if product_id is not None else 'shop'}")
 
 
+async def _clauses_of(conn: Connection, set_id: int) -> dict[int, set[identity.Clause]]:
+    """The clauses of each topic of this set, as stored by the last recomputation."""
+    found: dict[int, set[identity.Clause]] = {}
+    for r in await conn.fetch("""SELECT m.topic_id, m.review_id, m.clause_md5 FROM topics t
+                                 JOIN topic_mentions m ON m.topic_id = t.id WHERE t.set_id = $1""", set_id):
+        found.setdefault(r["topic_id"], set()).add((r["review_id"], r["clause_md5"]))
+    return found
+
+
 async def replace(conn: Connection, merchant_id: int, product_id: str | None, model: str, reviews: int,
                   topics: Sequence[Topic], now: datetime) -> int:
-    """This product's topics, replacing the ones before. Returns the topic set's id."""
+    """This product's topics, replacing the ones before (each keeping the id of the old one it continues).
+    Returns the topic set's id."""
     set_id: int = await conn.fetchval(
         """INSERT INTO topic_sets (merchant_id, product_id, model, reviews, computed_at) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (merchant_id, product_id) DO UPDATE SET model = EXCLUDED.model, reviews = EXCLUDED.reviews,
                computed_at = EXCLUDED.computed_at
            RETURNING id""",
         merchant_id, product_id, model, reviews, now)
+    kept = identity.carry(await _clauses_of(conn, set_id),
+                          [{(p.mention.review_id, clause_md5(p.mention.text)) for p in t.mentions} for t in topics])
     await conn.execute("DELETE FROM topics WHERE set_id = $1", set_id)
     if not topics:
         return set_id
     ids = await conn.fetch(
-        """INSERT INTO topics (set_id, position, review_count, stars_high, stars_mid, stars_low, languages,
+        """INSERT INTO topics (id, set_id, position, review_count, stars_high, stars_mid, stars_low, languages,
                                main_language)
-           SELECT $1, t.* FROM unnest($2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::jsonb[],
-                                      $8::text[]) AS t
+           SELECT coalesce(t.kept, nextval(pg_get_serial_sequence('topics', 'id'))), $1, t.position, t.review_count,
+                  t.high, t.mid, t.low, t.languages, t.main_language
+           FROM unnest($9::bigint[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::jsonb[], $8::text[])
+                AS t(kept, position, review_count, high, mid, low, languages, main_language)
            RETURNING id, position""",
         set_id, [t.position for t in topics], [t.review_count for t in topics],
         [t.stars["high"] for t in topics], [t.stars["mid"] for t in topics], [t.stars["low"] for t in topics],
-        [t.languages for t in topics], [t.main_language for t in topics])
+        [t.languages for t in topics], [t.main_language for t in topics], kept)
     by_position = {r["position"]: r["id"] for r in ids}
     placed = [(by_position[t.position], p) for t in topics for p in t.mentions]
     await conn.execute(
