@@ -123,7 +123,7 @@ async def test_a_phone_photo_from_the_review_page_to_its_erasure(
                 async with page.expect_navigation():
                     await page.keyboard.press("a")
                 seen["said"] = await page.inner_text("p.done[role=status]")
-                signed_in["moderator"] = page  # still signed in for step 4
+                signed_in["moderator"] = page  # still signed in for steps 4 and 5
                 return seen
 
             signed_in: dict[str, Page] = {}
@@ -199,7 +199,6 @@ async def test_a_phone_photo_from_the_review_page_to_its_erasure(
                 await page.goto(f"{live}/console/photos")  # the Photos tab: the new photo waits, its pair beside it
                 seen["tab"] = [await page.locator("[data-photo]").count(),
                                await page.locator("[data-photo] .pair img").count()]
-                await page.context.close()
                 return seen
 
             seen = await browser.run(evidence)
@@ -234,6 +233,19 @@ async def test_a_phone_photo_from_the_review_page_to_its_erasure(
             said = await browser.run(erase)
             print(f"the privacy page after the erasure: {' '.join(said.split())[:300]}")
             assert await browser.run(strip) == [0, 0]  # the review and its photo are gone from the shop's page
+
+            async def file_after() -> list[Any]:
+                page = signed_in["moderator"]
+                await page.goto(f"{live}/console/reviews/{second}")
+                notice = page.locator(".notice")
+                seen = [await notice.locator(".pair img").count(), await notice.first.inner_text(),
+                        sent["public_key"] in await page.content()]
+                await page.context.close()
+                return seen
+
+            # The held review's file keeps the flag's words, and nothing of the erased photo.
+            sides, notice, named = await browser.run(file_after)
+            assert sides == 0 and not named and "was deleted since" in notice
     for name, marker in traces.items():
         assert await _tables_holding(services, marker) == [], name
     assert await services.pool.fetchval("SELECT count(*) FROM photos WHERE review_id = $1", first) == 0
