@@ -515,6 +515,7 @@ async def test_export_and_erase_one_buyer_and_another_is_untouched(
         assert await services.pool.fetchval("SELECT buyer_email FROM orders WHERE external_id = 'G-1'")
         done = await owner.post(SHOP + "/privacy/erase", data=_form(confirm.text, f"{SHOP}/privacy/erase"))
         assert done.status_code == 200 and "Erased" in done.text
+        assert "· photos deleted: 0</p>" in done.text  # every kind of data it erased is counted
         assert (await owner.get(f"{SHOP}/privacy/exports/{export_id}")).status_code == 410
     anna = await services.pool.fetchrow("SELECT * FROM orders WHERE external_id = 'G-1'")
     bob = await services.pool.fetchrow("SELECT * FROM orders WHERE external_id = 'G-2'")
