@@ -102,11 +102,13 @@ export default (c, A) => {
     if (first) fill(first, 1);
     box.addEventListener("change", () => load(1));
     box.addEventListener("click", (e) => {
-      var bar = e.target.closest("[data-stars]"), chip = e.target.closest(".chips button"), ph = e.target.closest(".ph a");
+      var bar = e.target.closest("[data-stars]"), chip = e.target.closest(".chips button");
+      var ph = e.target.closest(".ph a");
       if (ph || chip) {
         e.preventDefault();
         A.load("extras").then((m) => {
           c.x = m;
+          // A chip: its topic chosen (or let go, the second time) before the list is asked for again.
           ph ? m.default(c, A, ph) : load(1, tp = tp == chip.value ? "" : chip.value);
         });
       } else if (bar) {
