@@ -80,8 +80,6 @@ export default (c, A) => {
     var list = box.querySelector(".list"), form = box.querySelector(".tools");
     if (!list) return;
     var stars = form.elements.stars;
-    // The fragment's button for a page without script: here the choices apply at once.
-    form.querySelector(".go")?.remove();
 
     var fill = (d, reset) => {
       var added = d.reviews.map((r) => card(c, A, r, box.dataset.shop, 1));
