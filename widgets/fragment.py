@@ -48,9 +48,14 @@ class Shop:
     base_url: str  # Attest's own address, where the reviews' photos are
 
 
+# The topic chips are links here (to the public page, filtered), where the widget draws buttons.
+_CHIP_LINKS = (".chips a{display:block;border:1px solid #8c959f;border-radius:6px;padding:.3em .6em;"
+               "text-decoration:none}")
+
+
 def css(accent: str) -> str:
     built = scripts.build()
-    return f"{built.base_css}{_HALF_STARS}{built.reviews_css}.w{{--s:{accent}}}"
+    return f"{built.base_css}{_HALF_STARS}{built.reviews_css}{_CHIP_LINKS}.w{{--s:{accent}}}"
 
 
 def _review(catalog: Catalog, row: Record, locale: str, shop: Shop) -> dict[str, Any]:
@@ -71,7 +76,9 @@ def _review(catalog: Catalog, row: Record, locale: str, shop: Shop) -> dict[str,
 
 
 def render(catalog: Catalog, *, locale: str, shop: Shop, product_id: str, product_name: str, facts: Record | None,
-           summary: dict[str, Any], rows: list[Record], total: int, per_page: int) -> Fragment:
+           summary: dict[str, Any], rows: list[Record], total: int, per_page: int,
+           topics: list[dict[str, Any]]) -> Fragment:
+    """The fragment; `topics` are the product's, as topics.json has them for `locale` (the chips)."""
     env = catalog.environment(TEMPLATES_DIR, locale)
     style = css(shop.accent)
     count = summary["count"]
@@ -84,7 +91,7 @@ def render(catalog: Catalog, *, locale: str, shop: Shop, product_id: str, produc
         average=format_decimal(summary["average"], "0.0", locale=catalog.babel_locale(locale)) if count else "",
         half_stars=round((summary["average"] or 0) * 2),
         distribution=[(n, summary["distribution"][str(n)]) for n in range(5, 0, -1)],
-        reviews=[_review(catalog, r, locale, shop) for r in rows], total=total, per_page=per_page,
+        reviews=[_review(catalog, r, locale, shop) for r in rows], total=total, per_page=per_page, chips=topics,
         more=total > len(rows),
         # A product without published reviews has no rating to declare: no structured data at all.
         jsonld=Markup(jsonld.dumps(doc)) if count and doc else None,  # noqa: S704 (escaped for a script element)

@@ -55,11 +55,9 @@ _PAGE = f"""SELECT r.*, {PHOTOS} AS photos,
                    CASE WHEN $8::bigint IS NULL THEN NULL ELSE
                        (SELECT json_agg(json_build_object('field', m.field, 'start', m.start_at, 'end', m.end_at)
                                         ORDER BY m.field DESC, m.start_at) {_MENTIONS}) END AS mentions
-            FROM (SELECT {_COLUMNS}, count(*) OVER () AS total,
-                         row_number() OVER (ORDER BY ({LANGUAGE} = $9) DESC NULLS LAST, {{order}}) AS n
-                  {_FROM} {_WHERE}
-                  ORDER BY n LIMIT $10 OFFSET $11) r
-            ORDER BY r.n"""
+            FROM (SELECT {_COLUMNS}, count(*) OVER () AS total {_FROM} {_WHERE}
+                  ORDER BY {{order}} LIMIT $10 OFFSET $11) r
+            ORDER BY {{order}}"""
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,9 @@ async def published_reviews(pool: asyncpg.Pool, merchant_id: int, f: ReviewFilte
         raise ValueError(f"unknown sort {f.sort!r}")
     args = (merchant_id, f.product_id, f.shop_only, f.stars, f.language, f.with_reply, f.with_photos)
     # The total rides on each row (one query, one scan), except past the last page, where there is none.
-    rows = await pool.fetch(_PAGE.format(order=_ORDER[f.sort]), *args, f.topic_id, f.first_language, limit, offset)
+    # The page's own rows are put in order again (the same columns): a few, not the whole selection.
+    order = f"({LANGUAGE} = $9) DESC NULLS LAST, {_ORDER[f.sort]}"
+    rows = await pool.fetch(_PAGE.format(order=order), *args, f.topic_id, f.first_language, limit, offset)
     if rows:
         return Listing(rows, int(rows[0]["total"]))
     total = await pool.fetchval(f"SELECT count(*) {_FROM} {_WHERE}", *args, f.topic_id) if offset else 0

@@ -297,8 +297,9 @@ async def fragment_html(config: Config, request: Request, merchant: asyncpg.Reco
                          verification_url=_verification_url(request, merchant["slug"]), base_url=_base_url(request))
     facts = await queries.product_facts(pool, merchant["id"], product)
     name = (facts["ordered_name"] or facts["reviewed_name"] if facts else None) or product
+    chips = await _topics(config, pool, merchant["id"], await queries.topic_set(pool, merchant["id"], product), locale)
     out = fragment.render(config.catalog, locale=locale, shop=shop, product_id=product, product_name=name, facts=facts,
-                          summary=summary, rows=found.rows, total=found.total, per_page=per_page)
+                          summary=summary, rows=found.rows, total=found.total, per_page=per_page, topics=chips)
     headers = {"Content-Security-Policy": _FRAGMENT_CSP.format(style=out.style_hash), "Content-Language": locale,
                # For the shop's page that includes it; on its own it is a duplicate of that page.
                "X-Robots-Tag": "noindex", "X-Attest-Style-Hash": out.style_hash}

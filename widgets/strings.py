@@ -46,7 +46,7 @@ SINGULAR = {
     "close": "Close",
     "mention": "What buyers mention",
     "mentioned": "Mentioned in %(language)s",
-    "of": "%(num)s of them %(stars)s",
+    "split": "%(high)s of them 4-5★, %(low)s of them 1-2★",
 }
 PLURAL = {
     "rated": ("Rated %(avg)s out of 5 from %(num)d review", "Rated %(avg)s out of 5 from %(num)d reviews"),

@@ -268,7 +268,10 @@ def _widget_answers() -> dict[str, Any]:
             "pages": {"type": "integer", "minimum": 0},
             "summary": {**_ref("Summary"), "description": "Of the shop's (or product's) published reviews, "
                                                           "unfiltered: the histogram"},
-            "shop": _ref("WidgetShop")}},
+            "shop": _ref("WidgetShop"),
+            "topics": {"type": "array", "items": _ref("Topic"), "description": (
+                "Only with `product`: what buyers mention, as topics.json has it for the visitor's language "
+                "(the chips above the list; `topic` filters to one)")}}},
         "Rating": rating,
         "Ratings": {"type": "object", "required": ["shop", "products"], "properties": {
             "shop": _ref("Rating"),

@@ -91,6 +91,11 @@ async def browser(client: httpx.AsyncClient) -> AsyncIterator[Any]:
                 await route.fulfill(status=r.status_code, headers=headers, body=r.content)
             elif url == SHOP + "/product":
                 await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=PAGE)
+            elif url == SHOP + "/fragment":  # what a shop's server does: the fragment in its own page
+                fragment = (await client.get("/widgets/v1/demo-shop/products/SKU-1/reviews.html?lang=en")).text
+                await route.fulfill(status=200, content_type="text/html; charset=utf-8",
+                                    body=PAGE.replace(PAGE[PAGE.index('<div id="r"'):PAGE.index('<p id="after">')],
+                                                      fragment))
             elif url == SHOP + "/axe.min.js":
                 await route.fulfill(status=200, content_type="text/javascript", body=AXE.read_bytes())
             else:
@@ -211,5 +216,29 @@ async def test_the_public_product_page_with_photos_and_chips(browser: Any, shop:
             "Great battery life", "The battery lasts two days", "the battery died"]
         violations = await axe_violations(page)
         assert violations == [], describe(violations)
+    finally:
+        await page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+async def test_the_seo_fragment_with_photos_and_chips(browser: Any, shop: dict[str, Any], width: str):
+    page = await _open(browser, SHOP + "/fragment", width)
+    try:
+        await _photos_loaded(page, "document.querySelector('[data-attest-fragment]').shadowRoot"
+                                   ".querySelectorAll('.ph img')")
+        shifts = await page.evaluate("window.__shifts")
+        print(f"\nCLS SEO fragment with photos and chips at {width}px: {sum(shifts):.4f}")
+        assert sum(shifts) == 0, shifts
+        host = "[data-attest-fragment]"
+        assert await page.locator(f"{host} >> .ph img").count() == 2
+        chips = page.locator(f"{host} >> .chips a")
+        assert await chips.count() == 2
+        assert await chips.first.get_attribute("href") == f"{ATTEST}/shops/demo-shop/products/SKU-1?topic=" \
+            f"{shop['battery']}"
+        violations = await axe_violations(page)
+        assert violations == [], describe(violations)
+        # Taken over by embed.js: a thumbnail opens the lightbox here too.
+        await page.locator(f"{host} >> .ph a").first.click()
+        await page.locator(f"{host} >> dialog.lb").wait_for(state="visible")
     finally:
         await page.context.close()

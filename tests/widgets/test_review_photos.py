@@ -15,6 +15,7 @@ import pytest
 from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from reviews.platform.settings import Settings
+from tests.helpers import HOSTILE
 from tests.widgets.feed_support import BASE_URL, order, parse, product_feed_schema, review, settings_at
 from tests.widgets.photo_support import add_photo
 
@@ -156,3 +157,15 @@ async def test_the_product_feed_names_the_reviewer_images(client: httpx.AsyncCli
               for el in parse(r.content).findall("reviews/review")}
     assert images[str(shop.captioned)] == [f"{BASE_URL}/photos/{k}/photo.webp" for k in shop.shown]
     assert images[str(shop.plain)] == []
+
+
+async def test_a_hostile_caption_is_text_everywhere(client: httpx.AsyncClient, services: Services,
+                                                   shop: Shop) -> None:
+    await services.pool.execute("UPDATE photos SET caption = $1 WHERE public_key = $2", HOSTILE, shop.shown[0])
+    await services.pool.execute("UPDATE reviews SET updated_at = now() WHERE id = $1", shop.captioned)  # a new version
+    for path in ("/shops/demo-shop", "/shops/demo-shop/products/SKU-1", "/widgets/v1/demo-shop/widget.html",
+                 "/widgets/v1/demo-shop/products/SKU-1/reviews.html"):
+        text = (await client.get(path)).text
+        assert HOSTILE not in text and "&lt;script&gt;" in text, path
+    body = (await client.get("/widgets/v1/demo-shop/reviews.json")).json()
+    assert next(p["alt"] for x in body["reviews"] for p in x["photos"]) == HOSTILE.strip()

@@ -127,3 +127,14 @@ async def test_a_label_from_another_language_says_so(client: httpx.AsyncClient, 
     assert '<span lang="en">The battery lasts two days</span> <span class="muted">(Mencionado en inglés)</span>' \
         in spanish
     assert "3 reseñas · 2 de ellas con 4-5★" in spanish
+
+
+async def test_the_seo_fragment_links_its_chips_to_the_public_page(client: httpx.AsyncClient, shop: Shop) -> None:
+    r = await client.get(f"/widgets/v1/demo-shop/products/{PRODUCT}/reviews.html", params={"lang": "en"})
+    assert r.status_code == 200
+    chips = re.findall(r'<li><a href="([^"]+)"><b lang="(\w+)">([^<]+)</b> · ([^<]+)</a></li>', r.text)
+    page = f"http://testserver{PAGE}"
+    assert chips == [(f"{page}?topic={shop.battery}", "en", "The battery lasts two days",
+                      "3 reviews · 2 of them 4-5★, 1 of them 1-2★"),
+                     (f"{page}?topic={shop.strap}", "en", "Strap is comfy",
+                      "3 reviews · 1 of them 4-5★, 2 of them 1-2★")]

@@ -53,11 +53,10 @@ export default (c, A) => {
         x.ariaLabel = t("mention");
         T.map((k, l) => {
           var b = el("button", 0, null, el("li", 0, null, x));
-          b.dataset.topic = k.id;
+          b.value = k.id;
           el("b", 0, (l = k.label).text, b).lang = l.lang;
           b.append((l.in_visitor_language ? "" : " (" + t("mentioned", { language: l.language_name }) + ")") + " · " +
-            t("count", { num: k.reviews }) + " · " + t("of", { num: k.stars["4-5"], stars: "4-5★" }) + ", " +
-            t("of", { num: k.stars["1-2"], stars: "1-2★" }));
+            t("count", { num: k.reviews }) + " · " + t("split", { high: k.stars["4-5"], low: k.stars["1-2"] }));
         });
       }
       f = el("form", "tools", null, box);
@@ -81,12 +80,10 @@ export default (c, A) => {
     var list = box.querySelector(".list"), form = box.querySelector(".tools");
     if (!list) return;
     var stars = form.elements.stars;
-    // The fragment's button for a page without script: here the choices apply at once.
-    form.querySelector(".go")?.remove();
 
     var fill = (d, reset) => {
       var added = d.reviews.map((r) => card(c, A, r, box.dataset.shop, 1));
-      box.querySelectorAll("[data-topic]").forEach((b) => b.ariaPressed = b.dataset.topic == tp);
+      box.querySelectorAll(".chips button").forEach((b) => b.ariaPressed = b.value == tp);
       if (reset) list.textContent = "";
       list.append(...added);
       box.querySelector(".more").hidden = d.page >= d.pages;
@@ -103,12 +100,14 @@ export default (c, A) => {
     if (first) fill(first, 1);
     box.addEventListener("change", () => load(1));
     box.addEventListener("click", (e) => {
-      var bar = e.target.closest("[data-stars]"), chip = e.target.closest("[data-topic]"), ph = e.target.closest(".ph a");
+      var bar = e.target.closest("[data-stars]"), chip = e.target.closest(".chips button");
+      var ph = e.target.closest(".ph a");
       if (ph || chip) {
         e.preventDefault();
         A.load("extras").then((m) => {
           c.x = m;
-          ph ? m.default(c, A, ph) : load(1, tp = tp == chip.dataset.topic ? "" : chip.dataset.topic);
+          // A chip: its topic chosen (or let go, the second time) before the list is asked for again.
+          ph ? m.default(c, A, ph) : load(1, tp = tp == chip.value ? "" : chip.value);
         });
       } else if (bar) {
         e.preventDefault();
