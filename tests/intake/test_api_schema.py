@@ -126,7 +126,8 @@ def _within_what_no_schema_can_say(case: schemathesis.Case) -> None:
             while str(product["id"]).strip() in seen:
                 product["id"] = f"{product['id']}-{i}"[-200:]
             seen.add(str(product["id"]).strip())
-        when = datetime.fromisoformat(body["occurred_at"].strip().replace("Z", "+00:00"))
+        # The pattern takes a lower-case z too, which fromisoformat does not.
+        when = datetime.fromisoformat(re.sub(r"[zZ]$", "+00:00", body["occurred_at"].strip()))
         if when.replace(tzinfo=when.tzinfo or UTC) > datetime.now(UTC) + timedelta(days=59):
             body["occurred_at"] = datetime.now(UTC).isoformat()
     if case.path == "/api/v1/merchant/settings":
