@@ -230,6 +230,7 @@ async def test_a_campaign_of_nine_is_one_queue_row_and_one_decision(
             await keys.press("Enter", navigates=True)
             seen["done"] = await page.inner_text("main [role=status]")
             seen["keys"] = keys.pressed
+            await _axe(page, "decided, with one Undo for all", found)
             await page.goto(f"{live}/console/queue")
             seen["rows after"] = await page.locator("table[data-list] tbody tr").count()
             await context.close()
@@ -244,7 +245,7 @@ async def test_a_campaign_of_nine_is_one_queue_row_and_one_decision(
     assert seen["campaign page"] == f"/console/campaigns/{seeded.campaign[0]}" and seen["texts"] == 9
     assert seen["confirm texts"] == 9 and seen["confirm button"] == "Reject 9 reviews"
     assert seen["confirm colour"] != seen["plain colour"]
-    assert seen["done"].startswith("9 reviews decided.")
+    assert seen["done"].startswith("9 reviews decided.") and "Undo 9 decisions (u)" in seen["done"]
     assert seen["keys"] == ["j", "Enter", "c", "Enter", "Enter"]
     assert seen["rows after"] == 1
     assert not seen["axe"], "\n".join(f"{k}: {describe(v)}" for k, v in seen["axe"].items())
