@@ -85,6 +85,7 @@ def routes() -> list[Route | Mount]:
         Route("/console/photos/decide", photos.decide, methods=["POST"]),
         Route("/console/campaigns/{review_id:id}", campaign.campaign_page, methods=["GET"]),
         Route("/console/decisions/{decision_id:id}/undo", done.undo, methods=["POST"]),
+        Route("/console/decisions/undo", done.undo_many, methods=["POST"]),
         # The shops' pages.
         Route(SHOP, inbox.inbox_page, methods=["GET"]),
         Route(SHOP + "/reviews/{review_id:id}", inbox.review_page, methods=["GET"]),

@@ -90,7 +90,7 @@ async def test_judgeme_export_keeps_moderation_names_language_product_replies_an
 
     # A moderator may still publish what Judge.me held; a rescan does not hold it again.
     held = rows["Naja"]["id"]
-    assert (await attest(capsys, "moderate", str(held), "--publish", "--by", "anna"))[0] == 0
+    assert (await attest(capsys, "moderate", str(held), "--publish"))[0] == 0
     assert (await attest(capsys, "scan", "--merchant", "linen-house"))[0] == 0
     assert await env.pool.fetchval("SELECT state FROM reviews WHERE id = $1", held) == "published"
     # Importing the same export again adds nothing.

@@ -11,6 +11,7 @@ import httpx
 
 from embedding.detect import Flag
 from reviews.merchants.model import Merchant
+from reviews.moderation.decisions import RELEASE_JOB
 from reviews.platform.services import Services
 from reviews.screening import flags
 from tests.console.campaign_seed import PRAISE, seed_campaign
@@ -103,3 +104,26 @@ async def test_the_queue_orders_by_the_graded_score_and_says_why(
     assert f"/console/reviews/{burst}?" not in weak_out and "Campaign of 9 reviews" in weak_out
     file = (await client.get(f"/console/reviews/{seeded.single}")).text
     assert "0.62: a near copy of another review (70% the same)" in file
+
+
+async def test_a_whole_campaign_decided_at_once_is_undone_at_once(
+        client: httpx.AsyncClient, services: Services, merchant: Fixture) -> None:
+    seeded = await seed_campaign(services, merchant[0], size=4)
+    await _sign_in(client, services, "mod@example.com")
+    page = (await client.get(f"/console/campaigns/{seeded.campaign[0]}")).text
+    done = await client.post("/console/bulk", data={
+        **_form(page, "/console/bulk"), "code": "bought", "ids": [str(i) for i in seeded.campaign], "confirmed": "1"})
+    assert "4 reviews decided." in done.text and "Undo 4 decisions (u)" in done.text
+    assert "Nothing leaves Attest for 30 more seconds." in done.text
+    assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = $1", RELEASE_JOB) == 4
+    undone = await client.post("/console/decisions/undo", data=_form(done.text, "/console/decisions/undo")
+                               | {"ids": re.findall(r'name="ids" value="(\d+)"', done.text)})
+    assert undone.status_code == 200 and "4 reviews are back as they were, and nobody was told." in undone.text
+    states = await services.pool.fetch("SELECT state FROM reviews WHERE id = ANY($1)", seeded.campaign)
+    assert [r["state"] for r in states] == ["held"] * 4
+    assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = $1", RELEASE_JOB) == 0
+    assert await services.pool.fetchval("SELECT count(*) FROM moderation_decisions") == 0
+    assert await services.pool.fetchval("SELECT count(*) FROM audit_log WHERE action = 'moderation.undo'") == 4
+    again = await client.post("/console/decisions/undo", data=_form(done.text, "/console/decisions/undo")
+                              | {"ids": re.findall(r'name="ids" value="(\d+)"', done.text)})
+    assert again.status_code == 409 and "Too late to undo" in again.text

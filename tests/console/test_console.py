@@ -254,6 +254,11 @@ async def test_a_stale_decision_is_refused_and_a_campaign_is_rejected_in_bulk(
     per_review = await services.pool.fetchval(
         "SELECT count(*) FROM audit_log WHERE action = 'moderation.reject' AND row_id = ANY($1)", held)
     assert per_review == 3
+    # The authors' notices wait out the grace period for an undo, then leave.
+    assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = 'moderation.release'") == 4  # +publish
+    services.clock.advance(seconds=services.settings.undo_seconds)  # type: ignore[attr-defined]
+    async with make_worker(services) as worker:
+        await worker.drain()
     assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = 'moderation.notice'") == 3
     decided = await client.get("/console/queue?tab=decided")
     assert all(f"#{rid}" in decided.text for rid in held)

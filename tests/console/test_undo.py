@@ -61,8 +61,11 @@ async def _published_and_reported(client: httpx.AsyncClient, svc: Services, merc
     return rid
 
 
-async def _reject_in_console(client: httpx.AsyncClient, svc: Services, rid: int) -> str:
-    """The moderator rejects the review from its file; the page they land on."""
+async def _rejected_in_console(client: httpx.AsyncClient, svc: Services, merchant: Fixture,
+                               receiver: Receiver) -> tuple[int, str]:
+    """A moderator rejects the published, reported review from its file: its id and the page they land on."""
+    rid = await _published_and_reported(client, svc, merchant, receiver)
+    await _sign_in(client, svc, "mod@example.com")
     page = await client.get(f"/console/reviews/{rid}")
     assert page.status_code == 200
     action = f"/console/reviews/{rid}/decision"
@@ -71,7 +74,7 @@ async def _reject_in_console(client: httpx.AsyncClient, svc: Services, rid: int)
     assert r.status_code == 303, r.text
     landed = await client.get(r.headers["location"])
     assert landed.status_code == 200
-    return landed.text
+    return rid, landed.text
 
 
 def _undo_action(page: str) -> str:
@@ -86,9 +89,7 @@ def _notices(handler: RecordingHandler) -> list[str]:
 async def test_an_undo_within_the_grace_sends_nothing_and_puts_everything_back(
         client: httpx.AsyncClient, svc: Services, merchant: Fixture, receiver: Receiver, clock: FrozenClock,
         smtp_server: tuple[Controller, RecordingHandler]) -> None:
-    rid = await _published_and_reported(client, svc, merchant, receiver)
-    await _sign_in(client, svc, "mod@example.com")
-    landed = await _reject_in_console(client, svc, rid)
+    rid, landed = await _rejected_in_console(client, svc, merchant, receiver)
     assert f"#{rid} rejected as Copied or bought review; the author will be emailed." in landed
     assert "Undo (u)" in landed and f"Nothing leaves Attest for {GRACE} more seconds." in landed
     # Applied at once: the review is down; what tells the outside waits.
@@ -122,9 +123,7 @@ async def test_an_undo_within_the_grace_sends_nothing_and_puts_everything_back(
 async def test_after_the_grace_the_email_and_the_webhook_leave_exactly_once(
         client: httpx.AsyncClient, svc: Services, merchant: Fixture, receiver: Receiver, clock: FrozenClock,
         smtp_server: tuple[Controller, RecordingHandler]) -> None:
-    rid = await _published_and_reported(client, svc, merchant, receiver)
-    await _sign_in(client, svc, "mod@example.com")
-    landed = await _reject_in_console(client, svc, rid)
+    rid, landed = await _rejected_in_console(client, svc, merchant, receiver)
     action = _undo_action(landed)
     clock.advance(timedelta(seconds=GRACE - 1))
     await _drain(svc)

@@ -6,8 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reviews.collection.reasons import BY_CODE, REASONS
+from reviews.console.desk import done
 from reviews.console.guards import Desk, moderator_page, posted
-from reviews.console.web import _, first, render
+from reviews.console.web import _, _n, first, render
 from reviews.moderation import claims, decisions, queue
 from reviews.platform import audit
 from reviews.platform.errors import ApiError, ValidationError
@@ -34,19 +35,25 @@ async def bulk(request: Request, desk: Desk) -> Response:
         return render("confirm.html", who, status_code=422 if problem else 200, chosen=chosen, decision=decision,
                       code=code, note=note or "", reasons=REASONS, problem=problem,
                       merchant_names=sorted({c["name"] for c in chosen}))
-    done, refused = 0, []
+    decided: list[int] = []
+    refused = []
     now = who.svc.clock.now()
     async with who.svc.pool.acquire() as conn:
         for c in chosen:
             try:
-                await decisions.decide(conn, c["id"], decision, moderator=who.user.email, now=now, code=code, note=note,
-                                       user_id=who.user.id, merchants=merchants,
-                                       cooling_off=who.svc.settings.appeal_cooling_off)
-                done += 1
+                result = await decisions.decide(conn, c["id"], decision, moderator=who.user.email, now=now, code=code,
+                                                note=note, user_id=who.user.id, merchants=merchants,
+                                                cooling_off=who.svc.settings.appeal_cooling_off,
+                                                grace=done.grace(who.svc))
+                decided.append(int(result["decision_id"]))
             except (ApiError, ValidationError) as exc:
                 refused.append((c["id"], getattr(exc, "message", str(exc))))
         await claims.release(conn, [c["id"] for c in chosen])
         await audit.record(conn, actor=who.user.email, action=f"moderation.bulk_{decision}", table="reviews",
                            row_id=None, now=now, after={"reviews": [c["id"] for c in chosen], "code": code,
-                                                        "decided": done})
-    return render("bulk_done.html", who, done=done, refused=refused, decision=decision)
+                                                        "decided": len(decided)})
+    seconds = who.svc.settings.undo_seconds
+    undo = {"ids": decided, "seconds": seconds, "says": _n(
+        who.locale, "Nothing leaves Attest for %(num)d more second.", "Nothing leaves Attest for %(num)d more seconds.",
+        seconds) % {"num": seconds}} if decided and seconds > 0 else None
+    return render("bulk_done.html", who, done=len(decided), refused=refused, decision=decision, undo=undo)
