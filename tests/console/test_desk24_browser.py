@@ -109,6 +109,8 @@ async def test_the_decision_bar_stays_in_view_and_shop_users_see_no_desk(
                 await page.locator(".inline-reply button").first.click()
             seen["after reply"] = await page.inner_text("main [role=status]")
             seen["cards after"] = await page.locator("ol.inbox > li").count()
+            widget = await page.request.get(f"{live}/widgets/v1/{merchant[0].slug}/reviews.json?per_page=50")
+            seen["reply in the widget"] = [r["reply"]["body"] for r in (await widget.json())["reviews"] if r["reply"]]
             await _axe(page, "owner's inbox after a reply", found)
             pages = {"inbox": f"/console/m/{merchant[0].slug}", "account": "/console/account",
                      "invitations": f"/console/m/{merchant[0].slug}/invitations"}
@@ -131,6 +133,7 @@ async def test_the_decision_bar_stays_in_view_and_shop_users_see_no_desk(
                                    "Reply rate", "Median time to reply"]
         assert seen["cards"] > 0 and seen["cards after"] == seen["cards"] - 1  # answered: off the work list
         assert seen["after reply"] == "Your reply is saved and shown under the review."
+        assert "Thank you for the kind words." in seen["reply in the widget"]  # shoppers read it at once
         assert seen["desk links"] == {"inbox": 0, "account": 0, "invitations": 0}
         assert not seen["axe"], "\n".join(f"{k}: {describe(v)}" for k, v in seen["axe"].items())
 
