@@ -188,7 +188,8 @@ async def appealed(conn: Executor, merchants: list[int] | None, f: Filters) -> t
 
 async def reported(conn: Executor, merchants: list[int] | None, f: Filters) -> tuple[list[Entry], int]:
     """Reviews the shops reported, each with its open reports (reason, note, who), oldest report first.
-    A report never hides its review: the moderator decides it as any other, which closes them."""
+    A report never hides its review: the moderator decides it as any other, which closes them. A report
+    of one photo waits in the Photos tab instead, where deciding the photo closes it."""
     scope, args = _scope(merchants, 1)
     where = _filters(f, args)
     rows = await conn.fetch(
@@ -198,7 +199,7 @@ async def reported(conn: Executor, merchants: list[int] | None, f: Filters) -> t
                                  jsonb_agg(jsonb_build_object('reason', p.reason, 'note', p.note,
                                                               'reporter', p.reporter, 'at', p.created_at)
                                            ORDER BY p.created_at, p.id) AS reports
-                          FROM review_reports p WHERE p.review_id = r.id AND p.state = 'open') p
+                          FROM review_reports p WHERE p.review_id = r.id AND p.state = 'open' AND p.photo_id IS NULL) p
                  ON p.since IS NOT NULL
             WHERE r.state <> 'withdrawn' AND {scope} AND {where}
             ORDER BY p.since, r.id LIMIT {PAGE} OFFSET {PAGE * (max(f.page, 1) - 1)}""", *args)
@@ -228,7 +229,8 @@ async def counts(conn: Executor, merchants: list[int] | None) -> dict[str, int]:
                    (SELECT count(*) FROM moderation_decisions d JOIN reviews r ON r.id = d.review_id
                     WHERE {scope}) AS decided,
                    (SELECT count(*) FROM reviews r WHERE r.state <> 'withdrawn' AND {scope}
-                      AND EXISTS (SELECT 1 FROM review_reports p WHERE p.review_id = r.id AND p.state = 'open'))
+                      AND EXISTS (SELECT 1 FROM review_reports p WHERE p.review_id = r.id AND p.state = 'open'
+                                  AND p.photo_id IS NULL))
                        AS reported""", *args)
     assert row is not None
     return {"held": row["held"], "reported": row["reported"], "appealed": row["appealed"],

@@ -172,7 +172,10 @@ async def test_the_shop_sees_a_reviews_photos_and_reports_one_to_the_photos_tab(
     # The moderators see it first in the Photos tab, with the shop's words, and keep it shown.
     client.cookies.clear()
     await _sign_in(client, services, "mod@example.com")
-    assert "Photos (2)" in (await client.get("/console/queue")).text  # Jonas's waiting one and the reported one
+    queue_page = (await client.get("/console/queue")).text
+    assert "Photos (2)" in queue_page  # Jonas's waiting one and the reported one
+    # A photo's report waits in the Photos tab only: the review itself was not reported.
+    assert f'href="/console/reviews/{first}' not in (await client.get("/console/queue?tab=reported")).text
     tab = (await client.get("/console/photos")).text
     ids = [int(i) for i in re.findall(r'id="photo-(\d+)"', tab)]
     assert ids == [a, c]
