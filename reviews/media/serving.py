@@ -53,6 +53,7 @@ _KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # The answers this process gave lately, by blob and caching: a blob never changes (it is named by its
 # hash), and every request still asks the database whether its photo may be shown before it gets one.
 RECENT: Recent[Response] = Recent(max_bytes=64 * 1024 * 1024)
+LINGER = 0.05  # seconds a lookup's connection waits for the next request before going back to the pool
 MAX_KNOWN = 65_536  # photos remembered as shown, at about 300 bytes each
 
 
@@ -64,14 +65,17 @@ Query = Callable[[Executor, list[K]], Awaitable[dict[K, V]]]
 class Lookups(Generic[K, V]):
     """Answers of one query, asked for many requests at once (see the module docstring)."""
 
-    def __init__(self, query: Query[K, V]) -> None:
+    def __init__(self, query: Query[K, V], linger: float = LINGER) -> None:
         self._query = query
+        self._linger = linger
         self._waiting: list[tuple[K, asyncio.Future[V | None]]] = []
+        self._arrived = asyncio.Event()
         self._running: asyncio.Task[None] | None = None
 
     async def get(self, pool: asyncpg.Pool, key: K) -> V | None:
         answer: asyncio.Future[V | None] = asyncio.get_running_loop().create_future()
         self._waiting.append((key, answer))
+        self._arrived.set()
         if self._running is None or self._running.done():
             self._running = asyncio.create_task(self._run(pool))
         return await answer
@@ -82,9 +86,10 @@ class Lookups(Generic[K, V]):
         while self._waiting:
             batch: list[tuple[K, asyncio.Future[V | None]]] = []
             try:
-                # One connection for the whole burst: the pool would reset it after each query otherwise.
+                # One connection for the whole burst, kept a moment after it: the pool resets a connection
+                # it gets back, a second round trip, which requests arriving one at a time would each pay.
                 async with pool.acquire() as conn:
-                    while self._waiting:
+                    while self._waiting or await self._another():
                         await asyncio.sleep(0)  # the requests read in the same turn of the loop join this batch
                         batch, self._waiting = self._waiting, []
                         found = await self._query(conn, list(dict.fromkeys(key for key, _ in batch)))
@@ -96,6 +101,15 @@ class Lookups(Generic[K, V]):
                 for _, answer in failed:
                     if not answer.done():
                         answer.set_exception(exc)
+
+    async def _another(self) -> bool:
+        """Whether a request arrives within the linger."""
+        self._arrived.clear()
+        try:
+            await asyncio.wait_for(self._arrived.wait(), self._linger)
+        except TimeoutError:
+            return False
+        return True
 
 
 def public_path(public_key: str, *, thumb: bool = False) -> str:
