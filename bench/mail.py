@@ -13,7 +13,7 @@ not count against either side). Each round times
 alternating which goes first, then resets the invitations for the next round. Prints both rates
 (messages per second, best round of each) and the ratio: the median of the rounds' ratios, since
 the two runs of a round are back to back and share whatever else the machine is doing. The target
-is a ratio of at least 0.8.
+is a median ratio of at least 0.85, with every round at least 0.8.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ from reviews.platform.clock import Clock
 from reviews.platform.services import Services
 from reviews.platform.settings import Settings
 
-TARGET = 0.8
+TARGET = 0.85  # the median of the rounds
+EVERY_ROUND = 0.8  # and no round below this
 # This process's CPU seconds per run: on a busy machine wall time is noisy, CPU per message much less so.
 CPU: dict[str, list[float]] = {"worker": [], "bare": []}
 SENDER = "reviews@attest.bench"
@@ -245,11 +246,14 @@ async def _rounds(svc: Services, server: SmtpServer, rendered: list[tuple[str, s
               f"ratio {bare_times[-1] / worker_times[-1]:.2f}", file=sys.stderr)
     worker_rate = n / min(worker_times)
     bare_rate = n / min(bare_times)
-    ratio = statistics.median(b / w for w, b in zip(worker_times, bare_times, strict=True))
+    ratios = [b / w for w, b in zip(worker_times, bare_times, strict=True)]
+    ratio = statistics.median(ratios)
     print(f"messages: {n}  rounds: {rounds}  at {datetime.now(UTC):%Y-%m-%d %H:%M}Z")
     print(f"worker (render + send + settle): {worker_rate:8.1f} msgs/s (best round)")
     print(f"bare aiosmtplib loop:            {bare_rate:8.1f} msgs/s (best round)")
-    print(f"ratio: {ratio:.2f}, median of the rounds (target >= {TARGET}: {'met' if ratio >= TARGET else 'NOT met'})")
+    print(f"ratio: {ratio:.2f}, median of the rounds; lowest round {min(ratios):.2f}")
+    met = ratio >= TARGET and min(ratios) >= EVERY_ROUND
+    print(f"target: median >= {TARGET} and every round >= {EVERY_ROUND}: {'met' if met else 'NOT met'}")
     print(f"client CPU per message: worker {1000 * min(CPU['worker']) / n:.2f} ms, "
           f"bare loop {1000 * min(CPU['bare']) / n:.2f} ms (the server's CPU is in its own process)")
     if prof:
