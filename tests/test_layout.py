@@ -58,8 +58,6 @@ OWNERS = {
     "webhook_deliveries": "reviews/hooks/deliveries.py",
     "webhook_endpoints": "reviews/hooks/endpoints.py",
 }
-# Tables only the database's own triggers write (their migration says which); no module writes them.
-BY_TRIGGERS = {"widget_versions"}
 # Routes and commands: they parse, call the owner, shape the answer.
 NO_SQL = ("reviews/app.py", "reviews/cli.py", "reviews/worker.py", "reviews/buyer/*.py", "reviews/intake/api.py",
           "reviews/intake/shopify.py", "reviews/intake/woocommerce.py", "reviews/privacy/api.py", "widgets/routes.py",
@@ -82,7 +80,7 @@ def _tables() -> set[str]:
 
 def test_each_table_has_one_writing_module() -> None:
     tables = _tables()
-    assert set(OWNERS) | BY_TRIGGERS == tables, "every table needs its owner here (and in docs/architecture.md)"
+    assert set(OWNERS) == tables, "every table needs its owner here (and in docs/architecture.md)"
     writers: dict[str, set[str]] = {}
     for path in _python_files():
         for table in _WRITE.findall(path.read_text()):

@@ -14,29 +14,35 @@ _FROM = "FROM reviews r LEFT JOIN review_replies rr ON rr.review_id = r.id"
 # Newest first by when each review was written (`public.written_at`): an imported review sits among
 # the others at its source's date, not on top at the day of the import.
 WRITTEN_ORDER = "r.submitted_at DESC, r.id DESC"
-_VERSIONED = "FROM merchants m LEFT JOIN widget_versions v ON v.merchant_id = m.id"
 
 
 class Shop(NamedTuple):
     merchant: asyncpg.Record
-    # Changes whenever anything a widget shows of the shop may have: its row (every UPDATE writes a
-    # new row version with a newer xmin), or its `widget_versions` row, which the database's triggers
-    # bump in the transaction that publishes, withdraws, holds or edits a review, approves or rejects
-    # a photo, writes a reply or recomputes topics (migrations/0027_widget_versions.sql).
+    # Changes whenever anything a widget shows of the shop may have: its row, any published review
+    # of it, any reply of the shop's, or the topics of any of its products (each recomputation
+    # writes its product's topic_sets row). Every UPDATE writes a new row version with a newer xmin,
+    # so a review that is edited, published, withdrawn or held, or a reply written or edited, changes
+    # a count or a sum; SELECT ... FOR UPDATE does not.
     version: str
 
 
 async def shops(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str]) -> dict[str, Shop]:
-    """The shops of these slugs (the unknown ones left out), each with its version: two primary-key
-    lookups a shop, whatever its number of reviews."""
+    """The shops of these slugs (the unknown ones left out), each with its version."""
     rows = await conn.fetch(
-        f"""SELECT m.id, m.slug, m.name, m.locale, m.settings, m.created_at,
-                  m.xmin::text || ':' || coalesce(v.shown, 0) AS version
-           {_VERSIONED} WHERE m.slug = ANY($1::text[])""",
+        """SELECT m.id, m.slug, m.name, m.locale, m.settings, m.created_at,
+                  m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins
+                  || ':' || t.n || ':' || t.xmins AS version
+           FROM merchants m
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM reviews WHERE merchant_id = m.id AND state = 'published') r
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM review_replies WHERE merchant_id = m.id) p
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM topic_sets WHERE merchant_id = m.id) t
+           WHERE m.slug = ANY($1::text[])""",
         slugs,
     )
     return {r["slug"]: Shop(r, r["version"]) for r in rows}
-
 
 
 async def summary(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> dict[str, Any]:
@@ -222,13 +228,21 @@ async def sitemap_products(pool: asyncpg.Pool, merchant_id: int) -> list[asyncpg
 
 async def page_state(conn: asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool, slug: str) -> Shop | None:
     """The shop of this slug with a version that changes whenever anything its public pages show may
-    have: what changes the widgets' version, and any change to any of its reviews in any state (the
-    transparency figures count the held, rejected and withdrawn ones too; a moderator's decision, a
-    flag's hold and an edit each update the review)."""
+    have: its row, any of its reviews in any state (the transparency figures count the held, rejected
+    and withdrawn ones too; a moderator's decision, a flag's hold, an edit and a photo's approval each
+    update the review), any reply of the shop's, or the topics of any of its products (the chips)."""
     row = await conn.fetchrow(
-        f"""SELECT m.id, m.slug, m.name, m.locale, m.settings,
-                  m.xmin::text || ':' || coalesce(v.counted, 0) AS version
-           {_VERSIONED} WHERE m.slug = $1""",
+        """SELECT m.id, m.slug, m.name, m.locale, m.settings,
+                  m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins
+                  || ':' || t.n || ':' || t.xmins AS version
+           FROM merchants m
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM reviews WHERE merchant_id = m.id) r
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM review_replies WHERE merchant_id = m.id) p
+           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
+                               FROM topic_sets WHERE merchant_id = m.id) t
+           WHERE m.slug = $1""",
         slug,
     )
     return Shop(row, row["version"]) if row else None

@@ -16,20 +16,12 @@ A shop page loads several photos at once, and many pages load at once: the publi
 folded (`Lookups`), as the widgets' version checks are. The requests that arrive while a query runs
 wait for the next one, which answers all of them; each answer comes from a query that began after its
 request arrived, so a photo hidden a moment ago (a withdrawal, an erasure) is never served.
-
-A photo found shown is remembered with its shop's widget version, read in the same snapshot. The
-database moves that version in every transaction that shows or hides any photo of the shop (a review
-published, withdrawn, held or erased, a photo approved, rejected or deleted: migrations/0027), so
-while a later check reads the same version, the photo is still shown: a hit costs a primary-key
-lookup shared by the whole burst, not a join per photo.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
 
 import asyncpg
 from starlette.requests import Request
@@ -40,7 +32,6 @@ from reviews.media import store
 from reviews.media.blobs import Recent
 from reviews.media.processing import MEDIA_TYPE
 from reviews.platform import tokens
-from reviews.platform.db import Executor
 from reviews.platform.services import Services
 
 PUBLIC_CACHE = "public, max-age=31536000, immutable"
@@ -53,29 +44,18 @@ _KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 # The answers this process gave lately, by blob and caching: a blob never changes (it is named by its
 # hash), and every request still asks the database whether its photo may be shown before it gets one.
 RECENT: Recent[Response] = Recent(max_bytes=64 * 1024 * 1024)
-LINGER = 0.05  # seconds a lookup's connection waits for the next request before going back to the pool
-MAX_KNOWN = 65_536  # photos remembered as shown, at about 300 bytes each
 
 
-K = TypeVar("K")
-V = TypeVar("V")
-Query = Callable[[Executor, list[K]], Awaitable[dict[K, V]]]
+class Lookups:
+    """Which photos may be shown, asked for many requests in one query (see the module docstring)."""
 
-
-class Lookups(Generic[K, V]):
-    """Answers of one query, asked for many requests at once (see the module docstring)."""
-
-    def __init__(self, query: Query[K, V], linger: float = LINGER) -> None:
-        self._query = query
-        self._linger = linger
-        self._waiting: list[tuple[K, asyncio.Future[V | None]]] = []
-        self._arrived = asyncio.Event()
+    def __init__(self) -> None:
+        self._waiting: list[tuple[str, asyncio.Future[store.Published | None]]] = []
         self._running: asyncio.Task[None] | None = None
 
-    async def get(self, pool: asyncpg.Pool, key: K) -> V | None:
-        answer: asyncio.Future[V | None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((key, answer))
-        self._arrived.set()
+    async def published(self, pool: asyncpg.Pool, public_key: str) -> store.Published | None:
+        answer: asyncio.Future[store.Published | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((public_key, answer))
         if self._running is None or self._running.done():
             self._running = asyncio.create_task(self._run(pool))
         return await answer
@@ -84,15 +64,14 @@ class Lookups(Generic[K, V]):
         # Until nobody waits: a request that came while the connection went back to the pool is seen
         # here, since this task is not done before this check finds the list empty.
         while self._waiting:
-            batch: list[tuple[K, asyncio.Future[V | None]]] = []
+            batch: list[tuple[str, asyncio.Future[store.Published | None]]] = []
             try:
-                # One connection for the whole burst, kept a moment after it: the pool resets a connection
-                # it gets back, a second round trip, which requests arriving one at a time would each pay.
+                # One connection for the whole burst: the pool would reset it after each query otherwise.
                 async with pool.acquire() as conn:
-                    while self._waiting or await self._another():
+                    while self._waiting:
                         await asyncio.sleep(0)  # the requests read in the same turn of the loop join this batch
                         batch, self._waiting = self._waiting, []
-                        found = await self._query(conn, list(dict.fromkeys(key for key, _ in batch)))
+                        found = await store.published(conn, list(dict.fromkeys(key for key, _ in batch)))
                         for key, answer in batch:
                             if not answer.done():  # not given up on by its client
                                 answer.set_result(found.get(key))
@@ -101,15 +80,6 @@ class Lookups(Generic[K, V]):
                 for _, answer in failed:
                     if not answer.done():
                         answer.set_exception(exc)
-
-    async def _another(self) -> bool:
-        """Whether a request arrives within the linger."""
-        self._arrived.clear()
-        try:
-            await asyncio.wait_for(self._arrived.wait(), self._linger)
-        except TimeoutError:
-            return False
-        return True
 
 
 def public_path(public_key: str, *, thumb: bool = False) -> str:
@@ -125,37 +95,20 @@ class PublicPhotos:
     """The public route, as a plain ASGI app rather than a function of a `Request`: shop pages ask for
     photos more than for anything else, and this answer needs nothing of the request but its path."""
 
-    def __init__(self, max_known: int = MAX_KNOWN) -> None:
-        # Looked up at each call, as the tests replace them.
-        self.photos: Lookups[str, store.Published] = Lookups(lambda conn, keys: store.published(conn, keys))
-        self.versions: Lookups[int, int] = Lookups(lambda conn, ids: store.shown_versions(conn, ids))
-        self.max_known = max_known
-        self._known: dict[str, store.Published] = {}
+    def __init__(self) -> None:
+        self.lookups = Lookups()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         params = scope["path_params"]
         key, variant = params["key"], params["variant"]
         svc: Services = scope["app"].state.services
-        found = await self.shown(svc.pool, key) if variant in VARIANTS and _KEY.fullmatch(key) else None
+        found = await self.lookups.published(svc.pool, key) if variant in VARIANTS and _KEY.fullmatch(key) else None
         if found is None:
             response = _not_found()
         else:
             digest = found.thumb_digest if VARIANTS[variant] else found.image_digest
             response = await _photo(svc, _if_none_match(scope), digest, PUBLIC_CACHE)
         await response(scope, receive, send)
-
-    async def shown(self, pool: asyncpg.Pool, key: str) -> store.Published | None:
-        """The photo of this public name if shoppers may see it now, else None."""
-        known = self._known.get(key)
-        if known is not None and await self.versions.get(pool, known.merchant_id) == known.version:
-            return known
-        found = await self.photos.get(pool, key)
-        self._known.pop(key, None)
-        if found is not None:
-            if len(self._known) >= self.max_known:
-                del self._known[next(iter(self._known))]  # the oldest first
-            self._known[key] = found
-        return found
 
 
 def _if_none_match(scope: Scope) -> str:

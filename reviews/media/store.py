@@ -269,34 +269,18 @@ async def decide(conn: Connection, photo_ids: Sequence[int], state: str, *, reas
 
 @dataclass(frozen=True)
 class Published:
-    """What the public photo route needs of a photo shoppers may see: its blobs, and its shop's widget
-    version (`widget_versions.shown`) read in the same snapshot, which moves whenever any photo of the
-    shop is shown or hidden."""
+    """What the public photo route needs of a photo shoppers may see: its blobs."""
 
     image_digest: str
     thumb_digest: str
-    merchant_id: int
-    version: int
 
 
 async def published(conn: Executor, public_keys: Sequence[str]) -> dict[str, Published]:
     """Of these public names, those of photos shoppers may see (`published_photos`), with their blobs."""
     rows = await conn.fetch(
-        """SELECT p.public_key, p.image_digest, p.thumb_digest, p.merchant_id, coalesce(v.shown, 0) AS version
-           FROM published_photos p LEFT JOIN widget_versions v ON v.merchant_id = p.merchant_id
-           WHERE p.public_key = ANY($1::text[])""",
+        "SELECT public_key, image_digest, thumb_digest FROM published_photos WHERE public_key = ANY($1::text[])",
         list(public_keys))
-    return {r["public_key"]: Published(r["image_digest"], r["thumb_digest"], r["merchant_id"], r["version"])
-            for r in rows}
-
-
-async def shown_versions(conn: Executor, merchant_ids: Sequence[int]) -> dict[int, int]:
-    """These shops' widget versions (`Published.version`), one primary-key lookup each."""
-    rows = await conn.fetch(
-        """SELECT m.id, coalesce(v.shown, 0) AS version
-           FROM merchants m LEFT JOIN widget_versions v ON v.merchant_id = m.id WHERE m.id = ANY($1::bigint[])""",
-        list(merchant_ids))
-    return {r["id"]: r["version"] for r in rows}
+    return {r["public_key"]: Published(r["image_digest"], r["thumb_digest"]) for r in rows}
 
 
 async def fingerprints_after(conn: Executor, after_id: int, limit: int = 50_000) -> list[tuple[int, bytes]]:

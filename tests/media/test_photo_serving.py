@@ -9,7 +9,6 @@ import io
 from datetime import timedelta
 
 import httpx
-import pytest
 from PIL import Image
 
 from reviews.collection import store as reviews
@@ -18,8 +17,6 @@ from reviews.media import store as photo_store
 from reviews.media.store import Photo
 from reviews.merchants.model import Merchant
 from reviews.moderation import photos as moderation
-from reviews.platform import db
-from reviews.platform.db import Executor
 from reviews.platform.services import Services
 from tests.media import photos
 from tests.media.flow import review_with_photo
@@ -126,50 +123,6 @@ async def test_requests_at_once_share_their_checks_and_each_gets_its_own_answer(
     answers = await asyncio.gather(*(client.get(path) for path in paths))
     assert [a.status_code for a in answers] == [200, 404] * 30  # the second photo's review is not published
     assert all(a.content[:4] == b"RIFF" for a in answers[::2])
-
-
-@pytest.mark.parametrize("change", ["reject_row", "withdraw", "delete"])
-async def test_a_photo_served_once_is_hidden_on_the_very_next_request(
-        client: httpx.AsyncClient, merchant: Fixture, services: Services, dsn: str, change: str) -> None:
-    """This process remembers a shown photo; a change from another process still hides it at once."""
-    review_id, photo = await _photo(client, services, merchant[1])
-    async with services.pool.acquire() as conn:
-        await reviews.publish(conn, review_id, services.clock.now())
-        await moderation.approve(conn, [photo.id], moderator=MOD, now=services.clock.now())
-    public = serving.public_path(photo.public_key)
-    assert [(await client.get(public)).status_code for _ in range(2)] == [200, 200]
-    elsewhere = await db.connect(dsn)
-    try:
-        if change == "reject_row":  # the photo's row alone, the review untouched
-            await elsewhere.execute("UPDATE photos SET state = 'rejected' WHERE id = $1", photo.id)
-        elif change == "withdraw":
-            await reviews.withdraw(elsewhere, review_id, services.clock.now())
-        else:
-            async with elsewhere.transaction():  # as an erasure deletes them
-                await photo_store.delete_for_reviews(elsewhere, [review_id])
-    finally:
-        await elsewhere.close()
-    assert (await client.get(public)).status_code == 404
-
-
-async def test_a_photo_shown_again_costs_no_photo_lookup(client: httpx.AsyncClient, merchant: Fixture,
-                                                         services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    review_id, photo = await _photo(client, services, merchant[1])
-    async with services.pool.acquire() as conn:
-        await reviews.publish(conn, review_id, services.clock.now())
-        await moderation.approve(conn, [photo.id], moderator=MOD, now=services.clock.now())
-    asked: list[str] = []
-    real = photo_store.published
-
-    async def counting(conn: Executor, keys: list[str]) -> dict[str, photo_store.Published]:
-        asked.extend(keys)
-        return await real(conn, keys)
-
-    monkeypatch.setattr(photo_store, "published", counting)
-    public = serving.public_path(photo.public_key)
-    answers = [await client.get(path) for path in (public, public, serving.public_path(photo.public_key, thumb=True))]
-    assert [a.status_code for a in answers] == [200, 200, 200]
-    assert asked == [photo.public_key]  # then only the shop's version, which had not moved
 
 
 async def test_a_database_out_of_reach_is_a_503_not_a_500(client: httpx.AsyncClient, monkeypatch: object) -> None:

@@ -23,8 +23,6 @@ from reviews.platform import db
 from reviews.platform.services import Services
 from tests.conftest import METRICS_HEADERS
 from tests.helpers import add_review
-from tests.widgets.photo_support import add_photo
-from tests.widgets.topic_support import Said, save_topics
 from widgets import queries, responses
 from widgets.cache import Answers, Versions
 
@@ -114,37 +112,6 @@ async def test_a_change_from_another_process_shows_on_the_next_request(
     else:
         assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
         assert after.json()["count"] == {"publish": 4, "withdraw": 2, "hold": 2}[change]
-
-
-@pytest.mark.parametrize("change", ["reply", "photo_approval", "photo_rejection", "topics"])
-async def test_a_reply_a_photo_or_topics_show_on_the_next_request(
-        client: httpx.AsyncClient, services: Services, shop: Merchant, elsewhere: asyncpg.Connection, change: str):
-    """Changes that leave the review's own row alone: the shop's version moves all the same."""
-    review = await add_review(services, shop.id, 5, product_id="SKU-1", body="The laces are sturdy.")
-    photo = await add_photo(services, shop.id, review, "approved" if change == "photo_rejection" else "pending")
-    listing = "/widgets/v1/demo-shop/reviews.json?product=SKU-1"
-    topics = "/widgets/v1/demo-shop/products/SKU-1/topics.json?lang=en"
-    before = (await client.get(listing)).json()
-    before_topics = (await client.get(topics)).json()["topics"]
-    assert before_topics == [] and (await client.get(listing)).json() == before  # the second from the cache
-    if change == "reply":
-        await elsewhere.execute("INSERT INTO review_replies (review_id, merchant_id, body, author, created_at, "
-                                "updated_at) VALUES ($1, $2, 'Thank you!', 'shop', now(), now())", review, shop.id)
-    elif change.startswith("photo"):
-        # The photo's row only, as a moderator's decision might leave it without touching the review.
-        state = "approved" if change == "photo_approval" else "rejected"
-        await elsewhere.execute("UPDATE photos SET state = $2 WHERE id = $1", photo.id, state)
-    else:
-        await save_topics(services, shop.id, "SKU-1", [[Said(review, "laces", label=True)]])
-    after = {r["id"]: r for r in (await client.get(listing)).json()["reviews"]}[review]
-    if change == "reply":
-        assert after["reply"]["body"] == "Thank you!"
-    elif change == "photo_approval":
-        assert [p["url"].rsplit("/", 2)[1] for p in after["photos"]] == [photo.public_key]
-    elif change == "photo_rejection":
-        assert after["photos"] == []
-    else:
-        assert [t["label"]["text"] for t in (await client.get(topics)).json()["topics"]] == ["laces"]
 
 
 async def test_requests_arriving_together_share_one_version_check(services: Services, shop: Merchant):
