@@ -21,7 +21,16 @@ from typing import Any, TypeVar
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, Request, Route, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    ViewportSize,
+    async_playwright,
+)
 
 from reviews.app import create_app
 from reviews.platform.services import Services
@@ -141,6 +150,15 @@ async def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "cri
                                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
     }""")
     return [v for v in found if v["impact"] in impacts]
+
+
+async def axe_at_both_widths(page: Page, name: str, found: dict[str, list[dict[str, Any]]]) -> None:
+    """axe at a phone's width and a desktop's, each width's violations kept in `found` under the page's name."""
+    for width, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        await page.set_viewport_size(ViewportSize(width=viewport["width"], height=viewport["height"]))
+        violations = await axe_violations(page)
+        if violations:
+            found[f"{name} ({width})"] = violations
 
 
 def describe(violations: list[dict[str, Any]]) -> str:

@@ -24,7 +24,7 @@ from tests.browser_support import (
     PHONE,
     BrowserThread,
     Traffic,
-    axe_violations,
+    axe_at_both_widths,
     browser,
     describe,
     live_server,
@@ -37,14 +37,6 @@ from tests.helpers import add_review
 __all__ = ["browser"]  # the fixture, used by name
 
 pytestmark = pytest.mark.slow
-
-
-async def _axe(page: Page, name: str, found: dict[str, list[dict[str, Any]]]) -> None:
-    for width, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-        await page.set_viewport_size(ViewportSize(width=viewport["width"], height=viewport["height"]))
-        violations = await axe_violations(page)
-        if violations:
-            found[f"{name} ({width})"] = violations
 
 
 @asynccontextmanager
@@ -88,13 +80,13 @@ async def test_the_decision_bar_stays_in_view_and_shop_users_see_no_desk(
             await page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
             box = await bar.bounding_box()
             seen["bar at the bottom"] = box is not None and 0 <= box["y"] + 1 <= PHONE["height"] - box["height"] + 1
-            await _axe(page, "review file", found)
+            await axe_at_both_widths(page, "review file", found)
             await page.set_viewport_size(ViewportSize(width=DESKTOP["width"], height=DESKTOP["height"]))
             await page.select_option("#code", "bought")
             async with page.expect_navigation():
                 await page.click("section.decide-bar button.danger")
             seen["said"] = await page.inner_text("p.done[role=status]")
-            await _axe(page, "after a decision", found)
+            await axe_at_both_widths(page, "after a decision", found)
             await context.close()
 
             owner = await new_context(browser.browser, Traffic(live), viewport=DESKTOP,  # type: ignore[arg-type]
@@ -111,7 +103,7 @@ async def test_the_decision_bar_stays_in_view_and_shop_users_see_no_desk(
             seen["cards after"] = await page.locator("ol.inbox > li").count()
             widget = await page.request.get(f"{live}/widgets/v1/{merchant[0].slug}/reviews.json?per_page=50")
             seen["reply in the widget"] = [r["reply"]["body"] for r in (await widget.json())["reviews"] if r["reply"]]
-            await _axe(page, "owner's inbox after a reply", found)
+            await axe_at_both_widths(page, "owner's inbox after a reply", found)
             pages = {"inbox": f"/console/m/{merchant[0].slug}", "account": "/console/account",
                      "invitations": f"/console/m/{merchant[0].slug}/invitations"}
             seen["desk links"] = {}
@@ -119,7 +111,7 @@ async def test_the_decision_bar_stays_in_view_and_shop_users_see_no_desk(
                 await page.goto(live + path)
                 seen["desk links"][name] = await page.locator("a[href^='/console/queue'], a[href^='/console/reviews/']"
                                                               ).count()
-                await _axe(page, f"owner's {name}", found)
+                await axe_at_both_widths(page, f"owner's {name}", found)
             await owner.close()
             seen["axe"] = found
             return seen
@@ -154,7 +146,7 @@ async def test_undo_from_the_message_in_place_and_the_button_leaves_with_the_gra
                 await page.click("section.decide-bar button.danger")
             seen["said"] = await page.inner_text("p.done[role=status]")
             seen["offered"] = await page.inner_text("form.undo")
-            await _axe(page, "the message with Undo", found)
+            await axe_at_both_widths(page, "the message with Undo", found)
             keys = Keys(page)
             await keys.press("u")
             await keys.press("Enter", navigates=True)
@@ -213,14 +205,14 @@ async def test_a_campaign_of_nine_is_one_queue_row_and_one_decision(
             bar = await page.locator("fieldset.card").bounding_box()
             table = await page.locator("table[data-list]").bounding_box()
             seen["bar above"] = bar is not None and table is not None and bar["y"] < table["y"]
-            await _axe(page, "queue", found)
+            await axe_at_both_widths(page, "queue", found)
 
             keys = Keys(page)
             await keys.press("j")
             await keys.press("Enter", navigates=True)
             seen["campaign page"] = page.url.removeprefix(live)
             seen["texts"] = await page.locator("article.side").count()
-            await _axe(page, "campaign page", found)
+            await axe_at_both_widths(page, "campaign page", found)
             await keys.press("c")
             await keys.press("Enter", navigates=True)
             seen["confirm texts"] = await page.locator("ol.confirm-texts > li").count()
@@ -229,11 +221,11 @@ async def test_a_campaign_of_nine_is_one_queue_row_and_one_decision(
                 "getComputedStyle(document.querySelector('button.danger')).backgroundColor")
             seen["plain colour"] = await page.evaluate(
                 "getComputedStyle(document.querySelector('header button, button:not(.danger)')).backgroundColor")
-            await _axe(page, "confirmation", found)
+            await axe_at_both_widths(page, "confirmation", found)
             await keys.press("Enter", navigates=True)
             seen["done"] = await page.inner_text("main [role=status]")
             seen["keys"] = keys.pressed
-            await _axe(page, "decided, with one Undo for all", found)
+            await axe_at_both_widths(page, "decided, with one Undo for all", found)
             await page.goto(f"{live}/console/queue")
             seen["rows after"] = await page.locator("table[data-list] tbody tr").count()
             await context.close()

@@ -16,11 +16,10 @@ from reviews.accounts import manage
 from reviews.platform.services import Services
 from tests.browser_support import (
     DESKTOP,
-    PHONE,
     BrowserThread,
     Traffic,
     artifact,
-    axe_violations,
+    axe_at_both_widths,
     browser,
     describe,
     live_server,
@@ -40,14 +39,6 @@ THIRD = {"order_id": "C-3", "email": "chiara.rossi@example.com", "name": "Chiara
 async def _current(page: Page) -> str:
     return str(await page.evaluate(
         "(document.querySelector('[data-photo][aria-current=true]') || {}).id || ''"))
-
-
-async def _axe(page: Page, name: str, found: dict[str, list[dict[str, Any]]]) -> None:
-    for width, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-        await page.set_viewport_size(ViewportSize(width=viewport["width"], height=viewport["height"]))
-        violations = await axe_violations(page)
-        if violations:
-            found[f"{name} ({width})"] = violations
 
 
 async def test_a_moderator_decides_photos_with_the_keyboard(
@@ -73,7 +64,7 @@ async def test_a_moderator_decides_photos_with_the_keyboard(
             seen["images loaded"] = await page.evaluate(
                 "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
             await page.screenshot(path=artifact("photos-tab.png"), full_page=True)
-            await _axe(page, "photos tab", found)
+            await axe_at_both_widths(page, "photos tab", found)
             await page.set_viewport_size(ViewportSize(width=DESKTOP["width"], height=DESKTOP["height"]))
             walk = [await _current(page)]
             for key in ("j", "j", "k", "k"):
@@ -97,10 +88,10 @@ async def test_a_moderator_decides_photos_with_the_keyboard(
                 await page.keyboard.press("Enter")
             seen["after r"] = await page.inner_text("p.done[role=status]")
             seen["left"] = await page.locator("[data-photo]").count()
-            await _axe(page, "after the decisions", found)
+            await axe_at_both_widths(page, "after the decisions", found)
             await page.goto(f"{live}/console/reviews/{first}")
             seen["file photos"] = await page.locator("#review-photos ~ ul img").count()
-            await _axe(page, "the review's file with its photos", found)
+            await axe_at_both_widths(page, "the review's file with its photos", found)
             await context.close()
             # The shop's owner sees the review's photos in the inbox, each with its report form.
             owner = await new_context(browser.browser, Traffic(live), viewport=DESKTOP,  # type: ignore[arg-type]
@@ -109,7 +100,7 @@ async def test_a_moderator_decides_photos_with_the_keyboard(
             await set_password(page, owner_link)
             await page.goto(f"{live}/console/m/{merchant[0].slug}/reviews/{first}")
             seen["inbox photos"] = await page.locator("#photos ~ ul img, section[aria-labelledby=photos] img").count()
-            await _axe(page, "the inbox's review with photos", found)
+            await axe_at_both_widths(page, "the inbox's review with photos", found)
             await owner.close()
             seen["axe"] = found
             return seen

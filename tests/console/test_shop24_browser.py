@@ -21,7 +21,7 @@ from tests.browser_support import (
     PHONE,
     BrowserThread,
     Traffic,
-    axe_violations,
+    axe_at_both_widths,
     browser,
     describe,
     live_server,
@@ -33,14 +33,6 @@ from tests.helpers import add_review, auth, order_event
 __all__ = ["browser"]  # the fixture, used by name
 
 pytestmark = pytest.mark.slow
-
-
-async def _axe(page: Page, name: str, found: dict[str, list[dict[str, Any]]]) -> None:
-    for width, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-        await page.set_viewport_size(ViewportSize(width=viewport["width"], height=viewport["height"]))
-        violations = await axe_violations(page)
-        if violations:
-            found[f"{name} ({width})"] = violations
 
 
 async def _sideways(page: Page) -> bool:
@@ -93,13 +85,13 @@ async def test_copy_buttons_wrapped_snippets_counted_link_opens_and_axe(
             await page.click("button.copy[data-copy-target='new-key-curl']")
             seen["snippet copied"] = await page.evaluate("navigator.clipboard.readText()")
             seen["developers sideways"] = await _sideways(page)
-            await _axe(page, "developers with a new key", found)
+            await axe_at_both_widths(page, "developers with a new key", found)
             for name, path in (("inbox", base), ("invitations", base + "/invitations"), ("privacy", base + "/privacy"),
                                ("team", base + "/team"), ("settings", base + "/settings"),
                                ("account", "/console/account")):
                 await page.goto(live + path)
                 seen[f"{name} sideways"] = await _sideways(page)
-                await _axe(page, name, found)
+                await axe_at_both_widths(page, name, found)
             seen["trend"] = await page.goto(live + base) and await page.locator("svg#rating-trend circle").count()
             await page.goto(live + base + "/team")
             async with page.expect_navigation():
@@ -110,7 +102,7 @@ async def test_copy_buttons_wrapped_snippets_counted_link_opens_and_axe(
             async with page.expect_navigation():
                 await page.click("form[action='/console/settings/language'] button")
             seen["language"] = await page.get_attribute("html", "lang")
-            await _axe(page, "account in French", found)
+            await axe_at_both_widths(page, "account in French", found)
             await context.close()
             seen["axe"] = found
             return seen
