@@ -58,6 +58,7 @@ async def erased(conn: Connection, review_ids: Sequence[int], announce: Sequence
 
 
 async def state_of(conn: Executor, review_id: int) -> str | None:
-    """The review's state, locked until the transaction ends (what an event is decided by)."""
-    state: str | None = await conn.fetchval("SELECT state FROM reviews WHERE id = $1 FOR UPDATE", review_id)
+    """The review's state, locked until the transaction ends (what an event is decided by); as
+    `store.hold_many` locks, without waiting for the rows that merely refer to the review."""
+    state: str | None = await conn.fetchval("SELECT state FROM reviews WHERE id = $1 FOR NO KEY UPDATE", review_id)
     return state

@@ -250,6 +250,14 @@ async def publish(conn: Connection, review_id: int, now: datetime) -> None:
         await queue_topics(conn, [review_id], now)
 
 
+async def lock_many(conn: Connection, review_ids: Sequence[int]) -> None:
+    """Lock these reviews until the transaction ends, in id order: a scan takes every review it may
+    write (its own and those its flags hold) before anything else, so two scans of one campaign's
+    members wait for each other instead of each holding what the other needs."""
+    await conn.execute("SELECT 1 FROM reviews WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE",
+                       sorted(set(review_ids)))
+
+
 async def hold(conn: Connection, review_id: int, now: datetime) -> None:
     await hold_many(conn, [review_id], now)
 
@@ -257,11 +265,14 @@ async def hold(conn: Connection, review_id: int, now: datetime) -> None:
 async def hold_many(conn: Connection, review_ids: Sequence[int], now: datetime) -> None:
     """Hold these reviews (those pending or published) until a moderator decides, in one statement:
     a scan holds a whole campaign at once. Each row is locked before it is read (in id order, as
-    every holder locks), as `hook_events.state_of` does, so the event follows the state it changed."""
+    every holder locks), as `hook_events.state_of` does, so the event follows the state it changed.
+    FOR NO KEY UPDATE, the lock an UPDATE of these columns takes anyway: FOR UPDATE would also wait for
+    the key-share locks that rows referring to the review take (another scan's new flag on it), and two
+    scans of one campaign would deadlock."""
     if not review_ids:
         return
     rows = await conn.fetch(
-        """WITH before AS (SELECT id, state FROM reviews WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE)
+        """WITH before AS (SELECT id, state FROM reviews WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE)
            UPDATE reviews r SET state = 'held', published_at = NULL, updated_at = $2
            FROM before b WHERE r.id = b.id AND b.state IN ('pending', 'published')
            RETURNING r.id, b.state AS before""",

@@ -47,7 +47,8 @@ async def save(conn: Connection, flags: list[Flag], now: datetime) -> None:
     """Store a scan's flags and hold their reviews, an earlier one too, until a moderator decides;
     a few statements however many reviews a campaign holds. A moderator's earlier "dismissed"
     stands: the upsert does not reopen it, and returns only the flags left open."""
-    merged = merge_flags(flags)
+    # In (review, kind) order, as every scan inserts: two scans flagging the same reviews queue up.
+    merged = sorted(merge_flags(flags), key=lambda f: (f.review_id, f.kind))
     if not merged:
         return
     rows = await conn.fetch(

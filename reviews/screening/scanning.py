@@ -269,6 +269,7 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
         # Scan results can always be computed again, and the job settles in this same transaction:
         # if a crash loses the commit, the job runs again. So no need to wait for the disk.
         await conn.execute("SET LOCAL synchronous_commit = off")
+        await reviews.lock_many(conn, [doc.id, *(f.review_id for f in flags)])
         await store.save_profiles(conn, doc.id, {channels.main.name: profile,
                                                  **({multilingual.name: xprofile} if multilingual else {})},
                                   stats.doc_history(doc))
