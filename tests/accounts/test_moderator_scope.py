@@ -19,6 +19,8 @@ from reviews.platform.errors import ValidationError
 from reviews.platform.services import Services
 from tests.helpers import FormParser, add_review, make_merchant
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -70,6 +70,7 @@ async def _try(client: httpx.AsyncClient, password: str) -> httpx.Response:
                                                        "email": OWNER, "password": password})
 
 
+@pytest.mark.slow
 async def test_a_guesser_is_locked_out_and_the_owner_is_not(
         app_clients: tuple[httpx.AsyncClient, httpx.AsyncClient], services: Services) -> None:
     guesser, owner = app_clients

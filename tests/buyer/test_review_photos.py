@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 
 import httpx
+import pytest
 from PIL import Image
 
 from reviews.buyer import review_guard
@@ -19,6 +20,8 @@ from reviews.platform.services import Services
 from tests.helpers import invite
 from tests.media import generated, photos
 from tests.media.flow import TEXT, fields, hidden, review_with_photo, send
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 Fixture = tuple[Merchant, str]
 

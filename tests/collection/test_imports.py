@@ -97,6 +97,7 @@ async def test_judgeme_export_is_mapped_by_its_headers(services: Services, tmp_p
     assert (again.imported, again.already) == (0, 2)
 
 
+@pytest.mark.slow
 async def test_imported_reviews_are_scanned_and_never_verified(client: object, services: Services,
                                                                tmp_path: Path) -> None:
     campaign = [row(100 + n, body=CAMPAIGN, created_at=f"2025-04-01T{10 + n:02d}:00:00Z") for n in range(4)]
@@ -198,6 +199,7 @@ async def test_reindex_switches_model_only_when_complete(env: Services, monkeypa
                                                    "status": "already active", "embedded": 0}
 
 
+@pytest.mark.slow
 async def test_a_sale_week_is_no_burst_but_bought_five_stars_are(services: Services, tmp_path: Path) -> None:
     """Through the database: the shop's pace comes from its other star values in the window."""
     import random

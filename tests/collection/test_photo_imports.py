@@ -22,6 +22,8 @@ from reviews.platform.services import Services
 from reviews.screening import photo_copies
 from tests.media import photos
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 JUDGEME = ["title", "body", "rating", "review_date", "source", "curated", "reviewer_name", "reviewer_email",
            "product_id", "product_handle", "reply", "reply_date", "picture_urls", "ip_address", "location"]
 

@@ -15,6 +15,8 @@ from reviews import cli
 from reviews.collection.importing import detect_format
 from reviews.platform.services import Services
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -23,6 +23,8 @@ from reviews.platform.services import Services
 from tests.console.test_console import PASSWORD, _form
 from tests.helpers import add_review
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 Fixture = tuple[Merchant, str]
 APPEAL = "I bought it, here is what happened."
 

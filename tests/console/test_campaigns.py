@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from embedding.detect import Flag
 from reviews.merchants.model import Merchant
@@ -17,6 +18,8 @@ from reviews.screening import flags
 from tests.console.campaign_seed import PRAISE, seed_campaign
 from tests.console.test_console import _form, _sign_in
 from tests.helpers import add_review
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 Fixture = tuple[Merchant, str]
 

@@ -20,6 +20,8 @@ from reviews.worker import make_worker
 from tests.conftest import METRICS_HEADERS
 from tests.helpers import FormParser
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 CAMPAIGN = ("I was sceptical at first but this cordless drill changed my weekend projects completely. "
             "The battery lasts for hours, the torque settings are precise and the case is sturdy.")
 HONEST = ["Solid drill for the price, the chuck holds bits firmly.",

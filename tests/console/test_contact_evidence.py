@@ -6,12 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reviews.accounts import manage, users
 from reviews.platform.services import Services
 from tests.console.test_appeal_rule import _sign_in
 from tests.console.test_console import PASSWORD
 from tests.screening.test_explain import CAMPAIGN, _import, _row
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 
 async def test_the_moderator_reads_what_the_campaigns_addresses_share(

@@ -30,6 +30,8 @@ from reviews.platform.services import Services
 from reviews.worker import all_tasks
 from tests.helpers import HOSTILE, FormParser, add_review, form_of, invite
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 Fixture = tuple[Merchant, str]
 PASSWORD = "correct horse battery staple"
 BUYER = "jonas.becker@example.com"

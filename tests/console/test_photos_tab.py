@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from reviews.collection import store as reviews
 from reviews.media import store as photo_store
@@ -19,6 +20,8 @@ from tests.console.test_console import _form, _sign_in
 from tests.media import photos
 from tests.media.flow import TEXT, review_with_photo, send
 from tests.media.test_copies import OTHER, _resized
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 Fixture = tuple[Merchant, str]
 DECIDE = "/console/photos/decide"

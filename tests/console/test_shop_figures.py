@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
 from reviews.console.shop import charts
 from reviews.merchants.model import Merchant
@@ -16,6 +17,8 @@ from reviews.platform.services import Services
 from tests.console.test_inbox import sign_in
 from tests.console.test_shop_pages import SHOP, _drain, _order
 from tests.helpers import add_review, form_of
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 
 async def _written(services: Services, review_id: int, when: datetime) -> None:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import pytest
 
 from reviews.accounts import manage
 from reviews.invitations import store as invitations
@@ -22,6 +23,8 @@ from reviews.worker import make_worker
 from tests.helpers import FormParser, auth, order_event
 from tests.intake.platforms import SHOPIFY_SECRET, post_shopify, shopify_order
 from tests.widgets.storefront import set_domains
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 PASSWORD = "correct horse battery staple"
 SHOP = "/console/m/demo-shop"

@@ -23,6 +23,8 @@ from reviews.worker import make_worker
 from tests.helpers import FormParser
 from tests.webhook_receiver import Receiver, receiver
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 __all__ = ["receiver"]  # the fixture, used by name
 
 Fixture = tuple[Merchant, str]

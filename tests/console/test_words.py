@@ -9,11 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reviews.console import dates
 from reviews.platform.i18n import babel_locale
 from reviews.platform.services import Services
 from tests.console.test_console import _campaign, _form, _sign_in
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # near_duplicate, import_moderation, not_experience...
 

@@ -79,6 +79,7 @@ def _outbox(svc: Services) -> list[email.message.EmailMessage]:
             for p in sorted(svc.settings.outbox_dir.glob("*.eml"))]
 
 
+@pytest.mark.slow
 async def test_a_buyers_review_reaches_the_endpoint_signed_and_verifiable(
         client: httpx.AsyncClient, svc: Services, merchant: Fixture, receiver: Receiver) -> None:
     endpoint, secret = await _endpoint(svc, merchant[0], receiver.url(), (hook_events.REVIEW_PUBLISHED,))

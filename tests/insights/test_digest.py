@@ -28,6 +28,8 @@ from tests.conftest import RecordingHandler, free_port, smtp_url
 from tests.helpers import FormParser, add_review
 from tests.insights.history import STRAP, build, topic_ids
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 PASSWORD = "correct horse battery staple"
 SHOP = "/console/m/demo-shop"
 MONDAY = datetime(2026, 1, 12, 7, 0, tzinfo=UTC)  # the first Monday after the clock's start

@@ -9,6 +9,7 @@ import html
 import re
 
 import httpx
+import pytest
 
 from reviews.accounts import manage
 from reviews.merchants import store as merchants
@@ -16,6 +17,8 @@ from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from tests.helpers import FormParser
 from tests.insights.history import BATTERY, STRAP, build, shop_topic, topic_ids
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 PASSWORD = "correct horse battery staple"
 SHOP = "/console/m/demo-shop"

@@ -38,6 +38,8 @@ from reviews.platform.settings import Settings
 from reviews.runtime import open_services
 from tests.helpers import auth, order_event
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 # Not `ignored_auth`: its probes send wrong keys with each case, and after 20 of them from one address
 # the key-guessing limit answers 429, as it should, which that check counts as a failure. The 401s
 # and the limit have their own tests (test_orders_api.py, test_hostile_input.py).

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 import httpx
+import pytest
 from PIL import Image, ImageOps
 
 from reviews.collection import store as reviews
@@ -21,6 +22,8 @@ from reviews.screening import flags, photo_copies
 from tests.helpers import invite
 from tests.media import generated, photos
 from tests.media.flow import TEXT, fields, review_with_photo, send
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 Fixture = tuple[Merchant, str]
 OTHER = {"order_id": "B-2", "email": "jonas.becker@example.com", "name": "Jonas Becker"}

@@ -15,6 +15,8 @@ from reviews.media import fingerprint, processing
 from reviews.media.fingerprint import THRESHOLD, Fingerprint
 from tests.media import generated
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 SEEDS = range(100, 110)
 
 

@@ -15,6 +15,7 @@ from reviews.media.processing import Refused
 from tests.media import generated, photos
 
 
+@pytest.mark.slow
 def test_a_phone_photo_comes_out_upright_small_and_with_nothing_but_its_pixels() -> None:
     source = photos.phone_jpeg(1, (4000, 3000))  # 12 megapixels, lying on its side with orientation 6
     assert Image.open(io.BytesIO(source)).getexif().get_ifd(0x8825)  # the GPS is in there
@@ -43,6 +44,7 @@ def test_the_orientation_is_applied_to_the_pixels() -> None:
     assert top[0] > 200 > top[2] and bottom[2] > 200 > bottom[0]
 
 
+@pytest.mark.slow
 def test_a_heic_from_an_iphone_is_taken() -> None:
     out = processing.process(photos.heic())
     assert out.source_format == "HEIF"

@@ -156,6 +156,7 @@ async def test_the_cli_names_a_shop_and_registers_its_domains(env: Services, cap
     assert json.loads(capsys.readouterr().out)["settings"]["domains"] == []
 
 
+@pytest.mark.slow
 def test_merchant_set_help_names_the_name_and_domains() -> None:
     out = subprocess.run([sys.executable, "-m", "reviews.cli", "merchant", "set", "--help"], capture_output=True,
                          text=True, check=False)

@@ -33,6 +33,8 @@ from tests.conftest import RecordingHandler, smtp_url
 from tests.media import photos
 from tests.media.flow import review_with_photo, send
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 Fixture = tuple[Merchant, str]
 MOD = "ana@attest.test"
 

@@ -22,6 +22,8 @@ from reviews.platform.services import Services
 from tests.conftest import METRICS_HEADERS, free_port
 from tests.processes import eventually
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 SHORT = 0.5  # the test server's header and body limits, in seconds
 PATIENCE = 15  # how long a test waits for the server to act before failing
 

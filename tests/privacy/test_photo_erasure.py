@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 
 import httpx
+import pytest
 
 from reviews.collection import reports
 from reviews.collection import store as reviews
@@ -19,6 +20,8 @@ from reviews.platform.services import Services
 from reviews.privacy import buyer_data
 from tests.media import photos
 from tests.media.flow import hidden, review_with_photo, send
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 Fixture = tuple[Merchant, str]
 BUYER = "anna.kowalska@example.com"

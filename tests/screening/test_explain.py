@@ -13,6 +13,8 @@ from reviews.collection.importing import import_file
 from reviews.platform.services import Services
 from reviews.worker import make_worker
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 CAMPAIGN = ("I was sceptical at first but this cordless drill changed my weekend projects completely. "
             "The battery lasts for hours, the torque settings are precise and the case is sturdy.")
 HONEST = ["Solid drill for the price, the chuck holds bits firmly.",

@@ -203,6 +203,7 @@ async def _asgi_get(app: Any, path: str) -> tuple[int, list[dict[str, Any]]]:
     return sent[0]["status"], [m for m in sent if m["type"] == "http.response.body"]
 
 
+@pytest.mark.slow
 async def test_the_feed_is_streamed_in_bounded_chunks_from_a_cursor(services: Services, shop: Merchant,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     await services.pool.execute(

@@ -15,6 +15,8 @@ from reviews.platform.services import Services
 from tests.helpers import add_review
 from tests.widgets.topic_support import Said, save_topics
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 PRODUCT = "SKU-1"
 JSON = "/widgets/v1/demo-shop/reviews.json"
 PAGE = f"/shops/demo-shop/products/{PRODUCT}"

@@ -19,6 +19,8 @@ from tests.helpers import HOSTILE
 from tests.widgets.feed_support import BASE_URL, order, parse, product_feed_schema, review, settings_at
 from tests.widgets.photo_support import add_photo
 
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
+
 WRITTEN = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 PHOTO_URL = re.compile(re.escape(BASE_URL) + r"/photos/([A-Za-z0-9_-]+)/(photo|thumb)\.webp")
 
