@@ -27,6 +27,7 @@ T = TypeVar("T")
 MAX_ENTRIES = 4096
 # A shop's whole feed can run to megabytes; those are rare and cached by the shop platforms anyway.
 MAX_BODY = 256 * 1024
+LINGER = 0.05  # seconds the checks' connection waits for the next request before going back to the pool
 
 Key = tuple[str, bytes]
 Connection = asyncpg.Connection | PoolConnectionProxy
@@ -63,25 +64,27 @@ class Versions:
         self._slugs: dict[str, None] = {}
         self._next: asyncio.Future[dict[str, queries.Shop]] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()
 
     async def of(self, pool: asyncpg.Pool, slug: str) -> queries.Shop | None:
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
         batch = self._next
         self._slugs[slug] = None
+        self._arrived.set()
         if self._task is None:
             self._task = asyncio.create_task(self._run(pool))
         # Shielded: a request that gives up must not cancel the check the others are waiting for.
         return (await asyncio.shield(batch)).get(slug)
 
     async def _run(self, pool: asyncpg.Pool) -> None:
-        # One connection for a run of back-to-back checks: handing it back to the pool after each
-        # would cost the pool's reset, a second round trip, per check.
+        # One connection for a run of back-to-back checks, kept `LINGER` after the last: handing it
+        # back to the pool after each would cost the pool's reset, a second round trip, per check.
         try:
             while self._next is not None:
                 try:
                     async with pool.acquire() as conn:
-                        while self._next is not None:
+                        while self._next is not None or await self._another():
                             await self._check(conn)
                 except Exception as exc:
                     # The database is away or the connection broke: those who queued meanwhile hear of
@@ -94,6 +97,15 @@ class Versions:
             if self._next is not None:  # cancelled (shutting down): the waiting requests must not hang
                 self._next.cancel()
                 self._next, self._slugs = None, {}
+
+    async def _another(self) -> bool:
+        """Whether a request asks within the linger."""
+        self._arrived.clear()
+        try:
+            await asyncio.wait_for(self._arrived.wait(), LINGER)
+        except TimeoutError:
+            return False
+        return True
 
     async def _check(self, conn: Connection) -> None:
         assert self._next is not None

@@ -74,10 +74,14 @@ class TrustedProxies:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The settings never change while the app runs: read once, on the first request.
+        self._trusted: tuple[IPv4Network | IPv6Network, ...] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("client"):
-            trusted = scope["app"].state.services.settings.trusted_proxies
+            trusted = self._trusted
+            if trusted is None:
+                trusted = self._trusted = scope["app"].state.services.settings.trusted_proxies
             if trusted and _within(scope["client"][0], trusted):
                 scope = _forwarded(scope, trusted)
         await self.app(scope, receive, send)
@@ -107,6 +111,12 @@ def _forwarded(scope: Scope, trusted: tuple[IPv4Network | IPv6Network, ...]) -> 
     return scope
 
 
+# Every answer's security headers, as raw header pairs appended unless the route set its own; widget
+# routes relax framing for their iframe page.
+_SECURITY = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin"))
+_NO_FRAMING = (*_SECURITY, (b"x-frame-options", b"DENY"))
+
+
 class SecurityHeaders:
     """Conservative headers on every response; widget routes relax framing for their iframe page."""
 
@@ -117,17 +127,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_widget = scope["path"].startswith("/widgets/")
+        extra = _SECURITY if scope["path"].startswith("/widgets/") else _NO_FRAMING
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = list(message.get("headers", ()))
                 present = {k.lower() for k, _ in headers}
-                extra = [(b"x-content-type-options", b"nosniff"),
-                         (b"referrer-policy", b"strict-origin-when-cross-origin")]
-                if not is_widget:
-                    extra.append((b"x-frame-options", b"DENY"))
-                headers += [(k, v) for k, v in extra if k not in present]
+                headers.extend(pair for pair in extra if pair[0] not in present)
                 message["headers"] = headers
             await send(message)
 
@@ -159,8 +165,13 @@ class UnstorableUrls:
 def _unstorable_url(scope: Scope) -> int | None:
     if unstorable(scope["path"]):
         return 404
+    raw = scope.get("query_string", b"")
+    # Undecoded, the query's bytes are Latin-1 text, which PostgreSQL stores: only an escape can make
+    # a NUL or a lone surrogate of it (most widget queries have no escape, and skip the parsing).
+    if b"%" not in raw and b"\x00" not in raw:
+        return None
     # As Starlette parses it for request.query_params, so that what is checked is what routes read.
-    query = scope.get("query_string", b"").decode("latin-1")
+    query = raw.decode("latin-1")
     for name, value in parse_qsl(query, keep_blank_values=True):
         if unstorable(name) or unstorable(value):
             return 400
