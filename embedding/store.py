@@ -22,11 +22,14 @@ from embedding import shingles
 Connection = asyncpg.Connection | PoolConnectionProxy
 Executor = Connection | asyncpg.Pool
 
-# Candidates the HNSW search keeps while walking the graph. bench/search.py at 200k reviews in two
-# channels: ef_search 64 finds as many planted copies in the top 10 as 200 does (100.0% in each
-# channel, recall@10 0.9997 / 0.9999) at a quarter of the time (3.4 / 3.7 ms p95 against 12.0 /
-# 13.3 ms); at 1M, an earlier run found 99.8% at 200 and 99.3% at 100.
-EF_SEARCH = 64
+# Candidates the HNSW search keeps while walking the graph. bench/search.py at 1M reviews in two
+# channels, on a quiet machine with the graphs in memory (recall@10 of planted copies, main /
+# multilingual; p95 of one channel's search):
+#   ef_search  64: 0.962 / 0.943, 3.8 / 4.4 ms  (enough at 200k: 0.9997 / 0.9999)
+#   ef_search 128: 0.992 / 0.984, 4.9 / 5.8 ms
+#   ef_search 200: 0.997 / 0.995, 6.9 / 7.8 ms
+# 128 keeps both channels above 0.98 at a million for about a millisecond more a search.
+EF_SEARCH = 128
 # The graph's build parameters. pgvector's defaults (m 16, ef_construction 64) found only 91% of
 # planted copies at 1M, and 96% even at ef_search 800; this graph takes 2.3x as long to build.
 HNSW_M = 24
