@@ -28,7 +28,7 @@ from reviews.invitations import store as invitations
 from reviews.media import serving as photos
 from reviews.merchants import branding
 from reviews.moderation import queue as moderation_queue
-from reviews.platform import db, http, metrics
+from reviews.platform import db, http, metrics, server
 from reviews.platform.errors import ApiError
 from reviews.platform.i18n import Catalog
 from reviews.platform.services import Services
@@ -241,6 +241,7 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
         async with open_services(settings, migrate=migrate) as svc:
             app.state.services = svc
             async with with_embedded_watch(svc), with_worker(app, svc):
+                server.freeze_startup_heap()
                 yield
 
     return Starlette(
