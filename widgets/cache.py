@@ -15,6 +15,7 @@ many requests, instead of two to four queries each; alone, a request makes one q
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 import asyncpg
@@ -56,10 +57,16 @@ class Answers(Generic[T]):
         return len(self._entries)
 
 
-class Versions:
-    """Each shop's row and version, read by a query that begins after the asking request arrived."""
+Fetch = Callable[[Connection, list[str]], Awaitable[dict[str, queries.Shop]]]
 
-    def __init__(self) -> None:
+
+class Versions:
+    """Each shop's row and version, read by a query that begins after the asking request arrived;
+    the requests that arrive while one runs share the next. `fetch` is the query: the widgets' version
+    (`queries.shops`) or the public pages' (`queries.page_states`)."""
+
+    def __init__(self, fetch: Fetch = queries.shops) -> None:
+        self._fetch = fetch
         self.checks = 0  # how many queries were made, for tests and the benchmark
         self._slugs: dict[str, None] = {}
         self._next: asyncio.Future[dict[str, queries.Shop]] | None = None
@@ -113,7 +120,7 @@ class Versions:
         self._next, self._slugs = None, {}
         self.checks += 1
         try:
-            found = await queries.shops(conn, slugs)
+            found = await self._fetch(conn, slugs)
         except Exception as exc:
             _fail(batch, exc)
             raise
@@ -134,3 +141,5 @@ class Cache:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.answers: Answers[str] = Answers(max_entries)
         self.versions = Versions()
+        # For the answers that read the shop's orders too (the fragment's and the JSON-LD's products).
+        self.order_versions = Versions(queries.shops_and_orders)

@@ -114,28 +114,23 @@ def shop_endpoint(handler: ShopHandler, *, reads_orders: bool = False) -> Callab
         slug = request.path_params["slug"]
         # What cannot be a slug never joins the batched version check: a NUL in it would fail the
         # query of every other shop's request waiting on the same batch.
-        shop = await widgets.cache.versions.of(_pool(request), slug) if ids.valid_slug(slug) else None
+        versions = widgets.cache.order_versions if reads_orders else widgets.cache.versions
+        shop = await versions.of(_pool(request), slug) if ids.valid_slug(slug) else None
         if shop is None:
             return responses.not_found()
         # An answer depends on the path, the query and the database only (never on request headers).
         key = (request.scope["path"], request.scope["query_string"])
-        if not reads_orders and (rendered := widgets.cache.answers.get(key, shop.version)) is not None:
+        if (rendered := widgets.cache.answers.get(key, shop.version)) is not None:
             # Only a valid request's answer is kept: a hit needs its query string neither parsed nor checked.
             return responses.send(request, rendered)
         product = _product(request)
         if product is not None and (trouble := params.product_trouble(product)):
             return responses.error(422, "invalid", _INVALID, {"product": trouble})
-        version = shop.version
-        if reads_orders:
-            version += "/" + await queries.orders_version(_pool(request), shop.merchant["id"])
-        rendered = widgets.cache.answers.get(key, version)
-        if rendered is None:
-            answer = await handler(widgets.config, request, shop.merchant, product)
-            if isinstance(answer, Response):
-                return answer
-            widgets.cache.answers.put(key, version, answer)
-            rendered = answer
-        return responses.send(request, rendered)
+        answer = await handler(widgets.config, request, shop.merchant, product)
+        if isinstance(answer, Response):
+            return answer
+        widgets.cache.answers.put(key, shop.version, answer)
+        return responses.send(request, answer)
 
     return endpoint
 

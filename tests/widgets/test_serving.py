@@ -136,7 +136,7 @@ def _versions(app: Any) -> Versions:
 
 
 class _Pool:
-    """Where queries.shops is replaced, the connection it is handed does not matter."""
+    """Where the query is a stand-in, the connection it is handed does not matter."""
 
     @contextlib.asynccontextmanager
     async def acquire(self) -> AsyncIterator[None]:
@@ -152,12 +152,10 @@ async def test_a_failed_check_fails_its_requests_and_the_next_check_is_fresh():
             raise ConnectionError("database away")
         return {}
 
-    versions, pool = Versions(), _Pool()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(queries, "shops", shops)
-        failed = await asyncio.gather(versions.of(pool, "a"), versions.of(pool, "b"), return_exceptions=True)
-        assert all(isinstance(f, ConnectionError) for f in failed)
-        assert await versions.of(pool, "a") is None
+    versions, pool = Versions(shops), _Pool()
+    failed = await asyncio.gather(versions.of(pool, "a"), versions.of(pool, "b"), return_exceptions=True)  # type: ignore[arg-type]
+    assert all(isinstance(f, ConnectionError) for f in failed)
+    assert await versions.of(pool, "a") is None  # type: ignore[arg-type]
     assert calls == [["a", "b"], ["a"]]
 
 
@@ -168,16 +166,14 @@ async def test_a_request_that_gives_up_does_not_cancel_the_check_of_the_others()
         await release.wait()
         return {s: queries.Shop({"slug": s}, "v1") for s in slugs}  # type: ignore[arg-type]
 
-    versions, pool = Versions(), _Pool()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(queries, "shops", shops)
-        leaving = asyncio.create_task(versions.of(pool, "a"))
-        staying = asyncio.create_task(versions.of(pool, "a"))
-        await asyncio.sleep(0)  # both have joined the batch
-        leaving.cancel()
-        release.set()
-        found = await staying
-        assert found is not None and found.version == "v1" and leaving.cancelled()
+    versions, pool = Versions(shops), _Pool()
+    leaving = asyncio.create_task(versions.of(pool, "a"))  # type: ignore[arg-type]
+    staying = asyncio.create_task(versions.of(pool, "a"))  # type: ignore[arg-type]
+    await asyncio.sleep(0)  # both have joined the batch
+    leaving.cancel()
+    release.set()
+    found = await staying
+    assert found is not None and found.version == "v1" and leaving.cancelled()
 
 
 def test_answers_are_bounded_and_keyed_by_version():

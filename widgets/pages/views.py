@@ -9,7 +9,7 @@ transparency figures' twelve months along.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from widgets import ids, queries, responses, topics, transparency
-from widgets.cache import Answers
+from widgets.cache import Answers, Versions
 from widgets.listing import published_reviews
 from widgets.pages import figures, language, params, present, render, seo
 from widgets.pages.config import PagesConfig
@@ -45,6 +45,8 @@ BAD_QUERY = (N_("This address cannot be read"),
 class Pages:
     config: PagesConfig
     answers: Answers[str]
+    # The shops' page versions, one query for the requests that arrive together (as the widgets').
+    versions: Versions = field(default_factory=lambda: Versions(queries.page_states))
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ async def _visit(pages: Pages, request: Request) -> Visit | Response:
     """The shop and the visitor's language, or the page saying there is no such shop."""
     services = request.app.state.services
     slug = request.path_params["slug"]
-    state = await queries.page_state(services.pool, slug) if ids.valid_slug(slug) else None
+    state = await pages.versions.of(services.pool, slug) if ids.valid_slug(slug) else None
     merchant = state.merchant if state else None
     locale, explicit = language.page_language(pages.config.catalog, request.query_params.get("lang"),
                                               request.headers.get("accept-language"),
