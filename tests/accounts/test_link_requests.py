@@ -8,6 +8,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 import httpx
+import pytest
 
 from reviews.accounts import links, manage
 from reviews.platform import jobs
@@ -41,6 +42,7 @@ async def _queued(services: Services) -> list[dict[str, object]]:
     return [r["payload"] for r in rows]
 
 
+@pytest.mark.slow
 async def test_a_link_request_mails_nothing_itself_and_queues_the_same_for_anyone(
         client: httpx.AsyncClient, services: Services) -> None:
     user, _link = await manage.invite(services, KNOWN, "moderator", None, actor="test", all_merchants=True)
@@ -66,6 +68,7 @@ async def test_a_link_request_mails_nothing_itself_and_queues_the_same_for_anyon
     assert [r["state"] for r in states] == ["done", "done"]
 
 
+@pytest.mark.slow
 async def test_a_disabled_account_gets_no_link(client: httpx.AsyncClient, services: Services) -> None:
     await manage.invite(services, KNOWN, "moderator", None, actor="test", all_merchants=True)
     await manage.disable(services, KNOWN, actor="test")

@@ -3,6 +3,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
 
@@ -164,6 +165,7 @@ async def test_withdraw_asks_first_needs_the_csrf_token_and_hides_the_review(
     assert r.status_code == 409  # nothing left to withdraw
 
 
+@pytest.mark.slow
 async def test_rate_limit_per_link_is_a_friendly_localized_429_that_keeps_the_text(
         client: httpx.AsyncClient, merchant: Fixture, services: Services) -> None:
     path = await invite(client, services, merchant[1], locale="de")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 
 import httpx
+import pytest
 
 from reviews.collection import replies
 from reviews.collection import store as reviews
@@ -41,6 +42,7 @@ def _item(page: str, key: str) -> str:
     return page[start:min(ends)]
 
 
+@pytest.mark.slow
 async def test_the_shops_reply_is_shown_escaped_under_the_review_it_answers(
         client: httpx.AsyncClient, merchant: Fixture, services: Services) -> None:
     path, product_review, _shop_review = await _reviewed(client, services, merchant[1])
@@ -63,6 +65,7 @@ async def test_the_shops_reply_is_shown_escaped_under_the_review_it_answers(
     assert page.count('class="reply"') == 1
 
 
+@pytest.mark.slow
 async def test_the_reply_label_speaks_every_language(client: httpx.AsyncClient, merchant: Fixture,
                                                      services: Services) -> None:
     path, _product_review, shop_review = await _reviewed(client, services, merchant[1])
@@ -77,6 +80,7 @@ async def test_the_reply_label_speaks_every_language(client: httpx.AsyncClient, 
             assert LABELS["en"] not in page, lang
 
 
+@pytest.mark.slow
 async def test_a_withdrawn_review_shows_no_reply(client: httpx.AsyncClient, merchant: Fixture,
                                                  services: Services) -> None:
     path, product_review, _shop_review = await _reviewed(client, services, merchant[1])

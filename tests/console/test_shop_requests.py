@@ -12,6 +12,7 @@ import re
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from reviews.accounts import links, users
 from reviews.merchants import store as merchants
@@ -26,6 +27,7 @@ def test_an_address_is_masked_to_its_first_letter_and_domain() -> None:
     assert masked("not-an-address") is None and masked(None) is None and masked("@example.com") is None
 
 
+@pytest.mark.slow
 async def test_requests_are_listed_by_masked_address_and_an_unknown_one_holds_no_data(
         client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str]) -> None:
     _shop, key = merchant
@@ -51,6 +53,7 @@ async def test_requests_are_listed_by_masked_address_and_an_unknown_one_holds_no
     assert [e["buyer"] for e in listed["exports"]] == ["z***@elsewhere.example", "a***@example.com"]
 
 
+@pytest.mark.slow
 async def test_the_time_zone_is_searched_with_the_shop_s_country_first_and_checked_on_the_server(
         client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str]) -> None:
     async with services.pool.acquire() as conn:
@@ -75,6 +78,7 @@ async def test_the_time_zone_is_searched_with_the_shop_s_country_first_and_check
         "Europe/Lisbon")
 
 
+@pytest.mark.slow
 async def test_a_team_invitation_lasts_7_days_and_a_resent_one_replaces_the_first(
         client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str]) -> None:
     await _sign_in(client, services, "owner@example.com", "owner")
@@ -115,6 +119,7 @@ async def test_a_team_invitation_lasts_7_days_and_a_resent_one_replaces_the_firs
         "SELECT count(*) FROM audit_log WHERE action = 'console.invitation_resent'") == 1
 
 
+@pytest.mark.slow
 async def test_each_user_picks_the_console_s_language_for_every_page_and_their_emails(
         client: httpx.AsyncClient, services: Services, merchant: tuple[Merchant, str]) -> None:
     await _sign_in(client, services, "owner@example.com", "owner")

@@ -86,6 +86,7 @@ def _notices(handler: RecordingHandler) -> list[str]:
     return [AUTHOR for m in handler.messages if f"<{AUTHOR}>" in str(m["To"])]
 
 
+@pytest.mark.slow
 async def test_an_undo_within_the_grace_sends_nothing_and_puts_everything_back(
         client: httpx.AsyncClient, svc: Services, merchant: Fixture, receiver: Receiver, clock: FrozenClock,
         smtp_server: tuple[Controller, RecordingHandler]) -> None:
@@ -120,6 +121,7 @@ async def test_an_undo_within_the_grace_sends_nothing_and_puts_everything_back(
     assert receiver.requests == [] and _notices(smtp_server[1]) == []
 
 
+@pytest.mark.slow
 async def test_after_the_grace_the_email_and_the_webhook_leave_exactly_once(
         client: httpx.AsyncClient, svc: Services, merchant: Fixture, receiver: Receiver, clock: FrozenClock,
         smtp_server: tuple[Controller, RecordingHandler]) -> None:

@@ -126,6 +126,7 @@ async def test_a_buyers_review_reaches_the_endpoint_signed_and_verifiable(
     assert delivery.last_ms is not None and delivery.msg_id == request.headers["webhook-id"]
 
 
+@pytest.mark.slow
 async def test_retries_back_off_then_the_endpoint_fails_and_its_owner_is_emailed_once(
         svc: Services, merchant: Fixture, receiver: Receiver, clock: FrozenClock) -> None:
     shop = merchant[0]
@@ -249,6 +250,7 @@ async def test_a_delivery_is_sent_again_on_request_with_the_same_id(
                                    deliveries.DELIVER_JOB) == 0
 
 
+@pytest.mark.slow
 async def test_each_change_emits_its_event_in_its_own_transaction(
         client: httpx.AsyncClient, svc: Services, merchant: Fixture, receiver: Receiver) -> None:
     shop = merchant[0]

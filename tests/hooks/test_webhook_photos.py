@@ -47,6 +47,7 @@ async def _events(svc: Services, receiver: Receiver, secret: str) -> list[Any]:
     return [Webhook(secret).verify(r.body, r.headers) for r in receiver.requests]
 
 
+@pytest.mark.slow
 async def test_a_reviews_approved_photos_reach_the_endpoint_with_absolute_addresses(
         client: httpx.AsyncClient, svc: Services, merchant: Fixture, receiver: Receiver) -> None:
     async with svc.pool.acquire() as conn:

@@ -70,6 +70,7 @@ async def _topics(svc: Services, embedder: Embedder, merchant_id: int) -> dict[i
     return {r["id"]: set(r["reviews"]) for r in rows}
 
 
+@pytest.mark.slow
 async def test_a_new_review_of_a_topic_keeps_every_id_and_the_same_reviews_keep_them_again(
         services: Services, merchant: tuple[Merchant, str], embedder: Embedder) -> None:
     m = merchant[0]
@@ -84,6 +85,7 @@ async def test_a_new_review_of_a_topic_keeps_every_id_and_the_same_reviews_keep_
     assert grown and all(after[t] == before[t] | {new} for t in grown)
 
 
+@pytest.mark.slow
 async def test_a_withdrawn_review_leaves_the_other_topics_their_ids_and_a_gone_topic_takes_its_id_away(
         services: Services, client: httpx.AsyncClient, merchant: tuple[Merchant, str], embedder: Embedder) -> None:
     m = merchant[0]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from reviews.intake.openapi import document
 from reviews.merchants.model import Merchant
@@ -30,6 +31,7 @@ def test_every_setting_in_the_answer_has_a_type() -> None:
     assert settings["shopify_secret"]["enum"] == ["set", None]
 
 
+@pytest.mark.slow
 async def test_a_product_listed_twice_is_one_product_not_a_refusal(client: httpx.AsyncClient,
                                                                    merchant: tuple[Merchant, str]) -> None:
     body = order_event("A-77")
@@ -39,6 +41,7 @@ async def test_a_product_listed_twice_is_one_product_not_a_refusal(client: httpx
     assert r.status_code == 200, r.text
 
 
+@pytest.mark.slow
 async def test_a_reply_to_at_a_special_use_domain_is_refused_as_the_schema_says(
         client: httpx.AsyncClient, merchant: tuple[Merchant, str]) -> None:
     schema = document("http://testserver")["components"]["schemas"]["SettingsPatch"]["properties"]["reply_to"]

@@ -133,6 +133,7 @@ async def test_woocommerce_parent_name_wins_and_the_variation_is_the_detail(
     assert await services.pool.fetchval("SELECT customer_id FROM orders") == "214"
 
 
+@pytest.mark.slow
 async def test_a_data_request_naming_the_account_reaches_the_merchant_as_a_download(
         client: httpx.AsyncClient, invited_shop: Merchant, services: Services,
         merchant: tuple[Merchant, str]) -> None:
@@ -181,6 +182,7 @@ def env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
     return services
 
 
+@pytest.mark.slow
 async def test_cli_lists_and_writes_exports_and_stats_shows_old_orders_as_too_old(
         client: httpx.AsyncClient, shop: Merchant, env: Services, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -40,6 +40,7 @@ async def shop(services: Services, merchant: tuple[Merchant, str]) -> Merchant:
 # --- Shopify ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_shopify_order_then_fulfilment_stores_the_order_and_schedules_an_invitation(
         client: httpx.AsyncClient, shop: Merchant, services: Services) -> None:
     r = await post_shopify(client, "orders/create", shopify_order())

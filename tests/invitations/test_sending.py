@@ -112,6 +112,7 @@ def parsed(raw: bytes) -> EmailMessage:
 # --- a misbehaving server -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_refused_dropped_and_rejected_mail_is_never_lost_nor_doubled(
         services: Services, flaky: tuple[FlakyHandler, str], worker: jobs.Worker) -> None:
     handler, url = flaky
@@ -164,6 +165,7 @@ async def test_a_hard_bounced_address_is_never_mailed_again(
     assert handler.rejected == ["nobody@example.com"]
 
 
+@pytest.mark.slow
 async def test_after_its_last_attempt_a_job_is_dead_visible_and_retryable(
         services: Services, flaky: tuple[FlakyHandler, str], worker: jobs.Worker,
         cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -213,6 +215,7 @@ def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
     return path, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
 
 
+@pytest.mark.slow
 async def test_worker_sent_mail_is_dkim_signed_with_the_expected_headers(
         services: Services, counting: tuple[CountingHandler, str], dkim_key: tuple[Path, bytes]) -> None:
     handler, url = counting
@@ -257,6 +260,7 @@ async def add_review(svc: Services, invitation_id: int) -> None:
     )
 
 
+@pytest.mark.slow
 async def test_one_reminder_only_when_nothing_was_reviewed(
         services: Services, counting: tuple[CountingHandler, str], worker: jobs.Worker) -> None:
     handler, url = counting
@@ -291,6 +295,7 @@ async def test_one_reminder_only_when_nothing_was_reviewed(
     assert len(handler.raw) == 3
 
 
+@pytest.mark.slow
 async def test_a_review_calls_its_reminder_off_at_once_and_none_is_ever_sent(
         services: Services, counting: tuple[CountingHandler, str], worker: jobs.Worker,
         client: httpx.AsyncClient) -> None:
@@ -354,6 +359,7 @@ async def test_an_unsubscribe_before_the_reminder_stops_it(
 # --- the funnel -----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_funnel_after_a_mixed_scenario(
         services: Services, flaky: tuple[FlakyHandler, str], worker: jobs.Worker, client: httpx.AsyncClient,
         cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:

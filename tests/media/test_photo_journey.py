@@ -1,8 +1,5 @@
 """Issue 23's "done when", end to end through the app: a buyer sends a phone photo with GPS in its EXIF
-import pytest
 from the review page; a moderator approves it; shoppers get it without a byte of metadata; a second
-
-pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 buyer's review with the same photo, resized, is held with both photos side by side in its evidence;
 the first buyer's erasure leaves no trace of the photo. (The consoles' Photos tab and the widgets
 that show it are other pages over these same functions.)"""
@@ -12,6 +9,7 @@ from __future__ import annotations
 import io
 
 import httpx
+import pytest
 from PIL import Image, ImageOps
 
 from reviews.collection import store as reviews
@@ -23,6 +21,8 @@ from reviews.platform.services import Services
 from reviews.privacy import buyer_data
 from tests.media import generated, photos
 from tests.media.flow import review_with_photo
+
+pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 Fixture = tuple[Merchant, str]
 

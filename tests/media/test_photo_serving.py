@@ -9,6 +9,7 @@ import io
 from datetime import timedelta
 
 import httpx
+import pytest
 from PIL import Image
 
 from reviews.collection import store as reviews
@@ -32,6 +33,7 @@ async def _photo(client: httpx.AsyncClient, services: Services, key: str, seed: 
     return review_id, photo
 
 
+@pytest.mark.slow
 async def test_an_approved_photo_of_a_published_review_is_served_for_a_year(
         client: httpx.AsyncClient, merchant: Fixture, services: Services) -> None:
     review_id, photo = await _photo(client, services, merchant[1])
@@ -60,6 +62,7 @@ async def test_an_approved_photo_of_a_published_review_is_served_for_a_year(
     assert again.status_code == 304 and not again.content
 
 
+@pytest.mark.slow
 async def test_a_hold_or_a_rejection_hides_it_again(client: httpx.AsyncClient, merchant: Fixture,
                                                     services: Services) -> None:
     review_id, photo = await _photo(client, services, merchant[1])
@@ -85,6 +88,7 @@ async def test_unknown_and_malformed_names_are_the_same_404(client: httpx.AsyncC
         assert r.headers["cache-control"] == "no-store"
 
 
+@pytest.mark.slow
 async def test_the_signed_address_serves_any_photo_for_a_day(client: httpx.AsyncClient, merchant: Fixture,
                                                              services: Services) -> None:
     _, photo = await _photo(client, services, merchant[1])
@@ -97,6 +101,7 @@ async def test_the_signed_address_serves_any_photo_for_a_day(client: httpx.Async
     assert (await client.get(signed)).status_code == 404
 
 
+@pytest.mark.slow
 async def test_a_deleted_photo_is_gone_from_both_addresses(client: httpx.AsyncClient, merchant: Fixture,
                                                            services: Services) -> None:
     review_id, photo = await _photo(client, services, merchant[1])
@@ -112,6 +117,7 @@ async def test_a_deleted_photo_is_gone_from_both_addresses(client: httpx.AsyncCl
     assert await services.pool.fetchval("SELECT count(*) FROM photo_blobs") == 0
 
 
+@pytest.mark.slow
 async def test_requests_at_once_share_their_checks_and_each_gets_its_own_answer(
         client: httpx.AsyncClient, merchant: Fixture, services: Services) -> None:
     shown_review, shown = await _photo(client, services, merchant[1], 3)

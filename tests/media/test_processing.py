@@ -101,6 +101,7 @@ def test_a_photo_over_the_pixel_limit_is_refused_from_its_header() -> None:
     assert refused.value.code == "too_many_pixels"
 
 
+@pytest.mark.slow
 def test_damaged_files_are_refused_and_never_crash_the_pipeline() -> None:
     """Real photos with bytes flipped, cut, or spliced: each is a photo still, or a refusal; never another error."""
     import random

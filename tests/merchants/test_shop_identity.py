@@ -166,6 +166,7 @@ def test_merchant_set_help_names_the_name_and_domains() -> None:
 
 # --- the import --------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 async def test_an_import_names_the_shops_it_creates_from_the_file(services: Services, tmp_path: Path) -> None:
     path = tmp_path / "reviews.csv"
     path.write_text(

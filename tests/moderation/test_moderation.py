@@ -21,6 +21,7 @@ async def held_review(services: Services) -> int:
     return rid
 
 
+@pytest.mark.slow
 async def test_publish_dismisses_the_flags_and_is_audited(services: Services) -> None:
     rid = await held_review(services)
     async with services.pool.acquire() as conn:
@@ -33,6 +34,7 @@ async def test_publish_dismisses_the_flags_and_is_audited(services: Services) ->
     assert (audit["before"]["state"], audit["after"]["state"]) == ("held", "published")
 
 
+@pytest.mark.slow
 async def test_reject_needs_a_reason_code_and_keeps_it(services: Services) -> None:
     rid = await held_review(services)
     async with services.pool.acquire() as conn:
@@ -51,6 +53,7 @@ async def test_reject_needs_a_reason_code_and_keeps_it(services: Services) -> No
     assert await services.pool.fetchval("SELECT count(*) FROM jobs WHERE kind = 'moderation.notice'") == 1
 
 
+@pytest.mark.slow
 async def test_a_decision_on_a_changed_review_is_refused(services: Services) -> None:
     rid = await held_review(services)
     seen = (await services.pool.fetchrow("SELECT state, edited_at, submitted_at FROM reviews WHERE id = $1", rid))
@@ -63,6 +66,7 @@ async def test_a_decision_on_a_changed_review_is_refused(services: Services) -> 
     assert await services.pool.fetchval("SELECT state FROM reviews WHERE id = $1", rid) == "published"
 
 
+@pytest.mark.slow
 async def test_moderate_command(services: Services, monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DATABASE_URL", services.dsn)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 import httpx
+import pytest
 
 from reviews.app import create_app
 from reviews.platform.services import Services
 from tests.conftest import METRICS_HEADERS
 
 
+@pytest.mark.slow
 async def test_metrics_need_the_bearer_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/metrics", headers=METRICS_HEADERS)).status_code == 200
     anonymous = await client.get("/metrics")
@@ -22,6 +24,7 @@ async def test_metrics_need_the_bearer_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/metrics", headers={"Authorization": "Basic dGVzdA=="})).status_code == 401
 
 
+@pytest.mark.slow
 async def test_metrics_are_not_served_without_a_configured_token(services: Services) -> None:
     app = create_app(dataclasses.replace(services, settings=dataclasses.replace(services.settings,
                                                                                 metrics_token=None)))

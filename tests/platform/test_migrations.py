@@ -1,10 +1,12 @@
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from reviews.platform import db
 
 
+@pytest.mark.slow
 async def test_every_migration_applies_to_an_empty_database(pg_admin_uri: str) -> None:
     await db.ensure_database(pg_admin_uri, "t_empty_migrate")
     dsn = db._with_database(pg_admin_uri, "t_empty_migrate")
@@ -58,6 +60,7 @@ def test_migration_files_are_numbered_without_gaps(tmp_path: Path) -> None:
         raise AssertionError("a gap should be refused")
 
 
+@pytest.mark.slow
 async def test_profiles_move_out_of_the_embeddings_table_with_their_values(pg_admin_uri: str, tmp_path: Path) -> None:
     """0004 moves each review's background profile to review_profiles: an upgraded database keeps them."""
     for _, _, path in db.migration_files():

@@ -112,6 +112,7 @@ async def test_every_surface_answers_503_while_the_database_is_away(
 
 
 
+@pytest.mark.slow
 async def test_the_worker_waits_out_an_outage_and_resumes(switched: tuple[Switch, httpx.AsyncClient, str],
                                                           dsn: str) -> None:
     switch, _client, _key = switched

@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from embedding import shingles, store
 from embedding import text as T
 from embedding.detect import Params, lexical_keys
@@ -31,6 +33,7 @@ def _row(i: int, body: str, lang: str, created_at: str) -> dict[str, object]:
             "author_email": f"buyer{i}@example.com", "created_at": created_at}
 
 
+@pytest.mark.slow
 async def test_a_scan_stores_bands_language_sizes_and_history(services: Services, tmp_path: Path) -> None:
     rows = [_row(i, body, "pl" if body.startswith("Super") else "en", f"2025-01-{i + 1:02d}T10:00:00Z")
             for i, body in enumerate(OTHERS)]

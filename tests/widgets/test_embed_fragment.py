@@ -110,6 +110,7 @@ async def test_review_text_is_escaped(client: httpx.AsyncClient, shop: Storefron
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;quotes&#34; &#39;single&#39;" in html
 
 
+@pytest.mark.slow
 async def test_in_the_visitors_language_with_theirs_first(client: httpx.AsyncClient, shop: Storefront):
     r = await client.get(URL + "?lang=pl")
     assert r.headers["content-language"] == "pl"
@@ -123,6 +124,7 @@ async def test_in_the_visitors_language_with_theirs_first(client: httpx.AsyncCli
     assert "Verfasst auf Polnisch" in de and "Bewertungen von Demo Shop" in de
 
 
+@pytest.mark.slow
 async def test_more_pages_are_a_link_and_a_product_without_reviews_is_empty(client: httpx.AsyncClient,
                                                                            shop: Storefront):
     two = (await client.get(URL + "?per_page=2")).text

@@ -82,6 +82,7 @@ async def test_a_product_page_loads_at_most_5_kb_of_script(client: httpx.AsyncCl
     assert sizes["embed.js"] + sizes["carousel"] + sizes["reviews"] <= BUDGET + 2048  # the carousel reuses the cards
 
 
+@pytest.mark.slow
 async def test_the_scripts_hold_no_locale_strings(client: httpx.AsyncClient, merchant: Any):
     code = (await client.get("/widgets/v1/embed.js")).text
     for name in FAMILIES:

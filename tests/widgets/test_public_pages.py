@@ -335,6 +335,7 @@ async def test_languages_are_pooled_the_visitors_first_and_the_others_labelled(c
     assert "Verfasst auf Englisch" in page.text
 
 
+@pytest.mark.slow
 async def test_the_language_comes_from_lang_then_accept_language_then_the_shop(client: httpx.AsyncClient,
                                                                              services: Services, shop: Merchant):
     r, page = await get_page(client, "/shops/demo-shop", **{"accept-language": "fr-CH, fr;q=0.9, en;q=0.5"})

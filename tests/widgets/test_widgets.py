@@ -55,6 +55,7 @@ async def shop(services: Services, merchant: tuple[Merchant, str]) -> Merchant:
 
 # --- summary ---------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 async def test_shop_summary_counts_only_published_reviews_of_this_shop(client: httpx.AsyncClient, shop: Merchant):
     r = await client.get("/widgets/v1/demo-shop/summary.json")
     assert r.status_code == 200
