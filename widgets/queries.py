@@ -28,24 +28,35 @@ class Shop(NamedTuple):
 
 async def shops(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str]) -> dict[str, Shop]:
     """The shops of these slugs (the unknown ones left out), each with its version."""
-    return await _shops(conn, slugs, "")
+    return await _shops(conn, slugs)
 
 
 async def shops_and_orders(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str]) -> dict[str, Shop]:
-    """As `shops`, each version moving also when the shop's orders change (`orders_version`), for
-    the answers that read them: one query for both."""
-    return await _shops(conn, slugs, """ || '/' || coalesce(
+    """As `shops`, each version moving also when the shop's orders last changed (one index lookup),
+    for the answers that read them: what the JSON-LD and the feeds read of the orders (product names,
+    images, identifiers, countries) changes only then, since every order event and erasure moves its
+    order's `updated_at`."""
+    return await _shops(conn, slugs, more=""" || '/' || coalesce(
         (SELECT max(updated_at) FROM orders WHERE merchant_id = m.id)::text, '-')""")
 
 
-async def _shops(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str], more: str) -> dict[str, Shop]:
+async def page_states(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str]) -> dict[str, Shop]:
+    """As `shops`, with a version that changes whenever anything the shop's public pages show may
+    have: besides what moves the widgets' version, any of its reviews in any state (the transparency
+    figures count the held, rejected and withdrawn ones too; a moderator's decision, a flag's hold,
+    an edit and a photo's approval each update the review)."""
+    return await _shops(conn, slugs, reviews="")
+
+
+async def _shops(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str], *,
+                 reviews: str = "AND state = 'published'", more: str = "") -> dict[str, Shop]:
     rows = await conn.fetch(
         f"""SELECT m.id, m.slug, m.name, m.locale, m.settings, m.created_at,
                   m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins
                   || ':' || t.n || ':' || t.xmins{more} AS version
            FROM merchants m
            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
-                               FROM reviews WHERE merchant_id = m.id AND state = 'published') r
+                               FROM reviews WHERE merchant_id = m.id {reviews}) r
            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
                                FROM review_replies WHERE merchant_id = m.id) p
            CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
@@ -164,12 +175,6 @@ async def stream(pool: asyncpg.Pool, query: str, merchant_id: int,
             yield row
 
 
-async def orders_version(conn: asyncpg.Pool | asyncpg.Connection | PoolConnectionProxy, merchant_id: int) -> str:
-    """When the shop's orders last changed (one index lookup): what the JSON-LD and the feeds read of
-    them (product names, images, identifiers, countries) changes only then, since every order event
-    and erasure moves its order's `updated_at`."""
-    last = await conn.fetchval("SELECT max(updated_at) FROM orders WHERE merchant_id = $1", merchant_id)
-    return last.isoformat() if last is not None else "-"
 async def review_facets(pool: asyncpg.Pool, merchant_id: int, product_id: str | None) -> dict[str, Any]:
     """What the filters offer and the summary counts, over the published reviews of the shop (or of one
     product): how many by collection method, by language, with a reply, of the shop itself, and per
@@ -237,27 +242,6 @@ async def sitemap_products(pool: asyncpg.Pool, merchant_id: int) -> list[asyncpg
     )
 
 
-async def page_states(conn: asyncpg.Connection | PoolConnectionProxy, slugs: list[str]) -> dict[str, Shop]:
-    """The shops of these slugs (the unknown ones left out), each with a version that changes whenever
-    anything its public pages show may have: its row, any of its reviews in any state (the
-    transparency figures count the held, rejected and withdrawn ones too; a moderator's decision, a
-    flag's hold, an edit and a photo's approval each update the review), any reply of the shop's, or
-    the topics of any of its products (the chips)."""
-    rows = await conn.fetch(
-        """SELECT m.id, m.slug, m.name, m.locale, m.settings,
-                  m.xmin::text || ':' || r.n || ':' || r.xmins || ':' || p.n || ':' || p.xmins
-                  || ':' || t.n || ':' || t.xmins AS version
-           FROM merchants m
-           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
-                               FROM reviews WHERE merchant_id = m.id) r
-           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
-                               FROM review_replies WHERE merchant_id = m.id) p
-           CROSS JOIN LATERAL (SELECT count(*) AS n, coalesce(sum(xmin::text::bigint), 0) AS xmins
-                               FROM topic_sets WHERE merchant_id = m.id) t
-           WHERE m.slug = ANY($1::text[])""",
-        slugs,
-    )
-    return {r["slug"]: Shop(r, r["version"]) for r in rows}
 
 
 async def latest_published(pool: asyncpg.Pool, merchant_id: int) -> Any:

@@ -325,24 +325,21 @@ async def jsonld_json(config: Config, request: Request, merchant: asyncpg.Record
 FEED_FORMAT = "feeds-2"
 
 
-async def _feed_shop(widgets: Widgets, request: Request) -> tuple[queries.Shop, str] | Response:
-    """The shop (404 if unknown) and its feeds' version: its own, and its orders'."""
-    pool = _pool(request)
-    shop = await widgets.cache.versions.of(pool, request.path_params["slug"])
-    if shop is None:
-        return responses.not_found()
-    return shop, await queries.orders_version(pool, shop.merchant["id"])
+async def _feed_shop(widgets: Widgets, request: Request) -> queries.Shop | Response:
+    """The shop (404 if unknown), with a version that follows its orders too."""
+    slug = request.path_params["slug"]
+    shop = await widgets.cache.order_versions.of(_pool(request), slug) if ids.valid_slug(slug) else None
+    return shop if shop is not None else responses.not_found()
 
 
 async def feed_xml(widgets: Widgets, request: Request) -> Response:
     """Google's product review feed (schema 2.4): every published product review, streamed."""
-    found = await _feed_shop(widgets, request)
-    if isinstance(found, Response):
-        return found
-    shop, orders = found
+    shop = await _feed_shop(widgets, request)
+    if isinstance(shop, Response):
+        return shop
     merchant, base = shop.merchant, _base_url(request)
     info = feed.Shop(name=merchant["name"], slug=merchant["slug"], base_url=base)
-    tag = streaming.etag(FEED_FORMAT, "product", shop.version, orders, base)
+    tag = streaming.etag(FEED_FORMAT, "product", shop.version, base)
     return streaming.respond(request, widgets.streams, tag=tag, media_type=responses.XML, body=lambda: feed.document(
         queries.stream(_pool(request), queries.PRODUCT_FEED, merchant["id"]), info))
 
@@ -350,10 +347,9 @@ async def feed_xml(widgets: Widgets, request: Request) -> Response:
 async def merchant_feed_xml(widgets: Widgets, request: Request) -> Response:
     """Google's merchant review feed (seller ratings): the shop and its own reviews, streamed. A shop
     that registered no website has none: the feed must name the shop's site."""
-    found = await _feed_shop(widgets, request)
-    if isinstance(found, Response):
-        return found
-    shop, orders = found
+    shop = await _feed_shop(widgets, request)
+    if isinstance(shop, Response):
+        return shop
     merchant, base = shop.merchant, _base_url(request)
     settings = merchant["settings"] if isinstance(merchant["settings"], dict) else {}
     domains = links.domains_of(settings)
@@ -362,7 +358,7 @@ async def merchant_feed_xml(widgets: Widgets, request: Request) -> Response:
                                    "merchant review feed names.")
     info = merchant_feed.Shop(slug=merchant["slug"], name=merchant["name"], domains=domains,
                               created_at=merchant["created_at"], base_url=base)
-    tag = streaming.etag(FEED_FORMAT, "merchant", shop.version, orders, base)
+    tag = streaming.etag(FEED_FORMAT, "merchant", shop.version, base)
     return streaming.respond(request, widgets.streams, tag=tag, media_type=responses.XML,
                              body=lambda: merchant_feed.document(
                                  queries.stream(_pool(request), queries.MERCHANT_FEED, merchant["id"]), info))
