@@ -12,20 +12,14 @@ from reviews.accounts import manage, users
 from reviews.platform.services import Services
 from tests.console.test_appeal_rule import _sign_in
 from tests.console.test_console import PASSWORD
-from tests.screening.test_explain import CAMPAIGN, _import, _row
+from tests.screening.test_explain import _import, addressed_campaign
 
 pytestmark = pytest.mark.slow  # over a second a test: `make test` runs it, `make check` does not
 
 
 async def test_the_moderator_reads_what_the_campaigns_addresses_share(
         client: httpx.AsyncClient, services: Services, tmp_path: Path) -> None:
-    honest = [_row(i, author_email=f"{name}@gmail.com") for i, name in
-              enumerate(["ana.perez", "tom.walsh", "k.nowak", "marie1984", "jl.roux", "b.moser", "eva.lind", "oskar"])]
-    farm = [_row(300 + n, body=CAMPAIGN + suffix, author_email=email, created_at=f"2025-0{n + 2}-11T10:00:00Z")
-            for n, (email, suffix) in enumerate([("lena.farm4471@deals-mail.example", ""),
-                                                 ("paul_keys_82q@deals-mail.example", " Great."),
-                                                 ("rita88213@deals-mail.example", " Recommended!")])]
-    await _import(services, tmp_path, honest + farm)
+    await _import(services, tmp_path, addressed_campaign())
     first = await services.pool.fetchval("SELECT id FROM reviews WHERE external_id = 'x-300'")
     user, _link = await manage.invite(services, "mod@example.com", "moderator", None, actor="test", all_merchants=True)
     async with services.pool.acquire() as conn:

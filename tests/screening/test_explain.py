@@ -31,6 +31,18 @@ def _row(i: int, **kw: object) -> dict[str, object]:
     return {**base, **kw}
 
 
+def addressed_campaign() -> list[dict[str, object]]:
+    """Eight genuine imported reviews at public mail providers, and a campaign of three (x-300 to
+    x-302) whose addresses look generated, at one private domain."""
+    honest = [_row(i, author_email=f"{name}@gmail.com") for i, name in
+              enumerate(["ana.perez", "tom.walsh", "k.nowak", "marie1984", "jl.roux", "b.moser", "eva.lind", "oskar"])]
+    farm = [_row(300 + n, body=CAMPAIGN + suffix, author_email=email, created_at=f"2025-0{n + 2}-11T10:00:00Z")
+            for n, (email, suffix) in enumerate([("lena.farm4471@deals-mail.example", ""),
+                                                 ("paul_keys_82q@deals-mail.example", " Great."),
+                                                 ("rita88213@deals-mail.example", " Recommended!")])]
+    return honest + farm
+
+
 async def _import(services: Services, tmp_path: Path, rows: list[dict[str, object]]) -> None:
     path = tmp_path / "reviews.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -85,13 +97,7 @@ async def test_a_campaign_shows_what_its_authors_addresses_share(services: Servi
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("DATABASE_URL", services.dsn)
     monkeypatch.setenv("ATTEST_SECRET_KEY", services.settings.secret_key)
-    honest = [_row(i, author_email=f"{name}@gmail.com") for i, name in
-              enumerate(["ana.perez", "tom.walsh", "k.nowak", "marie1984", "jl.roux", "b.moser", "eva.lind", "oskar"])]
-    farm = [_row(300 + n, body=CAMPAIGN + suffix, author_email=email, created_at=f"2025-0{n + 2}-11T10:00:00Z")
-            for n, (email, suffix) in enumerate([("lena.farm4471@deals-mail.example", ""),
-                                                 ("paul_keys_82q@deals-mail.example", " Great."),
-                                                 ("rita88213@deals-mail.example", " Recommended!")])]
-    await _import(services, tmp_path, honest + farm)
+    await _import(services, tmp_path, addressed_campaign())
     first = await services.pool.fetchval("SELECT id FROM reviews WHERE external_id = 'x-300'")
     evidence = await services.pool.fetchval(
         "SELECT evidence FROM flags WHERE review_id = $1 AND kind = 'campaign'", first)
