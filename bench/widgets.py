@@ -1,7 +1,7 @@
 """Widget serving speed: Attest's public widget endpoints against a bare Starlette app that answers
 the same bytes, with the same client, in the same run.
 
-    .venv/bin/python bench/widgets.py [--seconds 3] [--rounds 3] [--connections 32] [--reviews 300]
+    .venv/bin/python bench/widgets.py [--seconds 3] [--rounds 3] [--connections 32] [--reviews 300] [--only NAME]
 
 Starts a fresh embedded PostgreSQL in a temporary folder with a shop of `--reviews` published
 reviews over 20 products (stored and published through `reviews.collection.store`), then two real
@@ -303,12 +303,13 @@ def _check_same_bytes(bare: Server, bodies: dict[str, bytes]) -> None:
 
 
 def _rounds(args: argparse.Namespace, attest: Server, bare: Server) -> int:
-    runs: dict[str, dict[str, list[Run]]] = {name: {"attest": [], "bare": []} for name in ENDPOINTS}
-    for path, _target in ENDPOINTS.values():
+    endpoints = {name: spec for name, spec in ENDPOINTS.items() if not args.only or any(o in name for o in args.only)}
+    runs: dict[str, dict[str, list[Run]]] = {name: {"attest": [], "bare": []} for name in endpoints}
+    for path, _target in endpoints.values():
         for server in (attest, bare):
             wrk(server, path, 1, args.connections)  # warm-up: connections, caches, the pool
     for r in range(args.rounds):
-        for name, (path, _target) in ENDPOINTS.items():
+        for name, (path, _target) in endpoints.items():
             order = (attest, bare) if r % 2 == 0 else (bare, attest)
             for server in order:
                 run = wrk(server, path, args.seconds, args.connections)
@@ -323,7 +324,7 @@ def _rounds(args: argparse.Namespace, attest: Server, bare: Server) -> int:
     print(f"{'endpoint':<22}{'attest req/s':>13}{'bare req/s':>12}{'ratio':>7}{'attest p99':>12}{'bare p99':>10}"
           f"{'attest CPU/req':>16}{'bare CPU/req':>14}")
     ratios: dict[str, float] = {}
-    for name in ENDPOINTS:
+    for name in endpoints:
         a_runs, b_runs = runs[name]["attest"], runs[name]["bare"]
         ratios[name] = statistics.median(a.rps / b.rps for a, b in zip(a_runs, b_runs, strict=True))
         print(f"{name:<22}{statistics.median(a.rps for a in a_runs):>13.0f}"
@@ -333,19 +334,19 @@ def _rounds(args: argparse.Namespace, attest: Server, bare: Server) -> int:
               f"{_cpu_per_request(a_runs):>14.0f}us{_cpu_per_request(b_runs):>12.0f}us")
     print()
     tails: dict[str, float] = {}
-    for name, (_path, target) in ENDPOINTS.items():
+    for name, (_path, target) in endpoints.items():
         a_runs, b_runs = runs[name]["attest"], runs[name]["bare"]
         tails[name] = statistics.median(a.p99_ms for a in a_runs) / statistics.median(b.p99_ms for b in b_runs)
         print(f"{name}: ratio {ratios[name]:.2f} (target >= {target}: {verdict(ratios[name] >= target)}), "
               f"p99 {tails[name]:.1f}x bare's (target <= {P99_TARGET:g}x: {verdict(tails[name] <= P99_TARGET)})")
     print()
-    bare_all = [run for name in ENDPOINTS for run in runs[name]["bare"]]
-    attest_all = [run for name in ENDPOINTS for run in runs[name]["attest"]]
+    bare_all = [run for name in endpoints for run in runs[name]["bare"]]
+    attest_all = [run for name in endpoints for run in runs[name]["attest"]]
     for label, group in (("bare", bare_all), ("attest", attest_all)):
         seconds = args.seconds * len(group)
         print(f"CPU during the {label} runs: server {100 * sum(r.server_cpu for r in group) / seconds:.0f}% "
               f"of a core, wrk {100 * sum(r.client_cpu for r in group) / seconds:.0f}% of a core")
-    met = all(ratios[name] >= target and tails[name] <= P99_TARGET for name, (_path, target) in ENDPOINTS.items())
+    met = all(ratios[name] >= target and tails[name] <= P99_TARGET for name, (_path, target) in endpoints.items())
     return 0 if met else 1
 
 
@@ -364,6 +365,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--reviews", type=int, default=300)
+    parser.add_argument("--only", action="append", default=[],
+                        help="only the endpoints whose name holds this (repeatable), e.g. --only .js")
     args = parser.parse_args()
     return bench(args)
 

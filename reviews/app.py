@@ -39,6 +39,7 @@ from reviews.runtime import open_services
 from reviews.screening import flags
 from reviews.worker import make_worker
 from widgets import config as widgets_config
+from widgets import front
 from widgets.pages import config as pages_config
 from widgets.pages.routes import routes as shop_page_routes
 from widgets.routes import routes as widget_routes
@@ -244,9 +245,12 @@ def create_app(services: Services | None = None, *, run_worker: bool = False, mi
                 server.freeze_startup_heap()
                 yield
 
+    observer = metrics.Observer()
     return Starlette(
         routes=routes(),
-        middleware=[Middleware(http.TrustedProxies), Middleware(metrics.MetricsMiddleware),
+        # The front first: what it answers needs nothing of the layers below (see widgets.front).
+        middleware=[Middleware(front.Front, extra_headers=http.security_headers, meter=observer.meter),
+                    Middleware(http.TrustedProxies), Middleware(metrics.MetricsMiddleware, observer=observer),
                     Middleware(http.SecurityHeaders), Middleware(http.UnstorableUrls, refuse=refused_url)],
         exception_handlers={ApiError: api_error, HTTPException: http_error, ClientDisconnect: client_gone,
                             **CONSOLE_ERRORS, Exception: server_error,

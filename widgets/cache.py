@@ -69,41 +69,43 @@ class Versions:
         self._fetch = fetch
         self.checks = 0  # how many queries were made, for tests and the benchmark
         self._slugs: dict[str, None] = {}
-        self._next: asyncio.Future[dict[str, queries.Shop]] | None = None
+        # A future of its own for each request: one that gives up cancels only its own (a shared one would
+        # need a shield, two more hops through the event loop for every request).
+        self._waiting: list[asyncio.Future[dict[str, queries.Shop]]] = []
         self._task: asyncio.Task[None] | None = None
         self._arrived = asyncio.Event()
 
     async def of(self, pool: asyncpg.Pool, slug: str) -> queries.Shop | None:
-        if self._next is None:
-            self._next = asyncio.get_running_loop().create_future()
-        batch = self._next
+        waiter: asyncio.Future[dict[str, queries.Shop]] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
         self._slugs[slug] = None
         self._arrived.set()
         if self._task is None:
             self._task = asyncio.create_task(self._run(pool))
-        # Shielded: a request that gives up must not cancel the check the others are waiting for.
-        return (await asyncio.shield(batch)).get(slug)
+        return (await waiter).get(slug)
 
     async def _run(self, pool: asyncpg.Pool) -> None:
         # One connection for a run of back-to-back checks, kept `LINGER` after the last: handing it
         # back to the pool after each would cost the pool's reset, a second round trip, per check.
         try:
-            while self._next is not None:
+            while self._waiting:
                 try:
                     async with pool.acquire() as conn:
-                        while self._next is not None or await self._another():
+                        while self._waiting or await self._another():
                             await self._check(conn)
                 except Exception as exc:
                     # The database is away or the connection broke: those who queued meanwhile hear of
                     # it too, and the next request tries afresh.
-                    if self._next is not None:
-                        _fail(self._next, exc)
-                        self._next, self._slugs = None, {}
+                    _fail(self._take()[0], exc)
         finally:
             self._task = None
-            if self._next is not None:  # cancelled (shutting down): the waiting requests must not hang
-                self._next.cancel()
-                self._next, self._slugs = None, {}
+            for waiter in self._take()[0]:  # cancelled (shutting down): the waiting requests must not hang
+                waiter.cancel()
+
+    def _take(self) -> tuple[list[asyncio.Future[dict[str, queries.Shop]]], list[str]]:
+        taken = self._waiting, list(self._slugs)
+        self._waiting, self._slugs = [], {}
+        return taken
 
     async def _another(self) -> bool:
         """Whether a request asks within the linger."""
@@ -115,9 +117,7 @@ class Versions:
         return True
 
     async def _check(self, conn: Connection) -> None:
-        assert self._next is not None
-        batch, slugs = self._next, list(self._slugs)
-        self._next, self._slugs = None, {}
+        batch, slugs = self._take()
         self.checks += 1
         try:
             found = await self._fetch(conn, slugs)
@@ -125,14 +125,19 @@ class Versions:
             _fail(batch, exc)
             raise
         except BaseException:
-            batch.cancel()
+            for waiter in batch:
+                waiter.cancel()
             raise
-        batch.set_result(found)
+        for waiter in batch:
+            if not waiter.done():  # not given up on by its request
+                waiter.set_result(found)
 
 
-def _fail(batch: asyncio.Future[dict[str, queries.Shop]], exc: Exception) -> None:
-    batch.set_exception(exc)
-    batch.exception()  # its waiters raise it; if they have all left, nobody else needs to hear of it
+def _fail(batch: list[asyncio.Future[dict[str, queries.Shop]]], exc: Exception) -> None:
+    for waiter in batch:
+        if not waiter.done():
+            waiter.set_exception(exc)
+            waiter.exception()  # its request raises it; if it has left, nobody else needs to hear of it
 
 
 class Cache:

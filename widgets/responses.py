@@ -119,10 +119,11 @@ class Static:
         return cls(Rendered.of(body, media_type, max_age=max_age, headers=vary),
                    Rendered.of(packed, media_type, max_age=max_age, headers={**vary, "Content-Encoding": "gzip"}))
 
-    def send(self, request: Request) -> Response:
+    def pick(self, request: Request) -> Rendered:
+        """The answer for this request's Accept-Encoding (the only header it varies on)."""
         if self.gzipped is not None and accepts_gzip(header(request, b"accept-encoding") or ""):
-            return send(request, self.gzipped)
-        return send(request, self.plain)
+            return self.gzipped
+        return self.plain
 
 
 @functools.lru_cache(maxsize=64)

@@ -18,6 +18,7 @@ from widgets import (
     badge,
     feed,
     fragment,
+    front,
     hosts,
     ids,
     jsonld,
@@ -35,7 +36,7 @@ from widgets import (
     strings,
     topics,
 )
-from widgets.cache import Cache
+from widgets.cache import Cache, Versions
 from widgets.config import Config
 from widgets.params import Fields
 from widgets.responses import Rendered
@@ -120,19 +121,26 @@ def shop_endpoint(handler: ShopHandler, *, reads_orders: bool = False) -> Callab
             return responses.not_found()
         # An answer depends on the path, the query and the database only (never on request headers).
         key = (request.scope["path"], request.scope["query_string"])
-        if (rendered := widgets.cache.answers.get(key, shop.version)) is not None:
-            # Only a valid request's answer is kept: a hit needs its query string neither parsed nor checked.
-            return responses.send(request, rendered)
-        product = _product(request)
-        if product is not None and (trouble := params.product_trouble(product)):
-            return responses.error(422, "invalid", _INVALID, {"product": trouble})
-        answer = await handler(widgets.config, request, shop.merchant, product)
-        if isinstance(answer, Response):
-            return answer
-        widgets.cache.answers.put(key, shop.version, answer)
-        return responses.send(request, answer)
+        if (rendered := widgets.cache.answers.get(key, shop.version)) is None:
+            product = _product(request)
+            if product is not None and (trouble := params.product_trouble(product)):
+                return responses.error(422, "invalid", _INVALID, {"product": trouble})
+            answer = await handler(widgets.config, request, shop.merchant, product)
+            if isinstance(answer, Response):
+                return answer
+            widgets.cache.answers.put(key, shop.version, rendered := answer)
+        # Only a valid request's answer is kept: a hit needs its query string neither parsed nor checked.
+        front.offer(request.scope, front.Offer.of(rendered, shop.version, partial(_version, versions, _pool(request),
+                                                                                   slug)))
+        return responses.send(request, rendered)
 
     return endpoint
+
+
+async def _version(versions: Versions, pool: asyncpg.Pool, slug: str) -> str | None:
+    """The shop's current version, from a check that begins after the asking request arrived."""
+    shop = await versions.of(pool, slug)
+    return shop.version if shop is not None else None
 
 
 @shop_endpoint
@@ -400,7 +408,7 @@ async def _topics(config: Config, pool: asyncpg.Pool, merchant_id: int, found: a
 
 
 async def embed_js(widgets: Widgets, request: Request) -> Response:
-    return widgets.static("embed.js", lambda: scripts.build().loader, responses.JS).send(request)
+    return _static(request, widgets.static("embed.js", lambda: scripts.build().loader, responses.JS))
 
 
 async def family_js(widgets: Widgets, request: Request) -> Response:
@@ -409,15 +417,22 @@ async def family_js(widgets: Widgets, request: Request) -> Response:
     name = request.path_params["family"]
     if name not in scripts.FAMILIES:
         return responses.not_found("No such widget family.")
-    return widgets.static(f"js/{name}", lambda: scripts.build().families[name], responses.JS).send(request)
+    return _static(request, widgets.static(f"js/{name}", lambda: scripts.build().families[name], responses.JS))
 
 
 async def i18n_json(widgets: Widgets, request: Request) -> Response:
     lang = request.path_params["lang"]
     if lang not in widgets.config.catalog.supported:
         return responses.not_found("No such language.")
-    return widgets.static(f"i18n/{lang}", lambda: strings.json_of(widgets.config.catalog, lang),
-                          responses.JSON).send(request)
+    return _static(request, widgets.static(f"i18n/{lang}", lambda: strings.json_of(widgets.config.catalog, lang),
+                                           responses.JSON))
+
+
+def _static(request: Request, static: responses.Static) -> Response:
+    """A file's answer; it never changes while the process runs, whatever the database holds."""
+    rendered = static.pick(request)
+    front.offer(request.scope, front.Offer.of(rendered, vary=(b"accept-encoding",)))
+    return responses.send(request, rendered)
 
 
 class _Language(Convertor[str]):

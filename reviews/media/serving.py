@@ -33,6 +33,7 @@ from reviews.media.blobs import Recent
 from reviews.media.processing import MEDIA_TYPE
 from reviews.platform import tokens
 from reviews.platform.services import Services
+from widgets import front
 
 PUBLIC_CACHE = "public, max-age=31536000, immutable"
 PRIVATE_CACHE = "private, max-age=3600"
@@ -103,12 +104,26 @@ class PublicPhotos:
         key, variant = params["key"], params["variant"]
         svc: Services = scope["app"].state.services
         found = await self.lookups.published(svc.pool, key) if variant in VARIANTS and _KEY.fullmatch(key) else None
-        if found is None:
+        thumb = VARIANTS.get(variant, False)
+        digest = (found.thumb_digest if thumb else found.image_digest) if found is not None else None
+        stored = await _stored(svc, digest, PUBLIC_CACHE) if digest is not None else None
+        if stored is None or digest is None:
             response = _not_found()
         else:
-            digest = found.thumb_digest if VARIANTS[variant] else found.image_digest
-            response = await _photo(svc, _if_none_match(scope), digest, PUBLIC_CACHE)
+            self._offer(scope, svc, key, thumb, digest, stored)
+            response = _not_modified(digest, PUBLIC_CACHE) if f'"{digest}"' in _if_none_match(scope) else stored
         await response(scope, receive, send)
+
+    def _offer(self, scope: Scope, svc: Services, key: str, thumb: bool, digest: str, stored: Response) -> None:
+        """Offered to the app's front: the next request for this address is answered there, once the
+        same folded check says the photo is still shown."""
+
+        async def current() -> str | None:
+            found = await self.lookups.published(svc.pool, key)
+            return (found.thumb_digest if thumb else found.image_digest) if found is not None else None
+
+        front.offer(scope, front.Offer(bytes(stored.body), f'"{digest}"', stored.raw_headers,
+                                       _not_modified(digest, PUBLIC_CACHE).raw_headers, digest, current))
 
 
 def _if_none_match(scope: Scope) -> str:
@@ -142,13 +157,22 @@ def _headers(digest: str, cache: str) -> dict[str, str]:
 
 async def _photo(svc: Services, if_none_match: str, digest: str, cache: str) -> Response:
     if f'"{digest}"' in if_none_match:
-        return Response(status_code=304, headers=_headers(digest, cache))
+        return _not_modified(digest, cache)
+    return await _stored(svc, digest, cache) or _not_found()
+
+
+def _not_modified(digest: str, cache: str) -> Response:
+    return Response(status_code=304, headers=_headers(digest, cache))
+
+
+async def _stored(svc: Services, digest: str, cache: str) -> Response | None:
+    """The photo's 200, or None if it was deleted since its row was read."""
     key = f"{cache}:{digest}"
     response = RECENT.get(key)
     if response is None:
         data = await store.blob(svc.pool, digest)
-        if data is None:  # deleted between the two reads
-            return _not_found()
+        if data is None:
+            return None
         response = Response(data, media_type=MEDIA_TYPE, headers=_headers(digest, cache))
         RECENT.put(key, response, len(data))
     return response

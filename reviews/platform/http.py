@@ -117,6 +117,11 @@ _SECURITY = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"str
 _NO_FRAMING = (*_SECURITY, (b"x-frame-options", b"DENY"))
 
 
+def security_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers every answer at this path gets unless it has its own."""
+    return _SECURITY if path.startswith("/widgets/") else _NO_FRAMING
+
+
 class SecurityHeaders:
     """Conservative headers on every response; widget routes relax framing for their iframe page."""
 
@@ -127,7 +132,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = _SECURITY if scope["path"].startswith("/widgets/") else _NO_FRAMING
+        extra = security_headers(scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

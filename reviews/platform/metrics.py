@@ -52,27 +52,45 @@ def _route_name(scope: Scope, names: dict[int, str]) -> str:
     return "unmatched" if route is None else names.get(id(route), "unmatched")
 
 
-class MetricsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+class Observer:
+    """Counts and times requests by route, for MetricsMiddleware and for the app's front
+    (`widgets.front`), which answers some requests before the middleware sees them. prometheus_client's
+    labels() locks and validates on every call, so each label set's child is looked up once."""
+
+    def __init__(self) -> None:
         self._names: dict[int, str] | None = None
-        # prometheus_client's labels() locks and validates on every call; a request needs only a lookup.
         self._counters: dict[tuple[str, str, int], Any] = {}
         self._timers: dict[str, Any] = {}
 
-    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+    def route(self, scope: Scope) -> str:
         if self._names is None:
             self._names = templates(getattr(getattr(scope.get("app"), "router", None), "routes", []))
-        route = _route_name(scope, self._names)
-        key = (scope["method"], route, status)
+        return _route_name(scope, self._names)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
         counter = self._counters.get(key)
         if counter is None:
-            counter = self._counters[key] = REQUESTS.labels(scope["method"], route, str(status))
+            counter = self._counters[key] = REQUESTS.labels(method, route, str(status))
         timer = self._timers.get(route)
         if timer is None:
             timer = self._timers[route] = LATENCY.labels(route)
         counter.inc()
         timer.observe(seconds)
+
+    def meter(self, scope: Scope) -> Callable[[int, float], None]:
+        """What counts the later answers to this request's route by status and seconds."""
+        method, route = scope["method"], self.route(scope)
+        return lambda status, seconds: self.observe(method, route, status, seconds)
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, observer: Observer | None = None) -> None:
+        self.app = app
+        self.observer = observer or Observer()
+
+    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        self.observer.observe(scope["method"], self.observer.route(scope), status, seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from typing import Any
 
 import h11
@@ -24,14 +25,18 @@ class _DeadlineProtocol(H11Protocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        # A kept-alive connection arms its clock for every request. Rather than a timer each time (created,
+        # then cancelled a moment later), one timer per connection wakes at the earliest deadline set and,
+        # if the clock was re-armed meanwhile, sleeps again until the new one.
+        self._due: float | None = None
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm(self.header_seconds)
 
     def data_received(self, data: bytes) -> None:
-        if self._deadline is None and self.conn.their_state is h11.IDLE:
+        if self._due is None and self.conn.their_state is h11.IDLE:
             # The next request on a kept-alive connection: its headers' clock starts with its first byte.
             self._arm(self.header_seconds)
         super().data_received(data)
@@ -39,23 +44,31 @@ class _DeadlineProtocol(H11Protocol):
         if state is h11.SEND_BODY:
             self._arm(self.body_idle_seconds)  # every chunk of the body restarts the idle clock
         elif state is not h11.IDLE:
-            self._disarm()  # the whole request is in (or the connection is done with)
+            self._due = None  # the whole request is in (or the connection is done with)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._due = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def _arm(self, seconds: float) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._too_slow)
+        self._due = due = self.loop.time() + seconds
+        if self._timer is not None and self._timer.when() <= due:
+            return  # it wakes first and sleeps again until this deadline
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_at(due, self._wake)
 
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _too_slow(self) -> None:
-        self._deadline = None
+    def _wake(self) -> None:
+        self._timer = None
+        if self._due is None:
+            return  # disarmed since: the clock restarts with the next request's first byte
+        if self.loop.time() < self._due:
+            self._timer = self.loop.call_at(self._due, self._wake)
+            return
+        self._due = None
         if self.conn.their_state in (h11.IDLE, h11.SEND_BODY) and not self.transport.is_closing():
             self.logger.info("closing a connection whose request came too slowly")
             self.transport.close()
@@ -72,6 +85,8 @@ def config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Config:
         # Forwarded headers are the app's to judge (ATTEST_TRUSTED_PROXIES), not uvicorn's.
         "proxy_headers": False, "server_header": False,
         "http": protocol, "timeout_keep_alive": 5,
+        # Each access line's fields are computed for every request, even when the level drops the line.
+        "access_log": logging.getLogger("uvicorn.access").isEnabledFor(logging.INFO),
         # Past this many open connections a request gets a 503 at once rather than a slow death for all.
         "limit_concurrency": settings.max_connections,
     }

@@ -18,7 +18,7 @@ from babel import Locale
 from starlette.requests import Request
 from starlette.responses import Response
 
-from widgets import ids, queries, responses, topics, transparency
+from widgets import front, ids, queries, responses, topics, transparency
 from widgets.cache import Answers, Versions
 from widgets.listing import published_reviews
 from widgets.pages import figures, language, params, present, render, seo
@@ -100,11 +100,26 @@ async def _visit(pages: Pages, request: Request) -> Visit | Response:
                  services.clock.now(), services.pool)
 
 
-def _cached(pages: Pages, request: Request, visit: Visit, key: str) -> tuple[tuple[str, bytes], str, Response | None]:
+def _cached(pages: Pages, request: Request, visit: Visit, key: str) -> tuple[tuple[str, bytes], str, Rendered | None]:
     cache_key = (request.url.path, f"{key}|{visit.locale}|{visit.explicit or ''}".encode())
-    version = f"{visit.version}:{int(visit.now.timestamp()) // RENDER_SECONDS}"
-    found = pages.answers.get(cache_key, version)
-    return cache_key, version, responses.send(request, found) if found is not None else None
+    version = _version(visit.version, visit.now)
+    return cache_key, version, pages.answers.get(cache_key, version)
+
+
+def _version(shop_version: str, now: datetime) -> str:
+    return f"{shop_version}:{int(now.timestamp()) // RENDER_SECONDS}"
+
+
+def _send(pages: Pages, request: Request, visit: Visit, version: str, answer: Rendered) -> Response:
+    """The answer, offered to the app's front for the next request of this address and language."""
+    clock = request.app.state.services.clock
+
+    async def current() -> str | None:
+        state = await pages.versions.of(visit.pool, visit.slug)
+        return _version(state.version, clock.now()) if state is not None else None
+
+    front.offer(request.scope, front.Offer.of(answer, version, current, vary=(b"accept-language",)))
+    return responses.send(request, answer)
 
 
 async def shop_page(pages: Pages, request: Request) -> Response:
@@ -129,14 +144,13 @@ async def _reviews_page(pages: Pages, request: Request, product_id: str | None) 
         return _error(pages, visit, 400, BAD_QUERY, params.href(path, None, visit.explicit))
     except params.PastTheEnd:
         return _error(pages, visit, 404, NO_PAGE, params.href(path, None, visit.explicit))
-    key, version, cached = _cached(pages, request, visit, repr(listing))
-    if cached is not None:
-        return cached
-    answer = await _render_reviews(pages, visit, listing, path, product_id, shop_href)
-    if isinstance(answer, Response):
-        return answer
-    pages.answers.put(key, version, answer)
-    return responses.send(request, answer)
+    key, version, answer = _cached(pages, request, visit, repr(listing))
+    if answer is None:
+        fresh = await _render_reviews(pages, visit, listing, path, product_id, shop_href)
+        if isinstance(fresh, Response):
+            return fresh
+        pages.answers.put(key, version, answer := fresh)
+    return _send(pages, request, visit, version, answer)
 
 
 def _error(pages: Pages, visit: Visit, status: int, words: tuple[str, str], back: str) -> Response:
@@ -214,7 +228,7 @@ async def sitemap(pages: Pages, request: Request) -> Response:
         return visit
     key, version, cached = _cached(pages, request, visit, "sitemap")
     if cached is not None:
-        return cached
+        return _send(pages, request, visit, version, cached)
     products = await queries.sitemap_products(visit.pool, visit.merchant["id"])
     latest = max((r["lastmod"] for r in products if r["lastmod"]), default=None)
     shop_lastmod = await queries.latest_published(visit.pool, visit.merchant["id"]) or latest
@@ -223,4 +237,4 @@ async def sitemap(pages: Pages, request: Request) -> Response:
                        pages.config.catalog.supported)
     answer = Rendered.of(body, responses.XML, max_age=responses.LONG_CACHE)
     pages.answers.put(key, version, answer)
-    return responses.send(request, answer)
+    return _send(pages, request, visit, version, answer)
