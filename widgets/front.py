@@ -54,7 +54,8 @@ def offer(scope: Scope, answer: Offer) -> None:
     """Offer this request's answer to the front, if one runs (an app without it ignores this)."""
     slot = scope.get(SLOT)
     if slot is not None:
-        slot.append(answer)
+        # With the endpoint's own scope, which names its route: a layer between may have copied the front's.
+        slot.append((answer, scope))
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +106,13 @@ class Front:
                     return
                 if self._kept.get(key) is kept:  # not already replaced by a request that rendered it afresh
                     self._drop(key)
-        offers: list[Offer] = []
+        offers: list[tuple[Offer, Scope]] = []
         scope[SLOT] = offers
         await self.app(scope, receive, send)
         if offers:
-            answer = offers[-1]
+            answer, inner = offers[-1]
             _, values = _read(scope["headers"], answer.vary)
-            self._keep((path, query, values), answer, scope)
+            self._keep((path, query, values), answer, inner)
 
     async def _answer(self, kept: _Kept, if_none_match: str | None, send: Send, started: float) -> None:
         self.hits += 1

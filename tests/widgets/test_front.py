@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from ipaddress import ip_network
 from typing import Any
 
 import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
+from reviews.app import create_app
 from reviews.collection import store as reviews
 from reviews.merchants.model import Merchant
 from reviews.platform import db
@@ -106,6 +109,21 @@ async def test_the_fronts_answers_are_counted_under_their_route(client: httpx.As
         assert (await client.get(f"{SHOP}/badge.json")).status_code == 200
     assert _front(client).hits >= 2
     assert await _badge_requests(client) == before + 3
+
+
+async def test_behind_a_trusted_proxy_the_fronts_answers_keep_their_route(services: Services, shop: Merchant):
+    # The proxies' layer copies the scope it rewrites: the route is named in the copy the endpoint saw.
+    services.settings = replace(services.settings, trusted_proxies=(ip_network("203.0.113.0/24"),))  # type: ignore[misc]
+    app = create_app(services)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            before = await _badge_requests(c)
+            for _ in range(3):
+                r = await c.get(f"{SHOP}/badge.json", headers={"x-forwarded-for": "198.51.100.4"})
+                assert r.status_code == 200
+            assert _front(c).hits == 2
+            assert await _badge_requests(c) == before + 3
 
 
 async def _badge_requests(client: httpx.AsyncClient) -> float:
