@@ -358,7 +358,7 @@ async def _load(dsn: str, folder: Path, params: dict[str, Any]) -> dict[str, Any
                 counted.append((rid,))
                 keys = lexical_keys(T.normalize(text), PARAMS)  # the lexical path's bands, as a scan stores them
                 if keys is not None:
-                    banded.append((rid, when[i], keys))
+                    banded.extend((band, when[i], rid) for band in set(keys))
             cluster = int(data["cluster"][i])
             reviews.append((
                 rid, int(data["merchant"][i]), f"p{cluster}", "imported", int(data["rating"][i]), "", text,
@@ -383,8 +383,8 @@ async def _load(dsn: str, folder: Path, params: dict[str, Any]) -> dict[str, Any
         )
         await asyncio.gather(
             conns[1].copy_records_to_table("review_profiles", records=profiles, columns=PROFILE_COLUMNS),
-            conns[2].copy_records_to_table("review_shingles", records=banded,
-                                           columns=("review_id", "submitted_at", "bands")))
+            conns[2].copy_records_to_table("review_bands", records=banded,
+                                           columns=("band", "submitted_at", "review_id")))
         t_copy += time.perf_counter() - t1
         if (start // chunk) % 10 == 0 or end > n:
             print(f"    loaded {end - 1:>9,} / {n:,}  (generate {t_gen:.0f}s, copy {t_copy:.0f}s)", flush=True)
@@ -408,7 +408,7 @@ async def _load(dsn: str, folder: Path, params: dict[str, Any]) -> dict[str, Any
     await conn.execute("VACUUM ANALYZE review_profiles")
     await conn.execute("VACUUM ANALYZE term_counted")
     await conn.execute("VACUUM ANALYZE term_stats")
-    await conn.execute("VACUUM ANALYZE review_shingles")
+    await conn.execute("VACUUM ANALYZE review_bands")
     t_stats = time.perf_counter() - t0
     for c in conns:
         await c.close()
@@ -479,8 +479,8 @@ async def build_index(dsn: str, chans: list[tuple[str, str, int]], mem: str, wor
                       pg_indexes_size('review_embeddings') AS indexes,
                       pg_total_relation_size('reviews') AS reviews,
                       pg_relation_size('review_profiles') AS profiles,
-                      pg_relation_size('review_shingles') AS shingles,
-                      pg_indexes_size('review_shingles') AS shingles_indexes""")
+                      pg_relation_size('review_bands') AS bands,
+                      pg_indexes_size('review_bands') AS bands_indexes""")
         assert sizes is not None
     finally:
         await conn.close()
@@ -562,8 +562,8 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, chans: list[tuple[s
             # the statements prepared.
             await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
             for relation in (*(store.index_name(model) for _, model, _ in chans), "reviews", "review_profiles",
-                             "term_stats", "merchant_daily_ratings", "term_counted", "review_shingles",
-                             "review_shingles_bands"):
+                             "term_stats", "merchant_daily_ratings", "term_counted", "review_bands",
+                             "review_bands_pkey"):
                 await conn.fetchval("SELECT pg_prewarm($1::regclass)", relation)
             rng = np.random.default_rng(1)
             picks = rng.integers(0, corpus.n_old, 100)
@@ -838,8 +838,8 @@ def report(res: dict[str, Any], args: argparse.Namespace, chans: list[tuple[str,
               f"({b['model']}, dim {b['dim']})")
     print(f"sizes: review_embeddings heap {ix['heap_mb']:,.0f} MB, all its indexes {ix['indexes_mb']:,.0f} MB, "
           f"total {ix['total_mb']:,.0f} MB; reviews {ix['reviews_mb']:,.0f} MB; review_profiles "
-          f"{ix['profiles_mb']:,.0f} MB; review_shingles {ix['shingles_mb']:,.0f} MB + indexes "
-          f"{ix['shingles_indexes_mb']:,.0f} MB")
+          f"{ix['profiles_mb']:,.0f} MB; review_bands {ix['bands_mb']:,.0f} MB + indexes "
+          f"{ix['bands_indexes_mb']:,.0f} MB")
     print(f"server settings (the checks' connection): {ck['settings']}")
     print("candidate search (nearest k=20):")
     for channel in names:

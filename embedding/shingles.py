@@ -8,8 +8,12 @@ index is s share a band with probability 1 - (1 - s^ROWS)^BANDS: 0.96 at s = 0.5
 lexical threshold), 0.99 at 0.57, 0.18 at 0.2 (on the dev corpus' 51,000 pairs every one at 0.5 or
 more shared a band). A scan reads the `Params.lexical_k` earlier reviews sharing the most bands with
 its own beside its two vector searches (`embedding.detect.lexical_keys` says which texts have
-bands); `embedding.detect.scan_corpus` does the same offline. The one
-writer of `review_shingles`.
+bands); `embedding.detect.scan_corpus` does the same offline.
+
+Each band is a row, ordered by time within its band, and a check reads at most `PER_BAND` of the
+latest earlier reviews of each of its bands: a common band (a stock phrase) holds thousands of
+reviews at a million, and counting them all was the check's tail. A template's copy shares its rare
+bands too, where the template is among the few. The one writer of `review_bands`.
 """
 
 from __future__ import annotations
@@ -24,32 +28,41 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 Executor = Connection | asyncpg.Pool
 
 
+PER_BAND = 64  # the latest earlier reviews read in each band (bench/search.py measures the copies found)
+
+
 async def save(conn: Connection, review_id: int, submitted_at: datetime, keys: list[int] | None) -> None:
     """Store the review's bands, or forget them (None: the text is not informative enough to copy)."""
-    if keys is None:
-        await conn.execute("DELETE FROM review_shingles WHERE review_id = $1", review_id)
-        return
-    await conn.execute(
-        """INSERT INTO review_shingles (review_id, submitted_at, bands) VALUES ($1, $2, $3)
-           ON CONFLICT (review_id) DO UPDATE SET submitted_at = EXCLUDED.submitted_at, bands = EXCLUDED.bands""",
-        review_id, submitted_at, keys)
+    await conn.execute("DELETE FROM review_bands WHERE review_id = $1", review_id)
+    if keys is not None:
+        await conn.execute(
+            """INSERT INTO review_bands (band, submitted_at, review_id)
+               SELECT DISTINCT band, $2::timestamptz, $1::bigint FROM unnest($3::bigint[]) AS band""",
+            review_id, submitted_at, keys)
 
 
 CANDIDATES_SQL = """
     SELECT review_id FROM (
-        SELECT review_id, submitted_at, (SELECT count(*) FROM unnest(bands) b WHERE b = ANY($1)) AS shared
-        FROM review_shingles
-        WHERE bands && $1 AND (submitted_at < $2 OR (submitted_at = $2 AND review_id < $3)) AND review_id <> $3
+        SELECT r.review_id, count(*) AS shared, max(r.submitted_at) AS submitted_at
+        FROM (SELECT DISTINCT unnest($1::bigint[]) AS band) k
+        CROSS JOIN LATERAL (
+            SELECT b.review_id, b.submitted_at FROM review_bands b
+            WHERE b.band = k.band AND (b.submitted_at, b.review_id) < ($2::timestamptz, $3::bigint)
+            ORDER BY b.submitted_at DESC, b.review_id DESC
+            LIMIT $5) r
+        WHERE r.review_id <> $3
+        GROUP BY r.review_id
     ) c
     ORDER BY shared DESC, submitted_at DESC, review_id DESC
     LIMIT $4"""
 
 
 async def candidates(conn: Executor, keys: list[int], before: datetime, exclude: int, limit: int) -> list[int]:
-    """The earlier reviews sharing the most bands with `keys` (most recent first among equals)."""
-    rows = await conn.fetch(CANDIDATES_SQL, keys, before, exclude, limit)
+    """The earlier reviews sharing the most bands with `keys` among the latest `PER_BAND` of each band
+    (most recent first among equals)."""
+    rows = await conn.fetch(CANDIDATES_SQL, keys, before, exclude, limit, PER_BAND)
     return [r["review_id"] for r in rows]
 
 
 async def delete(conn: Executor, review_ids: list[int]) -> None:
-    await conn.execute("DELETE FROM review_shingles WHERE review_id = ANY($1::bigint[])", list(review_ids))
+    await conn.execute("DELETE FROM review_bands WHERE review_id = ANY($1::bigint[])", list(review_ids))

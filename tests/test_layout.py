@@ -46,7 +46,7 @@ OWNERS = {
     "review_embeddings": "embedding/store.py",
     "review_profiles": "embedding/store.py",
     "review_replies": "reviews/collection/replies.py",
-    "review_shingles": "embedding/shingles.py",
+    "review_bands": "embedding/shingles.py",
     "review_reports": "reviews/collection/reports.py",
     "review_versions": "reviews/collection/store.py",
     "reviews": "reviews/collection/store.py",
@@ -73,8 +73,10 @@ def _python_files() -> list[Path]:
 
 def _tables() -> set[str]:
     found = {"schema_migrations"}  # the migrations runner's own
-    for path in (ROOT / "migrations").glob("*.sql"):
-        found |= set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?([a-z_]+)", path.read_text()))
+    for path in sorted((ROOT / "migrations").glob("*.sql")):  # in order: a later one may drop a table
+        sql = path.read_text()
+        found |= set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?([a-z_]+)", sql))
+        found -= set(re.findall(r"DROP TABLE (?:IF EXISTS )?([a-z_]+)", sql))
     return found
 
 

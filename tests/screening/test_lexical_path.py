@@ -5,7 +5,7 @@ drawn from; and that forgetting a review's text forgets its bands."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,8 +14,10 @@ from embedding import shingles, store
 from embedding import text as T
 from embedding.detect import Params, lexical_keys
 from reviews.collection.importing import import_file
+from reviews.merchants.model import Merchant
 from reviews.platform.services import Services
 from reviews.worker import make_worker
+from tests.helpers import add_review
 
 TEMPLATE = ("The walnut desk lamp arrived with a cracked brass hinge, support replaced it within four days "
             "and the new one has a warmer bulb than advertised.")
@@ -48,10 +50,10 @@ async def test_a_scan_stores_bands_language_sizes_and_history(services: Services
     ids = dict(await services.pool.fetch("SELECT external_id, id FROM reviews"))
 
     # Bands for every text long enough to be copied, none for the generic one.
-    banded = {r["review_id"] for r in await services.pool.fetch("SELECT review_id FROM review_shingles")}
+    banded = {r["review_id"] for r in await services.pool.fetch("SELECT review_id FROM review_bands")}
     assert banded == {ids[f"l-{i}"] for i in (0, 1, 2, 10, 11)}
-    stored = await services.pool.fetchval("SELECT bands FROM review_shingles WHERE review_id = $1", ids["l-10"])
-    assert list(stored) == lexical_keys(T.normalize(TEMPLATE), Params())
+    stored = await services.pool.fetchval("SELECT array_agg(band) FROM review_bands WHERE review_id = $1", ids["l-10"])
+    assert set(stored) == set(lexical_keys(T.normalize(TEMPLATE), Params()) or [])
     # The edited copy finds its template by its bands, and only among earlier reviews.
     keys = lexical_keys(T.normalize(EDITED), Params())
     assert keys is not None
@@ -71,4 +73,32 @@ async def test_a_scan_stores_bands_language_sizes_and_history(services: Services
 
     # Forgetting a text (a buyer's erasure) forgets its bands with its vectors.
     await store.delete(services.pool, [ids["l-10"]])
-    assert await services.pool.fetchval("SELECT count(*) FROM review_shingles WHERE review_id = $1", ids["l-10"]) == 0
+    assert await services.pool.fetchval("SELECT count(*) FROM review_bands WHERE review_id = $1", ids["l-10"]) == 0
+
+
+async def test_a_common_band_is_read_only_as_far_as_its_latest_reviews(services: Services,
+                                                                       merchant: tuple[Merchant, str]) -> None:
+    """A stock phrase's band holds many reviews; a check reads its latest `PER_BAND` earlier ones, and
+    still finds a template months older by the rarer bands its copy shares with it."""
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    template = await add_review(services, merchant[0].id, 5)
+    crowd = []
+    async with services.pool.acquire() as conn:
+        await shingles.save(conn, template, base, list(range(1, 25)))
+        for i in range(shingles.PER_BAND + 20):
+            rid = await add_review(services, merchant[0].id, 4)
+            await shingles.save(conn, rid, base + timedelta(days=1, minutes=i), [1, 1000 + i])
+            crowd.append(rid)
+    later, nobody = base + timedelta(days=90), 2**62
+    # The template is not among band 1's latest, but the copy shares seven rarer bands with it.
+    found = await shingles.candidates(services.pool, [1, *range(2, 9), 999], later, nobody, 10)
+    assert found[0] == template
+    # Band 1 alone: its latest earlier reviews, newest first, and no further.
+    assert await shingles.candidates(services.pool, [1], later, nobody, 500) == crowd[::-1][:shingles.PER_BAND]
+    # Earlier than the crowd, only the template was there.
+    assert await shingles.candidates(services.pool, [1], base + timedelta(hours=1), nobody, 10) == [template]
+    # Saved again with other bands (an edit), a review is found by its new bands only.
+    async with services.pool.acquire() as conn:
+        await shingles.save(conn, template, base, [7777])
+    assert await shingles.candidates(services.pool, [2, 3], later, nobody, 10) == []
+    assert await shingles.candidates(services.pool, [7777], later, nobody, 10) == [template]
