@@ -245,11 +245,12 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
         _search(svc.pool, multilingual.name, xvector, doc, want) if multilingual else _ready([]),
         shingles.candidates(svc.pool, keys, doc.created_at, doc.id, p.lexical_k) if keys else _ready([]),
         _recent_same_rating(svc.pool, row, detector))
+    tick("the four reads side by side")
     ids = [n.review_id for n in near[:p.k]]
     ids += [n.review_id for n in xnear[:p.k] if n.review_id not in ids]
     ids += [rid for rid in copies if rid not in ids]
     neighbours, known, xknown, histories = await _load_docs(conn, channels, ids)
-    tick("nearest and recent same rating")
+    tick("the neighbours' rows")
     profile, xprofile = await asyncio.gather(
         bg.background_profile(conn, channels.main.name, doc.vector, doc.created_at, doc.id, p,
                               [(n.similarity, n.submitted_at, n.vector) for n in near]),
