@@ -144,6 +144,9 @@ class Front:
         gone = self._kept.pop(key, None)
         if gone is not None:
             self._bytes -= len(gone.offer.body)
+            # Forgotten with its answer, so that it stays as bounded as they are: another variant of the
+            # same address, if one is kept, is a miss until it is offered again.
+            self._varies.pop((key[0], key[1]), None)
 
     def __len__(self) -> int:
         return len(self._kept)

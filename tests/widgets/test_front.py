@@ -209,6 +209,9 @@ async def test_the_kept_answers_are_bounded_by_count_and_bytes():
         assert app.calls == 4 and len(layer) == 2  # /a was the oldest, gone when /c came
         await c.get("/" + "x" * 20)  # more than a sixteenth of the bytes: never kept
         assert len(layer) == 2
+        for n in range(50):  # addresses asked once each: what is known of them stays bounded too
+            await c.get(f"/a?n={n}")
+        assert len(layer) == 2 and len(layer._varies) == 2
 
 
 async def test_the_apps_own_headers_are_added_unless_the_answer_has_them_and_answers_are_metered():
