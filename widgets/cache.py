@@ -1,11 +1,11 @@
-"""This process's rendered widget answers, each used only while its shop is still at the version it
-was rendered from.
+"""Rendered answers kept with the version they were rendered from, and the folded version checks
+that say whether a version is still current.
 
-Widgets are loaded by every shop page and change only when a review is published, withdrawn,
-held or edited, or the shop's own settings change. Before an answer is reused, the request waits
-for a version check that began after the request arrived, so whatever any process committed
-before it shows at once: there is no window of staleness to bound, no TTL, and no notification
-that could be missed while a listener reconnects.
+Widgets and the public pages change only when a review is published, withdrawn, held or edited, or
+the shop's own settings change. Before an answer is reused (by the app's front, `widgets.front`, or
+by the pages' own `Answers`), the request waits for a version check that began after the request
+arrived, so whatever any process committed before it shows at once: there is no window of
+staleness to bound, no TTL, and no notification that could be missed while a listener reconnects.
 
 The checks are coalesced: while one runs, the requests that arrive meanwhile wait for the next,
 which reads the versions of all their shops in one query. Under load that is one small query for
@@ -25,7 +25,6 @@ from widgets import queries
 from widgets.responses import Rendered
 
 T = TypeVar("T")
-MAX_ENTRIES = 4096
 # A shop's whole feed can run to megabytes; those are rare and cached by the shop platforms anyway.
 MAX_BODY = 256 * 1024
 LINGER = 0.05  # seconds the checks' connection waits for the next request before going back to the pool
@@ -37,7 +36,7 @@ Connection = asyncpg.Connection | PoolConnectionProxy
 class Answers(Generic[T]):
     """Rendered answers by (path, query string), each with the version it belongs to; the oldest go first."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         self._entries: dict[Key, tuple[T, Rendered]] = {}
 
@@ -141,10 +140,9 @@ def _fail(batch: list[asyncio.Future[dict[str, queries.Shop]]], exc: Exception) 
 
 
 class Cache:
-    """What one app's widget routes share."""
+    """The version checks one app's widget routes share (their answers are kept by the app's front)."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self.answers: Answers[str] = Answers(max_entries)
+    def __init__(self) -> None:
         self.versions = Versions()
         # For the answers that read the shop's orders too (the fragment's and the JSON-LD's products).
         self.order_versions = Versions(queries.shops_and_orders)

@@ -58,7 +58,7 @@ _INVALID = "The request has invalid fields."
 
 @dataclass(frozen=True)
 class Widgets:
-    """What one app's widget endpoints share: the caller's config, this process's cache of answers, its
+    """What one app's widget endpoints share: the caller's config, this process's version checks, its
     count of feeds being streamed, and the scripts and strings as they are sent (built on first use)."""
 
     config: Config
@@ -108,8 +108,9 @@ ShopHandler = Callable[[Config, Request, asyncpg.Record, "str | None"], Awaitabl
 def shop_endpoint(handler: ShopHandler, *, reads_orders: bool = False) -> Callable[[Widgets, Request],
                                                                                 Awaitable[Response]]:
     """Resolve the shop (404 if unknown) and the product (422 if malformed) before the handler, and
-    reuse the answer rendered for this very URL while the shop is at the same version (and, for a
-    handler that `reads_orders`, while its orders are too)."""
+    offer its answer to the app's front (`widgets.front`), which gives it again to the next request
+    of this very URL while the shop is at the same version (and, for a handler that `reads_orders`,
+    while its orders are too)."""
 
     async def endpoint(widgets: Widgets, request: Request) -> Response:
         slug = request.path_params["slug"]
@@ -119,20 +120,17 @@ def shop_endpoint(handler: ShopHandler, *, reads_orders: bool = False) -> Callab
         shop = await versions.of(_pool(request), slug) if ids.valid_slug(slug) else None
         if shop is None:
             return responses.not_found()
-        # An answer depends on the path, the query and the database only (never on request headers).
-        key = (request.scope["path"], request.scope["query_string"])
-        if (rendered := widgets.cache.answers.get(key, shop.version)) is None:
-            product = _product(request)
-            if product is not None and (trouble := params.product_trouble(product)):
-                return responses.error(422, "invalid", _INVALID, {"product": trouble})
-            answer = await handler(widgets.config, request, shop.merchant, product)
-            if isinstance(answer, Response):
-                return answer
-            widgets.cache.answers.put(key, shop.version, rendered := answer)
-        # Only a valid request's answer is kept: a hit needs its query string neither parsed nor checked.
-        front.offer(request.scope, front.Offer.of(rendered, shop.version, partial(_version, versions, _pool(request),
-                                                                                   slug)))
-        return responses.send(request, rendered)
+        product = _product(request)
+        if product is not None and (trouble := params.product_trouble(product)):
+            return responses.error(422, "invalid", _INVALID, {"product": trouble})
+        answer = await handler(widgets.config, request, shop.merchant, product)
+        if isinstance(answer, Response):
+            return answer
+        # An answer depends on the path, the query and the database only (never on request headers), and
+        # only a valid request's is offered: the front's hit needs its query neither parsed nor checked.
+        front.offer(request.scope, front.Offer.of(answer, shop.version, partial(_version, versions, _pool(request),
+                                                                                 slug)))
+        return responses.send(request, answer)
 
     return endpoint
 
@@ -469,7 +467,7 @@ def routes(config: Config, prefix: str = "") -> list[Route]:
     its languages and branding. With the prefix they can sit in the app's own router, which spares
     every widget request a mount's second routing pass.
 
-    Each call has a cache of its own, so two apps in one process (tests) never share answers."""
+    Each call has version checks of its own, so two apps in one process (tests) never share a batch."""
     widgets = Widgets(config, Cache(), streaming.Streams())
     return [
         # The scripts and strings first: every widget loads them, and each route tried costs every request
