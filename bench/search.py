@@ -299,10 +299,10 @@ def _mutate(text: str, rng: np.random.Generator) -> str:
 
 
 def _vector_bytes(matrix: np.ndarray) -> list[bytes]:
-    """pgvector's binary format (uint16 dim, uint16 unused, float32 big-endian), one per row."""
+    """pgvector's binary format of a halfvec (uint16 dim, uint16 unused, float16 big-endian), one per row."""
     header = np.array([matrix.shape[1], 0], dtype=">u2").tobytes()
-    body = matrix.astype(">f4").tobytes()
-    step = matrix.shape[1] * 4
+    body = matrix.astype(">f2").tobytes()
+    step = matrix.shape[1] * 2
     return [header + body[i : i + step] for i in range(0, len(body), step)]
 
 
@@ -325,7 +325,7 @@ async def _load(dsn: str, folder: Path, params: dict[str, Any]) -> dict[str, Any
     conns = [await asyncpg.connect(dsn) for _ in range(4 if xmodel else 3)]
     for c in conns:
         await c.execute("SET synchronous_commit = off")
-        await c.set_type_codec("vector", schema="public", encoder=lambda b: b, decoder=lambda b: b, format="binary")
+        await c.set_type_codec("halfvec", schema="public", encoder=lambda b: b, decoder=lambda b: b, format="binary")
     conn = conns[0]
     await conn.executemany(
         "INSERT INTO merchants (id, slug, name) VALUES ($1, $2, $3)",

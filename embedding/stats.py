@@ -70,7 +70,7 @@ async def background_profile(conn: store.Executor, model: str, vector: np.ndarra
     want = background_candidates(params)
     older = [(sim, vec) for sim, at, vec in candidates or [] if at <= cutoff][:want]
     if len(older) < want:
-        rows = await conn.fetch(store.nearest_sql(model, int(vector.shape[0]), ", vector_send(embedding) AS vec"),
+        rows = await conn.fetch(store.nearest_sql(model, int(vector.shape[0]), ", halfvec_send(embedding) AS vec"),
                                 *store.nearest_args(vector, want, cutoff, exclude))
         older = sorted(((1.0 - float(r["distance"]), store.from_binary(r["vec"])) for r in rows),
                        key=lambda pair: -pair[0])

@@ -47,8 +47,9 @@ def index_name(model: str) -> str:
 
 
 def from_binary(data: bytes) -> np.ndarray:
-    """pgvector's binary form (vector_send): int16 dimension, int16 unused, big-endian float4s."""
-    return np.frombuffer(data, dtype=">f4", offset=4).astype(np.float32)
+    """pgvector's binary form of a halfvec (halfvec_send): int16 dimension, int16 unused,
+    big-endian half-precision floats."""
+    return np.frombuffer(data, dtype=">f2", offset=4).astype(np.float32)
 
 
 async def ensure_index(conn: Executor, model: str, dim: int, *,
@@ -102,7 +103,7 @@ async def save_many(conn: Connection, model: str,
     """Store (review id, vector, text hash, submitted at) rows in one round trip."""
     await conn.executemany(
         """INSERT INTO review_embeddings (review_id, model, dim, text_hash, embedding, submitted_at)
-           VALUES ($1, $2, $3, $4, $5::real[]::vector, $6)
+           VALUES ($1, $2, $3, $4, $5::real[]::halfvec, $6)
            ON CONFLICT (review_id, model) DO UPDATE SET dim = EXCLUDED.dim, text_hash = EXCLUDED.text_hash,
                embedding = EXCLUDED.embedding, submitted_at = EXCLUDED.submitted_at, created_at = now()""",
         [(rid, model, int(vec.shape[0]), th, vec.tolist(), at) for rid, vec, th, at in rows],
@@ -170,7 +171,8 @@ async def nearest(conn: Connection, model: str, vec: np.ndarray, k: int, *,
 async def vectors(conn: Executor, model: str,
                   review_ids: list[int]) -> dict[int, np.ndarray]:
     rows = await conn.fetch(
-        "SELECT review_id, vector_send(embedding) AS v FROM review_embeddings WHERE model = $1 AND review_id = ANY($2)",
+        """SELECT review_id, halfvec_send(embedding) AS v FROM review_embeddings
+           WHERE model = $1 AND review_id = ANY($2)""",
         model, review_ids,
     )
     return {r["review_id"]: from_binary(r["v"]) for r in rows}

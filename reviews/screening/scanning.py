@@ -135,7 +135,7 @@ class _Near:
 
 async def _search(conn: Executor, model: str, vec: np.ndarray, doc: Doc, k: int) -> list[_Near]:
     """The k stored reviews nearest to `vec` in the model's index, submitted up to this review, best first."""
-    sql = store.nearest_sql(model, int(vec.shape[0]), ", vector_send(embedding) AS vec, submitted_at")
+    sql = store.nearest_sql(model, int(vec.shape[0]), ", halfvec_send(embedding) AS vec, submitted_at")
     rows = await conn.fetch(sql, *store.nearest_args(vec, k, doc.created_at, doc.id))
     found = [_Near(r["review_id"], 1.0 - float(r["distance"]), r["submitted_at"], store.from_binary(r["vec"]))
              for r in rows]
@@ -155,7 +155,7 @@ async def _load_docs(conn: Connection, channels: Channels,
     vectors and background profiles, and the depth of history those were drawn from, in one query."""
     multilingual = channels.multilingual.name if channels.multilingual else None
     rows = await conn.fetch(
-        """SELECT r.*, m.slug, vector_send(e.embedding) AS vec, vector_send(x.embedding) AS xvec,
+        """SELECT r.*, m.slug, halfvec_send(e.embedding) AS vec, halfvec_send(x.embedding) AS xvec,
                   p.bg_mean, p.bg_sd, p.history, px.bg_mean AS xbg_mean, px.bg_sd AS xbg_sd
            FROM reviews r JOIN merchants m ON m.id = r.merchant_id
            JOIN review_embeddings e ON e.review_id = r.id AND e.model = $2

@@ -50,7 +50,7 @@ async def _vectors(services: Services, model: str | None) -> dict[str, np.ndarra
     if model is None:
         return None
     rows = await services.pool.fetch(
-        """SELECT r.external_id, vector_send(e.embedding) AS v FROM review_embeddings e
+        """SELECT r.external_id, halfvec_send(e.embedding) AS v FROM review_embeddings e
            JOIN reviews r ON r.id = e.review_id WHERE e.model = $1""", model)
     return {r["external_id"]: store.from_binary(r["v"]) for r in rows}
 
