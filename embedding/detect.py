@@ -409,7 +409,7 @@ def _candidate_pairs(feats: list[_Feat], p: Params) -> tuple[list[tuple[int, int
     # Every pair's shingle Jaccard through one sparse product.
     hashes = [f.shingles for f in feats]
     sizes = np.array([len(h) for h in hashes], dtype=np.float64)
-    columns = np.unique(np.concatenate(hashes), return_inverse=True)[1]
+    columns = T.ranks(np.concatenate(hashes))
     rows = np.repeat(np.arange(n), sizes.astype(np.int64))
     member = sparse.csr_matrix((np.ones(len(columns), dtype=np.float64), (rows, columns)))
     inter = (member @ member.T).toarray()

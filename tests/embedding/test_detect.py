@@ -100,6 +100,22 @@ def test_shingle_ids_are_the_shingles_as_numbers():
     shared = len(np.intersect1d(T.shingle_ids(a), T.shingle_ids(b)))
     assert shared == len(T.shingles(a) & T.shingles(b)) > 0
 
+    assert (np.diff(T.shingle_ids(a).astype(np.float64)) > 0).all()  # sorted, as intersect1d wants them
+
+
+def test_distinct_and_ranks_are_numpys_unique():
+    """The sort-based stand-ins for `np.unique` (with and without `return_inverse`) give its
+    answers: on empty, single, all-equal, few-valued and 64-bit arrays."""
+    rng = np.random.default_rng(11)
+    cases = [np.array([], dtype=np.uint64), np.array([7], dtype=np.uint64), np.full(5, 3, dtype=np.uint64)]
+    cases += [rng.integers(0, 4, n).astype(np.uint64) for n in (2, 9, 40)]
+    cases += [rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64) for n in (300, 5000)]
+    for values in cases:
+        assert np.array_equal(T.distinct(values), np.unique(values))
+        assert T.distinct(values).dtype == values.dtype
+        if len(values):
+            assert np.array_equal(T.ranks(values), np.unique(values, return_inverse=True)[1])
+
 
 def test_the_pair_prefilter_never_drops_a_link():
     """Every pair `_link` would link is among the pre-filter's candidates, on a mix of copies,
