@@ -32,13 +32,18 @@ PER_BAND = 64  # the latest earlier reviews read in each band (bench/search.py m
 
 
 async def save(conn: Connection, review_id: int, submitted_at: datetime, keys: list[int] | None) -> None:
-    """Store the review's bands, or forget them (None: the text is not informative enough to copy)."""
-    await conn.execute("DELETE FROM review_bands WHERE review_id = $1", review_id)
-    if keys is not None:
-        await conn.execute(
-            """INSERT INTO review_bands (band, submitted_at, review_id)
-               SELECT DISTINCT band, $2::timestamptz, $1::bigint FROM unnest($3::bigint[]) AS band""",
-            review_id, submitted_at, keys)
+    """Store the review's bands, or forget them (None: the text is not informative enough to copy).
+    One statement, so one round trip in the scan's transaction: the rows that are not among the new
+    bands go, the new ones that are not there yet come (a rescan of the same text changes nothing)."""
+    await conn.execute(
+        """WITH gone AS (
+               DELETE FROM review_bands
+               WHERE review_id = $1 AND NOT coalesce(band = ANY($3::bigint[]) AND submitted_at = $2, false)
+           )
+           INSERT INTO review_bands (band, submitted_at, review_id)
+           SELECT DISTINCT band, $2::timestamptz, $1::bigint FROM unnest($3::bigint[]) AS band
+           ON CONFLICT DO NOTHING""",
+        review_id, submitted_at, keys)
 
 
 CANDIDATES_SQL = """

@@ -102,3 +102,12 @@ async def test_a_common_band_is_read_only_as_far_as_its_latest_reviews(services:
         await shingles.save(conn, template, base, [7777])
     assert await shingles.candidates(services.pool, [2, 3], later, nobody, 10) == []
     assert await shingles.candidates(services.pool, [7777], later, nobody, 10) == [template]
+    # Saved again: the bands kept stay, the new come, a new time moves them, None forgets them.
+    bands = "SELECT band, submitted_at FROM review_bands WHERE review_id = $1 ORDER BY band"
+    async with services.pool.acquire() as conn:
+        await shingles.save(conn, template, base, [7777, 8888, 8888])
+        assert [tuple(r) for r in await conn.fetch(bands, template)] == [(7777, base), (8888, base)]
+        await shingles.save(conn, template, base + timedelta(days=1), [8888])
+        assert [tuple(r) for r in await conn.fetch(bands, template)] == [(8888, base + timedelta(days=1))]
+        await shingles.save(conn, template, base, None)
+        assert await conn.fetch(bands, template) == []
