@@ -77,6 +77,27 @@ async def background_profile(conn: store.Executor, model: str, vector: np.ndarra
     return background_stats(older, params)
 
 
+# The prefetch's one round trip (see `prefetch`): $1 the words, $2 the shop, $3 the review's UTC
+# midnight, $4 its time, $5 its language.
+PREFETCH_SQL = """
+    SELECT (SELECT n_docs FROM corpus_stats) AS n_docs, t.terms, t.dfs, h.ratings, h.counts,
+           coalesce((SELECT n_docs FROM language_stats WHERE language = $5), 0) AS language_docs,
+           (SELECT r.submitted_at FROM reviews r
+            WHERE r.merchant_id = $2 AND r.submitted_at < $4
+              AND EXISTS (SELECT 1 FROM term_counted c WHERE c.review_id = r.id)
+            ORDER BY r.submitted_at LIMIT 1) AS first
+    FROM (SELECT array_agg(term) AS terms, array_agg(df) AS dfs FROM term_stats WHERE term = ANY($1)) t,
+         (SELECT array_agg(rating) AS ratings, array_agg(n) AS counts FROM (
+              SELECT rating, sum(n)::int AS n FROM (
+                  -- merchant_daily_ratings_history (migration 0029) keeps this read in the index
+                  SELECT rating, n FROM merchant_daily_ratings WHERE merchant_id = $2 AND day < $3::date
+                  UNION ALL
+                  SELECT r.rating, 1 FROM reviews r JOIN term_counted c ON c.review_id = r.id
+                  WHERE r.merchant_id = $2 AND r.submitted_at >= $3 AND r.submitted_at < $4
+              ) counted GROUP BY rating
+          ) by_rating) h"""
+
+
 async def prefetch(conn: store.Connection, model: str, new: Doc, merchant_id: int,
                    new_profile: tuple[float, float] | None, others: list[Doc], params: Params,
                    known_profiles: dict[int, tuple[float, float] | None] | None = None,
@@ -91,24 +112,7 @@ async def prefetch(conn: store.Connection, model: str, new: Doc, merchant_id: in
     # language, the merchant's scanned reviews before this one by rating (whole days from the daily
     # counters, the rest of today from the reviews themselves), and its first scanned review.
     midnight = datetime.combine(new.created_at.astimezone(UTC).date(), time(), tzinfo=UTC)
-    row = await conn.fetchrow(
-        """SELECT (SELECT n_docs FROM corpus_stats) AS n_docs, t.terms, t.dfs, h.ratings, h.counts,
-                  coalesce((SELECT n_docs FROM language_stats WHERE language = $5), 0) AS language_docs,
-                  (SELECT r.submitted_at FROM reviews r
-                   WHERE r.merchant_id = $2 AND r.submitted_at < $4
-                     AND EXISTS (SELECT 1 FROM term_counted c WHERE c.review_id = r.id)
-                   ORDER BY r.submitted_at LIMIT 1) AS first
-           FROM (SELECT array_agg(term) AS terms, array_agg(df) AS dfs FROM term_stats WHERE term = ANY($1)) t,
-                (SELECT array_agg(rating) AS ratings, array_agg(n) AS counts FROM (
-                     SELECT rating, sum(n)::int AS n FROM (
-                         SELECT rating, n FROM merchant_daily_ratings WHERE merchant_id = $2 AND day < $3::date
-                         UNION ALL
-                         SELECT r.rating, 1 FROM reviews r JOIN term_counted c ON c.review_id = r.id
-                         WHERE r.merchant_id = $2 AND r.submitted_at >= $3 AND r.submitted_at < $4
-                     ) counted GROUP BY rating
-                 ) by_rating) h""",
-        words, merchant_id, midnight, new.created_at, new.language or "",
-    )
+    row = await conn.fetchrow(PREFETCH_SQL, words, merchant_id, midnight, new.created_at, new.language or "")
     assert row is not None  # aggregates over a cross join: always exactly one row
     df = dict(zip(row["terms"] or [], row["dfs"] or [], strict=True))
     counts: Counter[tuple[str, int]] = Counter(
