@@ -52,6 +52,12 @@ def _author(row: asyncpg.Record) -> str:
     return row["author_hash"] or f"name:{row['merchant_id']}:{(row['display_name'] or '').strip().lower()}"
 
 
+# What `_doc` reads of a review (r) and its shop (m): a check reads some forty neighbours and up to a
+# thousand recent reviews, so the rest of their columns stay in the database.
+_DOC_COLUMNS = ("r.id, r.merchant_id, r.author_hash, r.display_name, r.product_id, r.rating, r.title, r.body, "
+                "r.submitted_at, r.locale, m.slug")
+
+
 def _doc(row: asyncpg.Record, vec: np.ndarray, xvec: np.ndarray | None = None) -> Doc:
     return Doc(id=row["id"], merchant=row["slug"], author=_author(row), product=row["product_id"],
                rating=row["rating"], text=review_text(row), created_at=row["submitted_at"], vector=vec,
@@ -155,7 +161,7 @@ async def _load_docs(conn: Connection, channels: Channels,
     vectors and background profiles, and the depth of history those were drawn from, in one query."""
     multilingual = channels.multilingual.name if channels.multilingual else None
     rows = await conn.fetch(
-        """SELECT r.*, m.slug, halfvec_send(e.embedding) AS vec, halfvec_send(x.embedding) AS xvec,
+        f"""SELECT {_DOC_COLUMNS}, halfvec_send(e.embedding) AS vec, halfvec_send(x.embedding) AS xvec,
                   p.bg_mean, p.bg_sd, p.history, px.bg_mean AS xbg_mean, px.bg_sd AS xbg_sd
            FROM reviews r JOIN merchants m ON m.id = r.merchant_id
            JOIN review_embeddings e ON e.review_id = r.id AND e.model = $2
@@ -180,7 +186,7 @@ async def _recent_same_rating(conn: Executor, row: asyncpg.Record,
     window = (row["merchant_id"], row["rating"], row["id"], row["submitted_at"] - detector.params.window,
               row["submitted_at"])
     rows = await conn.fetch(
-        """SELECT r.*, m.slug,
+        f"""SELECT {_DOC_COLUMNS},
                   (SELECT array_agg(o.submitted_at) FROM reviews o
                    WHERE o.merchant_id = $1 AND o.rating <> $2 AND o.state <> 'withdrawn'
                      AND o.submitted_at >= $4 AND o.submitted_at < $5) AS others
