@@ -599,17 +599,18 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, chans: list[tuple[s
             kinds: Counter[str] = Counter()
             rss_peak = 0.0
             xvecs = vecs.get(store.MULTILINGUAL, {})
-            for i, row in enumerate(rows):
-                vec, xvec = vecs[store.MAIN][row["id"]], xvecs.get(row["id"])
-                t0 = time.perf_counter()
-                if stride and i % stride == 0:
-                    flags = await _scan_one_timed(svc, conn, detector, channels, row, vec, xvec, steps)
-                    replica_t.append(time.perf_counter() - t0)
-                else:
-                    flags = await scanning.scan_one(svc, conn, detector, channels, row, vec, xvec)
-                    check_t.append(time.perf_counter() - t0)
-                kinds.update(f.kind for f in flags if f.review_id == row["id"])
-                rss_peak = max(rss_peak, rss_mb())
+            async with scanning.side_connections(pool) as side:  # as the worker's scan holds them
+                for i, row in enumerate(rows):
+                    vec, xvec = vecs[store.MAIN][row["id"]], xvecs.get(row["id"])
+                    t0 = time.perf_counter()
+                    if stride and i % stride == 0:
+                        flags = await _scan_one_timed(svc, conn, detector, channels, row, vec, xvec, side, steps)
+                        replica_t.append(time.perf_counter() - t0)
+                    else:
+                        flags = await scanning.scan_one(svc, conn, detector, channels, row, vec, xvec, side=side)
+                        check_t.append(time.perf_counter() - t0)
+                    kinds.update(f.kind for f in flags if f.review_id == row["id"])
+                    rss_peak = max(rss_peak, rss_mb())
             out["check"] = _ms(check_t)
             out["check_n"] = len(check_t)
             out["replica"] = _ms(replica_t) if replica_t else None
@@ -625,7 +626,7 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, chans: list[tuple[s
 
 
 async def _scan_one_timed(svc: Services, conn: store.Connection, detector: Detector, channels: scanning.Channels,
-                          row: asyncpg.Record, vec: np.ndarray, xvec: np.ndarray | None,
+                          row: asyncpg.Record, vec: np.ndarray, xvec: np.ndarray | None, side: scanning.Side,
                           steps: dict[str, list[float]]) -> list[Any]:
     """reviews.screening.scanning.scan_one itself, with a clock between its steps."""
     t = time.perf_counter()
@@ -636,7 +637,7 @@ async def _scan_one_timed(svc: Services, conn: store.Connection, detector: Detec
         steps.setdefault(name, []).append(now - t)
         t = now
 
-    return await scanning.scan_one(svc, conn, detector, channels, row, vec, xvec, tick=tick)
+    return await scanning.scan_one(svc, conn, detector, channels, row, vec, xvec, side=side, tick=tick)
 
 
 def exact_search(folder: Path, corpus: Corpus, chans: list[tuple[str, str, int]],
