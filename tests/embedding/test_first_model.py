@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from embedding import store
 from embedding.model import get_embedder
 from reviews.platform.services import Services
 from reviews.screening.scanning import scanning_channels
 
 
+@pytest.mark.slow  # loads both real models: about 5 s
 async def test_workers_registering_the_first_models_at_once(services: Services) -> None:
     configured = {store.MAIN: services.settings.embedding_model}
     if services.settings.multilingual_model:
