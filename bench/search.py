@@ -562,8 +562,8 @@ async def run_checks(dsn: str, folder: Path, corpus: Corpus, chans: list[tuple[s
             # the statements prepared.
             await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
             for relation in (*(store.index_name(model) for _, model, _ in chans), "reviews", "review_profiles",
-                             "term_stats", "merchant_daily_ratings", "term_counted", "review_bands",
-                             "review_bands_pkey"):
+                             "term_stats", "merchant_daily_ratings", "merchant_daily_ratings_history", "term_counted",
+                             "review_bands", "review_bands_pkey"):
                 await conn.fetchval("SELECT pg_prewarm($1::regclass)", relation)
             rng = np.random.default_rng(1)
             picks = rng.integers(0, corpus.n_old, 100)

@@ -244,11 +244,11 @@ async def side_connections(pool: asyncpg.Pool) -> AsyncIterator[Side]:
 
 async def scan_one(svc: Services, conn: Connection, detector: Detector, channels: Channels,
                    row: asyncpg.Record, vec: np.ndarray, xvec: np.ndarray | None = None, *,
-                   side: Side | None = None, settle: Callable[[Connection], Awaitable[None]] | None = None,
+                   side: Side, settle: Callable[[Connection], Awaitable[None]] | None = None,
                    tick: Timer | None = None) -> list[Flag]:
-    """One review's full check. `side` are the connections of its side reads (the pool lends them
-    when None); `settle` runs in the same transaction as the results (the job's completion); `tick`
-    marks the end of each step, for benchmarks."""
+    """One review's full check. `side` are the connections of its side reads (`side_connections`);
+    `settle` runs in the same transaction as the results (the job's completion); `tick` marks the
+    end of each step, for benchmarks."""
     tick = tick or (lambda _step: None)
     doc = _doc(row, vec, xvec if channels.multilingual else None)
     p = detector.params
@@ -261,7 +261,7 @@ async def scan_one(svc: Services, conn: Connection, detector: Detector, channels
     # each other: all but the first go to connections of their own, each a server process of its
     # own, so the check waits for the slowest of them rather than for their sum (the server has
     # cores to spare for it).
-    xconn, lconn, rconn = side or (svc.pool, svc.pool, svc.pool)
+    xconn, lconn, rconn = side
     near, xnear, copies, (recent, window_others) = await asyncio.gather(
         _search(conn, channels.main.name, doc.vector, doc, want),
         _search(xconn, multilingual.name, xvector, doc, want) if multilingual else _ready([]),
