@@ -77,7 +77,7 @@ def encoder_threads(cores: int | None = None) -> int:
     two cores. Its numpy forward pass gains little from a second thread (bench: 400 texts/s on one,
     505 on two), while the worker saves each chunk's vectors as the encoder works on the next, and
     PostgreSQL spends about 2.3 ms of CPU inserting each one into its HNSW graph: with a core left
-    to that, the multilingual channel went through the worker at 289-317 texts/s against 235-263
+    to that, the multilingual channel went through the worker at 287-320 texts/s against 248-268
     with both cores taken by the encoder (bench/embedding.py, database on the same two cores). The
     main model's torch keeps every core: it runs 1.7x faster on two."""
     cores = cores or os.cpu_count() or 1

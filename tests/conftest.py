@@ -40,7 +40,8 @@ METRICS_HEADERS = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 # The session's PostgreSQL keeps its files in memory when the machine has room there. Every test
 # creates a database of some 400 files and drops it: on ext4, creating files soon after many were
 # deleted makes the kernel step over each recently deleted inode (perf: `recently_deleted`), so
-# CREATE DATABASE took 66 ms, then 415 ms after a hundred tests, against a steady 31-37 ms on tmpfs.
+# CREATE DATABASE grew from 66 to 225 ms over a hundred databases (334-415 ms in the next run),
+# against a steady 31-37 ms on tmpfs.
 SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 (mkdtemp makes a private folder of its own there)
 PG_FOLDER_PREFIX = "attest-tests-pg-"
 MEMORY_NEEDED = 2 << 30  # bytes free on the tmpfs, far more than a session's databases take
