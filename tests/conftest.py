@@ -18,7 +18,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import psutil
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -63,14 +62,11 @@ def _forget_abandoned_folders() -> None:
     """Folders of killed sessions would hold memory until the machine restarts: remove those an hour
     old whose server no longer runs (a younger one may belong to a session still starting its own)."""
     for folder in SHARED_MEMORY.glob(PG_FOLDER_PREFIX + "*"):
-        pid_file = folder / "pg" / "postmaster.pid"
         try:
-            if time.time() - folder.stat().st_mtime < 3600:
-                continue
-            pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
-        except (OSError, ValueError, IndexError):
+            abandoned = time.time() - folder.stat().st_mtime >= 3600 and not db._embedded_running(folder)
+        except (OSError, ValueError, AssertionError):  # a postmaster.pid being written: the package asserts it
             continue
-        if pid is None or not psutil.pid_exists(pid):
+        if abandoned:
             shutil.rmtree(folder, ignore_errors=True)
 
 
